@@ -1,0 +1,3 @@
+"""STRAT options trading dashboard."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,81 @@
+"""Records for STRAT patterns and setups, shared by the engine, charts, tabs and journal.
+
+Every price level carries the name of the rule that produced it, because open-source
+STRAT implementations disagree on stops and targets; the chart and the ticket show it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Direction = Literal["long", "short"]
+
+
+class SetupStatus(enum.StrEnum):
+    PENDING = "pending"  # setup closed, trigger not yet traded through
+    TRIGGERED = "triggered"  # price traded through the trigger (intrabar)
+    TARGET_HIT = "target_hit"
+    STOPPED = "stopped"
+    EXPIRED = "expired"  # untriggered after N bars
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    price: float
+    rule: str  # e.g. "setup-bar high + 1 tick", "C2 high", "entry + 1.5R fallback"
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A detected pattern on closed bars, waiting for (or past) its trigger.
+
+    ``bar_indices`` are the closed bars that form the pattern, oldest first; the last of
+    them is the setup bar whose extreme is the trigger. Indices refer to the bar arrays
+    the pattern was detected on.
+    """
+
+    name: str  # "2-1-2", "3-1-2", "2-2", "3-2", "3-2-2", "1-2-2 RevStrat", "Hammer", "Shooter"
+    label: str  # the bar sequence with the expected break, e.g. "2D-1-2U"
+    kind: Literal["reversal", "continuation", "actionable"]
+    direction: Direction
+    bar_indices: tuple[int, ...]
+    entry: Level
+    stop: Level
+    targets: tuple[Level, ...]
+    timeframe: str | None = None
+    symbol: str | None = None
+
+    @property
+    def setup_index(self) -> int:
+        return self.bar_indices[-1]
+
+    @property
+    def risk(self) -> float:
+        """Distance from entry to stop in underlying dollars (always positive when valid)."""
+        return abs(self.entry.price - self.stop.price)
+
+    @property
+    def reward_risk(self) -> float | None:
+        """Reward to T1 over risk; None when there is no target or no risk."""
+        if not self.targets or self.risk <= 0:
+            return None
+        return abs(self.targets[0].price - self.entry.price) / self.risk
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """A pattern's lifecycle after its setup bar closed."""
+
+    pattern: Pattern
+    status: SetupStatus
+    end_index: int  # bar where it triggered, resolved or expired; last bar if still pending
+    triggered_index: int | None = None
+    triggered_at: datetime | None = None
+    in_force_close_index: int | None = None  # first bar that closed beyond the trigger
+    resolved_index: int | None = None  # bar that hit the target or the stop
+    exit_price: float | None = None
+    magnitude_pct: float | None = None  # |T1 - entry| / entry, for low-magnitude rejects
+    notes: tuple[str, ...] = field(default=())
