@@ -9,7 +9,7 @@ def test_option_quote_mid_and_spread() -> None:
         "SPY251219C00600000", "SPY", __import__("datetime").date(2025, 12, 19), "C", Decimal("600")
     )
     q = OptionQuote(c, 1.10, 1.30, None, None, None, None, None, None, None, None, None)
-    assert q.mid == 1.20
+    assert q.mid == __import__("pytest").approx(1.20)
     assert round(q.spread, 2) == 0.20
 
 

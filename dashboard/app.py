@@ -1,0 +1,116 @@
+"""The Dash app factory and the gunicorn entry point.
+
+``create_app(settings)`` builds everything from settings (or takes injected services).
+``server`` is resolved lazily through a module ``__getattr__``: importing this module has
+no side effects, and ``gunicorn dashboard.app:server`` builds the app when it asks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, dcc, html
+from flask import Flask, jsonify
+
+from dashboard.components import header, options_panel, portfolio, regime, risk, strategy
+from dashboard.services import Services, build_services
+from dashboard.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).parent / "assets"
+
+# Order is the order of the tabs on screen.
+TABS = (
+    (regime, "Regime Detection"),
+    (strategy, "Strategy Performance"),
+    (portfolio, "Live Portfolio"),
+    (risk, "Risk Management"),
+    (options_panel, "Options Trading"),
+)
+
+
+def build_layout(settings: Settings) -> html.Div:
+    """Every tab is rendered once and hidden when inactive, so switching keeps its state."""
+    return html.Div(
+        [
+            header.layout(settings),
+            dbc.Container(
+                [
+                    dbc.Tabs(
+                        [
+                            dbc.Tab(
+                                module.layout(settings),
+                                label=label,
+                                tab_id=f"tab-{module.TAB_ID}",
+                                id=f"tab-{module.TAB_ID}-tab",
+                            )
+                            for module, label in TABS
+                        ],
+                        id="main-tabs",
+                        active_tab="tab-options",
+                        className="mt-2",
+                    ),
+                    dcc.Store(id="session-store", storage_type="session"),
+                ],
+                fluid=True,
+                className="pb-4",
+                id="main-content",
+            ),
+        ]
+    )
+
+
+def _register_health(server: Flask, services: Services) -> None:
+    @server.get("/healthz")
+    def healthz() -> Any:
+        sources = services.data.health()
+        worst = "ok" if all(v in ("connected", "unknown") for v in sources.values()) else "degraded"
+        return jsonify(status=worst, mode=services.settings.mode_label, sources=sources)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Dash:
+    """Build the Dash app. Tests inject ``services``; production builds them from settings."""
+    if services is None:
+        services = build_services(settings or load_settings())
+    settings = services.settings
+    app = Dash(
+        __name__,
+        title="STRAT Options Dashboard",
+        assets_folder=str(ASSETS),
+        suppress_callback_exceptions=False,
+        update_title=None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+        serve_locally=True,
+    )
+    app.layout = build_layout(settings)
+    header.register_callbacks(app, services)
+    for module, _label in TABS:
+        module.register_callbacks(app, services)
+    _register_health(app.server, services)
+    app.server.extensions["dashboard_services"] = services
+    return app
+
+
+def services_of(app: Dash) -> Services:
+    return app.server.extensions["dashboard_services"]
+
+
+_server: Flask | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """``dashboard.app.server``: the Flask app for gunicorn, built on first access."""
+    global _server
+    if name != "server":
+        raise AttributeError(name)
+    if _server is None:
+        try:
+            settings = load_settings()
+        except SettingsError as exc:
+            raise SystemExit(f"configuration error: {exc}") from None
+        _server = create_app(settings).server
+    return _server

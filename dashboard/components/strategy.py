@@ -1,0 +1,32 @@
+"""Strategy Performance tab: layout and callbacks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dash import Dash, html
+
+from dashboard.components.not_built import not_built_card
+from dashboard.settings import Settings
+
+if TYPE_CHECKING:
+    from dashboard.services import Services
+
+TAB_ID = "strategy"
+TITLE = "Strategy Performance"
+
+
+def layout(settings: Settings) -> html.Div:
+    return html.Div(
+        not_built_card(
+            TAB_ID,
+            TITLE,
+            "issue 10",
+            "The STRAT pattern backtest and the edge analytics in R multiples.",
+        ),
+        id=f"{TAB_ID}-root",
+    )
+
+
+def register_callbacks(app: Dash, services: Services) -> None:
+    """No callbacks until this tab's issue lands."""

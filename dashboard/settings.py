@@ -1,0 +1,268 @@
+"""One typed settings object, read from the environment and an optional ``.env`` file.
+
+A bad value stops start-up with one line naming the variable; secrets are ``SecretStr``
+so they never appear in reprs, logs or error messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PAPER_TRADING_URL = "https://paper-api.alpaca.markets"
+LIVE_TRADING_URL = "https://api.alpaca.markets"
+ALPACA_DATA_URL = "https://data.alpaca.markets"
+DEFAULT_WATCHLIST = ("SPY", "QQQ", "IWM", "AAPL", "MSFT", "NVDA", "TSLA", "AMZN")
+
+
+class SettingsError(ValueError):
+    """A configuration problem, phrased as one line naming the variable."""
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    # Mode: demo runs the embedded simulator; alpaca talks to Alpaca.
+    mode_setting: Literal["demo", "alpaca"] | None = Field(
+        default=None, validation_alias=_env("DASHBOARD_MODE")
+    )
+    alpaca_key_id: SecretStr | None = Field(
+        default=None, validation_alias=_env("APCA_API_KEY_ID", "ALPACA_API_KEY")
+    )
+    alpaca_secret_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("APCA_API_SECRET_KEY", "ALPACA_SECRET_KEY")
+    )
+    alpaca_paper: bool = Field(default=True, validation_alias=_env("ALPACA_PAPER"))
+    alpaca_live_trading: bool = Field(default=False, validation_alias=_env("ALPACA_LIVE_TRADING"))
+    alpaca_trading_url_setting: str | None = Field(
+        default=None, validation_alias=_env("APCA_API_BASE_URL")
+    )
+    alpaca_data_url_setting: str | None = Field(
+        default=None, validation_alias=_env("APCA_API_DATA_URL")
+    )
+    stock_feed: Literal["iex", "sip"] = Field(
+        default="iex", validation_alias=_env("ALPACA_STOCK_FEED")
+    )
+    options_feed: Literal["indicative", "opra"] = Field(
+        default="indicative", validation_alias=_env("ALPACA_OPTIONS_FEED")
+    )
+
+    thetadata_url: str | None = Field(default=None, validation_alias=_env("THETADATA_URL"))
+    thetadata_version: Literal["v2", "v3"] = Field(
+        default="v3", validation_alias=_env("THETADATA_VERSION")
+    )
+
+    data_dir: Path = Field(default=Path("data"), validation_alias=_env("DASHBOARD_DATA_DIR"))
+    database_url_setting: str | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
+    redis_url: SecretStr | None = Field(default=None, validation_alias=_env("REDIS_URL"))
+
+    refresh_seconds: float = Field(
+        default=5.0, ge=1.0, le=3600.0, validation_alias=_env("DASHBOARD_REFRESH_SECONDS")
+    )
+    cache_ttl_seconds: float = Field(
+        default=2.0, ge=0.0, le=3600.0, validation_alias=_env("DASHBOARD_CACHE_TTL_SECONDS")
+    )
+    stale_after_seconds: float = Field(
+        default=30.0, gt=0.0, validation_alias=_env("DASHBOARD_STALE_AFTER_SECONDS")
+    )
+    watchlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEFAULT_WATCHLIST, validation_alias=_env("DASHBOARD_WATCHLIST")
+    )
+    http_backend: Literal["httpx", "aiohttp"] = Field(
+        default="httpx", validation_alias=_env("DASHBOARD_HTTP_BACKEND")
+    )
+
+    # Risk and order limits.
+    heat_limit_pct: float = Field(
+        default=8.0, gt=0, le=100, validation_alias=_env("DASHBOARD_HEAT_LIMIT_PCT")
+    )
+    max_contracts: int = Field(
+        default=10, ge=1, le=1000, validation_alias=_env("DASHBOARD_MAX_CONTRACTS")
+    )
+    daily_loss_limit_pct: float = Field(
+        default=3.0, gt=0, le=100, validation_alias=_env("DASHBOARD_DAILY_LOSS_LIMIT_PCT")
+    )
+    max_position_pct: float = Field(
+        default=5.0, gt=0, le=100, validation_alias=_env("DASHBOARD_MAX_POSITION_PCT")
+    )
+    max_drawdown_pct: float = Field(
+        default=25.0, gt=0, le=100, validation_alias=_env("DASHBOARD_MAX_DRAWDOWN_PCT")
+    )
+
+    # Login.
+    auth: Literal["auto", "on", "off"] = Field(
+        default="auto", validation_alias=_env("DASHBOARD_AUTH")
+    )
+    username: str | None = Field(default=None, validation_alias=_env("DASHBOARD_USERNAME"))
+    password_hash: SecretStr | None = Field(
+        default=None, validation_alias=_env("DASHBOARD_PASSWORD_HASH")
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("DASHBOARD_SECRET_KEY")
+    )
+
+    host: str = Field(default="127.0.0.1", validation_alias=_env("DASHBOARD_HOST"))
+    port: int = Field(default=8050, ge=1, le=65535, validation_alias=_env("DASHBOARD_PORT", "PORT"))
+
+    # Embedded simulator (demo mode).
+    simulator_url: str | None = Field(
+        default=None, validation_alias=_env("DASHBOARD_SIMULATOR_URL")
+    )
+    sim_seed: int = Field(default=7, validation_alias=_env("DASHBOARD_SIM_SEED"))
+    sim_speed: float = Field(
+        default=60.0, gt=0, le=100000, validation_alias=_env("DASHBOARD_SIM_SPEED")
+    )
+    sim_snapshot: Path | None = Field(default=None, validation_alias=_env("DASHBOARD_SIM_SNAPSHOT"))
+
+    @field_validator("watchlist", mode="before")
+    @classmethod
+    def _split_watchlist(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            symbols = tuple(s.strip().upper() for s in value.split(",") if s.strip())
+            if not symbols:
+                raise ValueError("must list at least one symbol, e.g. SPY,QQQ")
+            for s in symbols:
+                if not s.replace(".", "").isalnum() or len(s) > 10:
+                    raise ValueError(f"{s!r} is not a ticker symbol")
+            return symbols
+        return value
+
+    @field_validator(
+        "alpaca_key_id",
+        "alpaca_secret_key",
+        "password_hash",
+        "secret_key",
+        "redis_url",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Settings:
+        has_key = self.alpaca_key_id is not None
+        has_secret = self.alpaca_secret_key is not None
+        if has_key != has_secret:
+            missing = "APCA_API_SECRET_KEY" if has_key else "APCA_API_KEY_ID"
+            raise ValueError(f"{missing}: both the Alpaca key id and secret key must be set")
+        if self.mode_setting == "alpaca" and not has_key:
+            raise ValueError(
+                "DASHBOARD_MODE: 'alpaca' needs APCA_API_KEY_ID and APCA_API_SECRET_KEY"
+            )
+        if not self.alpaca_paper and not self.alpaca_live_trading:
+            raise ValueError(
+                "ALPACA_PAPER: live trading needs the explicit opt-in ALPACA_LIVE_TRADING=1"
+            )
+        if self.alpaca_live_trading and self.alpaca_paper:
+            raise ValueError("ALPACA_LIVE_TRADING: set ALPACA_PAPER=false as well to trade live")
+        if self.auth == "on" and (not self.username or self.password_hash is None):
+            raise ValueError(
+                "DASHBOARD_AUTH: 'on' needs DASHBOARD_USERNAME and DASHBOARD_PASSWORD_HASH"
+            )
+        return self
+
+    # Derived values, so callers never re-derive them differently.
+    @property
+    def mode(self) -> Literal["demo", "alpaca"]:
+        if self.mode_setting is not None:
+            return self.mode_setting
+        return "alpaca" if self.alpaca_key_id is not None else "demo"
+
+    @property
+    def is_live(self) -> bool:
+        return self.mode == "alpaca" and not self.alpaca_paper
+
+    @property
+    def mode_label(self) -> str:
+        """What the header badge says: DEMO, PAPER or LIVE."""
+        if self.mode == "demo":
+            return "DEMO"
+        return "LIVE" if self.is_live else "PAPER"
+
+    @property
+    def alpaca_trading_url(self) -> str:
+        if self.alpaca_trading_url_setting:
+            return self.alpaca_trading_url_setting.rstrip("/")
+        return LIVE_TRADING_URL if self.is_live else PAPER_TRADING_URL
+
+    @property
+    def alpaca_data_url(self) -> str:
+        return (self.alpaca_data_url_setting or ALPACA_DATA_URL).rstrip("/")
+
+    @property
+    def database_url(self) -> str:
+        if self.database_url_setting:
+            url = self.database_url_setting
+            # Railway and Heroku hand out postgres:// which SQLAlchemy 2 does not accept.
+            if url.startswith("postgres://"):
+                url = "postgresql://" + url.removeprefix("postgres://")
+            return url
+        return f"sqlite:///{(self.data_dir / 'journal.sqlite').as_posix()}"
+
+    @property
+    def auth_required(self) -> bool:
+        if self.auth == "off":
+            return False
+        if self.auth == "on":
+            return True
+        return bool(self.username and self.password_hash is not None)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (tests, and pointing demo mode at the simulator)."""
+        return self.model_copy(update=changes)
+
+
+_FIELD_ENV: dict[str, str] = {}
+
+
+def _env_name(field: str) -> str:
+    if not _FIELD_ENV:
+        for name, info in Settings.model_fields.items():
+            alias = info.validation_alias
+            if isinstance(alias, AliasChoices) and alias.choices:
+                _FIELD_ENV[name] = str(alias.choices[0])
+    return _FIELD_ENV.get(field, field.upper())
+
+
+def load_settings(
+    env: dict[str, str] | None = None, *, env_file: str | Path | None = ".env"
+) -> Settings:
+    """Build ``Settings`` from ``env`` (default: the process environment) or fail in one line.
+
+    The message names the variable and the problem, never the value, so a mistyped
+    secret is not echoed into logs.
+    """
+    try:
+        if env is None:
+            return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return Settings.model_validate({k: v for k, v in env.items()})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first.get("loc") or ()
+        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        if loc:
+            raise SettingsError(f"{_env_name(str(loc[0]))}: {msg}") from None
+        raise SettingsError(msg) from None
