@@ -17,7 +17,7 @@ from flask import Flask, jsonify
 
 from dashboard.components import header, options_panel, portfolio, regime, risk, strategy
 from dashboard.services import Services, build_services
-from dashboard.settings import Settings, SettingsError, load_settings
+from dashboard.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,35 @@ def _register_health(server: Flask, services: Services) -> None:
         return jsonify(status=worst, mode=services.settings.mode_label, sources=sources)
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> Dash:
-    """Build the Dash app. Tests inject ``services``; production builds them from settings."""
+def _install_security(app: Dash, settings: Settings, *, production: bool) -> None:
+    from dashboard.security.auth import configure_session_cookies, disk_failure_store, install_login
+    from dashboard.security.headers import install_security_headers
+
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    configure_session_cookies(app.server, secret_key=secret, secure=production)
+    install_security_headers(app, https=production)
+    if settings.auth_required:
+        assert settings.username and settings.password_hash  # guaranteed by Settings
+        install_login(
+            app.server,
+            username=settings.username,
+            password_hash=settings.password_hash.get_secret_value(),
+            mode_label=settings.mode_label,
+            failures=disk_failure_store(settings.data_dir),
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    services: Services | None = None,
+    *,
+    production: bool = False,
+) -> Dash:
+    """Build the Dash app. Tests inject ``services``; production builds them from settings.
+
+    ``production`` (the gunicorn entry) marks cookies Secure and sends HSTS, since the
+    app is then served behind an HTTPS proxy.
+    """
     if services is None:
         services = build_services(settings or load_settings())
     settings = services.settings
@@ -91,6 +118,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module, _label in TABS:
         module.register_callbacks(app, services)
     _register_health(app.server, services)
+    _install_security(app, settings, production=production)
     app.server.extensions["dashboard_services"] = services
     return app
 
@@ -108,9 +136,7 @@ def __getattr__(name: str) -> Any:
     if name != "server":
         raise AttributeError(name)
     if _server is None:
-        try:
-            settings = load_settings()
-        except SettingsError as exc:
-            raise SystemExit(f"configuration error: {exc}") from None
-        _server = create_app(settings).server
+        from dashboard.security.startup import check_production_settings
+
+        _server = create_app(check_production_settings(), production=True).server
     return _server

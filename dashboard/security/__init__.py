@@ -1,0 +1,1 @@
+"""Login, startup checks and security headers."""

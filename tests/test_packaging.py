@@ -1,0 +1,34 @@
+"""The deploy files agree with pyproject, so Railway installs what the tests ran against."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _requirements() -> set[str]:
+    lines = (ROOT / "requirements-railway.txt").read_text().splitlines()
+    return {ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")}
+
+
+def test_railway_requirements_match_pyproject_runtime_dependencies() -> None:
+    deps = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    assert _requirements() == deps
+    assert any(r.startswith("gunicorn") for r in deps)
+
+
+def test_procfile_runs_gunicorn_on_port_and_a_worker() -> None:
+    procfile = (ROOT / "Procfile").read_text()
+    assert re.search(
+        r"^web: gunicorn dashboard\.app:server .*--bind 0\.0\.0\.0:\$PORT", procfile, re.M
+    )
+    assert re.search(r"^worker: python -m dashboard\.", procfile, re.M)
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in readme
+    assert "make run" in readme
+    assert re.search(r"^make test$", ci, re.M)
