@@ -24,7 +24,7 @@ preload_app = False
 _simulator: subprocess.Popen | None = None
 
 
-def on_starting(server):  # noqa: ARG001 - gunicorn hook signature
+def on_starting(server):
     """Fail fast in the master with one line, and in demo mode start one shared simulator."""
     global _simulator
     from dashboard.security.startup import check_production_settings
@@ -64,7 +64,7 @@ def _wait_for(url: str, seconds: float = 15.0) -> None:
     raise SystemExit(f"demo simulator did not start at {url}")
 
 
-def on_exit(server):  # noqa: ARG001
+def on_exit(server):
     if _simulator is not None:
         _simulator.terminate()
         _simulator.wait(timeout=10)
