@@ -1,0 +1,195 @@
+"""The STRAT scanner: bar type, live setups and TFC for many symbols × timeframes.
+
+Pure: it takes bars that someone else fetched and returns rows. The last bar of a frame
+may be the live, unclosed bar; setups are detected on closed bars only, while the live
+bar may still trigger them (an intrabar fact) and gives the current bar type and price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from dashboard.strat.bars import bar_label, codes_from_ticks, to_ticks
+from dashboard.strat.continuity import (
+    ContinuityResult,
+    TfcMode,
+    average_true_range,
+    timeframe_continuity,
+)
+from dashboard.strat.patterns import LevelConfig, patterns_from_ticks
+from dashboard.strat.setups import active_setups, setups_from_ticks
+from dashboard.strat.signals import Pattern, Setup
+
+DEFAULT_TIMEFRAMES: tuple[str, ...] = ("1Month", "1Week", "1Day", "1Hour")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRow:
+    """One symbol on one timeframe."""
+
+    symbol: str
+    timeframe: str
+    bar_type: str  # of the last bar in the data (the live bar when it is not closed)
+    bar_code: int
+    last_bar_closed: bool
+    price: float  # last close in this timeframe's data
+    as_of: datetime | None  # timestamp of the last bar
+    patterns: tuple[Pattern, ...]  # setups whose setup bar is the last closed bar
+    setups: tuple[Setup, ...]  # active (pending or triggered) setups of recent closed bars
+    continuity: ContinuityResult | None  # the symbol's TFC across the scanned timeframes
+    error: str | None = None  # bad data (NaN, missing column): this row only, scan goes on
+
+
+_OHLC = ("open", "high", "low", "close")
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """One DataFrame's prices as floats and whole ticks, and its bar codes, made once."""
+
+    open: NDArray[np.float64]
+    high: NDArray[np.float64]
+    low: NDArray[np.float64]
+    close: NDArray[np.float64]
+    ticks: tuple[NDArray[np.int64], ...]  # open, high, low, close
+    codes: NDArray[np.int8]
+    index: pd.Index
+
+
+def _frame(df: pd.DataFrame, tick: float) -> _Frame:
+    missing = [c for c in _OHLC if c not in df.columns]
+    if missing:
+        raise KeyError(f"bars frame lacks columns {missing}")
+    cols = [df.columns.get_loc(c) for c in _OHLC]
+    try:  # one block copy beats four column look-ups when every column is numeric
+        values = df.to_numpy(dtype=np.float64)
+        o, h, lo, c = (values[:, j] for j in cols)
+    except (TypeError, ValueError):
+        o, h, lo, c = (df[name].to_numpy(dtype=np.float64) for name in _OHLC)
+    ticks = tuple(to_ticks(x, tick) for x in (o, h, lo, c))
+    return _Frame(o, h, lo, c, ticks, codes_from_ticks(ticks[1], ticks[2]), df.index)
+
+
+def _error_row(sym: str, tf: str, error: str, tfc: ContinuityResult | None) -> ScanRow:
+    return ScanRow(sym, tf, "", 0, True, float("nan"), None, (), (), tfc, error=error)
+
+
+def _closed_flag(last_bar_closed: bool | Mapping[str, bool], tf: str) -> bool:
+    if isinstance(last_bar_closed, Mapping):
+        return bool(last_bar_closed.get(tf, True))
+    return bool(last_bar_closed)
+
+
+def _symbol_continuity(
+    frames: Mapping[str, _Frame], tfc_timeframes: Sequence[str], mode: TfcMode, tick: float
+) -> ContinuityResult | None:
+    """TFC from the latest price (the frame whose last bar is newest) vs each TF's open."""
+    present = [tf for tf in tfc_timeframes if tf in frames and frames[tf].close.size]
+    if not present:
+        return None
+    # Newest last bar wins; on a tie the finer timeframe (listed later) has the fresher close.
+    price_tf = max(enumerate(present), key=lambda it: (frames[it[1]].index[-1], it[0]))[1]
+    price = float(frames[price_tf].close[-1])
+    opens = {tf: float(frames[tf].open[-1]) for tf in present}
+    codes: dict[str, int | str] = {tf: int(frames[tf].codes[-1]) for tf in present}
+    atr = {
+        tf: average_true_range(frames[tf].high, frames[tf].low, frames[tf].close) for tf in present
+    }
+    return timeframe_continuity(price, opens, mode=mode, bar_types=codes, atr=atr, tick=tick)
+
+
+def scan(
+    bars: Mapping[tuple[str, str], pd.DataFrame],
+    timeframes: Sequence[str] = DEFAULT_TIMEFRAMES,
+    *,
+    config: LevelConfig = LevelConfig(),
+    tick: float = 0.01,
+    last_bar_closed: bool | Mapping[str, bool] = True,
+    expire_after: int = 3,
+    tfc_mode: TfcMode = "candle",
+    tfc_timeframes: Sequence[str] | None = None,
+    include_resolved: bool = False,
+) -> list[ScanRow]:
+    """Scan ``bars`` keyed by (symbol, timeframe); frames need open/high/low/close columns
+    and a DatetimeIndex, oldest first. Rows come per symbol (first-seen order), then in
+    ``timeframes`` order; pairs missing from ``bars`` are skipped.
+
+    ``setups`` holds the setups of the last ``expire_after + 1`` closed bars that are
+    still pending or triggered (all of them with ``include_resolved``).
+    """
+    symbols = list(dict.fromkeys(sym for sym, _ in bars))
+    tfc_tfs = tuple(tfc_timeframes) if tfc_timeframes is not None else tuple(timeframes)
+    rows: list[ScanRow] = []
+    for sym in symbols:
+        frames: dict[str, _Frame] = {}
+        errors: dict[str, str] = {}
+        for tf in dict.fromkeys((*timeframes, *tfc_tfs)):
+            if (sym, tf) in bars:
+                try:
+                    frames[tf] = _frame(bars[(sym, tf)], tick)
+                except (KeyError, ValueError) as exc:  # one bad frame must not sink the scan
+                    errors[tf] = f"{type(exc).__name__}: {exc}"
+        tfc = _symbol_continuity(frames, tfc_tfs, tfc_mode, tick)
+        for tf in timeframes:
+            if tf in errors:
+                rows.append(_error_row(sym, tf, errors[tf], tfc))
+                continue
+            f = frames.get(tf)
+            if f is None or f.close.size == 0:
+                continue
+            closed = _closed_flag(last_bar_closed, tf)
+            n = f.close.size
+            n_closed = n if closed else n - 1
+            code = int(f.codes[-1])
+            o_t, h_t, l_t, c_t = f.ticks
+            pats: list[Pattern] = []
+            found: list[Setup] = []
+            if n_closed >= 2:
+                # Codes are local (bar vs previous bar), so the closed prefix keeps its codes.
+                pats = patterns_from_ticks(
+                    h_t[:n_closed],
+                    l_t[:n_closed],
+                    o_t[:n_closed],
+                    c_t[:n_closed],
+                    f.codes[:n_closed],
+                    config=config,
+                    tick=tick,
+                    since=max(0, n_closed - 1 - expire_after),
+                    symbol=sym,
+                    timeframe=tf,
+                )
+                evaluated = setups_from_ticks(
+                    pats,
+                    h_t,
+                    l_t,
+                    c_t,
+                    f.index,
+                    expire_after,
+                    tick=tick,
+                    last_bar_closed=closed,
+                )
+                found = evaluated if include_resolved else active_setups(evaluated)
+            last_ts = f.index[-1]
+            rows.append(
+                ScanRow(
+                    symbol=sym,
+                    timeframe=tf,
+                    bar_type=bar_label(code),
+                    bar_code=code,
+                    last_bar_closed=closed,
+                    price=float(f.close[-1]),
+                    as_of=pd.Timestamp(last_ts).to_pydatetime()
+                    if isinstance(f.index, pd.DatetimeIndex)
+                    else None,
+                    patterns=tuple(p for p in pats if p.setup_index == n_closed - 1),
+                    setups=tuple(found),
+                    continuity=tfc,
+                )
+            )
+    return rows

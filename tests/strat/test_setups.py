@@ -1,0 +1,190 @@
+"""Setup lifecycle after the setup bar: trigger, in-force close, expiry, target, stop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dashboard.strat.patterns import detect_patterns
+from dashboard.strat.setups import active_setups, evaluate_setups
+from dashboard.strat.signals import Pattern, Setup, SetupStatus
+
+# 0: (105, 100)  1: (104, 98) 2D  2: (103, 99) 1  → 2D-1-2U: entry 103.01, stop 99, T1 104
+#                                                  2D-1-2D: entry 98.99, stop 103, T1 98
+BASE = [(105.0, 100.0, 102.0), (104.0, 98.0, 100.0), (103.0, 99.0, 101.0)]
+
+
+def _run(after: list[tuple[float, float, float]], label: str = "2D-1-2U", **kw) -> Setup:
+    bars = BASE + after
+    h = np.array([b[0] for b in bars])
+    lo = np.array([b[1] for b in bars])
+    c = np.array([b[2] for b in bars])
+    base = np.array([b[0] for b in BASE]), np.array([b[1] for b in BASE])
+    mid = (base[0] + base[1]) / 2
+    pats = [p for p in detect_patterns(*base, mid, mid) if p.label == label]
+    assert len(pats) == 1
+    (setup,) = evaluate_setups(pats, h, lo, c, **kw)
+    return setup
+
+
+def test_trigger_in_force_close_then_target() -> None:
+    s = _run([(103.5, 100.0, 103.2), (104.2, 102.0, 104.0)])
+    assert s.status is SetupStatus.TARGET_HIT
+    assert (s.triggered_index, s.in_force_close_index, s.resolved_index, s.end_index) == (
+        3,
+        3,
+        4,
+        4,
+    )
+    assert s.exit_price == 104.0
+    assert s.magnitude_pct == pytest.approx(0.99 / 103.01)
+    assert s.notes == ()
+
+
+def test_touching_the_entry_exactly_triggers() -> None:
+    s = _run([(103.01, 100.0, 102.0)])
+    assert (s.status, s.triggered_index, s.in_force_close_index) == (SetupStatus.TRIGGERED, 3, None)
+    untouched = _run([(103.0, 100.0, 102.0)])  # equal to the setup high: no break
+    assert untouched.status is SetupStatus.PENDING
+
+
+def test_in_force_close_can_come_after_the_trigger_bar() -> None:
+    s = _run([(103.5, 100.0, 102.5), (103.8, 101.0, 103.5)])
+    assert (s.status, s.triggered_index, s.in_force_close_index) == (SetupStatus.TRIGGERED, 3, 4)
+    assert s.end_index == 4 and s.resolved_index is None
+
+
+def test_stopped_after_trigger() -> None:
+    s = _run([(103.5, 100.0, 102.0), (103.2, 98.9, 99.5)])
+    assert s.status is SetupStatus.STOPPED
+    assert (s.triggered_index, s.resolved_index, s.exit_price) == (3, 4, 99.0)
+    assert s.in_force_close_index is None
+
+
+def test_target_and_stop_in_one_bar_is_scored_stopped() -> None:
+    s = _run([(103.5, 100.0, 102.0), (104.5, 98.5, 101.0)])
+    assert (s.status, s.resolved_index) == (SetupStatus.STOPPED, 4)
+    assert s.notes == ("target and stop in the same bar; assumed stopped (conservative)",)
+
+
+def test_trigger_and_stop_in_one_bar_is_scored_stopped() -> None:
+    s = _run([(103.5, 98.5, 101.0)])
+    assert (s.status, s.triggered_index, s.resolved_index) == (SetupStatus.STOPPED, 3, 3)
+    assert s.notes == ("triggered and stopped in the same bar; order unknown, assumed stopped",)
+
+
+def test_gap_through_trigger_and_target() -> None:
+    s = _run([(105.0, 104.0, 104.5)])
+    assert (s.status, s.triggered_index, s.resolved_index, s.in_force_close_index) == (
+        SetupStatus.TARGET_HIT,
+        3,
+        3,
+        3,
+    )
+
+
+def test_expiry_and_pending() -> None:
+    quiet = [(102.0, 100.0, 101.0)] * 3
+    s = _run(quiet, expire_after=2)
+    assert (s.status, s.end_index, s.triggered_index) == (SetupStatus.EXPIRED, 4, None)
+    assert _run(quiet[:1], expire_after=2).status is SetupStatus.PENDING
+    assert _run(quiet, expire_after=None).status is SetupStatus.PENDING
+    # A trigger after the expiry window does not count.
+    late = _run([*quiet[:2], (103.8, 100.0, 103.5)], expire_after=2)
+    assert late.status is SetupStatus.EXPIRED
+    assert _run([*quiet[:2], (103.8, 100.0, 103.5)], expire_after=3).status is SetupStatus.TRIGGERED
+
+
+def test_live_bar_can_trigger_but_not_close_or_expire() -> None:
+    live = [(102.0, 100.0, 101.0), (103.5, 100.0, 103.4)]
+    s = _run(live, expire_after=2, last_bar_closed=False)
+    assert (s.status, s.triggered_index, s.in_force_close_index) == (SetupStatus.TRIGGERED, 4, None)
+    assert _run(live, expire_after=2).in_force_close_index == 4
+    quiet_live = [(102.0, 100.0, 101.0), (102.0, 100.0, 101.0)]
+    assert _run(quiet_live, expire_after=2, last_bar_closed=False).status is SetupStatus.PENDING
+    assert _run(quiet_live, expire_after=2).status is SetupStatus.EXPIRED
+
+
+def test_short_mirror_lifecycle_and_timestamps() -> None:
+    ts = pd.date_range("2024-01-02", periods=5, freq="D", tz="America/New_York")
+    s = _run([(101.0, 98.5, 98.9), (99.0, 97.9, 98.0)], label="2D-1-2D", timestamps=ts)
+    assert s.status is SetupStatus.TARGET_HIT
+    assert (s.triggered_index, s.in_force_close_index, s.resolved_index, s.exit_price) == (
+        3,
+        3,
+        4,
+        98.0,
+    )
+    assert s.triggered_at == ts[3].to_pydatetime()
+    stopped = _run([(101.0, 98.5, 99.0), (103.0, 99.5, 102.0)], label="2D-1-2D")
+    assert (stopped.status, stopped.exit_price) == (SetupStatus.STOPPED, 103.0)
+
+
+def test_long_history_resolution_far_away() -> None:
+    # Resolution 500 bars after the trigger exercises the growing search windows.
+    after = [(103.5, 100.0, 103.2)] + [(103.5, 100.0, 102.0)] * 499 + [(104.5, 101.0, 104.0)]
+    s = _run(after)
+    assert (s.status, s.resolved_index) == (SetupStatus.TARGET_HIT, 3 + 500)
+
+
+def test_active_setups_filter() -> None:
+    p = Pattern.__new__(Pattern)  # records are only carried along here
+    made = [Setup(p, st, 0) for st in SetupStatus]
+    assert {s.status for s in active_setups(made)} == {SetupStatus.PENDING, SetupStatus.TRIGGERED}
+
+
+# --- property: the vectorised walk agrees with a plain bar-by-bar reference ----------
+
+
+def _reference(p: Pattern, h: list[int], lo: list[int], c: list[int], expire: int) -> tuple:
+    """Bar-by-bar walk in ticks with the documented rules (long; shorts via negation)."""
+    sgn = 1 if p.direction == "long" else -1
+    fav = [sgn * x for x in (h if sgn == 1 else lo)]
+    adv = [sgn * x for x in (lo if sgn == 1 else h)]
+    cl = [sgn * x for x in c]
+    e = sgn * round(p.entry.price * 100)
+    st_ = sgn * round(p.stop.price * 100)
+    t1 = sgn * round(p.targets[0].price * 100)
+    s, n = p.setup_index, len(h)
+    trig = next((i for i in range(s + 1, min(n, s + 1 + expire)) if fav[i] >= e), None)
+    if trig is None:
+        return (
+            SetupStatus.EXPIRED if s + expire <= n - 1 else SetupStatus.PENDING,
+            None,
+            None,
+            None,
+        )
+    res = next((i for i in range(trig, n) if fav[i] >= t1 or adv[i] <= st_), None)
+    if res is None:
+        status = SetupStatus.TRIGGERED
+    else:
+        status = SetupStatus.STOPPED if adv[res] <= st_ else SetupStatus.TARGET_HIT
+    end = res if res is not None else n - 1
+    ifc = next((i for i in range(trig, end + 1) if cl[i] >= e), None)
+    return (status, trig, res, ifc)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 8), st.integers(0, 8)), min_size=3, max_size=50
+    ),
+    st.integers(1, 6),
+)
+def test_property_matches_bar_by_bar_reference(bars, expire: int) -> None:
+    lo = [1000 + a for a, _, _ in bars]
+    hi = [x + r for x, (_, r, _) in zip(lo, bars, strict=True)]
+    cl = [x + min(k, r) for x, (_, r, k) in zip(lo, bars, strict=True)]
+    h, low, c = (np.array(v) / 100 for v in (hi, lo, cl))
+    pats = detect_patterns(h, low, c, c)
+    for setup in evaluate_setups(pats, h, low, c, expire_after=expire):
+        got = (
+            setup.status,
+            setup.triggered_index,
+            setup.resolved_index,
+            setup.in_force_close_index,
+        )
+        assert got == _reference(setup.pattern, hi, lo, cl, expire)
