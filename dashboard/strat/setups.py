@@ -119,7 +119,9 @@ def setups_from_ticks(
             expired = expire_after is not None and s + expire_after <= last_closed
             status = SetupStatus.EXPIRED if expired else SetupStatus.PENDING
             end = s + expire_after if expired and expire_after is not None else n - 1
-            out.append(Setup(p, status, end, magnitude_pct=magnitude))
+            out.append(
+                Setup(p, status, end, magnitude_pct=magnitude, setup_time=_time_at(timestamps, s))
+            )
             continue
 
         if t1 is None:
@@ -156,6 +158,7 @@ def setups_from_ticks(
                 exit_price=exit_price,
                 magnitude_pct=magnitude,
                 notes=tuple(notes),
+                setup_time=_time_at(timestamps, s),
             )
         )
     return out

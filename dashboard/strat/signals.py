@@ -79,3 +79,4 @@ class Setup:
     exit_price: float | None = None
     magnitude_pct: float | None = None  # |T1 - entry| / entry, for low-magnitude rejects
     notes: tuple[str, ...] = field(default=())
+    setup_time: datetime | None = None  # when the setup bar opened (stable id across refreshes)
