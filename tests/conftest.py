@@ -1,0 +1,50 @@
+"""Shared fixtures: the simulator over real HTTP on loopback, and settings that point at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dashboard.services import demo_settings
+from dashboard.settings import Settings, load_settings
+from dashboard.simulator.testing import SimulatorConfig, SimulatorHandle, start_simulator_thread
+
+
+def _start(seed: int = 7, speed: float = 0.0) -> SimulatorHandle:
+    # speed=0: a manual clock, so tests decide when time moves (handle.advance).
+    return start_simulator_thread(SimulatorConfig(seed=seed, speed=speed, port=0))
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[SimulatorHandle]:
+    """One read-mostly simulator per test process. Tests that trade use ``fresh_sim``."""
+    handle = _start()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def fresh_sim() -> Iterator[SimulatorHandle]:
+    """A private simulator (own account, orders and faults) for tests that change state."""
+    handle = _start()
+    yield handle
+    handle.stop()
+
+
+def settings_for(handle: SimulatorHandle, tmp_path: Path, **overrides: object) -> Settings:
+    """Demo settings aimed at ``handle`` with private data and cache directories."""
+    base = load_settings(env={"DASHBOARD_DATA_DIR": str(tmp_path)}, env_file=None)
+    settings = demo_settings(base, handle.url)
+    return settings.with_overrides(**overrides) if overrides else settings
+
+
+@pytest.fixture
+def sim_settings(sim: SimulatorHandle, tmp_path: Path) -> Settings:
+    return settings_for(sim, tmp_path)
+
+
+@pytest.fixture
+def fresh_settings(fresh_sim: SimulatorHandle, tmp_path: Path) -> Settings:
+    return settings_for(fresh_sim, tmp_path)
