@@ -1013,7 +1013,7 @@ class PaperBroker:
                 o = cal.open_at(d)
                 for m in range(0, MINUTES_PER_SESSION, step):
                     t = o + timedelta(minutes=m)
-                    if t > now:
+                    if t >= now:  # an interval starting now has no data yet
                         break
                     end = min(t + timedelta(minutes=step), now)
                     stamps.append(t)

@@ -613,7 +613,9 @@ class Market:
         else:
             m0 = (s_ny.year * 12 + s_ny.month - 1) // tf.amount * tf.amount
             s0 = date(m0 // 12, m0 % 12 + 1, 1)
-            e0 = e_ny
+            # Whole periods, like weeks: a month bar never depends on where ``end`` falls.
+            m1 = ((e_ny.year * 12 + e_ny.month - 1) // tf.amount + 1) * tf.amount
+            e0 = date(m1 // 12, m1 % 12 + 1, 1) - timedelta(days=1)
         daily = self.daily_bars(symbol, max(s0, EPOCH), e0, now)
         if not len(daily):
             return daily
