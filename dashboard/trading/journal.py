@@ -1,0 +1,725 @@
+"""The trade journal: every option trade, from intent to realised P&L, in SQL.
+
+SQLAlchemy 2.x on SQLite by default (a file in the data folder) or Postgres through
+``DATABASE_URL``. The schema is created on start and its version checked, so an old
+file never silently misreads. Crash safety comes from the order of writes: the intent,
+with its deterministic ``client_order_id``, is committed *before* the order is sent, so a
+crash after sending leaves a row that reconciliation can look up at the broker by that id.
+
+Status lifecycle::
+
+    pending_entry ─▶ open ─▶ exiting ─▶ closed
+         │  │          ▲        │
+         │  └▶ rejected└────────┘ (exit order failed: back to open, a new attempt id)
+         └▶ canceled
+
+The UI only ever gets ``JournalTrade`` dataclasses, never ORM rows. The same database
+also holds the exit-monitor lease, so one monitor acts however many processes run.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from dashboard.models import Order
+from dashboard.trading.ticket import CONTRACT_MULTIPLIER, TradeTicket
+
+if TYPE_CHECKING:
+    from dashboard.settings import Settings
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ExitReason",
+    "Journal",
+    "JournalError",
+    "JournalTrade",
+    "TradeStatus",
+]
+
+SCHEMA_VERSION = 1
+_FILLED = "filled"
+# Broker statuses after which an order will never fill (more).
+_TERMINAL_ORDER = frozenset(
+    {"filled", "canceled", "expired", "rejected", "done_for_day", "stopped"}
+)
+
+
+class TradeStatus(enum.StrEnum):
+    PENDING_ENTRY = "pending_entry"
+    OPEN = "open"
+    EXITING = "exiting"
+    CLOSED = "closed"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+
+
+class ExitReason(enum.StrEnum):
+    TARGET = "target"
+    STOP = "stop"
+    MANUAL = "manual"
+    EXPIRY = "expiry"
+    DTE_FLOOR = "dte_floor"
+    MAX_LOSS = "max_loss"
+
+
+ACTIVE_STATUSES = (TradeStatus.PENDING_ENTRY, TradeStatus.OPEN, TradeStatus.EXITING)
+_ALLOWED: dict[TradeStatus, frozenset[TradeStatus]] = {
+    TradeStatus.PENDING_ENTRY: frozenset(
+        {TradeStatus.PENDING_ENTRY, TradeStatus.OPEN, TradeStatus.CANCELED, TradeStatus.REJECTED}
+    ),
+    TradeStatus.OPEN: frozenset({TradeStatus.OPEN, TradeStatus.EXITING, TradeStatus.CLOSED}),
+    TradeStatus.EXITING: frozenset({TradeStatus.EXITING, TradeStatus.OPEN, TradeStatus.CLOSED}),
+    TradeStatus.CLOSED: frozenset(),
+    TradeStatus.CANCELED: frozenset(),
+    TradeStatus.REJECTED: frozenset(),
+}
+
+
+class JournalError(RuntimeError):
+    """A journal invariant would break (unknown trade, illegal status change, bad schema)."""
+
+
+# ---- column types that behave the same on SQLite and Postgres -------------------------------
+
+
+class _DecimalText(TypeDecorator[Decimal]):
+    """Exact decimals as text: SQLite has no decimal type and would round through float."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else format(Decimal(value), "f")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+
+class _UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out (SQLite drops the offset otherwise)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("journal timestamps must be timezone-aware")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _TradeRow(_Base):
+    __tablename__ = "trades"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(_UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(_UTCDateTime)
+    request_key: Mapped[str] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    status_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    live: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The signal behind the trade.
+    signal_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pattern: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    timeframe: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    tfc: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    rules: Mapped[str | None] = mapped_column(Text, nullable=True)
+    underlying: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(5))
+    entry_level: Mapped[float] = mapped_column(Float)
+    target_level: Mapped[float] = mapped_column(Float)
+    target2_level: Mapped[float | None] = mapped_column(Float, nullable=True)
+    stop_level: Mapped[float] = mapped_column(Float)
+    dte_floor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_loss_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The contract and the entry order.
+    contract_symbol: Mapped[str] = mapped_column(String(32))
+    expiry: Mapped[date] = mapped_column(Date)
+    strike: Mapped[Decimal] = mapped_column(_DecimalText)
+    right: Mapped[str] = mapped_column(String(1))
+    qty: Mapped[int] = mapped_column(Integer)
+    planned_limit: Mapped[Decimal] = mapped_column(_DecimalText)
+    entry_client_order_id: Mapped[str] = mapped_column(String(128), unique=True)
+    entry_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    entry_order_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    entry_filled_qty: Mapped[int] = mapped_column(Integer, default=0)
+    entry_fill_price: Mapped[Decimal | None] = mapped_column(_DecimalText, nullable=True)
+    entry_filled_at: Mapped[datetime | None] = mapped_column(_UTCDateTime, nullable=True)
+    # The exit.
+    exit_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    exit_client_order_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    exit_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    exit_order_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    exit_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    exit_requested_at: Mapped[datetime | None] = mapped_column(_UTCDateTime, nullable=True)
+    exit_underlying_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    closed_qty: Mapped[int] = mapped_column(Integer, default=0)
+    exit_price: Mapped[Decimal | None] = mapped_column(_DecimalText, nullable=True)
+    exit_filled_at: Mapped[datetime | None] = mapped_column(_UTCDateTime, nullable=True)
+    realized_pnl: Mapped[Decimal] = mapped_column(_DecimalText, default=Decimal(0))
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class _MetaRow(_Base):
+    __tablename__ = "journal_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+
+
+class _LeaseRow(_Base):
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(_UTCDateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalTrade:
+    """One journal row as a plain record (what the UI and the exit monitor see)."""
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    request_key: str
+    status: TradeStatus
+    status_message: str | None
+    live: bool
+    signal_id: str | None
+    pattern: str | None
+    timeframe: str | None
+    tfc: str | None
+    rules: str | None
+    underlying: str
+    direction: str
+    entry_level: float
+    target_level: float
+    target2_level: float | None
+    stop_level: float
+    dte_floor: int | None
+    max_loss_pct: float | None
+    contract_symbol: str
+    expiry: date
+    strike: Decimal
+    right: str
+    qty: int
+    planned_limit: Decimal
+    entry_client_order_id: str
+    entry_order_id: str | None
+    entry_order_status: str | None
+    entry_filled_qty: int
+    entry_fill_price: Decimal | None
+    entry_filled_at: datetime | None
+    exit_attempts: int
+    exit_client_order_id: str | None
+    exit_order_id: str | None
+    exit_order_status: str | None
+    exit_reason: str | None
+    exit_requested_at: datetime | None
+    exit_underlying_price: float | None
+    closed_qty: int
+    exit_price: Decimal | None
+    exit_filled_at: datetime | None
+    realized_pnl: Decimal
+    notes: str | None
+
+    @property
+    def open_qty(self) -> int:
+        """Contracts held now: filled on entry minus sold on exit."""
+        return self.entry_filled_qty - self.closed_qty
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def entry_cost(self) -> Decimal | None:
+        if self.entry_fill_price is None:
+            return None
+        return self.entry_fill_price * CONTRACT_MULTIPLIER * self.entry_filled_qty
+
+
+def _to_record(row: _TradeRow) -> JournalTrade:
+    values = {name: getattr(row, name) for name in JournalTrade.__dataclass_fields__}
+    values["status"] = TradeStatus(row.status)
+    return JournalTrade(**values)
+
+
+def exit_client_order_id(entry_client_order_id: str, attempt: int) -> str:
+    """Deterministic exit id: a repeat of the same attempt can never make a second order."""
+    return f"{entry_client_order_id.removesuffix('-entry')}-exit-{attempt}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Journal:
+    """Transactional access to the trade journal. Thread-safe (one session per call)."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if not path or path == ":memory:":
+                kwargs["poolclass"] = StaticPool  # one shared connection, or each is empty
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.instance_id = self._init_schema()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Journal:
+        return cls(settings.database_url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- schema ------------------------------------------------------------------------------
+    def _init_schema(self) -> str:
+        """Create tables if missing, check the version, and return this journal's id.
+
+        The instance id goes into every ``client_order_id``, so two journals (say a
+        wiped SQLite file) on one broker account never reuse an id the broker has seen.
+        """
+        _Base.metadata.create_all(self.engine)
+        with self._tx() as s:
+            version = s.get(_MetaRow, "schema_version")
+            if version is None:
+                s.add(_MetaRow(key="schema_version", value=str(SCHEMA_VERSION)))
+                s.add(_MetaRow(key="instance_id", value=uuid.uuid4().hex[:10]))
+            elif version.value != str(SCHEMA_VERSION):
+                raise JournalError(
+                    f"journal schema version {version.value} at {self.engine.url!r} is not "
+                    f"{SCHEMA_VERSION}; migrate or point DATABASE_URL elsewhere"
+                )
+        with self._tx() as s:
+            row = s.get(_MetaRow, "instance_id")
+            assert row is not None
+            return row.value
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def _row(self, s: Session, trade_id: int) -> _TradeRow:
+        row = s.get(_TradeRow, trade_id)
+        if row is None:
+            raise JournalError(f"no trade {trade_id} in the journal")
+        return row
+
+    @staticmethod
+    def _move(row: _TradeRow, to: TradeStatus, now: datetime, message: str | None = None) -> None:
+        current = TradeStatus(row.status)
+        if to not in _ALLOWED[current]:
+            raise JournalError(f"trade {row.id}: cannot go from {current} to {to}")
+        row.status = to.value
+        row.updated_at = now
+        if message is not None:
+            row.status_message = message
+
+    # ---- reads -------------------------------------------------------------------------------
+    def get(self, trade_id: int) -> JournalTrade | None:
+        with self._sessions() as s:
+            row = s.get(_TradeRow, trade_id)
+            return _to_record(row) if row is not None else None
+
+    def by_request_key(self, key: str) -> JournalTrade | None:
+        with self._sessions() as s:
+            row = s.scalars(select(_TradeRow).where(_TradeRow.request_key == key)).first()
+            return _to_record(row) if row is not None else None
+
+    def by_client_order_id(self, client_order_id: str) -> JournalTrade | None:
+        with self._sessions() as s:
+            row = s.scalars(
+                select(_TradeRow).where(
+                    (_TradeRow.entry_client_order_id == client_order_id)
+                    | (_TradeRow.exit_client_order_id == client_order_id)
+                )
+            ).first()
+            return _to_record(row) if row is not None else None
+
+    def list_trades(
+        self, statuses: Iterable[TradeStatus | str] | None = None, *, limit: int | None = None
+    ) -> list[JournalTrade]:
+        """Trades, newest first; optionally only some statuses."""
+        stmt = select(_TradeRow).order_by(_TradeRow.id.desc())
+        if statuses is not None:
+            stmt = stmt.where(_TradeRow.status.in_([TradeStatus(x).value for x in statuses]))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._sessions() as s:
+            return [_to_record(r) for r in s.scalars(stmt)]
+
+    def active_trades(self) -> list[JournalTrade]:
+        return self.list_trades(ACTIVE_STATUSES)
+
+    # ---- writes: entry -----------------------------------------------------------------------
+    def entry_client_order_id(self, trade_id: int) -> str:
+        return f"sd-{self.instance_id}-{trade_id}-entry"
+
+    def create_intent(
+        self, ticket: TradeTicket, *, request_key: str, now: datetime | None = None
+    ) -> tuple[JournalTrade, bool]:
+        """Record the intent to buy *before* the order is sent; (trade, created).
+
+        ``request_key`` identifies one user action (e.g. one confirmation dialog). A
+        second call with the same key returns the first trade and ``False``, which is
+        what turns a double click into one order.
+        """
+        now = now or _now()
+        existing = self.by_request_key(request_key)
+        if existing is not None:
+            return existing, False
+        # A placeholder id first keeps the unique column valid until the row id exists.
+        placeholder = "pending-" + hashlib.sha1(request_key.encode()).hexdigest()
+        try:
+            with self._tx() as s:
+                row = _TradeRow(
+                    created_at=now,
+                    updated_at=now,
+                    request_key=request_key,
+                    status=TradeStatus.PENDING_ENTRY.value,
+                    live=ticket.live,
+                    signal_id=ticket.signal_id,
+                    pattern=ticket.pattern,
+                    timeframe=ticket.timeframe,
+                    tfc=ticket.tfc,
+                    rules=ticket.rules,
+                    underlying=ticket.symbol,
+                    direction=ticket.direction,
+                    entry_level=ticket.entry,
+                    target_level=ticket.target,
+                    target2_level=ticket.target2,
+                    stop_level=ticket.stop,
+                    dte_floor=ticket.dte_floor,
+                    max_loss_pct=ticket.max_loss_pct,
+                    contract_symbol=ticket.contract,
+                    expiry=ticket.expiry,
+                    strike=ticket.strike,
+                    right=ticket.right,
+                    qty=ticket.contracts,
+                    planned_limit=ticket.limit,
+                    entry_client_order_id=placeholder,
+                    entry_filled_qty=0,
+                    exit_attempts=0,
+                    closed_qty=0,
+                    realized_pnl=Decimal(0),
+                )
+                s.add(row)
+                s.flush()
+                row.entry_client_order_id = self.entry_client_order_id(row.id)
+                record = _to_record(row)
+        except IntegrityError:
+            # Another thread/process inserted the same request key first.
+            existing = self.by_request_key(request_key)
+            if existing is None:
+                raise
+            return existing, False
+        return record, True
+
+    def record_entry_order(
+        self, trade_id: int, order: Order, now: datetime | None = None
+    ) -> JournalTrade:
+        """Apply the broker's view of the entry order (ids, status, fills)."""
+        now = now or _now()
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            if row.entry_client_order_id != order.client_order_id:
+                raise JournalError(
+                    f"trade {trade_id}: order {order.client_order_id} is not its entry order"
+                )
+            row.entry_order_id = order.id
+            row.entry_order_status = order.status
+            row.updated_at = now
+            filled = int(order.filled_qty or 0)
+            if filled > 0 and order.filled_avg_price is not None:
+                row.entry_filled_qty = filled
+                row.entry_fill_price = order.filled_avg_price
+                row.entry_filled_at = order.filled_at or now
+            status = TradeStatus(row.status)
+            if status is TradeStatus.PENDING_ENTRY:
+                if order.status == _FILLED or (filled > 0 and order.status in _TERMINAL_ORDER):
+                    self._move(row, TradeStatus.OPEN, now, f"entry {order.status}")
+                elif order.status == "rejected":
+                    self._move(row, TradeStatus.REJECTED, now, "rejected by the broker")
+                elif order.status in _TERMINAL_ORDER:
+                    self._move(row, TradeStatus.CANCELED, now, f"entry order {order.status}")
+            return _to_record(row)
+
+    def mark_rejected(
+        self, trade_id: int, message: str, now: datetime | None = None
+    ) -> JournalTrade:
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            row.entry_order_status = "rejected"
+            self._move(row, TradeStatus.REJECTED, now or _now(), message)
+            return _to_record(row)
+
+    def mark_canceled(
+        self, trade_id: int, message: str, now: datetime | None = None
+    ) -> JournalTrade:
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            self._move(row, TradeStatus.CANCELED, now or _now(), message)
+            return _to_record(row)
+
+    def set_message(self, trade_id: int, message: str, now: datetime | None = None) -> JournalTrade:
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            row.status_message = message
+            row.updated_at = now or _now()
+            return _to_record(row)
+
+    def update_levels(
+        self,
+        trade_id: int,
+        *,
+        target: float | None = None,
+        stop: float | None = None,
+        now: datetime | None = None,
+    ) -> JournalTrade:
+        """Modify target/stop of an active trade; they must stay on the right side of entry."""
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            if TradeStatus(row.status) not in (TradeStatus.PENDING_ENTRY, TradeStatus.OPEN):
+                raise JournalError(f"trade {trade_id} is {row.status}; its levels are fixed")
+            new_target = row.target_level if target is None else float(target)
+            new_stop = row.stop_level if stop is None else float(stop)
+            up = row.direction == "long"
+            if not (new_target > row.entry_level if up else new_target < row.entry_level):
+                raise JournalError(f"target {new_target} is on the wrong side of the entry")
+            if not (new_stop < row.entry_level if up else new_stop > row.entry_level):
+                raise JournalError(f"stop {new_stop} is on the wrong side of the entry")
+            row.target_level, row.stop_level = new_target, new_stop
+            row.updated_at = now or _now()
+            return _to_record(row)
+
+    def add_note(self, trade_id: int, note: str, now: datetime | None = None) -> JournalTrade:
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            row.notes = f"{row.notes}\n{note}" if row.notes else note
+            row.updated_at = now or _now()
+            return _to_record(row)
+
+    # ---- writes: exit ------------------------------------------------------------------------
+    def begin_exit(
+        self,
+        trade_id: int,
+        reason: ExitReason | str,
+        *,
+        underlying_price: float | None = None,
+        now: datetime | None = None,
+    ) -> JournalTrade | None:
+        """Compare-and-set open → exiting with a fresh exit id; None if not open.
+
+        The conditional UPDATE is atomic in SQLite and Postgres, so two monitors (or a
+        monitor and a Close click) racing on one trade produce exactly one exit.
+        """
+        now = now or _now()
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            if row.status != TradeStatus.OPEN.value or row.entry_filled_qty - row.closed_qty <= 0:
+                return None
+            attempt = row.exit_attempts + 1
+            result = s.execute(
+                update(_TradeRow)
+                .where(_TradeRow.id == trade_id, _TradeRow.status == TradeStatus.OPEN.value)
+                .where(_TradeRow.exit_attempts == row.exit_attempts)
+                .values(
+                    status=TradeStatus.EXITING.value,
+                    exit_attempts=attempt,
+                    exit_client_order_id=exit_client_order_id(row.entry_client_order_id, attempt),
+                    exit_order_id=None,
+                    exit_order_status=None,
+                    exit_reason=ExitReason(reason).value,
+                    exit_requested_at=now,
+                    exit_underlying_price=underlying_price,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            s.expire(row)
+            return _to_record(s.get(_TradeRow, trade_id))  # type: ignore[arg-type]
+
+    def record_exit_order(
+        self, trade_id: int, order: Order, now: datetime | None = None
+    ) -> JournalTrade:
+        """Apply the broker's view of the current exit order; closes the trade when done.
+
+        A fill adds ``(exit − entry) × 100 × qty`` to realised P&L; an exit order that
+        ends unfilled returns the trade to open so the monitor can try again.
+        """
+        now = now or _now()
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            if row.exit_client_order_id != order.client_order_id:
+                raise JournalError(
+                    f"trade {trade_id}: order {order.client_order_id} is not its current exit"
+                )
+            row.exit_order_id = order.id
+            row.exit_order_status = order.status
+            row.updated_at = now
+            if TradeStatus(row.status) is not TradeStatus.EXITING:
+                return _to_record(row)
+            filled = int(order.filled_qty or 0)
+            if (
+                order.status in _TERMINAL_ORDER
+                and filled > 0
+                and order.filled_avg_price is not None
+            ):
+                px = order.filled_avg_price
+                entry_px = row.entry_fill_price or Decimal(0)
+                prev = row.closed_qty
+                row.closed_qty = prev + filled
+                prev_px = row.exit_price or Decimal(0)
+                row.exit_price = (prev_px * prev + px * filled) / row.closed_qty
+                row.exit_price = row.exit_price.quantize(Decimal("0.0001"))
+                row.exit_filled_at = order.filled_at or now
+                row.realized_pnl = (row.realized_pnl or Decimal(0)) + (
+                    (px - entry_px) * CONTRACT_MULTIPLIER * filled
+                )
+                if row.closed_qty >= row.entry_filled_qty:
+                    self._move(row, TradeStatus.CLOSED, now, f"closed ({row.exit_reason})")
+                else:
+                    self._move(row, TradeStatus.OPEN, now, "exit partly filled; remainder open")
+            elif order.status in _TERMINAL_ORDER:
+                self._move(row, TradeStatus.OPEN, now, f"exit order {order.status}; will retry")
+            return _to_record(row)
+
+    def exit_failed(self, trade_id: int, message: str, now: datetime | None = None) -> JournalTrade:
+        """The exit order was refused or never reached the broker: back to open."""
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            row.exit_order_status = "rejected"
+            self._move(row, TradeStatus.OPEN, now or _now(), message)
+            return _to_record(row)
+
+    def close_expired(
+        self, trade_id: int, settlement: Decimal, now: datetime | None = None
+    ) -> JournalTrade:
+        """The contract expired while held: close at its settlement value."""
+        now = now or _now()
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            qty = row.entry_filled_qty - row.closed_qty
+            entry_px = row.entry_fill_price or Decimal(0)
+            row.realized_pnl = (row.realized_pnl or Decimal(0)) + (
+                (settlement - entry_px) * CONTRACT_MULTIPLIER * qty
+            )
+            row.closed_qty = row.entry_filled_qty
+            row.exit_price = settlement
+            row.exit_reason = ExitReason.EXPIRY.value
+            row.exit_filled_at = now
+            self._move(row, TradeStatus.CLOSED, now, "expired while held")
+            return _to_record(row)
+
+    # ---- lease (exit-monitor leader) ---------------------------------------------------------
+    def acquire_lease(
+        self, name: str, holder: str, ttl_seconds: float, now: datetime | None = None
+    ) -> bool:
+        """Take or renew a named lease; True if ``holder`` holds it until now + ttl.
+
+        One conditional UPDATE (or INSERT for a new name): atomic, so two processes
+        cannot both win.
+        """
+        now = now or _now()
+        until = now + timedelta(seconds=ttl_seconds)
+        with self._tx() as s:
+            result = s.execute(
+                update(_LeaseRow)
+                .where(_LeaseRow.name == name)
+                .where((_LeaseRow.holder == holder) | (_LeaseRow.expires_at < now))
+                .values(holder=holder, expires_at=until)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return True
+        try:
+            with self._tx() as s:
+                if s.get(_LeaseRow, name) is not None:
+                    return False
+                s.execute(insert(_LeaseRow).values(name=name, holder=holder, expires_at=until))
+        except IntegrityError:
+            return False
+        return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._tx() as s:
+            s.execute(
+                update(_LeaseRow)
+                .where(_LeaseRow.name == name, _LeaseRow.holder == holder)
+                .values(expires_at=datetime(2000, 1, 1, tzinfo=UTC))
+                .execution_options(synchronize_session=False)
+            )
+
+    def lease_holder(self, name: str, now: datetime | None = None) -> str | None:
+        now = now or _now()
+        with self._sessions() as s:
+            row = s.get(_LeaseRow, name)
+            if row is None or row.expires_at < now:
+                return None
+            return row.holder
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """WAL lets readers (the UI) run while the monitor writes; busy_timeout waits for locks."""
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cur.close()

@@ -1,0 +1,483 @@
+"""The order ticket: raw form fields in, a validated ``TradeTicket`` or per-field messages out.
+
+Pure: no I/O. The caller supplies the option chain, the options buying power, the time
+and the quantity cap, so the same rules run in the form (inline messages) and right before
+submission (an invalid ticket can never reach the broker).
+
+Tick rules are deliberately simple and documented: SPY, QQQ and IWM trade in $0.01
+increments at every price (the penny program names); every other option trades in $0.05
+below $3.00 and $0.10 at or above $3.00. Some other names are in the penny program too;
+for them this is stricter than the exchange, never looser.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Any, Literal
+
+from dashboard.models import OptionChain, OptionQuote, Right
+from dashboard.options.expiry import NEW_YORK, is_expired
+from dashboard.options.occ import build_occ, display_occ, format_strike, parse_occ
+
+__all__ = [
+    "CONTRACT_MULTIPLIER",
+    "FIELDS",
+    "PENNY_NAMES",
+    "Direction",
+    "TicketValidation",
+    "TradeTicket",
+    "option_tick",
+    "round_to_tick",
+    "validate_ticket",
+]
+
+Direction = Literal["long", "short"]
+CONTRACT_MULTIPLIER = 100
+PENNY_NAMES: frozenset[str] = frozenset({"SPY", "QQQ", "IWM"})
+# Field names the form shows messages under, in display order.
+FIELDS = (
+    "symbol",
+    "direction",
+    "contracts",
+    "expiry",
+    "strike",
+    "limit",
+    "entry",
+    "target",
+    "stop",
+    "contract",
+    "cost",
+)
+_CENT = Decimal("0.01")
+_NICKEL = Decimal("0.05")
+_DIME = Decimal("0.10")
+_THREE = Decimal(3)
+
+
+@dataclass(frozen=True, slots=True)
+class TradeTicket:
+    """A fully validated single-leg long option order plus the STRAT plan behind it.
+
+    ``direction`` is the view on the underlying: long buys a call, short buys a put.
+    ``entry``, ``target``, ``target2`` and ``stop`` are underlying prices; ``limit`` is the
+    option premium per share.
+    """
+
+    symbol: str  # underlying
+    direction: Direction
+    contract: str  # OCC compact symbol
+    contracts: int
+    expiry: date
+    strike: Decimal
+    right: Right
+    limit: Decimal
+    entry: float
+    target: float
+    stop: float
+    target2: float | None = None
+    pattern: str | None = None
+    timeframe: str | None = None
+    signal_id: str | None = None
+    tfc: str | None = None  # e.g. "3/4 ↑", as shown on the signal board
+    rules: str | None = None  # the level rules, e.g. "entry: setup-bar high + 1 tick; ..."
+    dte_floor: int | None = None  # managed exit when DTE falls to this
+    max_loss_pct: float | None = None  # managed exit when the premium has lost this %
+    live: bool = False
+
+    @property
+    def cost(self) -> Decimal:
+        """Premium paid for the whole order in dollars (fees are taken as zero)."""
+        return self.limit * CONTRACT_MULTIPLIER * self.contracts
+
+    @property
+    def display(self) -> str:
+        """The exact order, as the confirmation step shows it."""
+        return (
+            f"BUY TO OPEN {self.contracts} × {display_occ(self.contract)} "
+            f"({self.contract}) LIMIT ${self.limit:.2f} DAY — ${self.cost:,.2f}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TicketValidation:
+    """Per-field messages (``field -> message``), and the ticket when there are none."""
+
+    errors: Mapping[str, str]
+    ticket: TradeTicket | None
+    cost: Decimal | None = None
+    quote: OptionQuote | None = None  # the chain row of the contract, when found
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.ticket is not None
+
+
+def option_tick(underlying: str, price: Decimal) -> Decimal:
+    """Minimum premium increment for ``underlying`` at ``price`` (see the module docstring)."""
+    if underlying.upper() in PENNY_NAMES:
+        return _CENT
+    return _NICKEL if price < _THREE else _DIME
+
+
+def round_to_tick(underlying: str, price: Decimal, *, down: bool) -> Decimal:
+    """Round a premium onto its tick grid, down (sell limits) or up (buy limits)."""
+    tick = option_tick(underlying, price)
+    steps = price / tick
+    whole = math.floor(steps) if down else math.ceil(steps)
+    out = Decimal(whole) * tick
+    # Crossing $3 on the way up/down can change the tick; one re-check is enough.
+    tick2 = option_tick(underlying, out)
+    if tick2 != tick:
+        steps = out / tick2
+        out = Decimal(math.floor(steps) if down else math.ceil(steps)) * tick2
+    return out.quantize(_CENT)
+
+
+# ---- field parsers: each returns (value, None) or (None, message) ---------------------------
+
+
+def _text(raw: Any) -> str:
+    return "" if raw is None else str(raw).strip()
+
+
+def _decimal(raw: Any) -> Decimal | None:
+    if raw is None or isinstance(raw, bool):
+        return None
+    try:
+        dec = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip().lstrip("$").strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return dec if dec.is_finite() else None
+
+
+def _price(raw: Any, what: str) -> tuple[float | None, str | None]:
+    if _text(raw) == "":
+        return None, f"Enter the {what}."
+    dec = _decimal(raw)
+    if dec is None:
+        return None, f"The {what} must be a number, got {_text(raw)!r}."
+    if dec <= 0:
+        return None, f"The {what} must be above zero."
+    return float(dec), None
+
+
+def _optional_price(raw: Any, what: str) -> tuple[float | None, str | None]:
+    if _text(raw) == "":
+        return None, None
+    return _price(raw, what)
+
+
+def _contracts(raw: Any, cap: int) -> tuple[int | None, str | None]:
+    if _text(raw) == "":
+        return None, "Enter the number of contracts."
+    dec = _decimal(raw)
+    if dec is None:
+        return None, f"Contracts must be a whole number, got {_text(raw)!r}."
+    if dec != dec.to_integral_value():
+        return None, f"Contracts must be a whole number; {dec.normalize()} is not."
+    n = int(dec)
+    if n <= 0:
+        return None, "Contracts must be at least 1."
+    if n > cap:
+        return None, f"At most {cap} contracts per order (DASHBOARD_MAX_CONTRACTS); got {n}."
+    return n, None
+
+
+def _expiry(raw: Any) -> tuple[date | None, str | None]:
+    if isinstance(raw, datetime):
+        return raw.date(), None
+    if isinstance(raw, date):
+        return raw, None
+    text = _text(raw)
+    if not text:
+        return None, "Choose an expiry date."
+    try:
+        return date.fromisoformat(text[:10]), None
+    except ValueError:
+        return None, f"Expiry must be a date like 2025-12-19, got {text!r}."
+
+
+def _optional_int(raw: Any) -> int | None:
+    dec = _decimal(raw) if _text(raw) else None
+    return int(dec) if dec is not None and dec == dec.to_integral_value() and dec >= 0 else None
+
+
+def _optional_pct(raw: Any) -> float | None:
+    dec = _decimal(raw) if _text(raw) else None
+    return float(dec) if dec is not None and 0 < dec <= 100 else None
+
+
+def _money(x: Decimal) -> str:
+    return f"${x:,.2f}"
+
+
+def _side_checks(
+    direction: Direction,
+    entry: float,
+    target: float | None,
+    target2: float | None,
+    stop: float | None,
+    errors: dict[str, str],
+) -> None:
+    """Targets beyond the entry in the trade's direction; the stop on the other side."""
+    up = direction == "long"
+    if target is not None and not (target > entry if up else target < entry):
+        where = "above" if up else "below"
+        errors["target"] = (
+            f"For a {direction} trade the target must be {where} the entry "
+            f"({target:,.2f} vs entry {entry:,.2f})."
+        )
+    elif (
+        target is not None
+        and target2 is not None
+        and not (target2 > target if up else target2 < target)
+    ):
+        where = "above" if up else "below"
+        errors["target"] = f"Target 2 ({target2:,.2f}) must be {where} target 1 ({target:,.2f})."
+    if stop is not None and not (stop < entry if up else stop > entry):
+        where = "below" if up else "above"
+        errors["stop"] = (
+            f"For a {direction} trade the stop must be {where} the entry "
+            f"({stop:,.2f} vs entry {entry:,.2f})."
+        )
+
+
+def _find_quote(chain: OptionChain, symbol: str) -> OptionQuote | None:
+    for q in chain.quotes:
+        if q.contract.symbol == symbol:
+            return q
+    return None
+
+
+def validate_ticket(
+    ticket_fields: Mapping[str, Any],
+    *,
+    chain: OptionChain | None,
+    buying_power: Decimal | None,
+    now: datetime,
+    max_contracts: int,
+    known_symbols: Collection[str],
+) -> TicketValidation:
+    """Check every rule of the order form and return all messages at once.
+
+    ``ticket_fields`` holds what the form has: ``symbol``, ``direction``, ``contracts``,
+    ``expiry``, ``strike``, ``limit``, ``entry``, ``target``, ``stop`` and optionally
+    ``right`` (default: call for long, put for short), ``contract`` (an OCC symbol that must
+    agree with the other fields), ``target2``, ``pattern``, ``timeframe``, ``signal_id``,
+    ``tfc``, ``rules``, ``dte_floor``, ``max_loss_pct`` and ``live``. ``buying_power`` is
+    the account's *options* buying power; None means it could not be read, which blocks
+    the order rather than guessing. ``now`` must be timezone-aware.
+    """
+    errors: dict[str, str] = {}
+    f = ticket_fields
+    if now.tzinfo is None:
+        raise ValueError("'now' must be timezone-aware")
+
+    symbol = _text(f.get("symbol")).upper()
+    known = {s.upper() for s in known_symbols}
+    if not symbol:
+        errors["symbol"] = "Enter the underlying symbol, e.g. SPY."
+    elif symbol not in known:
+        errors["symbol"] = f"{symbol} is not a known symbol (not in the watchlist or market data)."
+
+    direction_text = _text(f.get("direction")).lower()
+    direction: Direction | None = None
+    if direction_text in ("long", "short"):
+        direction = direction_text  # type: ignore[assignment]
+    else:
+        errors["direction"] = "Choose long (buy a call) or short (buy a put)."
+
+    qty, msg = _contracts(f.get("contracts"), max_contracts)
+    if msg:
+        errors["contracts"] = msg
+
+    expiry, msg = _expiry(f.get("expiry"))
+    if msg:
+        errors["expiry"] = msg
+    elif expiry is not None and is_expired(expiry, now):
+        today = now.astimezone(NEW_YORK).date()
+        when = "today's close has passed" if expiry == today else "that date is in the past"
+        errors["expiry"] = f"Expiry {expiry:%Y-%m-%d} is not in the future ({when})."
+
+    strike_dec = _decimal(f.get("strike"))
+    if _text(f.get("strike")) == "":
+        errors["strike"] = "Choose a strike."
+    elif strike_dec is None or strike_dec <= 0:
+        errors["strike"] = f"The strike must be a positive number, got {_text(f.get('strike'))!r}."
+
+    right_text = _text(f.get("right")).upper()[:1]
+    right: Right | None
+    if right_text in ("C", "P"):
+        right = right_text  # type: ignore[assignment]
+    elif direction is not None:
+        right = "C" if direction == "long" else "P"
+    else:
+        right = None
+
+    limit = _decimal(f.get("limit"))
+    if _text(f.get("limit")) == "":
+        errors["limit"] = "Enter a limit price."
+        limit = None
+    elif limit is None:
+        errors["limit"] = f"The limit price must be a number, got {_text(f.get('limit'))!r}."
+    elif limit <= 0:
+        errors["limit"] = "The limit price must be above zero."
+        limit = None
+    elif symbol:
+        tick = option_tick(symbol, limit)
+        if limit % tick != 0:
+            lo = (limit // tick) * tick
+            band = (
+                "all prices (penny program)"
+                if symbol in PENNY_NAMES
+                else ("premiums under $3.00" if limit < _THREE else "premiums of $3.00 and up")
+            )
+            errors["limit"] = (
+                f"${limit.normalize():f} is not on the ${tick:.2f} tick "
+                f"for {symbol} {band}; try {_money(lo)} or {_money(lo + tick)}."
+            )
+            limit = None
+
+    entry, msg = _price(f.get("entry"), "entry level")
+    if msg:
+        errors["entry"] = msg
+    target, msg = _price(f.get("target"), "target level")
+    if msg:
+        errors["target"] = msg
+    target2, msg = _optional_price(f.get("target2"), "second target")
+    if msg and "target" not in errors:
+        errors["target"] = msg
+    stop, msg = _price(f.get("stop"), "stop level")
+    if msg:
+        errors["stop"] = msg
+    if direction is not None and entry is not None:
+        _side_checks(
+            direction,
+            entry,
+            target if "target" not in errors else None,
+            target2,
+            stop if "stop" not in errors else None,
+            errors,
+        )
+
+    # The contract: built from the parts (or given), it must agree and be listed.
+    contract_text = _text(f.get("contract")).upper()
+    contract: str | None = None
+    quote: OptionQuote | None = None
+    parts_ok = (
+        symbol
+        and expiry is not None
+        and "expiry" not in errors
+        and strike_dec is not None
+        and "strike" not in errors
+        and right is not None
+    )
+    if parts_ok:
+        try:
+            contract = build_occ(symbol, expiry, right, strike_dec)  # type: ignore[arg-type]
+        except ValueError as exc:
+            errors["contract"] = f"These fields do not make a valid option symbol: {exc}."
+    if contract_text:
+        try:
+            given = parse_occ(contract_text)
+        except ValueError as exc:
+            errors["contract"] = str(exc)
+        else:
+            if contract is not None and given.compact != contract:
+                errors["contract"] = (
+                    f"Contract {given.compact} does not match the fields "
+                    f"({symbol} {expiry} {format_strike(strike_dec)} {right}); "  # type: ignore[arg-type]
+                    "re-select the contract."
+                )
+            elif contract is None and not errors.get("contract"):
+                contract = given.compact
+    if contract is not None and "contract" not in errors:
+        occ = parse_occ(contract)
+        if direction is not None and occ.right != ("C" if direction == "long" else "P"):
+            want = "call" if direction == "long" else "put"
+            got = "call" if occ.right == "C" else "put"
+            errors["contract"] = (
+                f"A {direction} trade buys a {want}; {display_occ(occ)} is a {got}."
+            )
+        elif chain is None:
+            errors["contract"] = (
+                "The option chain could not be loaded, so the contract cannot be checked; "
+                "try again when the chain is available."
+            )
+        elif chain.underlying.upper() != occ.root:
+            errors["contract"] = (
+                f"The loaded chain is for {chain.underlying}, not {occ.root}; reload the chain."
+            )
+        else:
+            quote = _find_quote(chain, contract)
+            if quote is None:
+                errors["contract"] = (
+                    f"{display_occ(occ)} is not listed in the {chain.underlying} chain "
+                    f"({chain.source}); pick a listed strike and expiry."
+                )
+            elif not quote.contract.tradable:
+                errors["contract"] = f"{display_occ(occ)} is listed but not tradable."
+
+    cost: Decimal | None = None
+    if limit is not None and qty is not None:
+        cost = limit * CONTRACT_MULTIPLIER * qty
+        if buying_power is None:
+            errors["cost"] = "Options buying power is unavailable, so the cost cannot be checked."
+        elif cost > buying_power:
+            errors["cost"] = (
+                f"Cost {_money(cost)} ({qty} × 100 × {_money(limit)}) exceeds options "
+                f"buying power {_money(buying_power)}."
+            )
+
+    warnings: list[str] = []
+    if quote is not None and limit is not None:
+        if quote.ask is not None and quote.ask > 0 and float(limit) > quote.ask * 1.2:
+            warnings.append(
+                f"Limit {_money(limit)} is more than 20% above the ask {quote.ask:.2f}."
+            )
+        if quote.bid is not None and quote.bid > 0 and float(limit) < quote.bid:
+            warnings.append(
+                f"Limit {_money(limit)} is below the bid {quote.bid:.2f}; it may not fill."
+            )
+
+    ordered = {k: errors[k] for k in FIELDS if k in errors}
+    if ordered or contract is None:
+        if not ordered:  # defensive: every missing piece above leaves a message
+            ordered = {"contract": "The contract could not be determined."}
+        return TicketValidation(
+            MappingProxyType(ordered), None, cost=cost, quote=quote, warnings=tuple(warnings)
+        )
+    assert direction is not None and qty is not None and expiry is not None and right is not None
+    assert strike_dec is not None and limit is not None
+    assert entry is not None and target is not None and stop is not None
+    ticket = TradeTicket(
+        symbol=symbol,
+        direction=direction,
+        contract=contract,
+        contracts=qty,
+        expiry=expiry,
+        strike=parse_occ(contract).strike,
+        right=right,
+        limit=limit.quantize(_CENT),
+        entry=entry,
+        target=target,
+        stop=stop,
+        target2=target2,
+        pattern=_text(f.get("pattern")) or None,
+        timeframe=_text(f.get("timeframe")) or None,
+        signal_id=_text(f.get("signal_id")) or None,
+        tfc=_text(f.get("tfc")) or None,
+        rules=_text(f.get("rules")) or None,
+        dte_floor=_optional_int(f.get("dte_floor")),
+        max_loss_pct=_optional_pct(f.get("max_loss_pct")),
+        live=bool(f.get("live", False)),
+    )
+    return TicketValidation(
+        MappingProxyType({}), ticket, cost=cost, quote=quote, warnings=tuple(warnings)
+    )

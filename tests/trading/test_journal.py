@@ -1,0 +1,215 @@
+"""Journal round trips, status lifecycle, crash safety and the leader lease (tmp SQLite)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from dashboard.trading.journal import (
+    ExitReason,
+    Journal,
+    JournalError,
+    TradeStatus,
+    exit_client_order_id,
+)
+
+from ._fixtures import NOW, ticket
+from ._fixtures import order as make_order
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    j = Journal(f"sqlite:///{tmp_path / 'j.sqlite'}")
+    yield j
+    j.close()
+
+
+def test_intent_round_trip(journal: Journal) -> None:
+    trade, created = journal.create_intent(
+        ticket(tfc="3/4 ↑", target2=207.0), request_key="k1", now=NOW
+    )
+    assert created and trade.status is TradeStatus.PENDING_ENTRY
+    assert trade.entry_client_order_id == f"sd-{journal.instance_id}-{trade.id}-entry"
+    got = journal.get(trade.id)
+    assert got == trade
+    assert got.created_at == NOW and got.created_at.tzinfo is not None
+    assert got.planned_limit == Decimal("2.50") and got.strike == Decimal(200)
+    assert (got.entry_level, got.target_level, got.target2_level, got.stop_level) == (
+        201.0,
+        205.0,
+        207.0,
+        198.5,
+    )
+    assert got.tfc == "3/4 ↑" and got.pattern == "2-1-2" and got.qty == 2
+
+
+def test_same_request_key_returns_first_trade(journal: Journal) -> None:
+    a, created_a = journal.create_intent(ticket(), request_key="dbl", now=NOW)
+    b, created_b = journal.create_intent(ticket(), request_key="dbl", now=NOW)
+    assert created_a and not created_b and a.id == b.id
+    assert len(journal.list_trades()) == 1
+
+
+def test_concurrent_intents_with_one_key_make_one_row(journal: Journal) -> None:
+    ids: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def go() -> None:
+        barrier.wait()
+        t, _ = journal.create_intent(ticket(), request_key="race", now=NOW)
+        ids.append(t.id)
+
+    threads = [threading.Thread(target=go) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(set(ids)) == 1 and len(journal.list_trades()) == 1
+
+
+def test_intent_survives_a_failed_submit_and_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'crash.sqlite'}"
+    j1 = Journal(url)
+    trade, _ = j1.create_intent(ticket(), request_key="crash", now=NOW)
+    # The process dies here, between submit and the result write.
+    j1.engine.dispose()
+    j2 = Journal(url)
+    again = j2.active_trades()
+    assert [t.id for t in again] == [trade.id]
+    assert again[0].entry_client_order_id == trade.entry_client_order_id
+    assert j2.instance_id == j1.instance_id
+    j2.close()
+
+
+def test_full_lifecycle_and_realised_pnl(journal: Journal) -> None:
+    t, _ = journal.create_intent(ticket(), request_key="life", now=NOW)
+    coid = t.entry_client_order_id
+    t = journal.record_entry_order(t.id, make_order(coid, status="new"))
+    assert t.status is TradeStatus.PENDING_ENTRY and t.entry_order_id == f"oid-{coid}"
+    t = journal.record_entry_order(
+        t.id, make_order(coid, status="filled", filled_qty="2", price="2.45")
+    )
+    assert (
+        t.status is TradeStatus.OPEN and t.entry_fill_price == Decimal("2.45") and t.open_qty == 2
+    )
+
+    t = journal.begin_exit(t.id, ExitReason.TARGET, underlying_price=205.2, now=NOW)
+    assert t is not None and t.status is TradeStatus.EXITING and t.exit_attempts == 1
+    assert (
+        t.exit_client_order_id == exit_client_order_id(coid, 1) == coid.replace("-entry", "-exit-1")
+    )
+    assert journal.begin_exit(t.id, ExitReason.STOP, now=NOW) is None  # never double-exits
+
+    ex = make_order(
+        t.exit_client_order_id, status="filled", filled_qty="2", price="4.10", side="sell"
+    )
+    t = journal.record_exit_order(t.id, ex)
+    assert t.status is TradeStatus.CLOSED and t.exit_reason == "target"
+    assert t.exit_price == Decimal("4.10")
+    assert t.realized_pnl == Decimal("330.00")  # (4.10 − 2.45) × 100 × 2
+    assert t.exit_underlying_price == 205.2
+
+
+def test_unfilled_exit_returns_to_open_with_a_new_id_next_time(journal: Journal) -> None:
+    t, _ = journal.create_intent(ticket(), request_key="retry", now=NOW)
+    t = journal.record_entry_order(
+        t.id, make_order(t.entry_client_order_id, status="filled", filled_qty="2", price="2.45")
+    )
+    t = journal.begin_exit(t.id, "stop", now=NOW)
+    first = t.exit_client_order_id
+    t = journal.record_exit_order(t.id, make_order(first, status="expired", side="sell"))
+    assert t.status is TradeStatus.OPEN and t.exit_reason == "stop"
+    t2 = journal.begin_exit(t.id, "stop", now=NOW)
+    assert t2 is not None and t2.exit_client_order_id != first and t2.exit_attempts == 2
+
+
+def test_partial_exit_keeps_the_rest_open(journal: Journal) -> None:
+    t, _ = journal.create_intent(ticket(), request_key="part", now=NOW)
+    t = journal.record_entry_order(
+        t.id, make_order(t.entry_client_order_id, status="filled", filled_qty="2", price="2.00")
+    )
+    t = journal.begin_exit(t.id, "manual", now=NOW)
+    t = journal.record_exit_order(
+        t.id,
+        make_order(
+            t.exit_client_order_id, status="canceled", filled_qty="1", price="3.00", side="sell"
+        ),
+    )
+    assert t.status is TradeStatus.OPEN and t.open_qty == 1 and t.realized_pnl == Decimal("100.00")
+
+
+def test_rejected_and_illegal_transitions(journal: Journal) -> None:
+    t, _ = journal.create_intent(ticket(), request_key="rej", now=NOW)
+    t = journal.mark_rejected(t.id, "insufficient buying power")
+    assert t.status is TradeStatus.REJECTED and t.status_message == "insufficient buying power"
+    with pytest.raises(JournalError):
+        journal.mark_canceled(t.id, "too late")
+    assert journal.begin_exit(t.id, "manual") is None
+    with pytest.raises(JournalError):
+        journal.get(999) or journal.mark_rejected(999, "x")
+
+
+def test_entry_expired_unfilled_is_canceled_partial_is_open(journal: Journal) -> None:
+    a, _ = journal.create_intent(ticket(), request_key="a", now=NOW)
+    a = journal.record_entry_order(a.id, make_order(a.entry_client_order_id, status="expired"))
+    assert a.status is TradeStatus.CANCELED
+    b, _ = journal.create_intent(ticket(), request_key="b", now=NOW)
+    b = journal.record_entry_order(
+        b.id, make_order(b.entry_client_order_id, status="expired", filled_qty="1", price="2.50")
+    )
+    assert b.status is TradeStatus.OPEN and b.open_qty == 1
+
+
+def test_update_levels_checks_sides(journal: Journal) -> None:
+    t, _ = journal.create_intent(ticket(), request_key="lv", now=NOW)
+    t = journal.update_levels(t.id, target=206.5, stop=199.0)
+    assert (t.target_level, t.stop_level) == (206.5, 199.0)
+    with pytest.raises(JournalError, match="wrong side"):
+        journal.update_levels(t.id, stop=202.0)
+
+
+def test_list_filters_and_order(journal: Journal) -> None:
+    a, _ = journal.create_intent(ticket(), request_key="1", now=NOW)
+    b, _ = journal.create_intent(ticket(), request_key="2", now=NOW)
+    journal.mark_rejected(a.id, "no")
+    assert [t.id for t in journal.list_trades()] == [b.id, a.id]
+    assert [t.id for t in journal.active_trades()] == [b.id]
+    assert journal.by_client_order_id(b.entry_client_order_id).id == b.id
+
+
+def test_lease_one_holder_until_expiry(journal: Journal) -> None:
+    assert journal.acquire_lease("m", "A", 30, NOW)
+    assert not journal.acquire_lease("m", "B", 30, NOW + timedelta(seconds=10))
+    assert journal.acquire_lease("m", "A", 30, NOW + timedelta(seconds=20))  # renew
+    assert journal.lease_holder("m", NOW + timedelta(seconds=40)) == "A"
+    assert journal.acquire_lease("m", "B", 30, NOW + timedelta(seconds=51))  # A's lapsed
+    journal.release_lease("m", "B")
+    assert journal.acquire_lease("m", "A", 30, NOW + timedelta(seconds=52))
+
+
+def test_lease_across_two_journals_on_one_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lease.sqlite'}"
+    j1, j2 = Journal(url), Journal(url)
+    wins = [j1.acquire_lease("m", "p1", 30, NOW), j2.acquire_lease("m", "p2", 30, NOW)]
+    assert wins == [True, False]
+    j1.close()
+    j2.close()
+
+
+def test_schema_version_is_checked(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'v.sqlite'}"
+    j = Journal(url)
+    with j.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE journal_meta SET value='99' WHERE key='schema_version'")
+    j.close()
+    with pytest.raises(JournalError, match="schema version 99"):
+        Journal(url)
+
+
+def test_naive_timestamps_are_refused(journal: Journal) -> None:
+    with pytest.raises(Exception, match="timezone-aware"):
+        journal.create_intent(ticket(), request_key="n", now=NOW.replace(tzinfo=None))
