@@ -1,0 +1,85 @@
+"""STRAT chart benchmark: figure build time and JSON payload for 5,000 and 50,000 bars.
+
+Goals (issue 7): a 5,000-bar STRAT chart built in under 150 ms and serialised in under
+400 KB. The input is a cent-rounded random walk with the last 20 evaluated setups and a
+regime series, which is what the Strategy tab draws. The payload is measured with
+plotly's JSON engine (orjson when installed), the path Dash uses.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import plotly.io as pio
+
+from dashboard.strat import detect_patterns, evaluate_setups
+from dashboard.visualizations.enhanced_charts import create_strat_candlestick_chart
+
+SIZES = (5_000, 50_000)
+SETUPS_SHOWN = 20
+
+
+def _bars(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Benchmark input only: 15-minute bars from a cent-rounded random walk."""
+    close = np.round(100 + np.cumsum(rng.normal(0, 0.5, n)), 2)
+    open_ = np.round(close + rng.normal(0, 0.3, n), 2)
+    high = np.round(np.maximum(open_, close) + rng.exponential(0.3, n), 2)
+    low = np.round(np.minimum(open_, close) - rng.exponential(0.3, n), 2)
+    idx = pd.date_range("2024-01-02 14:30", periods=n, freq="15min", tz="UTC")
+    vol = rng.integers(100, 100_000, n).astype(np.float64)
+    return pd.DataFrame(
+        {"open": open_, "high": high, "low": low, "close": close, "volume": vol}, index=idx
+    )
+
+
+def bench_size(n: int, repeat: int = 5) -> dict[str, float]:
+    rng = np.random.default_rng(n)
+    df = _bars(n, rng)
+    patterns = detect_patterns(df["high"], df["low"], df["open"], df["close"], since=-200)
+    setups = evaluate_setups(patterns, df["high"], df["low"], df["close"], df.index)
+    shown = setups[-SETUPS_SHOWN:]
+    regimes = np.where((np.arange(n) // 250) % 3 == 0, "TREND_BULL", "TREND_NEUTRAL")
+    create_strat_candlestick_chart(df.iloc[:10])  # warm the validators once
+
+    best_build = best_json = float("inf")
+    payload = ""
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fig = create_strat_candlestick_chart(df, patterns=shown, regimes=regimes)
+        t1 = time.perf_counter()
+        payload = pio.to_json(fig, validate=False)
+        t2 = time.perf_counter()
+        best_build, best_json = min(best_build, t1 - t0), min(best_json, t2 - t1)
+    return {
+        f"strat_chart_{n}_build_ms": best_build * 1000,
+        f"strat_chart_{n}_json_ms": best_json * 1000,
+        f"strat_chart_{n}_payload_kb": len(payload.encode()) / 1024,
+        f"strat_chart_{n}_setups_drawn": float(len(shown)),
+    }
+
+
+def run() -> dict[str, float]:
+    out: dict[str, float] = {"json_engine_orjson": float(_orjson_in_use())}
+    for n in SIZES:
+        out.update(bench_size(n))
+    out["strat_chart_5000_build_goal_met"] = float(out["strat_chart_5000_build_ms"] < 150)
+    out["strat_chart_5000_payload_goal_met"] = float(out["strat_chart_5000_payload_kb"] < 400)
+    return out
+
+
+def _orjson_in_use() -> bool:
+    engine = pio.json.config.default_engine
+    if engine == "orjson":
+        return True
+    try:
+        import orjson  # noqa: F401
+    except ImportError:
+        return False
+    return engine == "auto"  # plotly's "auto" picks orjson when it is importable
+
+
+if __name__ == "__main__":
+    for name, value in run().items():
+        print(f"{name:36s} {value:,.2f}")
