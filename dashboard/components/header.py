@@ -51,7 +51,8 @@ def clock_badge_text(clock: Clock) -> tuple[str, str]:
 
 def connection_badge(health: dict[str, str]) -> tuple[str, str]:
     """Worst state across sources: connected, degraded or down."""
-    states = set(health.values())
+    # A source not used yet ("unknown") says nothing about the connection.
+    states = set(health.values()) - {"unknown"} or set(health.values())
     if not states:
         return "CONNECTING…", "secondary"
     if states <= {"connected"}:

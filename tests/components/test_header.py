@@ -27,3 +27,9 @@ def test_connection_badge_is_worst_state() -> None:
     assert connection_badge({"alpaca": "connected", "options": "connected"})[0] == "CONNECTED"
     assert connection_badge({"alpaca": "connected", "options": "down"})[0] == "DEGRADED"
     assert connection_badge({"alpaca": "down", "options": "down"}) == ("DOWN", "danger")
+
+
+def test_unused_sources_do_not_degrade_the_badge() -> None:
+    assert connection_badge({"alpaca": "connected", "thetadata": "unknown"})[0] == "CONNECTED"
+    assert connection_badge({"alpaca": "unknown", "thetadata": "unknown"})[0] == "CONNECTING…"
+    assert connection_badge({"alpaca": "down", "thetadata": "unknown"})[0] == "DOWN"

@@ -1,0 +1,447 @@
+"""``AsyncDataService``: the one façade Dash callbacks use for upstream data.
+
+Every read goes through the ``ReadCache`` (TTL, single flight, last good), so N viewers
+cost one upstream call per endpoint per TTL, and every read returns a ``DataResult``
+(fresh / stale / error / empty, with source and as-of) instead of raising. Order paths
+raise, because the user must see a rejection, and they invalidate the cached account,
+positions and orders. Built with ``from_settings`` without touching the network; run
+from sync code with ``run_async(service.fetch_…())``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from dashboard.data_loaders.alpaca import AlpacaAsyncClient, OrderRequest
+from dashboard.data_loaders.bars import TIMEFRAMES, lookback_start
+from dashboard.data_loaders.cache import (
+    DiskSharedCache,
+    ReadCache,
+    RedisSharedCache,
+    SharedCache,
+)
+from dashboard.data_loaders.errors import UpstreamError
+from dashboard.data_loaders.health import HealthTracker
+from dashboard.data_loaders.loop import in_loop_thread, loop_running, run_async
+from dashboard.data_loaders.thetadata import ThetaDataAsyncClient
+from dashboard.models import (
+    Account,
+    Clock,
+    DataResult,
+    DataState,
+    Fill,
+    OptionChain,
+    OptionQuote,
+    Order,
+    PortfolioHistory,
+    PortfolioSnapshot,
+    Position,
+    Quote,
+)
+from dashboard.options.occ import parse_occ
+from dashboard.settings import Settings
+
+__all__ = ["AsyncDataService", "OrderRequest"]
+NEW_YORK = ZoneInfo("America/New_York")
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+EXPIRIES_TTL = 300.0  # listed expiries change once a day
+THETA_RETRY_AFTER = 30.0  # after ThetaData fails, use Alpaca for this long before trying again
+ORDER_KEYS = ("account", "positions", "orders:", "fills:", "history:", "portfolio")
+
+
+def _nonempty(value: Any) -> bool:
+    return not value
+
+
+def _underlying(symbol: str, asset_class: str) -> str:
+    if asset_class == "us_option":
+        try:
+            return parse_occ(symbol).root
+        except ValueError:
+            return symbol
+    return symbol
+
+
+class AsyncDataService:
+    """Cached, single-flight, state-labelled reads plus order actions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        alpaca: AlpacaAsyncClient,
+        thetadata: ThetaDataAsyncClient | None = None,
+        *,
+        cache: ReadCache,
+        health: HealthTracker,
+    ) -> None:
+        self.settings = settings
+        self.alpaca = alpaca
+        self.thetadata = thetadata
+        self.cache = cache
+        self._health = health
+        self._theta_skip_until = 0.0
+        self._shared: SharedCache | None = cache.shared
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AsyncDataService:
+        """Clients and caches for ``settings``; nothing connects until the first read."""
+        sources = ["alpaca-trading", "alpaca-data"]
+        if settings.thetadata_url:
+            sources.append("thetadata")
+        health = HealthTracker(sources, window=settings.stale_after_seconds)
+        alpaca = AlpacaAsyncClient.from_settings(settings, health=health)
+        theta = ThetaDataAsyncClient.from_settings(settings, health=health)
+        shared: SharedCache
+        if settings.redis_url is not None:
+            shared = RedisSharedCache(settings.redis_url.get_secret_value())
+        else:
+            shared = DiskSharedCache(settings.data_dir / "cache" / "reads")
+        key_id = settings.alpaca_key_id.get_secret_value() if settings.alpaca_key_id else ""
+        # One namespace per account and endpoint set, so two configurations sharing a
+        # directory or Redis never read each other's values.
+        scope = "|".join(
+            [
+                settings.alpaca_trading_url,
+                settings.alpaca_data_url,
+                key_id,
+                settings.thetadata_url or "",
+            ]
+        )
+        namespace = hashlib.sha256(scope.encode()).hexdigest()[:16]
+        secret_src = settings.secret_key or settings.alpaca_secret_key or settings.redis_url
+        secret = secret_src.get_secret_value().encode() if secret_src else os.urandom(32)
+        cache = ReadCache(shared, namespace=namespace, secret=secret)
+        return cls(settings, alpaca, theta, cache=cache, health=health)
+
+    # -- plumbing ------------------------------------------------------------------------
+    @property
+    def ttl(self) -> float:
+        return self.settings.cache_ttl_seconds
+
+    async def _read(
+        self,
+        key: str,
+        fetch: Callable[[], Awaitable[T]],
+        source: str,
+        *,
+        ttl: float | None = None,
+        is_empty: Callable[[Any], bool] = lambda v: False,
+    ) -> DataResult[T]:
+        async def load() -> tuple[T, str]:
+            return await fetch(), source
+
+        return await self.cache.get(
+            key,
+            self.ttl if ttl is None else ttl,
+            load,
+            is_empty=is_empty,
+            error_source=source,
+        )
+
+    def health(self) -> dict[str, str]:
+        """Per-source state from recent call outcomes (no I/O)."""
+        return self._health.snapshot()
+
+    def invalidate(self, prefix: str = "") -> None:
+        self.cache.invalidate(prefix)
+
+    async def _invalidate_after_order(self) -> None:
+        def drop() -> None:
+            for key in ORDER_KEYS:
+                self.cache.invalidate(key)
+
+        await asyncio.to_thread(drop)
+
+    async def aclose(self) -> None:
+        closers = [self.alpaca.aclose()]
+        if self.thetadata is not None:
+            closers.append(self.thetadata.aclose())
+        await asyncio.gather(*closers, return_exceptions=True)
+
+    def close_sync(self) -> None:
+        """Close clients on the data loop (if it runs) and the shared cache."""
+        if not in_loop_thread():
+            with contextlib.suppress(Exception):
+                if loop_running():
+                    run_async(self.aclose(), timeout=5.0)
+        if self._shared is not None:
+            with contextlib.suppress(Exception):
+                self._shared.close()
+
+    # -- account and trading reads -------------------------------------------------------
+    async def fetch_account(self) -> DataResult[Account]:
+        return await self._read("account", self.alpaca.get_account, self.alpaca.trading_source)
+
+    async def fetch_positions(self) -> DataResult[tuple[Position, ...]]:
+        async def load() -> tuple[Position, ...]:
+            return tuple(await self.alpaca.get_positions())
+
+        return await self._read("positions", load, self.alpaca.trading_source, is_empty=_nonempty)
+
+    async def fetch_orders(self, status: str = "open") -> DataResult[tuple[Order, ...]]:
+        async def load() -> tuple[Order, ...]:
+            return tuple(await self.alpaca.get_orders(status=status, limit=500))
+
+        return await self._read(
+            f"orders:{status}", load, self.alpaca.trading_source, is_empty=_nonempty
+        )
+
+    async def fetch_fills(self, days: int = 30) -> DataResult[tuple[Fill, ...]]:
+        async def load() -> tuple[Fill, ...]:
+            after = await self._broker_now() - timedelta(days=days)
+            return tuple(await self.alpaca.get_fills(after=after))
+
+        return await self._read(
+            f"fills:{days}", load, self.alpaca.trading_source, is_empty=_nonempty
+        )
+
+    async def fetch_portfolio_history(
+        self, period: str = "1M", timeframe: str = "1D"
+    ) -> DataResult[PortfolioHistory]:
+        async def load() -> PortfolioHistory:
+            return await self.alpaca.get_portfolio_history(period, timeframe)
+
+        return await self._read(
+            f"history:{period}:{timeframe}",
+            load,
+            self.alpaca.trading_source,
+            is_empty=lambda h: not h.timestamps,
+        )
+
+    async def fetch_clock(self) -> DataResult[Clock]:
+        return await self._read("clock", self.alpaca.get_clock, self.alpaca.trading_source)
+
+    async def fetch_portfolio_data(self) -> PortfolioSnapshot:
+        """Account, positions, open orders, clock and underlying quotes, concurrently.
+
+        Quotes depend on which underlyings are held; the last known positions start the
+        quote request alongside the rest, and only a changed holding costs a second round.
+        """
+        last = self.cache.last_good("positions")
+        guess = self._underlyings(last.value if last else ())
+        account, positions, orders, clock, quotes = await asyncio.gather(
+            self.fetch_account(),
+            self.fetch_positions(),
+            self.fetch_orders("open"),
+            self.fetch_clock(),
+            self.fetch_quotes(guess),
+        )
+        held = self._underlyings(positions.value or ())
+        if held != guess:
+            quotes = await self.fetch_quotes(held)
+        return PortfolioSnapshot(
+            account=account, positions=positions, open_orders=orders, clock=clock, quotes=quotes
+        )
+
+    @staticmethod
+    def _underlyings(positions: Sequence[Position]) -> tuple[str, ...]:
+        return tuple(sorted({_underlying(p.symbol, p.asset_class) for p in positions}))
+
+    # -- market data ---------------------------------------------------------------------
+    async def fetch_quotes(self, symbols: Sequence[str]) -> DataResult[dict[str, Quote]]:
+        syms = tuple(sorted({s.upper() for s in symbols}))
+        if not syms:
+            return DataResult(
+                value={},
+                source=self.alpaca.stock_source,
+                as_of=datetime.now(UTC),
+                state=DataState.EMPTY,
+            )
+
+        async def load() -> dict[str, Quote]:
+            return await self.alpaca.get_latest_quotes(syms)
+
+        return await self._read(
+            "quotes:" + ",".join(syms), load, self.alpaca.stock_source, is_empty=_nonempty
+        )
+
+    async def fetch_bars(
+        self, symbol: str, timeframe: str, lookback: int = 300
+    ) -> DataResult[pd.DataFrame]:
+        """The last ``lookback`` bars (one request: newest first with a limit, then sorted)."""
+        sym = symbol.upper()
+        if timeframe not in TIMEFRAMES:
+            raise ValueError(f"unknown timeframe {timeframe!r}")
+
+        async def load() -> pd.DataFrame:
+            end = await self._broker_now()
+            frames = await self.alpaca.get_bars(
+                [sym],
+                timeframe,
+                lookback_start(timeframe, lookback, end),
+                None,
+                limit=lookback,
+                sort="desc",
+            )
+            return frames[sym].tail(lookback)
+
+        return await self._read(
+            f"bars:{sym}:{timeframe}:{lookback}",
+            load,
+            self.alpaca.stock_source,
+            is_empty=lambda f: f.empty,
+        )
+
+    async def fetch_bars_history(
+        self, symbol: str, timeframe: str, start: datetime
+    ) -> DataResult[pd.DataFrame]:
+        sym = symbol.upper()
+
+        async def load() -> pd.DataFrame:
+            return (await self.alpaca.get_bars([sym], timeframe, start))[sym]
+
+        return await self._read(
+            f"barsh:{sym}:{timeframe}:{start.isoformat()}",
+            load,
+            self.alpaca.stock_source,
+            is_empty=lambda f: f.empty,
+        )
+
+    async def fetch_bars_many(
+        self, symbols: Sequence[str], timeframes: Sequence[str], lookback: int = 300
+    ) -> dict[tuple[str, str], DataResult[pd.DataFrame]]:
+        pairs = [(s.upper(), tf) for s in symbols for tf in timeframes]
+        results = await asyncio.gather(*(self.fetch_bars(s, tf, lookback) for s, tf in pairs))
+        return dict(zip(pairs, results, strict=True))
+
+    # -- options -------------------------------------------------------------------------
+    async def fetch_option_chain(
+        self, underlying: str, expiry: date | None = None
+    ) -> DataResult[OptionChain]:
+        """The chain for ``expiry`` (None: the nearest listed expiry).
+
+        ThetaData when configured and reachable, else Alpaca's option snapshots; the
+        chain's ``source`` names which one answered, and ``expiries`` lists every expiry.
+        """
+        under = underlying.upper()
+
+        async def load() -> OptionChain:
+            if self.thetadata is not None and time.monotonic() >= self._theta_skip_until:
+                try:
+                    return await self._theta_chain(under, expiry)
+                except UpstreamError as exc:
+                    self._theta_skip_until = time.monotonic() + THETA_RETRY_AFTER
+                    log.info("ThetaData chain for %s failed (%s); using Alpaca", under, exc)
+            return await self._alpaca_chain(under, expiry)
+
+        return await self._read(
+            f"chain:{under}:{expiry.isoformat() if expiry else 'next'}",
+            load,
+            self.alpaca.options_source,
+            is_empty=lambda c: not c.quotes,
+        )
+
+    async def _theta_chain(self, under: str, expiry: date | None) -> OptionChain:
+        assert self.thetadata is not None
+        theta = self.thetadata
+        expiries = await self._cached_expiries(
+            f"theta-exp:{under}", lambda: theta.list_expirations(under)
+        )
+        chosen = expiry or _nearest(expiries, await self._broker_now())
+        if chosen is None:
+            raise UpstreamError(f"no listed expiries for {under}", source=theta.source)
+        chain = await theta.get_option_chain(under, chosen)
+        return _with_expiries(chain, expiries)
+
+    async def _alpaca_chain(self, under: str, expiry: date | None) -> OptionChain:
+        now = await self._broker_now()
+
+        async def contracts() -> list[date]:
+            rows = await self.alpaca.get_option_contracts(
+                under, expiration_gte=now.date() - timedelta(days=1)
+            )
+            return sorted({c.expiry for c in rows})
+
+        expiries = await self._cached_expiries(f"alpaca-exp:{under}", contracts)
+        chosen = expiry or _nearest(expiries, now)
+        if chosen is None:
+            return OptionChain(under, None, (), self.alpaca.options_source, None, ())
+        chain = await self.alpaca.get_option_chain(under, chosen)
+        return _with_expiries(chain, expiries)
+
+    async def _cached_expiries(
+        self, key: str, fetch: Callable[[], Awaitable[list[date]]]
+    ) -> list[date]:
+        async def load() -> tuple[list[date], str]:
+            return await fetch(), ""
+
+        result = await self.cache.get(key, EXPIRIES_TTL, load)
+        if result.value is None:
+            raise UpstreamError(result.error or "expiries unavailable", source=result.source)
+        return list(result.value)
+
+    async def _broker_now(self) -> datetime:
+        """The broker's time (the simulator's clock may not be the wall clock)."""
+        clock = await self.fetch_clock()
+        return clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+
+    async def fetch_option_quotes(
+        self, symbols: Sequence[str]
+    ) -> DataResult[dict[str, OptionQuote]]:
+        syms = tuple(sorted({s.upper() for s in symbols}))
+        if not syms:
+            return DataResult(
+                value={},
+                source=self.alpaca.options_source,
+                as_of=datetime.now(UTC),
+                state=DataState.EMPTY,
+            )
+
+        async def load() -> dict[str, OptionQuote]:
+            return await self.alpaca.get_option_snapshots(syms)
+
+        return await self._read(
+            "optquotes:" + ",".join(syms), load, self.alpaca.options_source, is_empty=_nonempty
+        )
+
+    # -- orders (raise; the UI shows the broker's message) --------------------------------
+    async def submit_order(self, req: OrderRequest) -> Order:
+        try:
+            return await self.alpaca.submit_order(req)
+        finally:
+            await self._invalidate_after_order()
+
+    async def cancel_order(self, order_id: str) -> None:
+        try:
+            await self.alpaca.cancel_order(order_id)
+        finally:
+            await self._invalidate_after_order()
+
+    async def close_position(self, symbol: str, qty: Decimal | None = None) -> Order:
+        try:
+            return await self.alpaca.close_position(symbol, qty)
+        finally:
+            await self._invalidate_after_order()
+
+
+def _nearest(expiries: Sequence[date], now: datetime) -> date | None:
+    today = now.astimezone(NEW_YORK).date()
+    upcoming = [d for d in expiries if d >= today]
+    return upcoming[0] if upcoming else (expiries[-1] if expiries else None)
+
+
+def _with_expiries(chain: OptionChain, expiries: Sequence[date]) -> OptionChain:
+    listed = tuple(sorted(set(expiries) | set(chain.expiries)))
+    return OptionChain(
+        underlying=chain.underlying,
+        underlying_price=chain.underlying_price,
+        quotes=chain.quotes,
+        source=chain.source,
+        as_of=chain.as_of,
+        expiries=listed,
+    )

@@ -1,0 +1,383 @@
+"""``ThetaDataAsyncClient``: the ThetaData Terminal's local REST API, v3 (default) or v2.
+
+v3 serves ``/v3/option/...`` with ``format=json``: rows of named fields, strikes in
+dollars, ``right`` as call/put. v2 serves ``/v2/...`` with ``{"header": {"format": [...]},
+"response": [...]}``: rows are arrays named by ``header.format``, strikes in tenths of a
+cent, rights C/P, and pages chained by ``header.next_page``. Both are parsed into the
+same ``OptionChain`` so the UI only ever sees the source label change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from dashboard.data_loaders.errors import BadResponse
+from dashboard.data_loaders.health import HealthTracker
+from dashboard.data_loaders.http import AsyncHTTPClient
+from dashboard.data_loaders.parsing import parsed, to_datetime
+from dashboard.models import OptionChain, OptionContract, OptionQuote, Right
+from dashboard.options.occ import build_occ
+
+if TYPE_CHECKING:
+    from dashboard.settings import Settings
+
+__all__ = ["ThetaDataAsyncClient", "theta_rows"]
+
+Version = Literal["v2", "v3"]
+_NEW_YORK = ZoneInfo("America/New_York")
+MAX_PAGES = 50
+
+
+def _right(value: Any) -> Right:
+    text = str(value).strip().upper()
+    if text in ("C", "CALL"):
+        return "C"
+    if text in ("P", "PUT"):
+        return "P"
+    raise ValueError(f"option right {value!r}")
+
+
+def _date(value: Any) -> date:
+    text = str(value).strip()
+    if len(text) == 8 and text.isdigit():
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    return date.fromisoformat(text[:10])
+
+
+def _ymd(d: date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+def _num(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    v = float(value)
+    return None if np.isnan(v) else v
+
+
+def theta_rows(payload: Any) -> list[dict[str, Any]]:
+    """Rows of named fields from any ThetaData JSON shape.
+
+    Accepts a list of records, ``{"response": ...}``, v2 ``header.format`` arrays,
+    bulk ``{"contract": {...}, "ticks"|"data": [...]}`` groups and column dicts.
+    """
+    if isinstance(payload, dict):
+        header = payload.get("header")
+        if isinstance(header, dict) and "response" in payload:
+            fmt = header.get("format") or []
+            return _flatten(payload["response"], fmt)
+        if "response" in payload:
+            return theta_rows(payload["response"])
+        cols = {k: v for k, v in payload.items() if isinstance(v, list)}
+        if cols and len(cols) == len(payload):
+            n = len(next(iter(cols.values())))
+            return [{k: v[i] for k, v in cols.items()} for i in range(n)]
+        return [payload]
+    if isinstance(payload, list):
+        return _flatten(payload, [])
+    raise TypeError(f"unexpected ThetaData payload {type(payload).__name__}")
+
+
+def _flatten(items: Iterable[Any], fmt: list[str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("contract"), dict):
+            contract = item["contract"]
+            ticks = item.get("ticks", item.get("data")) or []
+            for tick in ticks:
+                row = dict(zip(fmt, tick, strict=False)) if isinstance(tick, list) else dict(tick)
+                rows.append({**contract, **row})
+        elif isinstance(item, dict):
+            rows.append(item)
+        elif isinstance(item, list):
+            rows.append(dict(zip(fmt, item, strict=False)))
+        else:  # list endpoints: bare values
+            rows.append({"value": item})
+    return rows
+
+
+class ThetaDataAsyncClient:
+    """Expirations, strikes, chain snapshots (quotes, greeks, OI) and EOD history."""
+
+    def __init__(self, http: AsyncHTTPClient, version: Version = "v3") -> None:
+        if version not in ("v2", "v3"):
+            raise ValueError(f"unknown ThetaData version {version!r}")
+        self.http = http
+        self.version = version
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, health: HealthTracker | None = None
+    ) -> ThetaDataAsyncClient | None:
+        """None when no Terminal is configured (the Alpaca option snapshots serve instead)."""
+        if not settings.thetadata_url:
+            return None
+        http = AsyncHTTPClient(
+            settings.thetadata_url,
+            source="thetadata",
+            health_key="thetadata",
+            backend=settings.http_backend,
+            health=health,
+            connect_timeout=2.0,  # a local process: if it is not there, say so quickly
+            read_timeout=30.0,
+        )
+        return cls(http, settings.thetadata_version)
+
+    @property
+    def source(self) -> str:
+        return f"thetadata:{self.version}"
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # -- transport -----------------------------------------------------------------------
+    async def _rows(self, path: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        query = dict(params)
+        if self.version == "v3":
+            query["format"] = "json"
+        rows: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            payload = await self.http.get_json(path, query)
+            try:
+                rows.extend(parsed(theta_rows, payload, source=self.http.source))
+            except BadResponse as exc:
+                self.http.note_bad_response(f"GET {path}", exc)
+                raise
+            nxt = payload.get("header", {}).get("next_page") if isinstance(payload, dict) else None
+            if not nxt or str(nxt).lower() == "null":
+                break
+            parts = urlsplit(str(nxt))
+            path, query = parts.path, dict(parse_qsl(parts.query))
+        return rows
+
+    def _parse(self, path: str, fn: Any, *args: Any) -> Any:
+        try:
+            return parsed(fn, *args, source=self.http.source)
+        except BadResponse as exc:
+            self.http.note_bad_response(f"GET {path}", exc)
+            raise
+
+    # -- lists ---------------------------------------------------------------------------
+    async def list_expirations(self, root: str) -> list[date]:
+        if self.version == "v3":
+            path, params = "/v3/option/list/expirations", {"symbol": root.upper()}
+        else:
+            path, params = "/v2/list/expirations", {"root": root.upper()}
+        rows = await self._rows(path, params)
+        return self._parse(
+            path,
+            lambda rs: sorted({_date(r.get("expiration", r.get("value"))) for r in rs}),
+            rows,
+        )
+
+    async def list_strikes(self, root: str, exp: date) -> list[Decimal]:
+        if self.version == "v3":
+            path = "/v3/option/list/strikes"
+            params = {"symbol": root.upper(), "expiration": _ymd(exp)}
+            scale = Decimal(1)
+        else:
+            path, params = "/v2/list/strikes", {"root": root.upper(), "exp": _ymd(exp)}
+            scale = Decimal(1000)
+        rows = await self._rows(path, params)
+        return self._parse(
+            path,
+            lambda rs: sorted(
+                {(Decimal(str(r.get("strike", r.get("value")))) / scale).normalize() for r in rs}
+            ),
+            rows,
+        )
+
+    # -- chain ---------------------------------------------------------------------------
+    async def get_option_chain(self, root: str, expiry: date) -> OptionChain:
+        """Quotes (required) joined with greeks, open interest and the day's OHLC (optional)."""
+        root = root.upper()
+        if self.version == "v3":
+            base = {"symbol": root, "expiration": _ymd(expiry)}
+            paths = {
+                "quote": "/v3/option/snapshot/quote",
+                "greeks": "/v3/option/snapshot/greeks/all",
+                "oi": "/v3/option/snapshot/open_interest",
+                "ohlc": "/v3/option/snapshot/ohlc",
+            }
+        else:
+            base = {"root": root, "exp": _ymd(expiry)}
+            paths = {
+                "quote": "/v2/bulk_snapshot/option/quote",
+                "greeks": "/v2/bulk_snapshot/option/greeks",
+                "oi": "/v2/bulk_snapshot/option/open_interest",
+                "ohlc": "/v2/bulk_snapshot/option/ohlc",
+            }
+        results = await asyncio.gather(
+            *(self._rows(p, base) for p in paths.values()), return_exceptions=True
+        )
+        got = dict(zip(paths, results, strict=True))
+        if isinstance(got["quote"], BaseException):
+            raise got["quote"]
+        extras = {
+            k: ([] if isinstance(v, BaseException) else v) for k, v in got.items() if k != "quote"
+        }
+        return self._parse(
+            paths["quote"],
+            self._chain,
+            root,
+            expiry,
+            got["quote"],
+            extras["greeks"],
+            extras["oi"],
+            extras["ohlc"],
+        )
+
+    def _key(self, row: Mapping[str, Any], expiry: date) -> tuple[date, Decimal, Right]:
+        exp = row.get("expiration")
+        strike = Decimal(str(row["strike"]))
+        if self.version == "v2":
+            strike = strike / 1000
+        return (
+            _date(exp) if exp not in (None, "") else expiry,
+            strike.normalize(),
+            _right(row["right"]),
+        )
+
+    def _stamp(self, row: Mapping[str, Any]) -> datetime | None:
+        if row.get("timestamp"):
+            return _ny_stamp(row["timestamp"])
+        if row.get("date") and row.get("ms_of_day") is not None:
+            d = _date(row["date"])
+            ny = datetime(d.year, d.month, d.day, tzinfo=_NEW_YORK)
+            return (ny + timedelta(milliseconds=int(row["ms_of_day"]))).astimezone(UTC)
+        return None
+
+    def _chain(
+        self,
+        root: str,
+        expiry: date,
+        quotes: list[dict[str, Any]],
+        greeks: list[dict[str, Any]],
+        oi: list[dict[str, Any]],
+        ohlc: list[dict[str, Any]],
+    ) -> OptionChain:
+        g = {self._key(r, expiry): r for r in greeks}
+        o = {self._key(r, expiry): r for r in oi}
+        h = {self._key(r, expiry): r for r in ohlc}
+        out: list[OptionQuote] = []
+        underlying_price: float | None = None
+        for q in quotes:
+            key = self._key(q, expiry)
+            exp, strike, right = key
+            gr, oir, ohr = g.get(key, {}), o.get(key, {}), h.get(key, {})
+            underlying_price = underlying_price or _num(gr.get("underlying_price"))
+            bid, ask = _num(q.get("bid")), _num(q.get("ask"))
+            open_interest = oir.get("open_interest")
+            volume = ohr.get("volume")
+            contract = OptionContract(
+                symbol=build_occ(root, exp, right, strike),
+                underlying=root,
+                expiry=exp,
+                right=right,
+                strike=strike,
+                open_interest=None if open_interest is None else int(open_interest),
+            )
+            out.append(
+                OptionQuote(
+                    contract=contract,
+                    bid=bid,
+                    ask=ask,
+                    last=_num(ohr.get("close")),
+                    volume=None if volume is None else int(volume),
+                    open_interest=contract.open_interest,
+                    iv=_num(gr.get("implied_vol", gr.get("implied_volatility"))),
+                    delta=_num(gr.get("delta")),
+                    gamma=_num(gr.get("gamma")),
+                    theta=_num(gr.get("theta")),
+                    vega=_num(gr.get("vega")),
+                    as_of=self._stamp(q),
+                    rho=_num(gr.get("rho")),
+                )
+            )
+        out.sort(key=lambda x: (x.contract.strike, x.contract.right))
+        stamps = [x.as_of for x in out if x.as_of is not None]
+        return OptionChain(
+            underlying=root,
+            underlying_price=underlying_price,
+            quotes=tuple(out),
+            source=self.source,
+            as_of=max(stamps) if stamps else None,
+            expiries=(expiry,),
+        )
+
+    # -- history -------------------------------------------------------------------------
+    async def get_eod(
+        self,
+        root: str,
+        expiry: date,
+        strike: Decimal | float,
+        right: str,
+        start: date,
+        end: date,
+    ) -> pd.DataFrame:
+        """Daily EOD rows for one contract: open/high/low/close/volume (+ bid/ask), by date."""
+        r = _right(right)
+        if self.version == "v3":
+            path = "/v3/option/history/eod"
+            params: dict[str, Any] = {
+                "symbol": root.upper(),
+                "expiration": _ymd(expiry),
+                "strike": format(Decimal(str(strike)), "f"),
+                "right": "call" if r == "C" else "put",
+                "start_date": _ymd(start),
+                "end_date": _ymd(end),
+            }
+        else:
+            path = "/v2/hist/option/eod"
+            params = {
+                "root": root.upper(),
+                "exp": _ymd(expiry),
+                "strike": int(Decimal(str(strike)) * 1000),
+                "right": r,
+                "start_date": _ymd(start),
+                "end_date": _ymd(end),
+            }
+        rows = await self._rows(path, params)
+        return self._parse(path, _eod_frame, rows)
+
+
+def _has_tz(text: str) -> bool:
+    tail = text[10:]
+    return text.endswith("Z") or "+" in tail or "-" in tail
+
+
+def _ny_stamp(value: Any) -> datetime:
+    """v3 stamps are New York wall time without an offset; explicit offsets are respected."""
+    text = str(value).strip()
+    if _has_tz(text):
+        return to_datetime(text)
+    naive = datetime.fromisoformat(text[:26])
+    return naive.replace(tzinfo=_NEW_YORK).astimezone(UTC)
+
+
+def _eod_day(value: Any) -> date:
+    text = str(value).strip()
+    if "T" not in text:
+        return _date(text)
+    return _ny_stamp(text).astimezone(_NEW_YORK).date()
+
+
+def _eod_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    cols = ("open", "high", "low", "close", "volume", "bid", "ask")
+    days = [
+        _eod_day(r.get("date") or r.get("created") or r.get("last_trade") or r.get("timestamp"))
+        for r in rows
+    ]
+    idx = pd.DatetimeIndex(pd.to_datetime(days), name="timestamp").tz_localize("UTC")
+    data = {c: np.asarray([_num(r.get(c)) for r in rows], dtype="float64") for c in cols}
+    frame = pd.DataFrame(data, index=idx)
+    return frame[~frame.index.duplicated(keep="last")].sort_index()

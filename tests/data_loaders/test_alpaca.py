@@ -1,0 +1,152 @@
+"""AlpacaAsyncClient: idempotent order submission, parsing, pagination."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import httpx
+import pytest
+import respx
+
+from dashboard.data_loaders.alpaca import AlpacaAsyncClient, OrderRequest
+from dashboard.data_loaders.errors import NetworkError, OrderRejected
+from dashboard.data_loaders.http import AsyncHTTPClient
+from dashboard.data_loaders.loop import run_async
+from dashboard.simulator.testing import SimulatorHandle
+
+T = "https://trade.test"
+
+ORDER = {
+    "id": "o-1",
+    "client_order_id": "coid-1",
+    "symbol": "SPY",
+    "asset_class": "us_equity",
+    "side": "buy",
+    "type": "limit",
+    "time_in_force": "day",
+    "status": "accepted",
+    "qty": "0.25",
+    "filled_qty": "0",
+    "limit_price": "500.1",
+    "filled_avg_price": None,
+    "created_at": "2025-11-25T15:00:00.123456789Z",
+}
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+@pytest.fixture
+def client() -> Iterator[AlpacaAsyncClient]:
+    trading = AsyncHTTPClient(T, source="alpaca-trading", sleep=_no_sleep)
+    data = AsyncHTTPClient("https://data.test", source="alpaca-data", sleep=_no_sleep)
+    yield AlpacaAsyncClient(trading, data)
+
+
+def _req() -> OrderRequest:
+    return OrderRequest(
+        "SPY",
+        Decimal("0.25"),
+        "buy",
+        "limit",
+        limit_price=Decimal("500.1"),
+        client_order_id="coid-1",
+    )
+
+
+def test_order_json_keeps_exact_decimals() -> None:
+    body = _req().to_json()
+    assert body["qty"] == "0.25" and body["limit_price"] == "500.1"
+    assert body["client_order_id"] == "coid-1"
+    assert len(OrderRequest("SPY", Decimal(1), "buy", "market").client_order_id) == 36
+
+
+def test_post_timeout_finds_the_order_by_client_id(client: AlpacaAsyncClient) -> None:
+    with respx.mock() as mock:
+        post = mock.post(f"{T}/v2/orders").mock(side_effect=httpx.ReadTimeout("timed out"))
+        lookup = mock.get(f"{T}/v2/orders:by_client_order_id").mock(
+            return_value=httpx.Response(200, json=ORDER)
+        )
+        order = run_async(client.submit_order(_req()))
+    assert post.call_count == 1  # not resent: the first attempt landed
+    assert lookup.calls.last.request.url.params["client_order_id"] == "coid-1"
+    assert order.id == "o-1" and order.qty == Decimal("0.25")
+    assert order.created_at == datetime(2025, 11, 25, 15, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_post_timeout_unknown_order_is_resent_with_the_same_id(client: AlpacaAsyncClient) -> None:
+    with respx.mock() as mock:
+        post = mock.post(f"{T}/v2/orders").mock(
+            side_effect=[httpx.ReadTimeout("timed out"), httpx.Response(200, json=ORDER)]
+        )
+        mock.get(f"{T}/v2/orders:by_client_order_id").mock(
+            return_value=httpx.Response(404, json={"message": "order not found"})
+        )
+        order = run_async(client.submit_order(_req()))
+    assert post.call_count == 2
+    ids = {json.loads(c.request.content)["client_order_id"] for c in post.calls}
+    assert ids == {"coid-1"}
+    assert order.id == "o-1"
+
+
+def test_post_timeout_with_lookup_down_raises_without_resending(
+    client: AlpacaAsyncClient,
+) -> None:
+    client.trading.retry = type(client.trading.retry)(max_attempts=1)
+    with respx.mock() as mock:
+        post = mock.post(f"{T}/v2/orders").mock(side_effect=httpx.ReadTimeout("timed out"))
+        mock.get(f"{T}/v2/orders:by_client_order_id").mock(side_effect=httpx.ConnectError("down"))
+        with pytest.raises(NetworkError):
+            run_async(client.submit_order(_req()))
+    assert post.call_count == 1
+
+
+def test_4xx_on_post_is_rejected_with_brokers_message(client: AlpacaAsyncClient) -> None:
+    with respx.mock() as mock:
+        post = mock.post(f"{T}/v2/orders").mock(
+            return_value=httpx.Response(
+                403, json={"code": 40310000, "message": "insufficient buying power"}
+            )
+        )
+        with pytest.raises(OrderRejected) as info:
+            run_async(client.submit_order(_req()))
+    assert post.call_count == 1
+    assert info.value.message == "insufficient buying power" and info.value.status == 403
+
+
+def test_429_on_post_is_resent_after_retry_after(client: AlpacaAsyncClient) -> None:
+    with respx.mock() as mock:
+        post = mock.post(f"{T}/v2/orders").mock(
+            side_effect=[
+                httpx.Response(429, json={"message": "rate limit"}, headers={"Retry-After": "0"}),
+                httpx.Response(200, json=ORDER),
+            ]
+        )
+        order = run_async(client.submit_order(_req()))
+    assert post.call_count == 2 and order.status == "accepted"
+
+
+def test_bars_follow_pagination_against_the_simulator(sim: SimulatorHandle) -> None:
+    trading = AsyncHTTPClient(sim.url, source="t", headers=sim.headers)
+    data = AsyncHTTPClient(sim.url, source="d", headers=sim.headers)
+    c = AlpacaAsyncClient(trading, data, simulator=True)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    end = datetime(2025, 3, 1, tzinfo=UTC)
+    full = run_async(c.get_bars(["SPY", "QQQ"], "1Day", start, end))
+    # limit=7 per page forces many next_page_token round trips
+    c2 = AlpacaAsyncClient(trading, data, simulator=True)
+    orig = c2._paged
+
+    async def small_pages(client, path, params, **kw):  # type: ignore[no-untyped-def]
+        return await orig(client, path, {**params, "limit": 7}, **kw)
+
+    c2._paged = small_pages  # type: ignore[method-assign]
+    paged = run_async(c2.get_bars(["SPY", "QQQ"], "1Day", start, end))
+    assert data.calls["GET /v2/stocks/bars"] > 10
+    for sym in ("SPY", "QQQ"):
+        assert len(full[sym]) > 30
+        assert full[sym].equals(paged[sym])

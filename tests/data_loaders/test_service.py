@@ -1,0 +1,183 @@
+"""AsyncDataService end to end against the simulator: concurrency, single flight, stale data."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from dashboard.data_loaders.alpaca import OrderRequest
+from dashboard.data_loaders.async_data_service import AsyncDataService
+from dashboard.data_loaders.errors import OrderRejected
+from dashboard.data_loaders.loop import run_async
+from dashboard.models import DataState
+from dashboard.settings import Settings
+from dashboard.simulator.testing import SimulatorHandle
+from tests.conftest import settings_for
+
+
+@pytest.fixture
+def service(fresh_settings: Settings) -> Iterator[AsyncDataService]:
+    svc = AsyncDataService.from_settings(fresh_settings.with_overrides(cache_ttl_seconds=30.0))
+    yield svc
+    svc.close_sync()
+
+
+def _calls(svc: AsyncDataService) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for client in (svc.alpaca.trading, svc.alpaca.data):
+        out.update(client.calls)
+    return out
+
+
+def test_portfolio_data_takes_about_one_latency(
+    fresh_sim: SimulatorHandle, service: AsyncDataService
+) -> None:
+    run_async(service.submit_order(OrderRequest("SPY", Decimal("1.5"), "buy", "market")))
+    run_async(service.fetch_portfolio_data())  # warm connections and last-good positions
+    service.invalidate()
+    fresh_sim.set_faults({"latency_ms": 100})
+    t0 = time.perf_counter()
+    snap = run_async(service.fetch_portfolio_data())
+    elapsed = time.perf_counter() - t0
+    # five endpoints at 100 ms each: sequential would be >= 0.5 s
+    assert elapsed < 0.3, elapsed
+    assert snap.account.state is DataState.FRESH
+    assert [p.qty for p in snap.positions.value or ()] == [Decimal("1.5")]
+    assert snap.quotes.value is not None and set(snap.quotes.value) == {"SPY"}
+    assert snap.open_orders.state is DataState.EMPTY
+    assert snap.clock.state is DataState.FRESH
+
+
+def test_fifty_concurrent_callers_cause_one_upstream_call_per_endpoint(
+    fresh_sim: SimulatorHandle, service: AsyncDataService
+) -> None:
+    fresh_sim.set_faults({"latency_ms": 50})
+
+    async def viewers() -> list[object]:
+        return await asyncio.gather(*(service.fetch_portfolio_data() for _ in range(50)))
+
+    snaps = run_async(viewers())
+    assert len(snaps) == 50
+    calls = _calls(service)
+    assert calls["GET /v2/account"] == 1
+    assert calls["GET /v2/positions"] == 1
+    assert calls["GET /v2/orders"] == 1
+    assert calls["GET /v2/clock"] == 1
+    # A second wave inside the TTL is served from the cache.
+    run_async(viewers())
+    assert _calls(service) == calls
+
+
+def test_cache_is_shared_across_service_instances(
+    fresh_sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    settings = settings_for(fresh_sim, tmp_path, cache_ttl_seconds=30.0)
+    a = AsyncDataService.from_settings(settings)
+    b = AsyncDataService.from_settings(settings)  # another worker: same data_dir
+    try:
+        ra = run_async(a.fetch_account())
+        rb = run_async(b.fetch_account())
+        assert rb.state is DataState.FRESH and rb.value == ra.value and rb.as_of == ra.as_of
+        assert b.alpaca.trading.calls["GET /v2/account"] == 0
+    finally:
+        a.close_sync()
+        b.close_sync()
+
+
+def test_malformed_json_keeps_last_good_marked_stale_and_logs_once(
+    fresh_sim: SimulatorHandle, fresh_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    svc = AsyncDataService.from_settings(fresh_settings.with_overrides(cache_ttl_seconds=0.0))
+    try:
+        good = run_async(svc.fetch_account())
+        assert good.state is DataState.FRESH
+        fresh_sim.set_faults({"malformed_json": True, "routes": "/v2/account"})
+        caplog.set_level(logging.INFO)
+        results = [run_async(svc.fetch_account()) for _ in range(3)]
+        for r in results:
+            assert r.state is DataState.STALE
+            assert r.value == good.value and r.as_of == good.as_of
+            assert r.error is not None and "malformed JSON" in r.error
+            assert r.stale_since is not None
+        assert results[0].stale_since == results[2].stale_since
+        logged = [
+            x
+            for x in caplog.records
+            if x.name.startswith("dashboard") and "/v2/account failed" in x.getMessage()
+        ]
+        assert len(logged) == 1
+        assert "demo-secret" not in caplog.text
+        assert svc.health()["alpaca-trading"] in ("degraded", "down")
+        fresh_sim.clear_faults()
+        assert run_async(svc.fetch_account()).state is DataState.FRESH
+    finally:
+        svc.close_sync()
+
+
+def test_error_without_last_good_is_error_state(
+    fresh_sim: SimulatorHandle, fresh_settings: Settings
+) -> None:
+    fresh_sim.set_faults({"error_rate": 1.0, "status": 500, "routes": "/v2/clock"})
+    svc = AsyncDataService.from_settings(fresh_settings)
+    svc.alpaca.trading.retry = type(svc.alpaca.trading.retry)(max_attempts=2, base_delay=0.01)
+    try:
+        r = run_async(svc.fetch_clock())
+        assert r.state is DataState.ERROR and r.value is None
+        assert r.error is not None and "500" in r.error
+    finally:
+        svc.close_sync()
+
+
+def test_order_rejection_message_reaches_caller_and_invalidates(
+    service: AsyncDataService,
+) -> None:
+    before = run_async(service.fetch_positions())
+    assert before.state is DataState.EMPTY
+    with pytest.raises(OrderRejected, match="insufficient buying power"):
+        run_async(service.submit_order(OrderRequest("SPY", Decimal(100000), "buy", "market")))
+    run_async(service.submit_order(OrderRequest("SPY", Decimal(2), "buy", "market")))
+    after = run_async(service.fetch_positions())  # cache invalidated by the order
+    assert [p.qty for p in after.value or ()] == [Decimal(2)]
+
+
+def test_bars_many_concurrent_with_exact_lookback(service: AsyncDataService) -> None:
+    out = run_async(service.fetch_bars_many(["SPY", "QQQ"], ["1Day", "1Hour"], lookback=40))
+    assert set(out) == {("SPY", "1Day"), ("SPY", "1Hour"), ("QQQ", "1Day"), ("QQQ", "1Hour")}
+    for result in out.values():
+        frame = result.value
+        assert result.state is DataState.FRESH and frame is not None
+        assert len(frame) == 40
+        assert list(frame.columns) == ["open", "high", "low", "close", "volume"]
+        assert str(frame.index.tz) == "UTC" and frame.index.name == "timestamp"
+        assert frame.index.is_monotonic_increasing
+        assert (frame["high"] >= frame["low"]).all()
+
+
+def test_option_chain_falls_back_to_alpaca_and_names_source(service: AsyncDataService) -> None:
+    # The simulator's ThetaData routes may not exist yet; either way a chain comes back
+    # and says where it came from.
+    r = run_async(service.fetch_option_chain("SPY"))
+    assert r.state is DataState.FRESH and r.value is not None
+    chain = r.value
+    assert chain.source in ("simulator", "thetadata:v3")
+    assert chain.quotes and chain.expiries
+    assert {q.contract.expiry for q in chain.quotes} == {chain.expiries[0]}
+    assert chain.underlying_price is not None and chain.underlying_price > 0
+
+
+def test_health_starts_unknown_and_needs_no_io(fresh_settings: Settings) -> None:
+    svc = AsyncDataService.from_settings(fresh_settings)
+    assert svc.health() == {
+        "alpaca-trading": "unknown",
+        "alpaca-data": "unknown",
+        "thetadata": "unknown",
+    }
+    run_async(svc.fetch_clock())
+    assert svc.health()["alpaca-trading"] == "connected"
+    svc.close_sync()
