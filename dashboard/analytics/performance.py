@@ -1,0 +1,271 @@
+"""Returns, drawdowns, risk-adjusted ratios and trade statistics.
+
+Standard ratios come from ``empyrical`` (empyrical-reloaded) rather than being rewritten,
+as issue 9 asks; the thin wrappers fix the conventions (simple returns, 252 periods a
+year, NaN dropped) and return plain floats. Trade statistics are in R multiples because
+expectancy in R, not win rate, is what tells an edge apart (strat.md §3.2).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import empyrical
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+from scipy import stats
+
+__all__ = [
+    "TradeStats",
+    "annual_volatility",
+    "cagr",
+    "drawdown_series",
+    "equity_curve",
+    "grouped_trade_stats",
+    "max_drawdown",
+    "normalise_to",
+    "r_distribution",
+    "rolling_sharpe",
+    "rolling_sortino",
+    "sharpe_ratio",
+    "simple_returns",
+    "sortino_ratio",
+    "trade_stats",
+    "wilson_interval",
+]
+
+TRADING_DAYS = 252
+
+
+def _clean(returns: ArrayLike | pd.Series) -> np.ndarray:
+    arr = np.asarray(returns, dtype=float)
+    return arr[np.isfinite(arr)]
+
+
+def simple_returns(prices: pd.Series) -> pd.Series:
+    """Period-over-period simple returns; the first (undefined) period is dropped."""
+    return prices.astype(float).pct_change().iloc[1:]
+
+
+def equity_curve(returns: pd.Series, start_value: float = 1.0) -> pd.Series:
+    """Compounded value of ``start_value`` invested at the start of ``returns``."""
+    return start_value * (1.0 + returns.fillna(0.0)).cumprod()
+
+
+def drawdown_series(equity: pd.Series) -> pd.Series:
+    """Fractional drawdown from the running peak of an equity curve (0 at a new high, ≤ 0)."""
+    peak = equity.cummax()
+    return equity / peak - 1.0
+
+
+def max_drawdown(returns: ArrayLike | pd.Series) -> float:
+    """Largest peak-to-trough fall of the compounded returns, as a negative fraction."""
+    r = _clean(returns)
+    return float(empyrical.max_drawdown(r)) if r.size else math.nan
+
+
+def sharpe_ratio(
+    returns: ArrayLike | pd.Series,
+    risk_free: float = 0.0,
+    periods_per_year: int = TRADING_DAYS,
+) -> float:
+    """Annualised Sharpe ratio; ``risk_free`` is per period (daily for daily returns)."""
+    r = _clean(returns)
+    return float(empyrical.sharpe_ratio(r, risk_free=risk_free, annualization=periods_per_year))
+
+
+def sortino_ratio(
+    returns: ArrayLike | pd.Series,
+    required_return: float = 0.0,
+    periods_per_year: int = TRADING_DAYS,
+) -> float:
+    """Annualised Sortino ratio (downside deviation below ``required_return`` per period)."""
+    r = _clean(returns)
+    return float(
+        empyrical.sortino_ratio(r, required_return=required_return, annualization=periods_per_year)
+    )
+
+
+def cagr(returns: ArrayLike | pd.Series, periods_per_year: int = TRADING_DAYS) -> float:
+    """Compound annual growth rate, with the number of years = periods / periods_per_year."""
+    r = _clean(returns)
+    return float(empyrical.cagr(r, annualization=periods_per_year)) if r.size else math.nan
+
+
+def annual_volatility(
+    returns: ArrayLike | pd.Series, periods_per_year: int = TRADING_DAYS
+) -> float:
+    """Sample standard deviation (ddof=1) scaled by sqrt(periods per year)."""
+    r = _clean(returns)
+    if r.size < 2:
+        return math.nan
+    return float(np.std(r, ddof=1) * math.sqrt(periods_per_year))
+
+
+def rolling_sharpe(
+    returns: pd.Series, window: int = 60, periods_per_year: int = TRADING_DAYS
+) -> pd.Series:
+    """Rolling annualised Sharpe over ``window`` periods (NaN until the window fills)."""
+    roll = returns.rolling(window, min_periods=window)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = roll.mean() / roll.std(ddof=1) * math.sqrt(periods_per_year)
+    return out.replace([np.inf, -np.inf], np.nan)
+
+
+def rolling_sortino(
+    returns: pd.Series, window: int = 60, periods_per_year: int = TRADING_DAYS
+) -> pd.Series:
+    """Rolling annualised Sortino over ``window`` periods, same definition as
+    ``sortino_ratio`` (downside deviation = sqrt(mean(min(r, 0)²)))."""
+    down_sq = returns.clip(upper=0.0) ** 2
+    mean = returns.rolling(window, min_periods=window).mean()
+    dd = np.sqrt(down_sq.rolling(window, min_periods=window).mean())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = mean / dd * math.sqrt(periods_per_year)
+    return out.replace([np.inf, -np.inf], np.nan)
+
+
+def normalise_to(benchmark: pd.Series, reference: pd.Series) -> pd.Series:
+    """Rescale ``benchmark`` so it starts at ``reference``'s first value.
+
+    The start is the benchmark's last value at or before the reference's first
+    timestamp (or its first value when it starts later), so the two curves share an
+    origin on the chart without using a future benchmark price.
+    """
+    if benchmark.empty or reference.empty:
+        return benchmark.iloc[0:0].astype(float)
+    bench = benchmark.astype(float).sort_index()
+    t0 = reference.index[0]
+    before = bench.loc[:t0]
+    base = float(before.iloc[-1]) if not before.empty else float(bench.iloc[0])
+    start = bench.loc[before.index[-1] :] if not before.empty else bench
+    return start / base * float(reference.iloc[0])
+
+
+@dataclass(frozen=True, slots=True)
+class TradeStats:
+    """Summary of closed trades in R multiples (breakeven counts as a trade, not a win)."""
+
+    trades: int
+    wins: int
+    losses: int
+    breakeven: int
+    win_rate: float
+    win_rate_low: float  # Wilson interval at ``confidence``
+    win_rate_high: float
+    avg_win_r: float
+    avg_loss_r: float  # negative
+    expectancy_r: float  # mean R per trade
+    expectancy_low: float  # Student-t interval of the mean
+    expectancy_high: float
+    profit_factor: float  # gross win R / gross loss R; inf with no losses
+    total_r: float
+    largest_win_r: float
+    largest_loss_r: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def wilson_interval(wins: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a win rate; (nan, nan) with no trades.
+
+    Wilson rather than the normal approximation because small samples and 0%/100% win
+    rates are the common case for a single pattern on one timeframe.
+    """
+    if n <= 0:
+        return (math.nan, math.nan)
+    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    p = wins / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _mean_interval(r: np.ndarray, confidence: float) -> tuple[float, float]:
+    if r.size < 2:
+        return (math.nan, math.nan)
+    sem = float(np.std(r, ddof=1)) / math.sqrt(r.size)
+    t = float(stats.t.ppf(0.5 + confidence / 2.0, df=r.size - 1))
+    m = float(r.mean())
+    return (m - t * sem, m + t * sem)
+
+
+def trade_stats(r_multiples: ArrayLike, confidence: float = 0.95) -> TradeStats:
+    """Win rate (with a Wilson interval), expectancy in R (with a t interval), profit
+    factor, average win and loss, from one R multiple per closed trade."""
+    r = _clean(r_multiples)
+    n = int(r.size)
+    wins_r, loss_r = r[r > 0], r[r < 0]
+    w, lo = int(wins_r.size), int(loss_r.size)
+    gross_win, gross_loss = float(wins_r.sum()), float(-loss_r.sum())
+    no_loss_pf = math.inf if gross_win > 0 else math.nan
+    pf = gross_win / gross_loss if gross_loss > 0 else no_loss_pf
+    wl, wh = wilson_interval(w, n, confidence)
+    el, eh = _mean_interval(r, confidence)
+    nan = math.nan
+    return TradeStats(
+        trades=n,
+        wins=w,
+        losses=lo,
+        breakeven=n - w - lo,
+        win_rate=w / n if n else nan,
+        win_rate_low=wl,
+        win_rate_high=wh,
+        avg_win_r=float(wins_r.mean()) if w else nan,
+        avg_loss_r=float(loss_r.mean()) if lo else nan,
+        expectancy_r=float(r.mean()) if n else nan,
+        expectancy_low=el,
+        expectancy_high=eh,
+        profit_factor=pf,
+        total_r=float(r.sum()),
+        largest_win_r=float(wins_r.max()) if w else nan,
+        largest_loss_r=float(loss_r.min()) if lo else nan,
+    )
+
+
+def grouped_trade_stats(
+    trades: pd.DataFrame,
+    by: str | Sequence[str],
+    r_column: str = "r_multiple",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """``trade_stats`` per group (pattern, timeframe, TFC aligned, regime, DTE or delta
+    bucket…), one row per group, sorted by number of trades then expectancy."""
+    keys = [by] if isinstance(by, str) else list(by)
+    cols = list(TradeStats.__dataclass_fields__)
+    if trades.empty:
+        return pd.DataFrame(columns=[*keys, *cols])
+    rows = []
+    for key, grp in trades.groupby(keys, sort=True, dropna=False):
+        key_t = key if isinstance(key, tuple) else (key,)
+        s = trade_stats(grp[r_column].to_numpy(dtype=float), confidence)
+        rows.append({**dict(zip(keys, key_t, strict=True)), **s.as_dict()})
+    out = pd.DataFrame(rows)
+    return out.sort_values(["trades", "expectancy_r"], ascending=[False, False]).reset_index(
+        drop=True
+    )
+
+
+def r_distribution(r_multiples: ArrayLike, bin_width: float = 0.5) -> pd.DataFrame:
+    """Histogram of R multiples on fixed edges aligned to multiples of ``bin_width``.
+
+    Bins are half-open ``[left, right)`` so a trade at exactly +1R lands in [1, 1.5) and a
+    full stop (-1R) in [-1, -0.5): the bar a trader expects to see them in.
+    """
+    if bin_width <= 0:
+        raise ValueError("bin_width must be positive")
+    r = _clean(r_multiples)
+    if r.size == 0:
+        return pd.DataFrame(columns=["left", "right", "count"])
+    lo = math.floor(r.min() / bin_width) * bin_width
+    hi = (math.floor(r.max() / bin_width) + 1) * bin_width
+    nbins = round((hi - lo) / bin_width)
+    edges = lo + bin_width * np.arange(nbins + 1)
+    idx = np.clip(np.floor((r - lo) / bin_width + 1e-9).astype(int), 0, nbins - 1)
+    counts = np.bincount(idx, minlength=nbins)
+    return pd.DataFrame({"left": edges[:-1], "right": edges[1:], "count": counts})

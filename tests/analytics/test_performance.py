@@ -1,0 +1,136 @@
+"""Performance maths against hand-worked values and empyrical."""
+
+from __future__ import annotations
+
+import math
+
+import empyrical
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.analytics import performance as pf
+
+R = np.array([0.01, -0.02, 0.03, -0.01, 0.02])
+
+
+def test_simple_returns_and_equity_curve() -> None:
+    prices = pd.Series([100.0, 110.0, 99.0, 108.9])
+    r = pf.simple_returns(prices)
+    assert r.tolist() == pytest.approx([0.10, -0.10, 0.10])
+    eq = pf.equity_curve(r, 1000.0)
+    assert eq.tolist() == pytest.approx([1100.0, 990.0, 1089.0])
+
+
+def test_drawdown_series_hand_worked() -> None:
+    eq = pd.Series([100.0, 120.0, 90.0, 110.0, 130.0, 65.0])
+    dd = pf.drawdown_series(eq)
+    assert dd.tolist() == pytest.approx([0.0, 0.0, -0.25, 110 / 120 - 1, 0.0, -0.5])
+
+
+def test_max_drawdown_hand_worked() -> None:
+    # 100 → 110 → 88 → 96.8: peak 110, trough 88 → -20%
+    assert pf.max_drawdown([0.10, -0.20, 0.10]) == pytest.approx(-0.20)
+    assert pf.max_drawdown(R) == pytest.approx(empyrical.max_drawdown(R))
+
+
+def test_sharpe_hand_worked_and_empyrical() -> None:
+    mean, sd = R.mean(), R.std(ddof=1)  # 0.006, 0.020736
+    assert mean == pytest.approx(0.006)
+    expected = 0.006 / math.sqrt(0.00043) * math.sqrt(252)
+    assert pf.sharpe_ratio(R) == pytest.approx(expected)
+    assert pf.sharpe_ratio(R) == pytest.approx(mean / sd * math.sqrt(252))
+    assert pf.sharpe_ratio(R) == pytest.approx(empyrical.sharpe_ratio(R))
+
+
+def test_sortino_hand_worked() -> None:
+    # downside deviation = sqrt(mean(min(r,0)^2)) over all 5 = sqrt((4e-4 + 1e-4)/5) = 0.01
+    expected = 0.006 * 252 / (0.01 * math.sqrt(252))
+    assert pf.sortino_ratio(R) == pytest.approx(expected)
+    assert pf.sortino_ratio(R) == pytest.approx(empyrical.sortino_ratio(R))
+
+
+def test_cagr_hand_worked() -> None:
+    # 504 daily returns that compound to 1.21: two years → 10% a year
+    r = np.full(504, 1.21 ** (1 / 504) - 1)
+    assert pf.cagr(r) == pytest.approx(0.10)
+    assert pf.cagr(R) == pytest.approx(empyrical.cagr(R))
+
+
+def test_annual_volatility() -> None:
+    assert pf.annual_volatility(R) == pytest.approx(math.sqrt(0.00043) * math.sqrt(252))
+
+
+def test_rolling_ratios_match_full_window() -> None:
+    s = pd.Series(R)
+    assert pf.rolling_sharpe(s, window=5).iloc[-1] == pytest.approx(pf.sharpe_ratio(R))
+    assert pf.rolling_sortino(s, window=5).iloc[-1] == pytest.approx(pf.sortino_ratio(R))
+    assert pf.rolling_sharpe(s, window=5).iloc[:4].isna().all()
+
+
+def test_normalise_to_same_start() -> None:
+    idx = pd.date_range("2024-01-01", periods=4, freq="D", tz="UTC")
+    bench = pd.Series([400.0, 404.0, 396.0, 420.0], index=idx)
+    equity = pd.Series([10_000.0, 10_100.0, 10_050.0], index=idx[1:])
+    out = pf.normalise_to(bench, equity)
+    assert out.index[0] == idx[1]
+    assert out.tolist() == pytest.approx([10_000.0, 10_000.0 * 396 / 404, 10_000.0 * 420 / 404])
+
+
+def test_trade_stats_hand_worked() -> None:
+    r = [2.0, -1.0, 1.5, -1.0, 0.0]
+    s = pf.trade_stats(r)
+    assert (s.trades, s.wins, s.losses, s.breakeven) == (5, 2, 2, 1)
+    assert s.win_rate == pytest.approx(0.4)
+    assert s.avg_win_r == pytest.approx(1.75)
+    assert s.avg_loss_r == pytest.approx(-1.0)
+    assert s.expectancy_r == pytest.approx(0.3)
+    assert s.profit_factor == pytest.approx(1.75)
+    assert s.total_r == pytest.approx(1.5)
+    assert (s.largest_win_r, s.largest_loss_r) == (2.0, -1.0)
+    # t interval: sd² = (1.7² + 1.3² + 1.2² + 1.3² + 0.3²)/4 = 7.8/4; t(0.975, 4) = 2.7764451
+    half = 2.7764451 * math.sqrt(1.95) / math.sqrt(5)
+    assert (s.expectancy_low, s.expectancy_high) == pytest.approx((0.3 - half, 0.3 + half))
+
+
+def test_trade_stats_no_losses_and_empty() -> None:
+    assert pf.trade_stats([1.0, 2.0]).profit_factor == math.inf
+    e = pf.trade_stats([])
+    assert e.trades == 0 and math.isnan(e.win_rate) and math.isnan(e.profit_factor)
+
+
+def test_wilson_interval_hand_worked() -> None:
+    # 8 of 10 at 95% (z = 1.959964): centre (0.8 + z²/20)/(1 + z²/10)
+    z = 1.959963985
+    denom = 1 + z * z / 10
+    centre = (0.8 + z * z / 20) / denom
+    half = z * math.sqrt(0.8 * 0.2 / 10 + z * z / 400) / denom
+    lo, hi = pf.wilson_interval(8, 10)
+    assert (lo, hi) == pytest.approx((centre - half, centre + half))
+    assert lo == pytest.approx(0.4901625, abs=1e-6)
+    assert hi == pytest.approx(0.9433178, abs=1e-6)
+    lo0, hi0 = pf.wilson_interval(0, 5)
+    assert lo0 == 0.0 and 0 < hi0 < 0.5
+
+
+def test_grouped_trade_stats() -> None:
+    df = pd.DataFrame(
+        {
+            "pattern": ["2-1-2", "2-1-2", "3-1-2", "2-1-2"],
+            "timeframe": ["1D", "1D", "1D", "1H"],
+            "r_multiple": [1.0, -1.0, 2.0, 0.5],
+        }
+    )
+    g = pf.grouped_trade_stats(df, ["pattern", "timeframe"])
+    first = g.iloc[0]
+    assert (first["pattern"], first["timeframe"], first["trades"]) == ("2-1-2", "1D", 2)
+    assert first["expectancy_r"] == pytest.approx(0.0)
+    row = g[(g["pattern"] == "3-1-2")].iloc[0]
+    assert row["win_rate"] == 1.0 and row["expectancy_r"] == 2.0
+
+
+def test_r_distribution_bins() -> None:
+    d = pf.r_distribution([-1.0, -1.0, 0.2, 1.0, 1.4, 2.1], bin_width=0.5)
+    assert d["left"].tolist() == pytest.approx([-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0])
+    assert d["count"].tolist() == [2, 0, 1, 0, 2, 0, 1]
+    assert d["count"].sum() == 6
