@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -199,8 +199,9 @@ class AlpacaAsyncClient:
         params: Mapping[str, Any],
         *,
         token_param: str = "page_token",
+        enough: Callable[[list[Any]], bool] | None = None,
     ) -> list[Any]:
-        """Every page of a ``next_page_token`` endpoint."""
+        """The pages of a ``next_page_token`` endpoint, until the last or until ``enough``."""
         pages: list[Any] = []
         query = dict(params)
         for _ in range(MAX_PAGES):
@@ -211,7 +212,7 @@ class AlpacaAsyncClient:
                 raise exc
             pages.append(page)
             token = page.get("next_page_token")
-            if not token:
+            if not token or (enough is not None and enough(pages)):
                 break
             query[token_param] = token
         return pages
@@ -378,27 +379,44 @@ class AlpacaAsyncClient:
         limit: int | None = None,
         sort: Literal["asc", "desc"] = "asc",
     ) -> dict[str, pd.DataFrame]:
-        """Bars for many symbols, following ``next_page_token`` (``limit`` caps the total).
+        """Bars for many symbols in one request, following ``next_page_token``.
 
-        Every requested symbol gets a frame (empty when the feed has no bars for it).
+        ``limit`` is per symbol: with ``sort="desc"`` paging stops once every symbol has
+        that many of its newest bars (Alpaca's own ``limit`` caps a whole page, across
+        symbols). Every requested symbol gets a frame (empty when the feed has none).
         """
         if timeframe not in TIMEFRAMES:
             raise ValueError(f"unknown timeframe {timeframe!r}")
+        wanted = list(dict.fromkeys(s.upper() for s in symbols))
         params: dict[str, Any] = {
-            "symbols": ",".join(dict.fromkeys(s.upper() for s in symbols)),
+            "symbols": ",".join(wanted),
             "timeframe": timeframe,
             "start": _iso(start),
             "end": _iso(end),
             "feed": self.stock_feed,
             "adjustment": "split",
             "sort": sort,
-            "limit": min(limit, 10_000) if limit else 10_000,
+            # A page is capped across symbols, so only a lone symbol can ask for exactly
+            # ``limit``; a batch takes full pages and is cut per symbol below.
+            "limit": min(limit, 10_000) if limit and len(wanted) == 1 else 10_000,
         }
-        rows: dict[str, list[Any]] = {s.upper(): [] for s in symbols}
-        pages = await self._paged(self.data, "/v2/stocks/bars", params)
+        rows: dict[str, list[Any]] = {s: [] for s in wanted}
+
+        def enough(pages: list[Any]) -> bool:
+            if not limit or sort != "desc":
+                return False
+            counts = dict.fromkeys(wanted, 0)
+            for page in pages:
+                for sym, bars in (page.get("bars") or {}).items():
+                    counts[sym] = counts.get(sym, 0) + len(bars or ())
+            return all(n >= limit for n in counts.values())
+
+        pages = await self._paged(self.data, "/v2/stocks/bars", params, enough=enough)
         for page in pages:
             for sym, bars in (page.get("bars") or {}).items():
                 rows.setdefault(sym, []).extend(bars)
+        if limit and sort == "desc":
+            rows = {sym: r[:limit] for sym, r in rows.items()}
         return {
             sym: self._parse(self.data, "GET /v2/stocks/bars", bars_frame, r)
             for sym, r in rows.items()

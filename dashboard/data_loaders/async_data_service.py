@@ -57,6 +57,7 @@ __all__ = ["AsyncDataService", "OrderRequest"]
 NEW_YORK = ZoneInfo("America/New_York")
 
 log = logging.getLogger(__name__)
+BARS_TTL_FLOOR = 10.0  # seconds
 T = TypeVar("T")
 
 EXPIRIES_TTL = 300.0  # listed expiries change once a day
@@ -132,6 +133,12 @@ class AsyncDataService:
     @property
     def ttl(self) -> float:
         return self.settings.cache_ttl_seconds
+
+    @property
+    def bars_ttl(self) -> float:
+        """Bars and chains move slower than the account; a longer TTL keeps a watchlist
+        scan inside Alpaca's 200 requests/min however often viewers refresh."""
+        return max(self.settings.cache_ttl_seconds, BARS_TTL_FLOOR)
 
     async def _read(
         self,
@@ -294,6 +301,7 @@ class AsyncDataService:
             f"bars:{sym}:{timeframe}:{lookback}",
             load,
             self.alpaca.stock_source,
+            ttl=self.bars_ttl,
             is_empty=lambda f: f.empty,
         )
 
@@ -315,9 +323,44 @@ class AsyncDataService:
     async def fetch_bars_many(
         self, symbols: Sequence[str], timeframes: Sequence[str], lookback: int = 300
     ) -> dict[tuple[str, str], DataResult[pd.DataFrame]]:
-        pairs = [(s.upper(), tf) for s in symbols for tf in timeframes]
-        results = await asyncio.gather(*(self.fetch_bars(s, tf, lookback) for s, tf in pairs))
-        return dict(zip(pairs, results, strict=True))
+        """One multi-symbol request per timeframe, the timeframes concurrently.
+
+        Batching keeps a watchlist scan to a handful of calls against Alpaca's 200/min.
+        """
+        syms = list(dict.fromkeys(s.upper() for s in symbols))
+
+        async def one(tf: str) -> DataResult[dict[str, pd.DataFrame]]:
+            if tf not in TIMEFRAMES:
+                raise ValueError(f"unknown timeframe {tf!r}")
+
+            async def load() -> dict[str, pd.DataFrame]:
+                end = await self._broker_now()
+                start = lookback_start(tf, lookback, end)
+                frames = await self.alpaca.get_bars(
+                    syms, tf, start, None, limit=lookback, sort="desc"
+                )
+                return {s: f.tail(lookback) for s, f in frames.items()}
+
+            return await self._read(
+                f"barsmany:{tf}:{','.join(syms)}:{lookback}",
+                load,
+                self.alpaca.stock_source,
+                ttl=self.bars_ttl,
+                is_empty=lambda d: all(f.empty for f in d.values()),
+            )
+
+        per_tf = await asyncio.gather(*(one(tf) for tf in timeframes))
+        out: dict[tuple[str, str], DataResult[pd.DataFrame]] = {}
+        for tf, res in zip(timeframes, per_tf, strict=True):
+            for s in syms:
+                frame = res.value.get(s) if res.value is not None else None
+                state = res.state
+                if frame is not None and frame.empty and state is DataState.FRESH:
+                    state = DataState.EMPTY
+                out[(s, tf)] = DataResult(
+                    frame, res.source, res.as_of, state, res.error, res.stale_since
+                )
+        return out
 
     # -- options -------------------------------------------------------------------------
     async def fetch_option_chain(
@@ -343,6 +386,7 @@ class AsyncDataService:
             f"chain:{under}:{expiry.isoformat() if expiry else 'next'}",
             load,
             self.alpaca.options_source,
+            ttl=self.bars_ttl,
             is_empty=lambda c: not c.quotes,
         )
 

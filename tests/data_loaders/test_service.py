@@ -181,3 +181,25 @@ def test_health_starts_unknown_and_needs_no_io(fresh_settings: Settings) -> None
     run_async(svc.fetch_clock())
     assert svc.health()["alpaca-trading"] == "connected"
     svc.close_sync()
+
+
+def test_watchlist_bars_are_one_request_per_timeframe(sim, tmp_path) -> None:
+    """8 symbols × 3 timeframes must cost 3 upstream calls, each symbol cut to lookback."""
+    from dashboard.data_loaders.async_data_service import AsyncDataService
+    from dashboard.data_loaders.loop import run_async
+    from tests.conftest import settings_for
+
+    service = AsyncDataService.from_settings(settings_for(sim, tmp_path))
+    symbols = ["SPY", "QQQ", "IWM", "AAPL", "MSFT", "NVDA", "TSLA", "AMZN"]
+    try:
+        out = run_async(service.fetch_bars_many(symbols, ["1Day", "1Hour", "1Week"], lookback=50))
+        calls = service.alpaca.data.calls
+        bar_calls = sum(n for endpoint, n in calls.items() if "stocks/bars" in endpoint)
+        assert bar_calls == 3
+        assert all(len(r.value) == 50 for r in out.values())
+        spy = out[("SPY", "1Day")].value
+        assert spy.index.is_monotonic_increasing
+        single = run_async(service.fetch_bars("SPY", "1Day", lookback=50)).value
+        assert (single["close"].to_numpy() == spy["close"].to_numpy()).all()
+    finally:
+        service.close_sync()
