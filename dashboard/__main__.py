@@ -15,6 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help="port (default DASHBOARD_PORT or 8050)")
     args = parser.parse_args(argv)
 
+    for noisy in ("httpx", "werkzeug"):  # one line per request drowns what matters
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

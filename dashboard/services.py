@@ -73,9 +73,12 @@ def start_embedded_simulator(settings: Settings) -> Any:
     return start_simulator_thread(config)
 
 
-def build_services(settings: Settings) -> Services:
-    """Build the data service (and, in demo mode, the simulator it talks to)."""
+def build_services(settings: Settings, *, exit_monitor: bool = True) -> Services:
+    """Build the data service, the journal and the exit monitor (and, in demo mode, the
+    simulator they talk to). ``exit_monitor=False`` leaves exits to a separate worker."""
     from dashboard.data_loaders.async_data_service import AsyncDataService
+    from dashboard.trading.exit_monitor import ExitMonitor
+    from dashboard.trading.journal import Journal
 
     simulator = None
     effective = settings
@@ -90,4 +93,13 @@ def build_services(settings: Settings) -> Services:
     if simulator is not None:
         services.on_close(simulator.stop)
     services.on_close(data.close_sync)
+    journal = Journal.from_settings(effective)
+    services.extras["journal"] = journal
+    services.on_close(journal.close)
+    if exit_monitor:
+        # The monitor holds a lease in the journal, so several processes never double-exit.
+        monitor = ExitMonitor(data, journal)
+        services.extras["exit_monitor"] = monitor
+        monitor.start()
+        services.on_close(monitor.stop)
     return services
