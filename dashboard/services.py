@@ -93,6 +93,9 @@ def build_services(settings: Settings, *, exit_monitor: bool = True) -> Services
     if simulator is not None:
         services.on_close(simulator.stop)
     services.on_close(data.close_sync)
+    from dashboard.regime_service import install_regime_service
+
+    install_regime_service(services)  # fits off the request path; feeds the header badge
     journal = Journal.from_settings(effective)
     services.extras["journal"] = journal
     services.on_close(journal.close)

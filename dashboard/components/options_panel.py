@@ -367,12 +367,17 @@ def register_callbacks(app: Dash, services: Services) -> None:
         Output("options-ticket-signal", "children"),
         Output("options-selected-signal", "data"),
         Input("options-signals-grid", "selectedRows"),
+        State("options-selected-signal", "data"),
         prevent_initial_call=True,
     )
-    def load_signal(selected: list[dict[str, Any]] | None) -> tuple[Any, ...]:
+    def load_signal(
+        selected: list[dict[str, Any]] | None, current: dict[str, Any] | None
+    ) -> tuple[Any, ...]:
         if not selected:
             raise PreventUpdate
         row = selected[0]
+        if current and current.get("id") == row.get("id"):
+            raise PreventUpdate  # a refresh re-sent the same selection: keep the user's edits
         symbol, direction = row["symbol"], row["direction"]
         now = now_from_broker()
         chain = chain_for_signal(symbol, row["timeframe"], now)

@@ -388,6 +388,8 @@ class AlpacaAsyncClient:
         if timeframe not in TIMEFRAMES:
             raise ValueError(f"unknown timeframe {timeframe!r}")
         wanted = list(dict.fromkeys(s.upper() for s in symbols))
+        if not wanted:
+            return {}  # Alpaca answers 400 "symbols is required"; nothing to ask for
         params: dict[str, Any] = {
             "symbols": ",".join(wanted),
             "timeframe": timeframe,

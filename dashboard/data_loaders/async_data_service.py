@@ -328,6 +328,8 @@ class AsyncDataService:
         Batching keeps a watchlist scan to a handful of calls against Alpaca's 200/min.
         """
         syms = list(dict.fromkeys(s.upper() for s in symbols))
+        if not syms:
+            return {}
 
         async def one(tf: str) -> DataResult[dict[str, pd.DataFrame]]:
             if tf not in TIMEFRAMES:
