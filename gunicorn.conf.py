@@ -28,6 +28,7 @@ def on_starting(server):
     """Fail fast in the master with one line, and in demo mode start one shared simulator."""
     global _simulator
     from dashboard.security.startup import check_production_settings
+    from dashboard.services import demo_snapshot_path
 
     settings = check_production_settings()
     if settings.mode == "demo" and not settings.simulator_url:
@@ -45,6 +46,8 @@ def on_starting(server):
                 str(settings.sim_seed),
                 "--speed",
                 str(settings.sim_speed),
+                "--snapshot",
+                str(demo_snapshot_path(settings)),
             ],
         )
         os.environ["DASHBOARD_SIMULATOR_URL"] = f"http://127.0.0.1:{port}"

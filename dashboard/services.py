@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -61,6 +62,12 @@ def demo_settings(settings: Settings, simulator_url: str) -> Settings:
     )
 
 
+def demo_snapshot_path(settings: Settings) -> Path:
+    """Where the demo broker keeps its account: next to the journal by default, so that
+    after a restart the journal's trades and the broker's positions still agree."""
+    return settings.sim_snapshot or settings.data_dir / "simulator-snapshot.json"
+
+
 def start_embedded_simulator(settings: Settings) -> Any:
     """Start the simulator in this process on a free loopback port."""
     from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
@@ -68,7 +75,7 @@ def start_embedded_simulator(settings: Settings) -> Any:
     config = SimulatorConfig(
         seed=settings.sim_seed,
         speed=settings.sim_speed,
-        snapshot_path=settings.sim_snapshot,
+        snapshot_path=demo_snapshot_path(settings),
     )
     return start_simulator_thread(config)
 

@@ -1,0 +1,75 @@
+"""The app factory, its services and the production entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dashboard.data_loaders.loop import run_async
+from dashboard.services import build_services
+from dashboard.settings import load_settings
+from tests.conftest import settings_for
+
+
+def test_import_has_no_side_effects() -> None:
+    """Importing the app must not build services, start threads or touch the network."""
+    code = (
+        "import threading, dashboard.app as a; "
+        "assert a._server is None; "
+        "print(threading.active_count())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "1"
+
+
+def test_factory_builds_five_tabs_and_health(sim, tmp_path: Path) -> None:
+    from dashboard.app import create_app, services_of
+
+    settings = settings_for(sim, tmp_path).with_overrides(simulator_url=sim.url)
+    services = build_services(settings, exit_monitor=False)
+    try:
+        app = create_app(services=services)
+        assert services_of(app) is services
+        client = app.server.test_client()
+        layout = client.get("/_dash-layout").get_json()
+        text = str(layout)
+        for tab in ("regime", "strategy", "portfolio", "risk", "options"):
+            assert f"tab-{tab}" in text
+        health = client.get("/healthz").get_json()
+        assert health["mode"] == "DEMO"
+        run_async(services.data.fetch_account())
+        health = client.get("/healthz").get_json()
+        assert health["sources"]["alpaca-trading"] == "connected"
+        assert health["status"] == "ok"
+    finally:
+        services.close()
+
+
+def test_demo_broker_state_survives_a_restart(tmp_path: Path) -> None:
+    """The embedded simulator saves next to the journal, so both agree after a restart."""
+    settings = load_settings(env={"DASHBOARD_DATA_DIR": str(tmp_path)}, env_file=None)
+    first = build_services(settings, exit_monitor=False)
+    try:
+        reply = first.simulator.client().post(
+            "/v2/orders",
+            json={
+                "symbol": "SPY",
+                "qty": "3",
+                "side": "buy",
+                "type": "market",
+                "time_in_force": "day",
+            },
+        )
+        assert reply.status_code == 200
+    finally:
+        first.close()
+    assert (tmp_path / "simulator-snapshot.json").exists()
+    second = build_services(settings, exit_monitor=False)
+    try:
+        positions = run_async(second.data.fetch_positions()).value
+        assert [(p.symbol, int(p.qty)) for p in positions] == [("SPY", 3)]
+    finally:
+        second.close()
