@@ -29,6 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     if changes:
         settings = settings.with_overrides(**changes)
 
+    loopback = settings.host in ("127.0.0.1", "localhost", "::1")
+    if not loopback and not settings.auth_required and settings.auth != "off":
+        print(
+            f"refusing to serve on {settings.host} without a login: set DASHBOARD_USERNAME and "
+            "DASHBOARD_PASSWORD_HASH, or DASHBOARD_AUTH=off if you really mean it",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.key_mismatch:
+        logging.getLogger("dashboard").warning("Alpaca keys: %s", settings.key_mismatch)
+
     from dashboard.app import create_app
 
     app = create_app(settings)

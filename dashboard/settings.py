@@ -192,6 +192,23 @@ class Settings(BaseSettings):
         return "alpaca" if self.alpaca_key_id is not None else "demo"
 
     @property
+    def key_mismatch(self) -> str | None:
+        """Why the keys look like the other environment's, or None.
+
+        Alpaca paper key ids start with ``PK`` and live ones with ``AK``; a mismatch gets a
+        401 from the broker, so saying so up front saves a confusing "not authorized".
+        Only the two-letter prefix is ever quoted, never the key.
+        """
+        if self.mode != "alpaca" or self.alpaca_key_id is None:
+            return None
+        prefix = self.alpaca_key_id.get_secret_value()[:2].upper()
+        if self.alpaca_paper and prefix == "AK":
+            return "These are live keys (AK…) but the paper endpoint is selected (ALPACA_PAPER)."
+        if not self.alpaca_paper and prefix == "PK":
+            return "These are paper keys (PK…) but live trading is selected (ALPACA_PAPER=false)."
+        return None
+
+    @property
     def is_live(self) -> bool:
         return self.mode == "alpaca" and not self.alpaca_paper
 

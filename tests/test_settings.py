@@ -102,3 +102,26 @@ def test_env_file_is_read(tmp_path, monkeypatch) -> None:
     s = load_settings(env_file=tmp_path / ".env")
     assert s.watchlist == ("IWM",)
     assert s.refresh_seconds == 7
+
+
+def test_keys_of_the_other_environment_are_detected_without_echoing_them() -> None:
+    paper_with_live_keys = load_settings(
+        env={"APCA_API_KEY_ID": "AKSECRETVALUE123", "APCA_API_SECRET_KEY": "s"}, env_file=None
+    )
+    message = paper_with_live_keys.key_mismatch
+    assert message is not None and "live keys (AK…)" in message
+    assert "SECRETVALUE" not in message
+    live_with_paper_keys = load_settings(
+        env={
+            "APCA_API_KEY_ID": "PKSECRETVALUE123",
+            "APCA_API_SECRET_KEY": "s",
+            "ALPACA_PAPER": "false",
+            "ALPACA_LIVE_TRADING": "1",
+        },
+        env_file=None,
+    )
+    assert "paper keys (PK…)" in (live_with_paper_keys.key_mismatch or "")
+    matching = load_settings(
+        env={"APCA_API_KEY_ID": "PKSECRETVALUE123", "APCA_API_SECRET_KEY": "s"}, env_file=None
+    )
+    assert matching.key_mismatch is None

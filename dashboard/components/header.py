@@ -99,6 +99,19 @@ def layout(settings: Settings) -> html.Header:
                             color="secondary",
                             className="me-2",
                         ),
+                        *(
+                            [
+                                dbc.Badge(
+                                    "KEYS MISMATCH",
+                                    id="header-keys-badge",
+                                    color="danger",
+                                    className="me-2",
+                                    title=settings.key_mismatch,
+                                )
+                            ]
+                            if settings.key_mismatch
+                            else []
+                        ),
                     ],
                     className="d-flex flex-wrap align-items-center gap-1",
                 ),

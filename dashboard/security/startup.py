@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from dashboard.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger(__name__)
 
 
 class StartupRefused(SystemExit):
@@ -24,4 +28,6 @@ def check_production_settings(env: dict[str, str] | None = None) -> Settings:
             "refusing to start: set DASHBOARD_USERNAME and DASHBOARD_PASSWORD_HASH "
             "(python -m dashboard.security.hash_password), or DASHBOARD_AUTH=off to serve without a login"
         )
+    if settings.key_mismatch:
+        log.warning("Alpaca keys: %s", settings.key_mismatch)
     return settings
