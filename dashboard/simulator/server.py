@@ -931,6 +931,7 @@ async def _ticker(app: web.Application) -> Any:
         while True:
             await asyncio.sleep(sim.config.tick_seconds)
             try:
+                sim.compress_closed(sim.config.tick_seconds)
                 sim.sync()
                 if (
                     sim.config.snapshot_path

@@ -46,6 +46,9 @@ class SimulatorConfig:
     rate_limit: int = 200
     autosave_seconds: float = 15.0
     tick_seconds: float = 0.25
+    # Closed hours pass this many times faster than open ones (speed > 0 only), so a demo
+    # shows the close and the next open within minutes instead of sitting closed overnight.
+    closed_speedup: float = 20.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -113,6 +116,17 @@ class Simulator:
         with self.lock:
             self.clock.advance(minutes)
             return self.sync()
+
+    def compress_closed(self, real_seconds: float) -> datetime:
+        """While the market is closed, move the clock on faster, never past the next open."""
+        with self.lock:
+            now = self.clock.now()
+            speed = self.clock.speed
+            if speed <= 0 or self.config.closed_speedup <= 1 or self.calendar.is_open(now):
+                return now
+            extra = timedelta(seconds=real_seconds * speed * (self.config.closed_speedup - 1))
+            self.clock.jump_to(min(now + extra, self.calendar.next_open(now)))
+            return self.clock.now()
 
     def advance_to_open(self) -> datetime:
         """Jump to the next session open (tests use this to get an open market)."""

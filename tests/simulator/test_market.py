@@ -265,3 +265,19 @@ def test_timeframe_grammar() -> None:
     assert parse_timeframe("1M").unit == "month"
     with pytest.raises(ValueError):
         parse_timeframe("2Day")
+
+
+def test_closed_hours_pass_faster_but_never_skip_the_open() -> None:
+    from datetime import datetime
+
+    from dashboard.simulator.simulation import Simulator, SimulatorConfig
+
+    close = datetime(2026, 11, 24, 21, 0, tzinfo=UTC)  # Tuesday 16:00 ET
+    sim = Simulator(SimulatorConfig(seed=7, speed=60.0, start=close, closed_speedup=20.0))
+    before = sim.now()
+    after = sim.compress_closed(10.0)  # 10 real s × 60 × 19 extra = 3 h 10 min
+    assert 3 * 3600 + 600 <= (after - before).total_seconds() < 3 * 3600 + 660
+    later = sim.compress_closed(3600.0)  # far more than the night: stops at the open
+    assert timedelta(0) <= later - sim.calendar.next_open(after) < timedelta(seconds=2)
+    assert sim.calendar.is_open(later)
+    assert sim.compress_closed(10.0) - later < timedelta(seconds=5)  # open: normal speed
