@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
@@ -108,3 +112,121 @@ def page_factory(browser) -> Iterator:
     yield make
     for c in contexts:
         c.close()
+
+
+# ----------------------------------------------------------------------------- live apps
+
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TAB_IDS = ("regime", "strategy", "portfolio", "risk", "options")
+# A short watchlist keeps the background regime fits and backtests to seconds.
+E2E_WATCHLIST = ("SPY", "QQQ")
+
+# werkzeug logs every request at INFO; the browser makes hundreds.
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
+@dataclass
+class LiveApp:
+    """A simulator, the services built against it, and the app served on loopback."""
+
+    handle: Any
+    services: Any
+    served: ServedApp
+    settings: Any
+
+    @property
+    def url(self) -> str:
+        return self.served.url
+
+    def sim_get(self, path: str, **params: Any) -> Any:
+        with self.handle.client(timeout=10) as c:
+            r = c.get(path, params=params or None)
+            r.raise_for_status()
+            return r.json()
+
+    def stop(self) -> None:
+        self.served.stop()
+        self.services.close()
+        self.handle.stop()
+
+
+def start_live_app(
+    data_dir: Path, handle: Any = None, *, warm_regime: bool = False, **overrides: Any
+) -> LiveApp:
+    """Build services and the app for a private manual-clock simulator.
+
+    ``simulator_url`` is always set, so ``build_services`` never starts a second simulator
+    and the test owns the clock and the faults.
+    """
+    from dashboard.app import create_app
+    from dashboard.services import build_services
+    from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
+    from tests.conftest import settings_for
+
+    handle = handle or start_simulator_thread(SimulatorConfig(seed=7, speed=0, port=0))
+    overrides = {"simulator_url": handle.url, "watchlist": E2E_WATCHLIST, **overrides}
+    settings = settings_for(handle, data_dir).with_overrides(**overrides)
+    services = build_services(settings)
+    if warm_regime:
+        # Fit before the browser opens: the fit thread shares the GIL with every callback,
+        # and under a page's refreshes a cold fit takes minutes instead of seconds.
+        from dashboard.regime_service import get_regime_service
+
+        regimes = get_regime_service(services)
+        regimes.wait(timeout=180)
+        regimes.symbol_regimes(settings.watchlist)
+        regimes.wait(timeout=180)
+    app = create_app(services=services)
+    return LiveApp(handle=handle, services=services, served=serve(app), settings=settings)
+
+
+def wait_until(
+    predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.25, what: str = ""
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(
+        f"timed out after {timeout:.0f}s waiting for {what or predicate}: {last!r}"
+    )
+
+
+def show_tab(page: Any, tab: str) -> None:
+    page.click(f"#tab-{tab}-tab")
+    page.wait_for_selector(f"#{tab}-root", state="visible")
+
+
+# Everything a tab shows, read in one round trip. Plotly draws scatter/bar/histogram as
+# ``g.trace`` and heatmaps as ``g.hm``; ``gd.data`` is what the figure asked for.
+TAB_SNAPSHOT_JS = """(tab) => {
+  const root = document.getElementById(tab + '-root');
+  const plots = {};
+  for (const gd of root.querySelectorAll('.js-plotly-plot')) {
+    const id = gd.parentElement.id || gd.id;
+    plots[id] = {drawn: gd.querySelectorAll('g.trace, g.hm').length, data: (gd.data || []).length};
+  }
+  const grids = {};
+  for (const g of root.querySelectorAll('.ag-root-wrapper')) {
+    grids[g.closest('[id]').id] = g.querySelectorAll('.ag-center-cols-container .ag-row').length;
+  }
+  const states = [...root.querySelectorAll('.state-line')].map(e => e.innerText);
+  return {plots, grids, states};
+}"""
+
+
+def tab_snapshot(page: Any, tab: str) -> dict[str, Any]:
+    return page.evaluate(TAB_SNAPSHOT_JS, tab)
+
+
+def save_tab_screenshot(page: Any, name: str, *, docs: bool = True) -> Path:
+    """Screenshot into test-artifacts, and copy it to docs/screenshots (README links it)."""
+    path = screenshot(page, name)
+    if docs:
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}.png")
+    return path
