@@ -36,7 +36,7 @@ format: install
 
 ## Lint, then every test (unit, HTTP, simulator, browser).
 test: install chromium lint
-	$(PY) -m pytest -n 2 -p no:cacheprovider
+	$(PY) -m pytest -n 2 --dist loadgroup -p no:cacheprovider
 
 ## Every benchmark; writes docs/performance.md.
 bench: install

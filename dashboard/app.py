@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, dcc, html
+from dash import Dash, Input, Output, ctx, dcc, html, no_update
 from flask import Flask, jsonify
 
 from dashboard.components import header, options_panel, portfolio, regime, risk, strategy
@@ -55,6 +55,14 @@ def build_layout(settings: Settings) -> html.Div:
                         className="mt-2",
                     ),
                     dcc.Store(id="session-store", storage_type="session"),
+                    *[
+                        dcc.Interval(
+                            id=f"{module.TAB_ID}-interval",
+                            interval=int(settings.refresh_seconds * 1000),
+                            disabled=module.TAB_ID != "options",
+                        )
+                        for module, _label in TABS
+                    ],
                 ],
                 fluid=True,
                 className="pb-4",
@@ -62,6 +70,41 @@ def build_layout(settings: Settings) -> html.Div:
             ),
         ]
     )
+
+
+def tab_refresh_state(
+    active_tab: str | None, enabled: bool, seconds: str | float | None, default: float
+) -> tuple[list[bool], int]:
+    """Which tab intervals run, and how often: only the visible tab refreshes.
+
+    Every tab is rendered once and hidden when inactive, so without this each hidden tab
+    would keep polling the broker and computing figures nobody sees.
+    """
+    try:
+        ms = int(float(seconds or default) * 1000)
+    except ValueError:
+        ms = int(default * 1000)
+    disabled = [not enabled or active_tab != f"tab-{m.TAB_ID}" for m, _ in TABS]
+    return disabled, max(ms, 1000)
+
+
+def _register_tab_refresh(app: Dash, settings: Settings) -> None:
+    ids = [f"{m.TAB_ID}-interval" for m, _ in TABS]
+
+    @app.callback(
+        *[Output(i, "disabled") for i in ids],
+        *[Output(i, "interval") for i in ids],
+        *[Output(i, "n_intervals") for i in ids],
+        Input("main-tabs", "active_tab"),
+        Input("header-autorefresh", "value"),
+        Input("header-refresh-seconds", "value"),
+    )
+    def set_tab_refresh(active: str | None, enabled: bool, seconds: str | None) -> tuple:
+        disabled, ms = tab_refresh_state(active, enabled, seconds, settings.refresh_seconds)
+        # Resetting the active tab's counter refreshes it at once when it is shown.
+        switched = ctx.triggered_id == "main-tabs"
+        counters = [0 if switched and not off else no_update for off in disabled]
+        return (*disabled, *([ms] * len(ids)), *counters)
 
 
 def _register_health(server: Flask, services: Services) -> None:
@@ -115,6 +158,7 @@ def create_app(
     )
     app.layout = build_layout(settings)
     header.register_callbacks(app, services)
+    _register_tab_refresh(app, settings)
     for module, _label in TABS:
         module.register_callbacks(app, services)
     _register_health(app.server, services)

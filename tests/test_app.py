@@ -73,3 +73,16 @@ def test_demo_broker_state_survives_a_restart(tmp_path: Path) -> None:
         assert [(p.symbol, int(p.qty)) for p in positions] == [("SPY", 3)]
     finally:
         second.close()
+
+
+def test_only_the_visible_tab_refreshes() -> None:
+    from dashboard.app import TABS, tab_refresh_state
+
+    ids = [m.TAB_ID for m, _ in TABS]
+    disabled, ms = tab_refresh_state("tab-risk", True, "10", 5.0)
+    assert ms == 10_000
+    assert [i for i, off in zip(ids, disabled, strict=True) if not off] == ["risk"]
+    disabled, _ = tab_refresh_state("tab-risk", False, "10", 5.0)
+    assert all(disabled)  # auto-refresh off stops every tab
+    _, ms = tab_refresh_state("tab-options", True, "0.2", 5.0)
+    assert ms == 1000  # never faster than a second

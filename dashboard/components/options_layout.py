@@ -564,7 +564,6 @@ def layout(settings: Settings) -> html.Div:
             dcc.Store(id="options-ticket-nonce", storage_type="memory"),
             dcc.Store(id="options-trades-version", storage_type="memory"),
             dcc.Store(id="options-manage-trade", storage_type="memory"),
-            dcc.Interval(id="options-interval", interval=int(settings.refresh_seconds * 1000)),
         ],
         id="options-root",
     )

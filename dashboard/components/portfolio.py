@@ -828,7 +828,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
         Output("portfolio-fills-status", "children"),
         Output("portfolio-waterfall", "figure"),
         Output("portfolio-waterfall-status", "children"),
-        Input("global-interval", "n_intervals"),
+        Input("portfolio-interval", "n_intervals"),
         Input("portfolio-cancel-done", "data"),
     )
     def refresh_portfolio(_n: int | None, _done: Any) -> tuple[Any, ...]:
@@ -850,7 +850,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
     @app.callback(
         Output("portfolio-equity-chart", "figure"),
         Output("portfolio-equity-status", "children"),
-        Input("global-interval", "n_intervals"),
+        Input("portfolio-interval", "n_intervals"),
         Input("portfolio-period", "value"),
     )
     def refresh_equity(_n: int | None, period: str | None) -> tuple[Any, Any]:

@@ -396,7 +396,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
         Output("regime-date-range", "min_date_allowed"),
         Output("regime-date-range", "max_date_allowed"),
         Input("regime-poll", "n_intervals"),
-        Input("global-interval", "n_intervals"),
+        Input("regime-interval", "n_intervals"),
         Input("regime-range-preset", "value"),
         Input("regime-date-range", "start_date"),
         Input("regime-date-range", "end_date"),
@@ -415,7 +415,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
     @app.callback(
         Output("regime-heatmap", "figure"),
         Output("regime-heatmap-status", "children"),
-        Input("global-interval", "n_intervals"),
+        Input("regime-interval", "n_intervals"),
         Input("regime-poll", "n_intervals"),
     )
     def update_heatmap(_tick: int, _poll: int) -> tuple[Any, Any]:

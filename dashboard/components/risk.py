@@ -711,7 +711,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
         Output("risk-concentration-status", "children"),
         Output("risk-limits", "children"),
         Output("risk-limits-status", "children"),
-        Input("global-interval", "n_intervals"),
+        Input("risk-interval", "n_intervals"),
         Input("risk-var-source", "value"),
     )
     def refresh_risk(_n: int | None, var_source: str | None) -> tuple[Any, ...]:

@@ -408,7 +408,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
     @app.callback(
         Output("strategy-journal-grid", "rowData"),
         Output("strategy-journal-status", "children"),
-        Input("global-interval", "n_intervals"),
+        Input("strategy-interval", "n_intervals"),
     )
     def update_journal(_tick: int) -> tuple[list[dict[str, Any]], Any]:
         journal = services.extras.get("journal")
