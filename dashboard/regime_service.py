@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import os
 import pickle
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -463,7 +465,7 @@ class RegimeService:
                 vix_close = completed_sessions(vres.value, now, is_open)["close"]
             else:
                 notes.append(f"no {self.vix_symbol} history: VIX-spike override off")
-        result = fit_regimes(daily["close"], vix_close, self.params)
+        result = fit_off_process(daily["close"], vix_close, self.params)
         return RegimeFit(
             symbol=symbol,
             result=result,
@@ -475,6 +477,57 @@ class RegimeService:
             fitted_at=datetime.now(UTC),
             notes=tuple(notes),
         )
+
+
+# ------------------------------------------------------------------ fitting process
+
+_fit_pool: ProcessPoolExecutor | None = None
+_fit_pool_pid: int | None = None
+_fit_pool_lock = threading.Lock()
+
+
+def _fit_fields(close: pd.Series, vix: pd.Series | None, params: RegimeParams) -> dict[str, Any]:
+    """Runs in the fitting process; plain fields, since MappingProxyType does not pickle."""
+    r = fit_regimes(close, vix, params)
+    fields = {name: getattr(r, name) for name in RegimeResult.__dataclass_fields__}
+    fields["thresholds"] = dict(r.thresholds)
+    return fields
+
+
+def compute_off_process(fn: Callable[..., T], *args: Any) -> T:
+    """Run a pure, picklable CPU-bound ``fn`` in the process's one compute process.
+
+    Regime fits and backtests are seconds of pure-Python CPU; in a thread they would hold
+    the GIL against every callback of the web process, so pages would stall meanwhile.
+    """
+    global _fit_pool, _fit_pool_pid
+    with _fit_pool_lock:
+        if _fit_pool is None or _fit_pool_pid != os.getpid():
+            ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
+            _fit_pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+            _fit_pool_pid = os.getpid()
+        pool = _fit_pool
+    try:
+        return pool.submit(fn, *args).result()
+    except BrokenProcessPool:
+        with _fit_pool_lock:
+            _fit_pool = None
+        raise
+
+
+def fit_off_process(close: pd.Series, vix: pd.Series | None, params: RegimeParams) -> RegimeResult:
+    """The jump-model fit in the compute process."""
+    fields = compute_off_process(_fit_fields, close, vix, params)
+    fields["thresholds"] = MappingProxyType(fields["thresholds"])
+    return RegimeResult(**fields)
+
+
+def shutdown_fit_pool() -> None:
+    global _fit_pool
+    with _fit_pool_lock:
+        if _fit_pool is not None and _fit_pool_pid == os.getpid():
+            _fit_pool.shutdown(wait=False, cancel_futures=True)
+        _fit_pool = None
 
 
 # ------------------------------------------------------------------ wiring
@@ -493,6 +546,7 @@ def install_regime_service(services: Services) -> RegimeService:
     services.extras["regime"] = svc
     services.extras["regime_provider"] = svc.current_regime
     services.on_close(svc.close)
+    services.on_close(shutdown_fit_pool)
     return svc
 
 

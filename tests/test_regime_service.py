@@ -61,7 +61,7 @@ def test_second_service_reads_the_day_cache(
     def no_fit(*_a: object, **_k: object) -> None:
         raise AssertionError("fit_regimes must not run on a cache hit")
 
-    monkeypatch.setattr(rs, "fit_regimes", no_fit)
+    monkeypatch.setattr(rs, "fit_off_process", no_fit)
     other = RegimeService(services.data, services.settings.data_dir)
     try:
         snap = other.wait(timeout=60)

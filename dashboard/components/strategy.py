@@ -30,7 +30,7 @@ from dashboard.analytics.strategy import (
 from dashboard.components.grids import data_grid
 from dashboard.components.status import loading_line, status_line
 from dashboard.models import DataResult, DataState
-from dashboard.regime_service import DailyJobCache, Job, get_daily_jobs
+from dashboard.regime_service import DailyJobCache, Job, compute_off_process, get_daily_jobs
 from dashboard.settings import Settings
 from dashboard.visualizations.enhanced_charts import (
     create_pattern_performance_chart,
@@ -291,6 +291,10 @@ def layout(settings: Settings) -> html.Div:
 # ------------------------------------------------------------------ callbacks
 
 
+def _backtest(bars: pd.DataFrame, symbol: str, timeframe: str) -> Any:
+    return backtest_patterns(bars, symbol=symbol, timeframe=timeframe)
+
+
 def run_backtest(services: Services, symbol: str, timeframe: str) -> BacktestRun:
     """Fetch bars and backtest them (runs on the job thread, never on a request)."""
     from dashboard.data_loaders.loop import run_async
@@ -299,7 +303,7 @@ def run_backtest(services: Services, symbol: str, timeframe: str) -> BacktestRun
     if res.value is None:
         raise RuntimeError(f"no {timeframe} bars for {symbol}: {res.error or res.state}")
     bars = res.value
-    result = backtest_patterns(bars, symbol=symbol, timeframe=timeframe)
+    result = compute_off_process(_backtest, bars, symbol, timeframe)
     last = pd.Timestamp(bars.index[-1]).to_pydatetime() if len(bars) else None
     return BacktestRun(symbol, timeframe, result, res.source, len(bars), last)
 
