@@ -18,7 +18,7 @@ from dashboard.settings import Settings
 if TYPE_CHECKING:
     from dashboard.services import Services
 
-REFRESH_CHOICES = (2, 5, 10, 30, 60)
+REFRESH_CHOICES = (5, 10, 30, 60)  # below 5 s slow refreshes would be dropped by the next tick
 
 
 def format_countdown(delta: timedelta) -> str:
