@@ -36,7 +36,8 @@ format: install
 
 ## Lint, then every test (unit, HTTP, simulator, browser).
 test: install chromium lint
-	$(PY) -m pytest -n 2 --dist loadgroup -p no:cacheprovider
+	$(PY) -m pytest -n 2 -p no:cacheprovider -m "not e2e"
+	$(PY) -m pytest -p no:cacheprovider -m e2e
 
 ## Every benchmark; writes docs/performance.md.
 bench: install

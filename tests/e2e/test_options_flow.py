@@ -22,7 +22,7 @@ from tests.e2e.conftest import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-options")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +108,17 @@ def _flow(page: Any, live: LiveApp) -> None:
     _set_number(page, "#options-contracts", "1")
     wait_until(lambda: not page.is_disabled("#options-review"), what="the ticket valid again")
     assert page.inner_text("#options-contracts-error").strip() == ""
+    # A marketable limit (the user may override any field), so the fill in the next
+    # simulated minute does not depend on which way the seeded price path moves.
+    marketable = round(float(page.input_value("#options-limit")) * 1.15, 2)
+    _set_number(page, "#options-limit", f"{marketable:.2f}")
+    wait_until(
+        lambda: (
+            page.inner_text("#options-ticket-state").startswith("Ready:")
+            and f"{marketable:.2f}" in page.inner_text("#options-ticket-state")
+        ),
+        what="the ticket to take the new limit",
+    )
 
     # 3. Review, then a double click on submit: one order, and the toast says so.
     page.click("#options-review")

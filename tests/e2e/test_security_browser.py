@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from dashboard.security.auth import hash_password
 from tests.e2e.conftest import TAB_IDS, LiveApp, open_page, show_tab, start_live_app, wait_until
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-security")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 USERNAME = "e2e-trader"
 PASSWORD = "e2e correct horse battery"

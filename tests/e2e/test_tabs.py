@@ -26,7 +26,7 @@ from tests.e2e.conftest import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-tabs")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 # Charts that stay empty until the user picks something (a signal, an open trade).
 EMPTY_UNTIL_SELECTED = {"options-progress-chart"}

@@ -7,7 +7,6 @@ package (no network), rendered with ``Plotly.newPlot``, and each must produce it
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -29,15 +28,7 @@ from dashboard.visualizations.inputs import (
     TradeProgress,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+pytestmark = pytest.mark.e2e
 
 
 def _figures() -> dict[str, object]:
@@ -94,11 +85,7 @@ def _figures() -> dict[str, object]:
     }
 
 
-def test_every_chart_renders_without_console_errors(tmp_path):
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
+def test_every_chart_renders_without_console_errors(tmp_path, browser):
     figs = _figures()
     specs = {name: json.loads(pio.to_json(fig)) for name, fig in figs.items()}
     divs = "".join(f'<div id="{k}" style="width:800px;height:400px"></div>' for k in specs)
@@ -111,22 +98,19 @@ def test_every_chart_renders_without_console_errors(tmp_path):
     path = tmp_path / "charts.html"
     path.write_text(page_html, encoding="utf-8")
     errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(path.as_uri())
-            assert page.evaluate("window.DONE") is True
-            rendered = page.evaluate(
-                "Object.keys(window.SPECS).filter(k =>"
-                " document.querySelector('#' + k + ' .main-svg'))"
-            )
-            candles = page.evaluate("document.querySelectorAll('#strat .trace.boxes').length")
-            shown_text = page.inner_text("#error")
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        assert page.evaluate("window.DONE") is True
+        rendered = page.evaluate(
+            "Object.keys(window.SPECS).filter(k => document.querySelector('#' + k + ' .main-svg'))"
+        )
+        candles = page.evaluate("document.querySelectorAll('#strat .trace.boxes').length")
+        shown_text = page.inner_text("#error")
+    finally:
+        page.close()
     assert errors == []
     assert sorted(rendered) == sorted(specs)
     assert candles >= 4  # one candlestick trace per STRAT type drawn
