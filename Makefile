@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install run test lint format chromium bench clean
+.PHONY: install run test lint format chromium bench clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ format: install
 test: install chromium lint
 	$(PY) -m pytest -n 2 -p no:cacheprovider -m "not e2e"
 	$(PY) -m pytest -p no:cacheprovider -m e2e
+
+## Refresh docs/screenshots from the browser tests.
+screenshots: install chromium
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -p no:cacheprovider -m e2e tests/e2e/test_tabs.py
 
 ## Every benchmark; writes docs/performance.md.
 bench: install

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 import time
@@ -200,9 +201,10 @@ def tab_snapshot(page: Any, tab: str) -> dict[str, Any]:
 
 
 def save_tab_screenshot(page: Any, name: str, *, docs: bool = True) -> Path:
-    """Screenshot into test-artifacts, and copy it to docs/screenshots (README links it)."""
+    """Screenshot into test-artifacts; with UPDATE_SCREENSHOTS=1 also refresh the copy in
+    docs/screenshots that the README links (ordinary test runs leave the tree clean)."""
     path = screenshot(page, name)
-    if docs:
+    if docs and os.environ.get("UPDATE_SCREENSHOTS") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}.png")
     return path
