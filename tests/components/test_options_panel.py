@@ -155,3 +155,44 @@ def test_valid_ticket_is_ready_with_a_projection(options_app) -> None:
     assert out[11] is False
     assert out[12].startswith("Ready: BUY TO OPEN 1 × SPY")
     assert "options-projection-table" in str(out[9])
+
+
+def test_flow_rows_aggregate_hand_made_prints() -> None:
+    from dashboard.components.options_panel import flow_rows
+
+    expiry = date(2026, 12, 18)
+    base = make_quote(expiry, "C", 600, spot=600, now=NOW)
+    quiet = replace(base, volume=0)
+    call = replace(base, bid=2.00, ask=2.10, last=2.10, volume=500, open_interest=1000)
+    put_q = make_quote(expiry, "P", 590, spot=600, now=NOW)
+    put = replace(put_q, bid=1.00, ask=1.04, last=1.00, volume=3000, open_interest=1500)
+    rows = flow_rows([quiet, call, put])
+    assert [r["right"] for r in rows] == ["P", "C"]  # sorted by premium traded
+    p, c = rows
+    assert p["premium"] == 3000 * 1.02 * 100  # volume × mid × 100
+    assert c["premium"] == 500 * 2.05 * 100
+    assert (p["vol_oi"], c["vol_oi"]) == (2.0, 0.5)
+    assert (p["side"], c["side"]) == ("bid", "ask")  # last at the bid / at the ask
+
+
+def test_chain_rows_match_the_simulators_snapshot(sim, tmp_path: Path) -> None:
+    """Grid cells equal the broker's own snapshot fields for the same contract."""
+    settings = settings_for(sim, tmp_path).with_overrides(simulator_url=sim.url)
+    services = build_services(settings, exit_monitor=False)
+    try:
+        chain = run_async(services.data.fetch_option_chain("SPY")).value
+        expiry = chain.quotes[0].contract.expiry
+        rows, _spot = chain_rows(chain, expiry, moneyness_pct=3.0)
+        atm = next(r for r in rows if r.get("atm"))
+        snap = (
+            sim.client()
+            .get("/v1beta1/options/snapshots", params={"symbols": atm["c_symbol"]})
+            .json()["snapshots"][atm["c_symbol"]]
+        )
+        quote = snap["latestQuote"]
+        assert atm["c_bid"] == quote["bp"] and atm["c_ask"] == quote["ap"]
+        assert atm["c_mid"] == round((quote["bp"] + quote["ap"]) / 2, 2)
+        assert atm["c_delta"] == round(snap["greeks"]["delta"], 3)
+        assert atm["c_iv"] == round(snap["impliedVolatility"] * 100, 1)
+    finally:
+        services.close()

@@ -235,6 +235,33 @@ def test_interval_refresh_keeps_zoom(page, live: LiveApp) -> None:
     watch.assert_clean()
 
 
+def test_chain_click_loads_the_contract_and_draws_its_payoff(page, live: LiveApp) -> None:
+    page_, watch = page
+    show_tab(page_, "options")
+    if not page_.input_value("#options-symbol"):
+        _select_first_signal(page_)
+    first = "#options-chain-grid .ag-center-cols-container .ag-row[row-index='0']"
+    page_.wait_for_selector(first, timeout=30_000)
+    strike = page_.get_attribute(first, "row-id")
+    page_.click(f"{first} [col-id='p_mid']")
+    wait_until(
+        lambda: (
+            page_.input_value("#options-direction") == "short"
+            and page_.input_value("#options-strike") == strike
+        ),
+        what=f"the ticket to take the {strike} put",
+    )
+    assert "Picked from the chain" in page_.inner_text("#options-contract-why")
+    wait_until(
+        lambda: f"${strike} P" in page_.inner_text("#options-payoff-chart"),
+        timeout=30,
+        what="the payoff chart for the clicked put",
+    )
+    traces = page_.locator("#options-payoff-chart .trace").count()
+    assert traces >= 2  # expiry and hold-time curves at least
+    watch.assert_clean()
+
+
 def test_mobile_width_has_no_horizontal_overflow(browser, live: LiveApp) -> None:
     page_, watch = open_page(browser, live.url, width=390, height=844)
     try:
