@@ -41,6 +41,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 LAST_GOOD_TTL = 24 * 3600.0
 _MAX_KEYS = 4096
+LEASE_SECONDS = 5.0  # longest another worker waits for the lease holder's fetch
+LEASE_POLL_SECONDS = 0.05
 
 
 class SharedCache(Protocol):
@@ -48,6 +50,8 @@ class SharedCache(Protocol):
 
     def get(self, key: str) -> bytes | None: ...
     def set(self, key: str, value: bytes, ttl: float) -> None: ...
+    def add(self, key: str, value: bytes, ttl: float) -> bool: ...  # set if absent, atomic
+    def delete(self, key: str) -> None: ...
     def delete_prefix(self, prefix: str) -> None: ...
     def close(self) -> None: ...
 
@@ -70,6 +74,18 @@ class MemorySharedCache:
     def set(self, key: str, value: bytes, ttl: float) -> None:
         with self._lock:
             self._data[key] = (self._clock() + ttl, value)
+
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is not None and hit[0] > self._clock():
+                return False
+            self._data[key] = (self._clock() + ttl, value)
+            return True
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
 
     def delete_prefix(self, prefix: str) -> None:
         with self._lock:
@@ -111,6 +127,12 @@ class DiskSharedCache:
     def set(self, key: str, value: bytes, ttl: float) -> None:
         self._db().set(key, value, expire=ttl)
 
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        return bool(self._db().add(key, value, expire=ttl))
+
+    def delete(self, key: str) -> None:
+        self._db().delete(key)
+
     def delete_prefix(self, prefix: str) -> None:
         db = self._db()
         for k in list(db.iterkeys()):
@@ -139,6 +161,12 @@ class RedisSharedCache:
 
     def set(self, key: str, value: bytes, ttl: float) -> None:
         self._client.set(key, value, px=max(1, int(ttl * 1000)))
+
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        return bool(self._client.set(key, value, px=max(1, int(ttl * 1000)), nx=True))
+
+    def delete(self, key: str) -> None:
+        self._client.delete(key)
 
     def delete_prefix(self, prefix: str) -> None:
         keys = list(self._client.scan_iter(match=prefix.replace("*", r"\*") + "*", count=500))
@@ -245,12 +273,33 @@ class ReadCache:
         is_empty: Callable[[Any], bool],
         error_source: str,
     ) -> DataResult[Any]:
+        leased = False
         if ttl > 0:
             shared = await self._shared_get("v:" + key)
+            if shared is None:
+                # Single flight across worker processes: one takes the lease and fetches,
+                # the others wait briefly for its value instead of calling upstream too.
+                leased = await self._shared_add("l:" + key, LEASE_SECONDS)
+                if not leased:
+                    shared = await self._wait_for_shared("v:" + key, LEASE_SECONDS)
             if shared is not None:
                 result = self._result(shared, is_empty)
                 self._remember(key, ttl, result, None)
                 return result
+        try:
+            return await self._fetch_and_store(key, ttl, fetch, is_empty, error_source)
+        finally:
+            if leased:
+                await self._shared_delete("l:" + key)
+
+    async def _fetch_and_store(
+        self,
+        key: str,
+        ttl: float,
+        fetch: Callable[[], Awaitable[tuple[Any, str]]],
+        is_empty: Callable[[Any], bool],
+        error_source: str,
+    ) -> DataResult[Any]:
         try:
             value, source = await fetch()
         except UpstreamError as exc:
@@ -340,6 +389,41 @@ class ReadCache:
             self._shared_error = None
         except Exception as exc:
             self._note_shared_error(exc)
+
+    async def _shared_add(self, key: str, ttl: float) -> bool:
+        """True when this process got the lease (or there is no usable shared store)."""
+        if self.shared is None:
+            return True
+        try:
+            return await asyncio.to_thread(self.shared.add, self._ns + key, b"1", ttl)
+        except Exception as exc:
+            self._note_shared_error(exc)
+            return True
+
+    async def _shared_delete(self, key: str) -> None:
+        if self.shared is None:
+            return
+        try:
+            await asyncio.to_thread(self.shared.delete, self._ns + key)
+        except Exception as exc:
+            self._note_shared_error(exc)
+
+    async def _wait_for_shared(self, key: str, seconds: float) -> Entry | None:
+        """Poll for the lease holder's value; None if it gives up or fails (fetch here)."""
+        lease = self._ns + "l:" + key.removeprefix("v:")
+        deadline = self._clock() + seconds
+        while self._clock() < deadline:
+            await asyncio.sleep(LEASE_POLL_SECONDS)
+            entry = await self._shared_get(key)
+            if entry is not None:
+                return entry
+            try:
+                held = await asyncio.to_thread(self.shared.get, lease)  # type: ignore[union-attr]
+            except Exception:
+                return None
+            if held is None:  # released without a value: its fetch failed
+                return await self._shared_get(key)
+        return None
 
     def _note_shared_error(self, exc: Exception) -> None:
         text = f"{type(exc).__name__}: {exc}"

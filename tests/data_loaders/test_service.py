@@ -203,3 +203,31 @@ def test_watchlist_bars_are_one_request_per_timeframe(sim, tmp_path) -> None:
         assert (single["close"].to_numpy() == spy["close"].to_numpy()).all()
     finally:
         service.close_sync()
+
+
+def test_two_workers_share_one_upstream_call_per_ttl(tmp_path) -> None:
+    """Two processes' caches on one diskcache: a lease lets only one of them fetch."""
+    import asyncio
+
+    from dashboard.data_loaders.cache import DiskSharedCache, ReadCache
+
+    calls = 0
+
+    async def slow_fetch() -> tuple[int, str]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.3)  # an upstream round trip
+        return 42, "test"
+
+    def worker() -> ReadCache:  # what each gunicorn worker builds for itself
+        return ReadCache(DiskSharedCache(tmp_path), namespace="acct", secret=b"k")
+
+    async def viewers() -> list[int]:
+        a, b = worker(), worker()
+        results = await asyncio.gather(
+            *(cache.get("account", 5.0, slow_fetch) for cache in (a, b) for _ in range(10))
+        )
+        return [r.value for r in results]
+
+    assert asyncio.run(viewers()) == [42] * 20
+    assert calls == 1
