@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard.analytics.performance import trade_stats
 from dashboard.analytics.strategy import (
@@ -26,6 +26,8 @@ from dashboard.analytics.strategy import (
     BacktestTrade,
     backtest_patterns,
     edge_table,
+    r_equity_curve,
+    trades_frame,
 )
 from dashboard.components.grids import data_grid
 from dashboard.components.status import loading_line, status_line
@@ -33,6 +35,7 @@ from dashboard.models import DataResult, DataState
 from dashboard.regime_service import DailyJobCache, Job, compute_off_process, get_daily_jobs
 from dashboard.settings import Settings
 from dashboard.visualizations.enhanced_charts import (
+    create_equity_curve,
     create_pattern_performance_chart,
     create_r_multiple_histogram,
     empty_figure,
@@ -271,6 +274,29 @@ def layout(settings: Settings) -> html.Div:
                 ],
             ),
             _card(
+                "Backtest equity at 1% risk per trade, with drawdown",
+                [
+                    dcc.Graph(
+                        id="strategy-equity-chart",
+                        figure=empty_figure(waiting, kind="loading"),
+                        config={"displaylogo": False},
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button(
+                                "Download trades (CSV)",
+                                id="strategy-export",
+                                size="sm",
+                                color="secondary",
+                                outline=True,
+                            ),
+                            dcc.Download(id="strategy-download"),
+                        ],
+                        className="mt-1",
+                    ),
+                ],
+            ),
+            _card(
                 "Your closed trades (journal)",
                 [
                     data_grid(
@@ -331,6 +357,21 @@ def collect_runs(
             else:
                 pending.append(f"{sym} {tf}")
     return runs, pending, errors
+
+
+RISK_PER_TRADE = 0.01  # equity fraction risked per trade when turning R into an equity curve
+
+
+def r_equity(trades: Sequence[BacktestTrade], start: float = 100_000.0) -> pd.Series:
+    """Equity from closed trades in exit order, risking ``RISK_PER_TRADE`` of the
+    starting equity on each (so 1 R = $1,000 on $100,000): additive, not compounded."""
+    cum_r = r_equity_curve(trades)
+    return start * (1.0 + RISK_PER_TRADE * cum_r)
+
+
+def trades_csv(runs: Sequence[BacktestRun]) -> str:
+    """Every backtest trade of the finished runs as CSV, for the export button."""
+    return trades_frame(combined_trades(runs)).to_csv(index=False)
 
 
 def render_strategy(
@@ -408,6 +449,40 @@ def register_callbacks(app: Dash, services: Services) -> None:
         now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
         runs, pending, errors = collect_runs(jobs, services, syms, tfs, broker_day(now))
         return render_strategy(runs, pending, errors, tfs)
+
+    def finished_runs(timeframes: list[str] | None, symbols: list[str] | None) -> list:
+        tfs = [tf for tf in (timeframes or []) if tf in LOOKBACK] or list(DEFAULT_TIMEFRAMES)
+        syms = [s.upper() for s in (symbols or [])]
+        clock = run_async(services.data.fetch_clock(), timeout=10)
+        now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+        runs, _pending, _errors = collect_runs(jobs, services, syms, tfs, broker_day(now))
+        return runs
+
+    @app.callback(
+        Output("strategy-equity-chart", "figure"),
+        Input("strategy-progress", "children"),
+        State("strategy-timeframes", "value"),
+        State("strategy-symbols", "value"),
+    )
+    def update_equity(_progress: Any, timeframes: list[str] | None, symbols: list[str] | None):
+        runs = finished_runs(timeframes, symbols)
+        equity = r_equity(combined_trades(runs))
+        if equity.empty:
+            return empty_figure("No closed backtest trades yet", uirevision="strategy-equity")
+        return create_equity_curve(equity, uirevision="strategy-equity")
+
+    @app.callback(
+        Output("strategy-download", "data"),
+        Input("strategy-export", "n_clicks"),
+        State("strategy-timeframes", "value"),
+        State("strategy-symbols", "value"),
+        prevent_initial_call=True,
+    )
+    def export(_n: int | None, timeframes: list[str] | None, symbols: list[str] | None):
+        runs = finished_runs(timeframes, symbols)
+        if not runs:
+            return no_update
+        return {"content": trades_csv(runs), "filename": "strat-backtest-trades.csv"}
 
     @app.callback(
         Output("strategy-journal-grid", "rowData"),

@@ -123,3 +123,25 @@ def test_journal_callback(wired: tuple[Dash, Services]) -> None:
     else:
         assert rows == tab.journal_rows(journal.list_trades(["closed"]))
         assert ("no closed trades yet" in str(status)) == (rows == [])
+
+
+def test_r_equity_risks_one_percent_per_trade_in_exit_order() -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from dashboard.components.strategy import r_equity
+    from dashboard.visualizations.enhanced_charts import create_equity_curve
+
+    t = pd.Timestamp("2026-01-05", tz="UTC")
+    trades = [
+        SimpleNamespace(
+            r_multiple=-1.0, exit_index=9, exit_time=t + pd.Timedelta(days=3), entry_index=5
+        ),
+        SimpleNamespace(r_multiple=2.0, exit_index=4, exit_time=t, entry_index=1),
+        SimpleNamespace(r_multiple=None, exit_index=None, exit_time=None, entry_index=7),  # open
+    ]
+    equity = r_equity(trades)
+    assert equity.tolist() == [102_000.0, 101_000.0]  # +2 R then −1 R at $1,000 per R
+    fig = create_equity_curve(equity)
+    assert len(fig.data) >= 2  # equity and its drawdown
