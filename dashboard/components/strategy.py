@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from dashboard.analytics.performance import trade_stats
+from dashboard.analytics.performance import grouped_trade_stats, trade_stats
 from dashboard.analytics.strategy import (
     BacktestResult,
     BacktestTrade,
@@ -297,6 +297,18 @@ def layout(settings: Settings) -> html.Div:
                 ],
             ),
             _card(
+                "Edge by market regime at entry",
+                [
+                    data_grid(
+                        "strategy-regime-grid",
+                        REGIME_COLUMNS,
+                        height="200px",
+                        getRowId="params.data.id",
+                    ),
+                    html.Div(id="strategy-regime-status"),
+                ],
+            ),
+            _card(
                 "Your closed trades (journal)",
                 [
                     data_grid(
@@ -367,6 +379,50 @@ def r_equity(trades: Sequence[BacktestTrade], start: float = 100_000.0) -> pd.Se
     starting equity on each (so 1 R = $1,000 on $100,000): additive, not compounded."""
     cum_r = r_equity_curve(trades)
     return start * (1.0 + RISK_PER_TRADE * cum_r)
+
+
+REGIME_COLUMNS = [
+    {"field": "regime", "headerName": "Regime at entry (SPY)", "width": 190},
+    {"field": "trades", "headerName": "Trades", "width": 90, "type": "rightAligned"},
+    {"field": "win_rate", "headerName": "Win %", "width": 90, "type": "rightAligned"},
+    {"field": "expectancy_r", "headerName": "Exp. R", "width": 90, "type": "rightAligned"},
+    {"field": "expectancy_ci", "headerName": "Exp. R 95% CI", "width": 150},
+    {"field": "profit_factor", "headerName": "PF", "width": 80, "type": "rightAligned"},
+]
+
+
+def edge_by_regime(
+    trades: Sequence[BacktestTrade], regimes: pd.Series | None
+) -> list[dict[str, Any]]:
+    """Closed trades grouped by the market regime on their entry day (online labels, so a
+    trade is only tagged with what was known then)."""
+    closed = [t for t in trades if t.r_multiple is not None and t.entry_time is not None]
+    if regimes is None or regimes.empty or not closed:
+        return []
+    labels = regimes.copy()
+    labels.index = pd.DatetimeIndex(labels.index).tz_convert("UTC").normalize()
+    labels = labels[~labels.index.duplicated(keep="last")].sort_index()
+    days = pd.DatetimeIndex([pd.Timestamp(t.entry_time) for t in closed]).tz_convert("UTC")
+    tagged = labels.reindex(days.normalize(), method="ffill")
+    frame = pd.DataFrame(
+        {
+            "regime": tagged.fillna("before the model").to_numpy(),
+            "r_multiple": [t.r_multiple for t in closed],
+        }
+    )
+    table = grouped_trade_stats(frame, "regime")
+    return [
+        {
+            "id": row["regime"],
+            "regime": str(row["regime"]).replace("_", " ").title(),
+            "trades": int(row["trades"]),
+            "win_rate": _num(row["win_rate"], 100, 1),
+            "expectancy_r": _num(row["expectancy_r"]),
+            "expectancy_ci": _interval(row["expectancy_low"], row["expectancy_high"]),
+            "profit_factor": _num(row["profit_factor"]),
+        }
+        for _, row in table.iterrows()
+    ]
 
 
 def trades_csv(runs: Sequence[BacktestRun]) -> str:
@@ -470,6 +526,28 @@ def register_callbacks(app: Dash, services: Services) -> None:
         if equity.empty:
             return empty_figure("No closed backtest trades yet", uirevision="strategy-equity")
         return create_equity_curve(equity, uirevision="strategy-equity")
+
+    @app.callback(
+        Output("strategy-regime-grid", "rowData"),
+        Output("strategy-regime-status", "children"),
+        Input("strategy-progress", "children"),
+        State("strategy-timeframes", "value"),
+        State("strategy-symbols", "value"),
+    )
+    def update_regime_edge(_p: Any, timeframes: list[str] | None, symbols: list[str] | None):
+        from dashboard.regime_service import get_regime_service
+
+        snap = get_regime_service(services).snapshot()
+        if snap.fit is None:
+            return [], loading_line("waiting for the regime fit…")
+        rows = edge_by_regime(
+            combined_trades(finished_runs(timeframes, symbols)), snap.fit.result.series()
+        )
+        state = DataState.FRESH if rows else DataState.EMPTY
+        return rows, status_line(
+            DataResult(rows, snap.as_result().source, snap.fit.fitted_at, state),
+            empty_text="no closed backtest trades yet",
+        )
 
     @app.callback(
         Output("strategy-download", "data"),

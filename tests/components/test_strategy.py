@@ -145,3 +145,27 @@ def test_r_equity_risks_one_percent_per_trade_in_exit_order() -> None:
     assert equity.tolist() == [102_000.0, 101_000.0]  # +2 R then −1 R at $1,000 per R
     fig = create_equity_curve(equity)
     assert len(fig.data) >= 2  # equity and its drawdown
+
+
+def test_edge_by_regime_tags_each_trade_with_the_regime_known_on_its_entry_day() -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from dashboard.components.strategy import edge_by_regime
+
+    days = pd.date_range("2026-01-05", periods=4, freq="D", tz="UTC")
+    regimes = pd.Series(["TREND_BULL", "TREND_BULL", "CRASH", "CRASH"], index=days)
+
+    def trade(r: float | None, day: int, hour: int = 15) -> SimpleNamespace:
+        when = days[day] + pd.Timedelta(hours=hour)
+        return SimpleNamespace(r_multiple=r, entry_time=when.to_pydatetime())
+
+    trades = [trade(2.0, 0), trade(-1.0, 1), trade(-1.0, 2), trade(None, 3), trade(1.5, 3)]
+    rows = {r["id"]: r for r in edge_by_regime(trades, regimes)}
+    assert rows["TREND_BULL"]["trades"] == 2
+    assert rows["TREND_BULL"]["expectancy_r"] == 0.5  # (2 − 1) / 2
+    assert rows["CRASH"]["trades"] == 2  # the open trade is left out
+    assert rows["CRASH"]["expectancy_r"] == 0.25  # (−1 + 1.5) / 2
+    assert rows["CRASH"]["regime"] == "Crash"
+    assert edge_by_regime(trades, None) == []
