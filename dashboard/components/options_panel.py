@@ -668,8 +668,10 @@ def register_chart_callbacks(
             payoff_curve(iv=max(quote.iv - 0.05, 0.01), prices=curve.prices, **common),
             payoff_curve(iv=quote.iv + 0.05, prices=curve.prices, **common),
         )
+        today = payoff_curve(iv=quote.iv, prices=curve.prices, **{**common, "days_forward": 0.0})
         fig = create_payoff_chart(
             curve,
+            today=today,
             spot=spot,
             entry=_parse_float(entry),
             target=_parse_float(target),

@@ -1167,10 +1167,12 @@ def create_payoff_chart(
     target: float | None = None,
     stop: float | None = None,
     iv_band: tuple[PayoffCurve, PayoffCurve] | None = None,
+    today: PayoffCurve | None = None,
     title: str | None = None,
     uirevision: Any = "payoff",
 ) -> go.Figure:
-    """Payoff of an option position at expiry and at the projected date, with the IV±5
+    """Payoff of an option position at expiry, today (``today.pnl_at_time``, if given) and
+    at the projected date, with the IV±5
     band, breakevens and the trade's entry/target/stop on the underlying as verticals.
 
     ``curve`` comes from ``options.projection.payoff_curve``; ``iv_band`` is two more
@@ -1217,6 +1219,17 @@ def create_payoff_chart(
             hovertemplate="S %{x:,.2f}: %{y:$,.0f}<extra>expiry</extra>",
         )
     )
+    if today is not None and today.pnl_at_time is not None:
+        data.append(
+            go.Scatter(
+                x=np.asarray(today.prices, dtype=np.float64),
+                y=np.asarray(today.pnl_at_time, dtype=np.float64),
+                mode="lines",
+                name="today",
+                line={"color": theme.TEXT, "width": 1, "dash": "dot"},
+                hovertemplate="S %{x:,.2f}: %{y:$,.0f}<extra>today</extra>",
+            )
+        )
     if curve.pnl_at_time is not None:
         days = f"+{curve.days_forward:g}d" if curve.days_forward is not None else "projected"
         data.append(

@@ -417,3 +417,17 @@ def test_every_chart_sets_uirevision_and_the_template():
     for f in figs:
         assert f.layout.uirevision is not None
         assert f.layout.template.layout.paper_bgcolor == theme.BACKGROUND
+
+
+def test_payoff_today_curve_is_black_scholes_now_minus_premium():
+    from dashboard.options.pricing import bs_price
+
+    kw = dict(right="call", strike=100, premium=2.5, spot=100, years=30 / 365, iv=0.25)
+    curve = payoff_curve(days_forward=10, **kw)
+    today = payoff_curve(prices=curve.prices, days_forward=0.0, **kw)
+    fig = ec.create_payoff_chart(curve, today=today, spot=100)
+    line = next(t for t in fig.data if t.name == "today")
+    i = int(np.argmin(abs(np.asarray(line.x) - 103)))
+    s = float(line.x[i])
+    expected = (float(bs_price(s, 100, 30 / 365, 0.04, 0.25, "C")) - 2.5) * 100
+    assert line.y[i] == pytest.approx(expected, rel=1e-6)
