@@ -274,7 +274,7 @@ def layout(settings: Settings) -> html.Div:
                 ],
             ),
             _card(
-                "Backtest equity at 1% risk per trade, with drawdown",
+                "Backtest equity risking 1% per trade (compounded), with drawdown",
                 [
                     dcc.Graph(
                         id="strategy-equity-chart",
@@ -375,10 +375,11 @@ RISK_PER_TRADE = 0.01  # equity fraction risked per trade when turning R into an
 
 
 def r_equity(trades: Sequence[BacktestTrade], start: float = 100_000.0) -> pd.Series:
-    """Equity from closed trades in exit order, risking ``RISK_PER_TRADE`` of the
-    starting equity on each (so 1 R = $1,000 on $100,000): additive, not compounded."""
+    """Equity from closed trades in exit order, risking ``RISK_PER_TRADE`` of the equity
+    at the time on each one (compounded, so thousands of trades stay meaningful)."""
     cum_r = r_equity_curve(trades)
-    return start * (1.0 + RISK_PER_TRADE * cum_r)
+    r = cum_r.diff().fillna(cum_r.iloc[0] if len(cum_r) else 0.0)
+    return start * (1.0 + RISK_PER_TRADE * r).cumprod()
 
 
 REGIME_COLUMNS = [

@@ -125,7 +125,7 @@ def test_journal_callback(wired: tuple[Dash, Services]) -> None:
         assert ("no closed trades yet" in str(status)) == (rows == [])
 
 
-def test_r_equity_risks_one_percent_per_trade_in_exit_order() -> None:
+def test_r_equity_compounds_one_percent_risk_per_trade_in_exit_order() -> None:
     from types import SimpleNamespace
 
     import pandas as pd
@@ -142,7 +142,8 @@ def test_r_equity_risks_one_percent_per_trade_in_exit_order() -> None:
         SimpleNamespace(r_multiple=None, exit_index=None, exit_time=None, entry_index=7),  # open
     ]
     equity = r_equity(trades)
-    assert equity.tolist() == [102_000.0, 101_000.0]  # +2 R then −1 R at $1,000 per R
+    # +2 R at 1% of $100,000, then −1 R at 1% of $102,000
+    assert equity.tolist() == pytest.approx([102_000.0, 100_980.0])
     fig = create_equity_curve(equity)
     assert len(fig.data) >= 2  # equity and its drawdown
 
