@@ -51,13 +51,13 @@ DEFAULT_PRESET = "5Y"
 # Coarse to fine: a cell's continuity uses its own timeframe and every coarser one.
 HEATMAP_TIMEFRAMES: tuple[str, ...] = ("1Month", "1Week", "1Day", "1Hour")
 STATS_COLUMNS: list[dict[str, Any]] = [
-    {"field": "regime", "headerName": "Regime", "minWidth": 130},
-    {"field": "days", "headerName": "Days", "type": "numericColumn"},
-    {"field": "share_pct", "headerName": "Share %", "type": "numericColumn"},
-    {"field": "mean_return_pct", "headerName": "Mean daily %", "type": "numericColumn"},
-    {"field": "ann_vol_pct", "headerName": "Ann. vol %", "type": "numericColumn"},
-    {"field": "max_drawdown_pct", "headerName": "Max DD %", "type": "numericColumn"},
-    {"field": "sharpe", "headerName": "Sharpe", "type": "numericColumn"},
+    {"field": "regime", "headerName": "Regime", "width": 135, "pinned": "left"},
+    {"field": "days", "headerName": "Days", "width": 75, "type": "numericColumn"},
+    {"field": "share_pct", "headerName": "Share %", "width": 85, "type": "numericColumn"},
+    {"field": "mean_return_pct", "headerName": "Mean/day %", "width": 100, "type": "numericColumn"},
+    {"field": "ann_vol_pct", "headerName": "Vol %", "width": 75, "type": "numericColumn"},
+    {"field": "max_drawdown_pct", "headerName": "Max DD %", "width": 90, "type": "numericColumn"},
+    {"field": "sharpe", "headerName": "Sharpe", "width": 80, "type": "numericColumn"},
 ]
 
 
