@@ -7,6 +7,7 @@ but never a response the browser sees, across every tab.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,7 +76,8 @@ def test_login_required(browser, live: LiveApp) -> None:
         page.context.close()
 
 
-def test_no_key_value_in_any_response(browser, live: LiveApp) -> None:
+def test_no_key_value_in_any_response(browser, live: LiveApp, caplog) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, every thread of the app
     responses: list[Any] = []
     page, watch = open_page(browser, live.url)
     page.on("response", lambda r: responses.append(r))
@@ -111,6 +113,8 @@ def test_no_key_value_in_any_response(browser, live: LiveApp) -> None:
         for marker in (KEY_ID, SECRET):
             leaks = [u for u, b in bodies if marker.encode() in b]
             assert not leaks, f"{marker[:6]}… found in {leaks}"
+            assert marker not in caplog.text, f"{marker[:6]}… found in the logs"
+        assert caplog.records  # the session did log (requests, fits), so the check means something
         watch.assert_clean()
     finally:
         page.context.close()
