@@ -374,6 +374,12 @@ class AsyncDataService:
         chain's ``source`` names which one answered, and ``expiries`` lists every expiry.
         """
         under = underlying.upper()
+        if expiry is None:
+            # Resolve "the nearest" to its date first, so it shares the dated read's cache
+            # entry instead of fetching the same chain under a second key.
+            nearest = await self._nearest_expiry(under)
+            if nearest is not None:
+                return await self.fetch_option_chain(under, nearest)
 
         async def load() -> OptionChain:
             if self.thetadata is not None and time.monotonic() >= self._theta_skip_until:
@@ -391,6 +397,28 @@ class AsyncDataService:
             ttl=self.bars_ttl,
             is_empty=lambda c: not c.quotes,
         )
+
+    async def _nearest_expiry(self, under: str) -> date | None:
+        """The nearest listed expiry from whichever source serves chains; None on failure."""
+        try:
+            now = await self._broker_now()
+            if self.thetadata is not None and time.monotonic() >= self._theta_skip_until:
+                theta = self.thetadata
+                expiries = await self._cached_expiries(
+                    f"theta-exp:{under}", lambda: theta.list_expirations(under)
+                )
+            else:
+
+                async def contracts() -> list[date]:
+                    rows = await self.alpaca.get_option_contracts(
+                        under, expiration_gte=now.date() - timedelta(days=1)
+                    )
+                    return sorted({c.expiry for c in rows})
+
+                expiries = await self._cached_expiries(f"alpaca-exp:{under}", contracts)
+            return _nearest(expiries, now)
+        except UpstreamError:
+            return None
 
     async def _theta_chain(self, under: str, expiry: date | None) -> OptionChain:
         assert self.thetadata is not None

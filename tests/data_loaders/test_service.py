@@ -231,3 +231,21 @@ def test_two_workers_share_one_upstream_call_per_ttl(tmp_path) -> None:
 
     assert asyncio.run(viewers()) == [42] * 20
     assert calls == 1
+
+
+def test_nearest_chain_shares_the_dated_reads_cache_entry(sim, tmp_path) -> None:
+    from dashboard.data_loaders.async_data_service import AsyncDataService
+    from dashboard.data_loaders.loop import run_async
+    from tests.conftest import settings_for
+
+    service = AsyncDataService.from_settings(settings_for(sim, tmp_path))
+    try:
+        nearest = run_async(service.fetch_option_chain("SPY")).value
+        expiry = nearest.quotes[0].contract.expiry
+        dated = run_async(service.fetch_option_chain("SPY", expiry)).value
+        assert dated is nearest  # the same cached object: one upstream read
+        http = service.thetadata.http if service.thetadata is not None else service.alpaca.data
+        quote_calls = sum(n for ep, n in http.calls.items() if "snapshot" in ep)
+        assert quote_calls <= 4  # quote, greeks, open interest, ohlc: once each
+    finally:
+        service.close_sync()
