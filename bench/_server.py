@@ -4,6 +4,7 @@ and /proc readings of its workers (psutil is not a dependency)."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -36,7 +37,7 @@ class Gunicorn:
             DASHBOARD_AUTH="off",
             DASHBOARD_DATA_DIR=str(data_dir),
             DASHBOARD_SIMULATOR_URL=simulator_url,
-            DASHBOARD_SECRET_KEY="bench-only-secret-key-0123456789abcdef",
+            DASHBOARD_SECRET_KEY=secrets.token_hex(32),  # one per run, shared by its workers
         )
         self.log = (data_dir / "gunicorn.log").open("w")
         self.proc = subprocess.Popen(

@@ -56,8 +56,9 @@ def demo_settings(settings: Settings, simulator_url: str) -> Settings:
         alpaca_trading_url_setting=simulator_url,
         alpaca_data_url_setting=simulator_url,
         thetadata_url=simulator_url,
-        alpaca_key_id=SecretStr("demo-key"),
-        alpaca_secret_key=SecretStr("demo-secret"),
+        # Placeholders, not credentials: the loopback simulator accepts any key pair.
+        alpaca_key_id=SecretStr("simulator-placeholder"),
+        alpaca_secret_key=SecretStr("simulator-placeholder"),
         mode_setting="demo",
     )
 

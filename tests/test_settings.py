@@ -104,16 +104,19 @@ def test_env_file_is_read(tmp_path, monkeypatch) -> None:
     assert s.refresh_seconds == 7
 
 
+FAKE_KEY_BODY = "-not-a-real-key"  # only the two-letter prefix matters
+
+
 def test_keys_of_the_other_environment_are_detected_without_echoing_them() -> None:
     paper_with_live_keys = load_settings(
-        env={"APCA_API_KEY_ID": "AKSECRETVALUE123", "APCA_API_SECRET_KEY": "s"}, env_file=None
+        env={"APCA_API_KEY_ID": "AK" + FAKE_KEY_BODY, "APCA_API_SECRET_KEY": "s"}, env_file=None
     )
     message = paper_with_live_keys.key_mismatch
     assert message is not None and "live keys (AK…)" in message
-    assert "SECRETVALUE" not in message
+    assert FAKE_KEY_BODY not in message
     live_with_paper_keys = load_settings(
         env={
-            "APCA_API_KEY_ID": "PKSECRETVALUE123",
+            "APCA_API_KEY_ID": "PK" + FAKE_KEY_BODY,
             "APCA_API_SECRET_KEY": "s",
             "ALPACA_PAPER": "false",
             "ALPACA_LIVE_TRADING": "1",
@@ -122,6 +125,6 @@ def test_keys_of_the_other_environment_are_detected_without_echoing_them() -> No
     )
     assert "paper keys (PK…)" in (live_with_paper_keys.key_mismatch or "")
     matching = load_settings(
-        env={"APCA_API_KEY_ID": "PKSECRETVALUE123", "APCA_API_SECRET_KEY": "s"}, env_file=None
+        env={"APCA_API_KEY_ID": "PK" + FAKE_KEY_BODY, "APCA_API_SECRET_KEY": "s"}, env_file=None
     )
     assert matching.key_mismatch is None

@@ -8,6 +8,7 @@ but never a response the browser sees, across every tab.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,8 +23,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 USERNAME = "e2e-trader"
 PASSWORD = "e2e correct horse battery"
-KEY_ID = "PKE2EMARKERKEYID0001"
-SECRET = "e2eMarkerSecretValue0123456789abcdefXYZ"
+# Random markers made per run: nothing key-shaped is committed, and a leak is unambiguous.
+KEY_ID = f"marker-key-id-{secrets.token_hex(8)}"
+SECRET = f"marker-secret-{secrets.token_hex(16)}"
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         auth="on",
         username=USERNAME,
         password_hash=SecretStr(hash_password(PASSWORD)),
-        secret_key=SecretStr("e2e-session-signing-key"),
+        secret_key=SecretStr(secrets.token_hex(32)),
     )
     try:
         yield app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from dash import Dash, html
 
@@ -33,7 +35,7 @@ class FakeClock:
 def client():
     app = Dash(__name__)
     app.layout = html.Div("secret dashboard", id="root")
-    configure_session_cookies(app.server, secret_key="test-key", secure=False)
+    configure_session_cookies(app.server, secret_key=secrets.token_hex(32), secure=False)
     install_security_headers(app, https=False)
     install_login(
         app.server,
