@@ -80,12 +80,8 @@ def tab_refresh_state(
     Every tab is rendered once and hidden when inactive, so without this each hidden tab
     would keep polling the broker and computing figures nobody sees.
     """
-    try:
-        ms = int(float(seconds or default) * 1000)
-    except ValueError:
-        ms = int(default * 1000)
     disabled = [not enabled or active_tab != f"tab-{m.TAB_ID}" for m, _ in TABS]
-    return disabled, max(ms, 1000)
+    return disabled, header.refresh_interval_ms(seconds, default)
 
 
 def _register_tab_refresh(app: Dash, settings: Settings) -> None:

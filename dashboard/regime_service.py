@@ -481,9 +481,9 @@ class RegimeService:
 
 # ------------------------------------------------------------------ fitting process
 
-_fit_pool: ProcessPoolExecutor | None = None
-_fit_pool_pid: int | None = None
-_fit_pool_lock = threading.Lock()
+_compute_pool: ProcessPoolExecutor | None = None
+_compute_pool_pid: int | None = None
+_compute_pool_lock = threading.Lock()
 
 
 def _fit_fields(close: pd.Series, vix: pd.Series | None, params: RegimeParams) -> dict[str, Any]:
@@ -500,18 +500,18 @@ def compute_off_process(fn: Callable[..., T], *args: Any) -> T:
     Regime fits and backtests are seconds of pure-Python CPU; in a thread they would hold
     the GIL against every callback of the web process, so pages would stall meanwhile.
     """
-    global _fit_pool, _fit_pool_pid
-    with _fit_pool_lock:
-        if _fit_pool is None or _fit_pool_pid != os.getpid():
+    global _compute_pool, _compute_pool_pid
+    with _compute_pool_lock:
+        if _compute_pool is None or _compute_pool_pid != os.getpid():
             ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
-            _fit_pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
-            _fit_pool_pid = os.getpid()
-        pool = _fit_pool
+            _compute_pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+            _compute_pool_pid = os.getpid()
+        pool = _compute_pool
     try:
         return pool.submit(fn, *args).result()
     except BrokenProcessPool:
-        with _fit_pool_lock:
-            _fit_pool = None
+        with _compute_pool_lock:
+            _compute_pool = None
         raise
 
 
@@ -522,12 +522,12 @@ def fit_off_process(close: pd.Series, vix: pd.Series | None, params: RegimeParam
     return RegimeResult(**fields)
 
 
-def shutdown_fit_pool() -> None:
-    global _fit_pool
-    with _fit_pool_lock:
-        if _fit_pool is not None and _fit_pool_pid == os.getpid():
-            _fit_pool.shutdown(wait=False, cancel_futures=True)
-        _fit_pool = None
+def shutdown_compute_pool() -> None:
+    global _compute_pool
+    with _compute_pool_lock:
+        if _compute_pool is not None and _compute_pool_pid == os.getpid():
+            _compute_pool.shutdown(wait=False, cancel_futures=True)
+        _compute_pool = None
 
 
 # ------------------------------------------------------------------ wiring
@@ -546,7 +546,7 @@ def install_regime_service(services: Services) -> RegimeService:
     services.extras["regime"] = svc
     services.extras["regime_provider"] = svc.current_regime
     services.on_close(svc.close)
-    services.on_close(shutdown_fit_pool)
+    services.on_close(shutdown_compute_pool)
     return svc
 
 

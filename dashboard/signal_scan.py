@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,6 +18,9 @@ from dashboard.models import DataResult, DataState
 from dashboard.strat import scan
 from dashboard.strat.board import TIMEFRAME_ORDER, SignalRow, build_signal_board
 from dashboard.strat.timeframes import is_bar_closed
+
+if TYPE_CHECKING:
+    from dashboard.data_loaders.async_data_service import AsyncDataService
 
 SIGNAL_TIMEFRAMES: tuple[str, ...] = ("1Month", "1Week", "1Day", "1Hour")
 LOOKBACK_BARS = 120
@@ -80,15 +84,15 @@ def board_from_bars(
 
 
 async def scan_signals(
-    data: object,
+    data: AsyncDataService,
     symbols: Sequence[str],
     timeframes: Sequence[str] = SIGNAL_TIMEFRAMES,
     *,
     min_magnitude_pct: float = 0.5,
 ) -> SignalBoard:
     """Fetch every (symbol, timeframe) concurrently and scan them at the broker's time."""
-    clock = await data.fetch_clock()  # type: ignore[attr-defined]
-    bars = await data.fetch_bars_many(symbols, timeframes, lookback=LOOKBACK_BARS)  # type: ignore[attr-defined]
+    clock = await data.fetch_clock()
+    bars = await data.fetch_bars_many(symbols, timeframes, lookback=LOOKBACK_BARS)
     now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
     rows, errors, scanned = board_from_bars(
         bars, now, timeframes, min_magnitude_pct=min_magnitude_pct

@@ -21,6 +21,15 @@ if TYPE_CHECKING:
 REFRESH_CHOICES = (5, 10, 30, 60)  # below 5 s slow refreshes would be dropped by the next tick
 
 
+def refresh_interval_ms(seconds: str | float | None, default: float) -> int:
+    """The refresh dropdown's value in ms (the settings' default if unreadable), ≥ 1 s."""
+    try:
+        ms = int(float(seconds or default) * 1000)
+    except ValueError:
+        ms = int(default * 1000)
+    return max(ms, 1000)
+
+
 def format_countdown(delta: timedelta) -> str:
     """'2h 05m' / '3d 4h' / '45s': compact enough for a badge."""
     seconds = max(0, int(delta.total_seconds()))
@@ -156,11 +165,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
         Input("header-refresh-seconds", "value"),
     )
     def set_refresh(enabled: bool, seconds: str | None) -> tuple[bool, int]:
-        try:
-            ms = int(float(seconds or services.settings.refresh_seconds) * 1000)
-        except ValueError:
-            ms = int(services.settings.refresh_seconds * 1000)
-        return (not enabled, max(ms, 1000))
+        return (not enabled, refresh_interval_ms(seconds, services.settings.refresh_seconds))
 
     @app.callback(
         Output("header-connection-badge", "children"),

@@ -19,6 +19,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components import options_layout
+from dashboard.components.formatting import format_money
 from dashboard.components.status import format_et, status_line
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataResult, DataState, OptionChain, OptionQuote
@@ -33,6 +34,7 @@ from dashboard.options.selection import (
 )
 from dashboard.settings import Settings
 from dashboard.signal_scan import scan_signals
+from dashboard.trading.ticket import round_to_tick, validate_ticket
 
 if TYPE_CHECKING:
     from dashboard.services import Services
@@ -110,20 +112,13 @@ def find_quote(chain: OptionChain, symbol: str) -> OptionQuote | None:
     return next((q for q in chain.quotes if q.contract.symbol == symbol), None)
 
 
-def option_tick(price: float, underlying: str) -> float:
-    """Alpaca option price increments: penny names trade in cents, others in 5/10 cents."""
-    if underlying in ("SPY", "QQQ", "IWM"):
-        return 0.01
-    return 0.05 if price < 3.0 else 0.10
-
-
 def suggested_limit(quote: OptionQuote) -> float | None:
     """The mid, rounded up to the contract's tick: a fair limit for a buy."""
     mid = quote.mid
     if mid is None:
         return None
-    tick = option_tick(mid, quote.contract.underlying)
-    return round(math.ceil(round(mid / tick, 6)) * tick, 2)
+    # str() first: Decimal(float) would carry the float's binary noise onto the tick grid.
+    return float(round_to_tick(quote.contract.underlying, Decimal(str(round(mid, 6))), down=False))
 
 
 def expiry_options(expiries: list[date], now: datetime) -> list[dict[str, str]]:
@@ -730,8 +725,6 @@ def register_ticket_callbacks(
     journal = services.extras.get("journal")
 
     def validate(values: dict[str, Any], signal: dict[str, Any] | None) -> Any:
-        from dashboard.trading.ticket import validate_ticket
-
         symbol = str(values.get("symbol") or "").strip().upper()
         now = now_from_broker()
         chain = chain_for(symbol, values.get("expiry")).value if symbol else None
@@ -939,13 +932,6 @@ def pnl_summary(trades: list[Any], views: list[TradeView]) -> PnlSummary:
     )
 
 
-def _money(x: float | None) -> str:
-    if x is None:
-        return "—"
-    sign = "+" if x > 0 else "-" if x < 0 else ""
-    return f"{sign}${abs(x):,.2f}"
-
-
 def _pnl_class(x: float | None) -> str:
     if x is None or x == 0:
         return "metric-value"
@@ -1001,7 +987,7 @@ def active_trade_card(view: TradeView) -> dbc.Card:
                 html.Div(
                     f"{t.underlying} {_num(view.underlying_price)} · entry {_num(t.entry_level)}"
                     f" · T1 {_num(t.target_level)} · stop {_num(t.stop_level)} · fill {fill}"
-                    f" · mid {_num(view.option_mid)} · P&L {_money(view.pnl)}"
+                    f" · mid {_num(view.option_mid)} · P&L {format_money(view.pnl, signed=True)}"
                     + (f" ({view.pnl_pct:+.1f}%)" if view.pnl_pct is not None else "")
                     + (f" · {view.r_now:+.2f}R" if view.r_now is not None else ""),
                     className="small",
@@ -1112,15 +1098,15 @@ def register_trade_callbacks(app: Dash, services: Services, now_from_broker: Any
             str(len(active)),
             active_status,
             fig,
-            _money(summary.total),
+            format_money(summary.total, signed=True),
             _pnl_class(summary.total),
-            _money(summary.realised),
+            format_money(summary.realised, signed=True),
             _pnl_class(summary.realised),
-            _money(summary.unrealised),
+            format_money(summary.unrealised, signed=True),
             _pnl_class(summary.unrealised),
             f"{summary.wins} / {summary.losses}",
-            _money(summary.best),
-            _money(summary.worst),
+            format_money(summary.best, signed=True),
+            format_money(summary.worst, signed=True),
             status_line(pnl_state, empty_text="no open option positions"),
             journal_rows(trades),
             status_line(journal_state, empty_text="no trades yet"),

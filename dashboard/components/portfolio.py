@@ -24,6 +24,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard.analytics.performance import normalise_to
 from dashboard.analytics.progress import progress_to_target
+from dashboard.components.formatting import format_money, format_pct
 from dashboard.components.grids import data_grid
 from dashboard.components.header import format_countdown
 from dashboard.components.status import format_et, loading_line, status_line
@@ -70,24 +71,6 @@ Tone = Literal["bull", "bear", "muted", ""]
 
 
 # ----------------------------------------------------------------------------- formatting
-
-
-def format_money(value: float | Decimal | None, *, signed: bool = False) -> str:
-    """Dollars with thousands separators; ``signed`` forces a + on gains."""
-    if value is None or not math.isfinite(float(value)):
-        return "—"
-    x = float(value)
-    text = f"${abs(x):,.2f}"
-    if x < 0:
-        return "-" + text
-    return ("+" + text) if signed and x > 0 else text
-
-
-def format_pct(value: float | None, *, signed: bool = True, digits: int = 2) -> str:
-    """A percentage that is already in percent units (1.5 → "+1.50%")."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value:+.{digits}f}%" if signed else f"{value:.{digits}f}%"
 
 
 def tone_of(value: float | None) -> Tone:

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
-import numpy as np
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard.analytics.regime import regime_statistics
+from dashboard.components.formatting import grid_number as _num
 from dashboard.components.grids import data_grid
 from dashboard.components.status import loading_line, status_line
 from dashboard.models import DataResult, DataState
@@ -123,15 +123,6 @@ def feature_panels(
         f"{s1} (z)": [th["crash_sortino_z"], th["bull_sortino_z"]],
     }
     return frame, thresholds
-
-
-def _num(x: Any, scale: float = 1.0, digits: int = 2) -> float | None:
-    """A finite rounded number for the grid, None (blank cell) for NaN."""
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return round(v * scale, digits) if np.isfinite(v) else None
 
 
 def stats_rows(fit: RegimeFit, lo: pd.Timestamp, hi: pd.Timestamp) -> list[dict[str, Any]]:

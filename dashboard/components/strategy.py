@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
-import numpy as np
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
@@ -29,6 +28,7 @@ from dashboard.analytics.strategy import (
     r_equity_curve,
     trades_frame,
 )
+from dashboard.components.formatting import grid_number as _num
 from dashboard.components.grids import data_grid
 from dashboard.components.status import loading_line, status_line
 from dashboard.models import DataResult, DataState
@@ -96,14 +96,6 @@ class BacktestRun:
     source: str
     bars: int
     data_as_of: datetime | None
-
-
-def _num(x: Any, scale: float = 1.0, digits: int = 2) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return round(v * scale, digits) if np.isfinite(v) else None
 
 
 def _interval(lo: Any, hi: Any, scale: float = 1.0, digits: int = 2, unit: str = "") -> str:
@@ -480,6 +472,17 @@ def register_callbacks(app: Dash, services: Services) -> None:
 
     jobs = get_daily_jobs(services)
 
+    def runs_for(
+        timeframes: list[str] | None, symbols: list[str] | None
+    ) -> tuple[list[str], list[BacktestRun], list[str], list[str]]:
+        """The chosen timeframes and today's finished runs, pending pairs and errors."""
+        tfs = [tf for tf in (timeframes or []) if tf in LOOKBACK] or list(DEFAULT_TIMEFRAMES)
+        syms = [s.upper() for s in (symbols or [])]
+        clock = run_async(services.data.fetch_clock(), timeout=10)
+        now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+        runs, pending, errors = collect_runs(jobs, services, syms, tfs, broker_day(now))
+        return tfs, runs, pending, errors
+
     @app.callback(
         Output("strategy-pattern-chart", "figure"),
         Output("strategy-r-histogram", "figure"),
@@ -496,24 +499,15 @@ def register_callbacks(app: Dash, services: Services) -> None:
     def update_strategy(
         _poll: int, timeframes: list[str] | None, symbols: list[str] | None
     ) -> tuple[Any, ...]:
-        tfs = [tf for tf in (timeframes or []) if tf in LOOKBACK] or list(DEFAULT_TIMEFRAMES)
-        syms = [s.upper() for s in (symbols or [])]
-        if not syms:
+        if not symbols:
             msg = empty_figure("Pick at least one symbol")
             note = html.Div("no symbols selected", className="state-line state-line-empty")
             return (msg, msg, [], note, note, note, note, True)
-        clock = run_async(services.data.fetch_clock(), timeout=10)
-        now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
-        runs, pending, errors = collect_runs(jobs, services, syms, tfs, broker_day(now))
+        tfs, runs, pending, errors = runs_for(timeframes, symbols)
         return render_strategy(runs, pending, errors, tfs)
 
     def finished_runs(timeframes: list[str] | None, symbols: list[str] | None) -> list:
-        tfs = [tf for tf in (timeframes or []) if tf in LOOKBACK] or list(DEFAULT_TIMEFRAMES)
-        syms = [s.upper() for s in (symbols or [])]
-        clock = run_async(services.data.fetch_clock(), timeout=10)
-        now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
-        runs, _pending, _errors = collect_runs(jobs, services, syms, tfs, broker_day(now))
-        return runs
+        return runs_for(timeframes, symbols)[1]
 
     @app.callback(
         Output("strategy-equity-chart", "figure"),

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pandas as pd
 
@@ -52,6 +52,8 @@ from dashboard.models import (
     Quote,
     Trade,
 )
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from dashboard.settings import Settings
@@ -424,41 +426,30 @@ class AlpacaAsyncClient:
             for sym, r in rows.items()
         }
 
-    async def get_latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
-        out: dict[str, Quote] = {}
+    async def _latest(
+        self, path: str, key: str, parse: Callable[[str, Any], T], symbols: Sequence[str]
+    ) -> dict[str, T]:
+        """A ``…/latest`` endpoint for many symbols, a chunk of symbols per request."""
+        out: dict[str, T] = {}
         for chunk in _chunks(symbols, SYMBOLS_PER_REQUEST):
             d = await self._get(
-                self.data,
-                "/v2/stocks/quotes/latest",
-                {"symbols": ",".join(chunk), "feed": self.stock_feed},
+                self.data, path, {"symbols": ",".join(chunk), "feed": self.stock_feed}
             )
             out.update(
                 self._parse(
                     self.data,
-                    "GET /v2/stocks/quotes/latest",
-                    lambda x: {s: parse_quote(s, q) for s, q in x["quotes"].items()},
+                    f"GET {path}",
+                    lambda x: {s: parse(s, v) for s, v in x[key].items()},
                     d,
                 )
             )
         return out
 
+    async def get_latest_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        return await self._latest("/v2/stocks/quotes/latest", "quotes", parse_quote, symbols)
+
     async def get_latest_trades(self, symbols: Sequence[str]) -> dict[str, Trade]:
-        out: dict[str, Trade] = {}
-        for chunk in _chunks(symbols, SYMBOLS_PER_REQUEST):
-            d = await self._get(
-                self.data,
-                "/v2/stocks/trades/latest",
-                {"symbols": ",".join(chunk), "feed": self.stock_feed},
-            )
-            out.update(
-                self._parse(
-                    self.data,
-                    "GET /v2/stocks/trades/latest",
-                    lambda x: {s: parse_trade(s, t) for s, t in x["trades"].items()},
-                    d,
-                )
-            )
-        return out
+        return await self._latest("/v2/stocks/trades/latest", "trades", parse_trade, symbols)
 
     # -- options -------------------------------------------------------------------------
     async def get_option_contracts(

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from dashboard.analytics.progress import progress_to_target
+
 Direction = Literal["long", "short"]
 
 
@@ -42,17 +44,18 @@ class TradeProgress:
         the trade's R:R. Direction is handled by the signs of the distances, so a short
         moving down counts as progress. NaN when the levels are degenerate.
         """
-        move = self.current - self.entry
-        to_target = self.target - self.entry
-        to_stop = self.stop - self.entry
-        sign = 1.0 if self.direction == "long" else -1.0
-        if not all(map(math.isfinite, (move, to_target, to_stop))):
+        try:
+            return progress_to_target(
+                self.direction,
+                self.entry,
+                self.current,
+                self.target,
+                self.stop,
+                lower=-math.inf,
+                upper=math.inf,
+            )
+        except ValueError:  # target not beyond entry, or stop not behind it
             return math.nan
-        if to_target * sign <= 0 or to_stop * sign >= 0:
-            return math.nan  # target not beyond entry, or stop not behind it
-        if move * sign >= 0:
-            return move / to_target
-        return -move / to_stop
 
     @property
     def progress_pct(self) -> float:
