@@ -486,15 +486,21 @@ class PaperBroker:
         pos.qty = new_qty
 
     # ---- account ---------------------------------------------------------------------------
+    def marks_at(self, positions: list[PositionState], t: datetime) -> dict[str, float]:
+        """Marks of many positions at one instant (options priced in one vectorised pass)."""
+        opts = [p.symbol for p in positions if p.asset_class == "us_option"]
+        out = self.chains.mids_at(opts, t) if opts else {}
+        for p in positions:
+            if p.asset_class != "us_option":
+                out[p.symbol] = self.market.price_at(p.symbol, t)
+        return out
+
     def _position_values(self, now: datetime) -> list[tuple[PositionState, float, float]]:
         """(position, current price, previous close price) for each open position."""
-        out = []
-        prev_close_t = self._last_close_time(now)
-        for pos in self.state.positions.values():
-            cur = self.mark(pos.symbol, pos.asset_class, now)
-            last = self.mark(pos.symbol, pos.asset_class, prev_close_t)
-            out.append((pos, cur, last))
-        return out
+        positions = list(self.state.positions.values())
+        cur = self.marks_at(positions, now)
+        last = self.marks_at(positions, self._last_close_time(now))
+        return [(p, cur[p.symbol], last[p.symbol]) for p in positions]
 
     def _reserved(self) -> tuple[float, float]:
         """Buying power held by working orders: (stock cost, option cost)."""
@@ -956,21 +962,30 @@ class PaperBroker:
             + np.r_[0.0, np.cumsum([e.cash for e in ledger])][np.searchsorted(lt, ts, side="right")]
         )
         equity = cash.copy()
-        for sym in sorted({e.symbol for e in ledger}):
-            ent = [e for e in ledger if e.symbol == sym]
+        entries: dict[str, list[Any]] = {}
+        for e in ledger:
+            entries.setdefault(e.symbol, []).append(e)
+        option_rows: list[tuple[str, np.ndarray, np.ndarray]] = []
+        for sym in sorted(entries):
+            ent = entries[sym]
             et = np.array([e.ts for e in ent])
             qty = np.r_[0.0, np.cumsum([e.qty for e in ent])][np.searchsorted(et, ts, side="right")]
             held = np.flatnonzero(np.abs(qty) > 1e-12)
             if held.size == 0:
                 continue
-            when = [times[i] for i in held]
             if self.market.has(sym):
-                marks = np.array([self.market.price_at(sym, t) for t in when])
-                mult = 1
+                marks = np.array([self.market.price_at(sym, times[i]) for i in held])
+                equity[held] += qty[held] * marks
             else:
-                marks = self.chains.mid_series(sym, when)
-                mult = MULTIPLIER
-            equity[held] += qty[held] * marks * mult
+                option_rows.append((sym, held, qty[held]))
+        if option_rows:
+            # All option marks in one vectorised pass per underlying (not one per contract).
+            syms = [sym for sym, held, _ in option_rows for _ in held]
+            when = [times[i] for _, held, _ in option_rows for i in held]
+            marks = self.chains.mids_for_rows(syms, when)
+            idx = np.concatenate([held for _, held, _ in option_rows])
+            qty = np.concatenate([q for _, _, q in option_rows])
+            np.add.at(equity, idx, qty * marks * MULTIPLIER)
         return equity
 
     def portfolio_history(

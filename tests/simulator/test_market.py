@@ -281,3 +281,24 @@ def test_closed_hours_pass_faster_but_never_skip_the_open() -> None:
     assert timedelta(0) <= later - sim.calendar.next_open(after) < timedelta(seconds=2)
     assert sim.calendar.is_open(later)
     assert sim.compress_closed(10.0) - later < timedelta(seconds=5)  # open: normal speed
+
+
+def test_vectorised_marks_equal_one_contract_marks(pinned: SimulatorHandle) -> None:
+    """The batched mark path (used for account and positions) prices each (contract,
+    instant) row exactly as the one-contract path does, across underlyings."""
+    chains = pinned.sim.chains
+    now = pinned.now()
+    later = now + timedelta(hours=3)
+    rows = [
+        c.symbol
+        for u in ("SPY", "QQQ")
+        for c in chains.listings(u, now)[::97]  # a spread of expiries, strikes, rights
+    ]
+    times = [now if i % 2 else later for i in range(len(rows))]
+    batched = chains.mids_for_rows(rows, times)
+    single = [float(chains.mid_series(s, [t])[0]) for s, t in zip(rows, times, strict=True)]
+    assert len(rows) > 20
+    assert batched.tolist() == pytest.approx(single, abs=1e-9)
+    assert chains.mids_at(rows[:5], now) == {
+        s: float(chains.mid_series(s, [now])[0]) for s in rows[:5]
+    }
