@@ -7,8 +7,10 @@ validation, projection) or the trading shell, and render. The layout lives in
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -153,9 +155,77 @@ def selection_expiries(
 
 
 async def _gather_chains(data: Any, symbol: str, expiries: list[date]) -> list[Any]:
-    import asyncio
-
     return list(await asyncio.gather(*(data.fetch_option_chain(symbol, e) for e in expiries)))
+
+
+async def _none() -> None:
+    return None
+
+
+async def _both(a: Awaitable[Any], b: Awaitable[Any]) -> tuple[Any, Any]:
+    x, y = await asyncio.gather(a, b)
+    return x, y
+
+
+def _parse_expiry(expiry: str | date | None) -> date | None:
+    if isinstance(expiry, str):
+        try:
+            return date.fromisoformat(expiry)
+        except ValueError:
+            return None
+    return expiry
+
+
+class Reads:
+    """A callback's upstream reads as one ``run_async`` round: every extra round trip is
+    one more upstream latency on the refresh (issue 13), so the broker clock is read in
+    the same gather as the data it qualifies."""
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+
+    def chain(self, symbol: str, expiry: str | date | None = None) -> Awaitable[Any]:
+        return self.data.fetch_option_chain(symbol, _parse_expiry(expiry))
+
+    def with_now(self, *reads: Awaitable[Any]) -> tuple[Any, ...]:
+        """The reads' results, then the broker's time (wall time if the clock failed)."""
+
+        async def both() -> list[Any]:
+            return list(await asyncio.gather(*reads, self.data.fetch_clock()))
+
+        *values, clock = run_async(both())
+        now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+        return (*values, now)
+
+    def chain_for_signal(
+        self, symbol: str, timeframe: str
+    ) -> tuple[DataResult[OptionChain], datetime]:
+        """The chains of the expiries in the timeframe's DTE window, merged for selection
+        (two rounds: the expiry list and the clock, then the chains together)."""
+        data = self.data
+
+        async def read() -> tuple[DataResult[OptionChain], datetime]:
+            listed, clock = await asyncio.gather(data.listed_expiries(symbol), data.fetch_clock())
+            now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+            upcoming = sorted(e for e in set(listed) if days_to_expiry(e, now) >= 0)
+            picks = selection_expiries(upcoming, timeframe, now)
+            if not picks:
+                return await data.fetch_option_chain(symbol), now
+            results = await _gather_chains(data, symbol, picks)
+            good = [r.value for r in results if r.value is not None]
+            if not good:
+                return results[0], now
+            merged = OptionChain(
+                underlying=symbol,
+                underlying_price=good[0].underlying_price,
+                quotes=tuple(q for c in good for q in c.quotes),
+                source=good[0].source,
+                as_of=good[0].as_of,
+                expiries=tuple(listed),
+            )
+            return DataResult(merged, results[0].source, results[0].as_of, results[0].state), now
+
+        return run_async(read())
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,40 +357,10 @@ def register_callbacks(app: Dash, services: Services) -> None:
     data = services.data
     settings = services.settings
 
-    def now_from_broker() -> datetime:
-        clock = run_async(data.fetch_clock())
-        return clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+    reads = Reads(data)
 
     def chain_for(symbol: str, expiry: str | date | None = None) -> DataResult[OptionChain]:
-        if isinstance(expiry, str):
-            try:
-                expiry = date.fromisoformat(expiry)
-            except ValueError:
-                expiry = None
-        return run_async(data.fetch_option_chain(symbol, expiry))
-
-    def chain_for_signal(symbol: str, timeframe: str, now: datetime) -> DataResult[OptionChain]:
-        """The chains of the expiries in the timeframe's DTE window, merged for selection."""
-        base = chain_for(symbol)
-        if base.value is None:
-            return base
-        expiries = chain_expiries(base.value, now)
-        picks = selection_expiries(expiries, timeframe, now)
-        if not picks:
-            return base
-        results = run_async(_gather_chains(data, symbol, picks))
-        good = [r.value for r in results if r.value is not None]
-        if not good:
-            return results[0]
-        merged = OptionChain(
-            underlying=symbol,
-            underlying_price=good[0].underlying_price,
-            quotes=tuple(q for c in good for q in c.quotes),
-            source=good[0].source,
-            as_of=good[0].as_of,
-            expiries=tuple(expiries),
-        )
-        return DataResult(merged, base.source, base.as_of, base.state)
+        return run_async(reads.chain(symbol, expiry))
 
     @app.callback(
         Output("options-signals-grid", "rowData"),
@@ -374,8 +414,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
         if current and current.get("id") == row.get("id"):
             raise PreventUpdate  # a refresh re-sent the same selection: keep the user's edits
         symbol, direction = row["symbol"], row["direction"]
-        now = now_from_broker()
-        chain = chain_for_signal(symbol, row["timeframe"], now)
+        chain, now = reads.chain_for_signal(symbol, row["timeframe"])
         signal_text = html.Span(
             [
                 dbc.Badge(row["label"], color="info", className="me-1"),
@@ -428,9 +467,9 @@ def register_callbacks(app: Dash, services: Services) -> None:
         strikes = chain_strikes(chain.value, date.fromisoformat(expiry), right)
         return strike_options(strikes, chain.value.underlying_price)
 
-    register_chart_callbacks(app, services, now_from_broker, chain_for)
-    register_ticket_callbacks(app, services, now_from_broker, chain_for)
-    register_trade_callbacks(app, services, now_from_broker)
+    register_chart_callbacks(app, services, reads)
+    register_ticket_callbacks(app, services, reads)
+    register_trade_callbacks(app, services)
 
 
 def chain_rows(
@@ -494,9 +533,7 @@ def flow_rows(quotes: list[OptionQuote], top: int = 15) -> list[dict[str, Any]]:
     return rows[:top]
 
 
-def register_chart_callbacks(
-    app: Dash, services: Services, now_from_broker: Any, chain_for: Any
-) -> None:
+def register_chart_callbacks(app: Dash, services: Services, reads: Reads) -> None:
     """The signal's chart, the chain grid (click to load), the payoff and the flow."""
     from dashboard.options.projection import payoff_curve
     from dashboard.strat import classify_bars, detect_patterns, evaluate_setups
@@ -523,13 +560,12 @@ def register_chart_callbacks(
             fig = empty_figure("Select a signal to chart it", uirevision="signal-chart")
             return fig, "Signal chart ", html.Div("○ no signal selected", className="state-line")
         symbol, tf = signal["symbol"], signal["timeframe"]
-        bars = run_async(data.fetch_bars(symbol, tf, lookback=120))
+        bars, now = reads.with_now(data.fetch_bars(symbol, tf, lookback=120))
         uirev = f"signal-{symbol}-{tf}"
         if bars.value is None or len(bars.value) == 0:
             kind = "error" if bars.state is DataState.ERROR else "empty"
             return empty_figure(bars.error or "No bars", kind=kind), symbol, status_line(bars)
         df = bars.value
-        now = now_from_broker()
         closed = is_bar_closed(tf, df.index[-1].to_pydatetime(), now)
         n_closed = len(df) if closed else len(df) - 1
         h, lo, o, c = (df[k].to_numpy() for k in ("high", "low", "open", "close"))
@@ -560,10 +596,9 @@ def register_chart_callbacks(
     def chain_expiries_for(symbol: str | None, ticket_expiry: str | None):
         if not symbol:
             return [], None
-        chain = chain_for(symbol.strip().upper())
+        chain, now = reads.with_now(reads.chain(symbol.strip().upper()))
         if chain.value is None:
             return [], None
-        now = now_from_broker()
         expiries = chain_expiries(chain.value, now)
         value = ticket_expiry or (expiries[0].isoformat() if expiries else None)
         return expiry_options(expiries, now), value
@@ -581,7 +616,7 @@ def register_chart_callbacks(
         if not symbol:
             return [], "Option chain ", html.Div("○ no underlying chosen", className="state-line")
         sym = symbol.strip().upper()
-        chain = chain_for(sym, expiry)
+        chain = run_async(reads.chain(sym, expiry))
         if chain.value is None or not expiry:
             return [], f"Option chain · {sym} ", status_line(chain, empty_text="no contracts")
         rows, spot = chain_rows(chain.value, date.fromisoformat(expiry), float(moneyness or 5))
@@ -610,7 +645,7 @@ def register_chart_callbacks(
         if row is None:
             raise PreventUpdate
         right = "C" if col.startswith("c_") else "P"
-        chain = chain_for(symbol.strip().upper(), expiry).value
+        chain = run_async(reads.chain(symbol.strip().upper(), expiry)).value
         quote = find_quote(chain, row.get(col[:2] + "symbol", "")) if chain else None
         if quote is None:
             raise PreventUpdate
@@ -638,7 +673,7 @@ def register_chart_callbacks(
             contract = build_occ(sym, date.fromisoformat(expiry), right, Decimal(str(strike)))
         except (ValueError, ArithmeticError) as exc:
             return empty_figure(f"Not a valid contract: {exc}", kind="error"), ""
-        chain = chain_for(sym, expiry)
+        chain, now = reads.with_now(reads.chain(sym, expiry))
         quote = find_quote(chain.value, contract) if chain.value else None
         if quote is None:
             msg = f"{display_occ(contract)} is not in the chain"
@@ -649,7 +684,6 @@ def register_chart_callbacks(
             return empty_figure("No price or IV for this contract", kind="error"), status_line(
                 chain
             )
-        now = now_from_broker()
         years = years_to_expiry(quote.contract.expiry, now)
         tf = (signal or {}).get("timeframe") if (signal or {}).get("symbol") == sym else None
         hold = min(expected_hold_days(tf) if tf else 3.0, max(years * 365.0 - 0.01, 0.0))
@@ -686,13 +720,12 @@ def register_chart_callbacks(
     )
     def flow(symbol: str | None, _n: int | None):
         sym = (symbol or services.settings.watchlist[0]).strip().upper()
-        chain = chain_for(sym)
+        chains = run_async(data.fetch_option_chains(sym, FLOW_EXPIRIES))
+        chain = chains[0]
         if chain.value is None or not chain.value.quotes:
             kind = "error" if chain.state is DataState.ERROR else "empty"
             fig = empty_figure(chain.error or f"No option activity for {sym}", kind=kind)
             return fig, [], status_line(chain, empty_text="no contracts")
-        expiries = chain_expiries(chain.value, now_from_broker())[:FLOW_EXPIRIES]
-        chains = run_async(_gather_chains(data, sym, expiries)) if expiries else [chain]
         quotes = [q for c in chains if c.value is not None for q in c.value.quotes]
         fig = create_options_flow_chart(
             quotes, spot=chain.value.underlying_price, title=f"{sym} flow",
@@ -716,9 +749,7 @@ def ticket_fields(values: dict[str, Any], signal: dict[str, Any] | None) -> dict
     return fields
 
 
-def register_ticket_callbacks(
-    app: Dash, services: Services, now_from_broker: Any, chain_for: Any
-) -> None:
+def register_ticket_callbacks(app: Dash, services: Services, reads: Reads) -> None:
     """Validation with inline messages and projection, then review, confirm and submit."""
     data = services.data
     settings = services.settings
@@ -726,9 +757,9 @@ def register_ticket_callbacks(
 
     def validate(values: dict[str, Any], signal: dict[str, Any] | None) -> Any:
         symbol = str(values.get("symbol") or "").strip().upper()
-        now = now_from_broker()
-        chain = chain_for(symbol, values.get("expiry")).value if symbol else None
-        account = run_async(data.fetch_account())
+        chain_read = reads.chain(symbol, values.get("expiry")) if symbol else _none()
+        chain_result, account, now = reads.with_now(chain_read, data.fetch_account())
+        chain = chain_result.value if chain_result is not None else None
         bp = account.value.options_buying_power if account.value is not None else None
         known = set(settings.watchlist)
         if symbol and symbol not in known and chain is not None and chain.quotes:
@@ -1020,7 +1051,7 @@ def journal_rows(trades: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def register_trade_callbacks(app: Dash, services: Services, now_from_broker: Any) -> None:
+def register_trade_callbacks(app: Dash, services: Services) -> None:
     """Active trades with progress, the progress chart, P&L cards, the journal, and manage."""
     from dashboard.visualizations.enhanced_charts import create_trade_progress_chart, empty_figure
     from dashboard.visualizations.inputs import TradeProgress
@@ -1059,8 +1090,12 @@ def register_trade_callbacks(app: Dash, services: Services, now_from_broker: Any
         as_of = datetime.now(UTC)
         underlyings = sorted({t.underlying for t in active})
         contracts = sorted({t.contract_symbol for t in active})
-        quotes = run_async(data.fetch_quotes(underlyings)) if underlyings else None
-        options = run_async(data.fetch_option_quotes(contracts)) if contracts else None
+        quotes, options = run_async(
+            _both(
+                data.fetch_quotes(underlyings) if underlyings else _none(),
+                data.fetch_option_quotes(contracts) if contracts else _none(),
+            )
+        )
         views = []
         for t in active:
             q = (quotes.value or {}).get(t.underlying) if quotes is not None else None

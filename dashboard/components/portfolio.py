@@ -63,6 +63,7 @@ BENCHMARK = "SPY"
 TREND_TIMEFRAME = "5Min"
 TREND_LOOKBACK = 96  # more than one regular session of 5-minute bars
 FILLS_DAYS = 30
+BENCH_MARGIN = timedelta(days=7)  # benchmark bars from a week before the first equity point
 FILLS_SHOWN = 200
 _SPARK = "▁▂▃▄▅▆▇█"
 _NY = "America/New_York"
@@ -723,20 +724,31 @@ def build_portfolio_view(services: Services) -> PortfolioView:
     fills alongside, then the day's bars of the held underlyings for the trend column."""
     data = services.data
 
-    async def gather() -> tuple[PortfolioSnapshot, DataResult[tuple[Fill, ...]]]:
-        return await asyncio.gather(data.fetch_portfolio_data(), data.fetch_fills(FILLS_DAYS))
+    async def gather() -> tuple[PortfolioSnapshot, DataResult[tuple[Fill, ...]], Any]:
+        # The trend bars of the last known holdings ride in the same round as the
+        # snapshot; only a changed holding costs a second round.
+        guess = data.held_underlyings_hint()
+        bars_read = data.fetch_bars_many(guess, [TREND_TIMEFRAME], TREND_LOOKBACK)
+        snap, fills, bars = await asyncio.gather(
+            data.fetch_portfolio_data(), data.fetch_fills(FILLS_DAYS), bars_read
+        )
+        held = sorted(
+            {underlying_symbol(p.symbol, p.asset_class) for p in snap.positions.value or ()}
+        )
+        if held and set(held) != set(guess):
+            bars = await data.fetch_bars_many(held, [TREND_TIMEFRAME], TREND_LOOKBACK)
+        return snap, fills, bars
 
-    snap, fills = run_async(gather())
+    snap, fills, bars = run_async(gather())
     positions = snap.positions.value
     account = snap.account.value
     clock = snap.clock.value
-
-    unders = sorted({underlying_symbol(p.symbol, p.asset_class) for p in positions or ()})
-    trends: dict[str, str] = {}
-    if unders:
-        bars = run_async(data.fetch_bars_many(unders, [TREND_TIMEFRAME], TREND_LOOKBACK))
-        for (sym, _tf), res in bars.items():
-            trends[sym] = trend_text(session_closes(res.value))
+    held = {underlying_symbol(p.symbol, p.asset_class) for p in positions or ()}
+    trends = {
+        sym: trend_text(session_closes(res.value))
+        for (sym, _tf), res in bars.items()
+        if sym in held
+    }
     trades = active_trades_by_symbol(services.extras.get("journal"))
     if trades is None:
         note = "journal not connected: pattern and progress unavailable"
@@ -775,20 +787,37 @@ def build_portfolio_view(services: Services) -> PortfolioView:
     )
 
 
+async def _none() -> None:
+    return None
+
+
 def build_equity_figure(services: Services, period: str) -> tuple[go.Figure, DataResult[Any]]:
     """Equity for ``period`` with drawdown, and SPY rebased to the first equity point."""
     if period not in HISTORY_TIMEFRAME:
         raise ValueError(f"unknown period {period!r}")
     tf = HISTORY_TIMEFRAME[period]
     data = services.data
-    hist = run_async(data.fetch_portfolio_history(period, tf))
+    bar_tf = BAR_TIMEFRAME[tf]
+
+    # The benchmark starts from the last known history's start, in the same round.
+    hint = data.portfolio_history_start_hint(period, tf)
+    bench_from = hint - BENCH_MARGIN if hint is not None else None
+
+    async def read() -> tuple[DataResult[Any], DataResult[pd.DataFrame] | None]:
+        bench_read = (
+            data.fetch_bars_history(BENCHMARK, bar_tf, bench_from) if bench_from else _none()
+        )
+        return await asyncio.gather(data.fetch_portfolio_history(period, tf), bench_read)
+
+    hist, bench_res = run_async(read())
     if hist.value is None:
         return empty_figure("equity history unavailable", kind="error"), hist
     equity = history_series(hist.value)
     if equity.empty:
         return empty_figure(f"No equity history for {period}", uirevision="equity-curve"), hist
-    start = equity.index[0].to_pydatetime() - timedelta(days=7)  # a bar at or before t0
-    bench_res = run_async(data.fetch_bars_history(BENCHMARK, BAR_TIMEFRAME[tf], start))
+    start = equity.index[0].to_pydatetime() - BENCH_MARGIN  # a bar at or before t0
+    if bench_res is None or bench_from is None or bench_from > start:
+        bench_res = run_async(data.fetch_bars_history(BENCHMARK, bar_tf, start))
     bench = None
     if bench_res.value is not None and not bench_res.value.empty:
         bench = normalise_to(bench_res.value["close"], equity).rename(BENCHMARK)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -307,27 +307,37 @@ class RiskInputs:
     trades: dict[str, JournalTradeLike] | None
 
 
+def _held(positions: Sequence[Position]) -> tuple[list[str], list[str]]:
+    """(option symbols, underlyings) of the positions."""
+    options = sorted(p.symbol for p in positions if p.asset_class == "us_option")
+    return options, sorted({underlying_of(p) for p in positions})
+
+
 def gather_risk_inputs(services: Services) -> RiskInputs:
-    """Two concurrent rounds: what is held (and the year's equity), then what depends on
-    it (option snapshots and daily bars of every held underlying)."""
+    """One concurrent round: what is held (and the year's equity) together with what
+    depends on it (option snapshots and daily bars of every held underlying) for the last
+    known holdings; only a changed holding costs a second round."""
     data = services.data
 
-    async def first() -> tuple[PortfolioSnapshot, DataResult[PortfolioHistory]]:
-        return await asyncio.gather(
-            data.fetch_portfolio_data(), data.fetch_portfolio_history("1A", "1D")
-        )
-
-    snap, history = run_async(first())
-    positions = snap.positions.value or ()
-    options = sorted(p.symbol for p in positions if p.asset_class == "us_option")
-    unders = sorted({underlying_of(p) for p in positions})
-
-    async def second() -> tuple[Any, Any]:
-        return await asyncio.gather(
+    def dependents(options: list[str], unders: list[str]) -> Awaitable[tuple[Any, Any]]:
+        return asyncio.gather(
             data.fetch_option_quotes(options), data.fetch_bars_many(unders, ["1Day"], VAR_LOOKBACK)
         )
 
-    oq, bars = run_async(second())
+    guess = _held(data.positions_hint())
+
+    async def read() -> tuple[PortfolioSnapshot, DataResult[PortfolioHistory], Any, Any]:
+        snap, history, (oq, bars) = await asyncio.gather(
+            data.fetch_portfolio_data(),
+            data.fetch_portfolio_history("1A", "1D"),
+            dependents(*guess),
+        )
+        held = _held(snap.positions.value or ())
+        if held != guess:
+            oq, bars = await dependents(*held)
+        return snap, history, oq, bars
+
+    snap, history, oq, bars = run_async(read())
     trades = active_trades_by_symbol(services.extras.get("journal"))
     return RiskInputs(
         snapshot=snap,

@@ -61,6 +61,7 @@ BARS_TTL_FLOOR = 10.0  # seconds
 T = TypeVar("T")
 
 EXPIRIES_TTL = 300.0  # listed expiries change once a day
+CLOCK_BOUND_MAX_AGE = 60.0  # seconds a cached clock may bound a read (see _broker_now_bound)
 THETA_RETRY_AFTER = 30.0  # after ThetaData fails, use Alpaca for this long before trying again
 ORDER_KEYS = ("account", "positions", "orders:", "fills:", "history:", "portfolio")
 
@@ -210,7 +211,7 @@ class AsyncDataService:
 
     async def fetch_fills(self, days: int = 30) -> DataResult[tuple[Fill, ...]]:
         async def load() -> tuple[Fill, ...]:
-            after = await self._broker_now() - timedelta(days=days)
+            after = await self._broker_now_bound() - timedelta(days=days)
             return tuple(await self.alpaca.get_fills(after=after))
 
         return await self._read(
@@ -239,8 +240,7 @@ class AsyncDataService:
         Quotes depend on which underlyings are held; the last known positions start the
         quote request alongside the rest, and only a changed holding costs a second round.
         """
-        last = self.cache.last_good("positions")
-        guess = self._underlyings(last.value if last else ())
+        guess = self.held_underlyings_hint()
         account, positions, orders, clock, quotes = await asyncio.gather(
             self.fetch_account(),
             self.fetch_positions(),
@@ -254,6 +254,23 @@ class AsyncDataService:
         return PortfolioSnapshot(
             account=account, positions=positions, open_orders=orders, clock=clock, quotes=quotes
         )
+
+    def positions_hint(self) -> tuple[Position, ...]:
+        """The last known positions (no I/O), so a caller can start reads that depend on
+        the holdings alongside the positions read instead of one round after it."""
+        last = self.cache.last_good("positions")
+        return tuple(last.value) if last is not None and last.value is not None else ()
+
+    def held_underlyings_hint(self) -> tuple[str, ...]:
+        """Underlyings of ``positions_hint()``."""
+        return self._underlyings(self.positions_hint())
+
+    def portfolio_history_start_hint(self, period: str, timeframe: str) -> datetime | None:
+        """First timestamp of the last known history for ``period`` (no I/O), for the same
+        reason as ``held_underlyings_hint``."""
+        last = self.cache.last_good(f"history:{period}:{timeframe}")
+        stamps = last.value.timestamps if last is not None and last.value is not None else ()
+        return stamps[0] if stamps else None
 
     @staticmethod
     def _underlyings(positions: Sequence[Position]) -> tuple[str, ...]:
@@ -286,7 +303,7 @@ class AsyncDataService:
             raise ValueError(f"unknown timeframe {timeframe!r}")
 
         async def load() -> pd.DataFrame:
-            end = await self._broker_now()
+            end = await self._broker_now_bound()
             frames = await self.alpaca.get_bars(
                 [sym],
                 timeframe,
@@ -336,7 +353,7 @@ class AsyncDataService:
                 raise ValueError(f"unknown timeframe {tf!r}")
 
             async def load() -> dict[str, pd.DataFrame]:
-                end = await self._broker_now()
+                end = await self._broker_now_bound()
                 start = lookback_start(tf, lookback, end)
                 frames = await self.alpaca.get_bars(
                     syms, tf, start, None, limit=lookback, sort="desc"
@@ -398,51 +415,70 @@ class AsyncDataService:
             is_empty=lambda c: not c.quotes,
         )
 
-    async def _nearest_expiry(self, under: str) -> date | None:
-        """The nearest listed expiry from whichever source serves chains; None on failure."""
+    async def fetch_option_chains(
+        self, underlying: str, count: int
+    ) -> list[DataResult[OptionChain]]:
+        """The chains of the ``count`` nearest listed expiries, fetched concurrently (one
+        round when the expiry list is cached). Falls back to the single nearest chain's
+        result, error included, when the expiries cannot be listed."""
+        under = underlying.upper()
+        listed = await self.listed_expiries(under)
+        if not listed:
+            return [await self.fetch_option_chain(under)]
+        today = (await self._broker_now_bound()).astimezone(NEW_YORK).date()
+        picks = [d for d in listed if d >= today][:count] or listed[-1:]
+        return list(await asyncio.gather(*(self.fetch_option_chain(under, d) for d in picks)))
+
+    async def listed_expiries(self, underlying: str) -> list[date]:
+        """Every listed expiry of ``underlying`` from whichever source serves chains
+        (cached for ``EXPIRIES_TTL``); empty when neither can list them."""
+        under = underlying.upper()
         try:
-            now = await self._broker_now()
             if self.thetadata is not None and time.monotonic() >= self._theta_skip_until:
                 theta = self.thetadata
-                expiries = await self._cached_expiries(
+                return await self._cached_expiries(
                     f"theta-exp:{under}", lambda: theta.list_expirations(under)
                 )
-            else:
-
-                async def contracts() -> list[date]:
-                    rows = await self.alpaca.get_option_contracts(
-                        under, expiration_gte=now.date() - timedelta(days=1)
-                    )
-                    return sorted({c.expiry for c in rows})
-
-                expiries = await self._cached_expiries(f"alpaca-exp:{under}", contracts)
-            return _nearest(expiries, now)
+            return await self._alpaca_expiries(under)
         except UpstreamError:
-            return None
+            return []
+
+    async def _alpaca_expiries(self, under: str) -> list[date]:
+        async def contracts() -> list[date]:
+            since = (await self._broker_now_bound()).date() - timedelta(days=1)
+            rows = await self.alpaca.get_option_contracts(under, expiration_gte=since)
+            return sorted({c.expiry for c in rows})
+
+        return await self._cached_expiries(f"alpaca-exp:{under}", contracts)
+
+    async def _nearest_expiry(self, under: str) -> date | None:
+        """The nearest listed expiry; None on failure. The nearest expiry changes once a
+        day, so a clock read in the last minute picks it (see ``_broker_now_bound``)."""
+        expiries = await self.listed_expiries(under)
+        return _nearest(expiries, await self._broker_now_bound()) if expiries else None
 
     async def _theta_chain(self, under: str, expiry: date | None) -> OptionChain:
         assert self.thetadata is not None
         theta = self.thetadata
-        expiries = await self._cached_expiries(
-            f"theta-exp:{under}", lambda: theta.list_expirations(under)
-        )
-        chosen = expiry or _nearest(expiries, await self._broker_now())
+        listing = self._cached_expiries(f"theta-exp:{under}", lambda: theta.list_expirations(under))
+        if expiry is not None:  # the chain does not wait for the expiry list
+            expiries, chain = await asyncio.gather(listing, theta.get_option_chain(under, expiry))
+            return _with_expiries(chain, expiries)
+        expiries = await listing
+        chosen = _nearest(expiries, await self._broker_now())
         if chosen is None:
             raise UpstreamError(f"no listed expiries for {under}", source=theta.source)
         chain = await theta.get_option_chain(under, chosen)
         return _with_expiries(chain, expiries)
 
     async def _alpaca_chain(self, under: str, expiry: date | None) -> OptionChain:
-        now = await self._broker_now()
-
-        async def contracts() -> list[date]:
-            rows = await self.alpaca.get_option_contracts(
-                under, expiration_gte=now.date() - timedelta(days=1)
+        if expiry is not None:
+            expiries, chain = await asyncio.gather(
+                self._alpaca_expiries(under), self.alpaca.get_option_chain(under, expiry)
             )
-            return sorted({c.expiry for c in rows})
-
-        expiries = await self._cached_expiries(f"alpaca-exp:{under}", contracts)
-        chosen = expiry or _nearest(expiries, now)
+            return _with_expiries(chain, expiries)
+        expiries = await self._alpaca_expiries(under)
+        chosen = _nearest(expiries, await self._broker_now())
         if chosen is None:
             return OptionChain(under, None, (), self.alpaca.options_source, None, ())
         chain = await self.alpaca.get_option_chain(under, chosen)
@@ -458,6 +494,17 @@ class AsyncDataService:
         if result.value is None:
             raise UpstreamError(result.error or "expiries unavailable", source=result.source)
         return list(result.value)
+
+    async def _broker_now_bound(self) -> datetime:
+        """A broker time for the lower bound of a read (bars from, fills since, expiries
+        from). An older time only widens such a bound, so a clock read in the last minute
+        serves and the read does not wait one more round trip for a fresh clock."""
+        last = self.cache.last_good("clock")
+        if last is not None and last.value is not None:
+            age = (datetime.now(UTC) - last.as_of).total_seconds()
+            if age < CLOCK_BOUND_MAX_AGE:
+                return last.value.timestamp
+        return await self._broker_now()
 
     async def _broker_now(self) -> datetime:
         """The broker's time (the simulator's clock may not be the wall clock)."""

@@ -18,6 +18,7 @@ from dashboard.models import Account, Clock, Position
 from dashboard.services import build_services
 from dashboard.settings import Settings
 from dashboard.simulator.testing import SimulatorHandle
+from tests.components._rounds import record_rounds
 
 
 def _account(equity: str, last: str) -> Account:
@@ -309,3 +310,15 @@ def test_layout_ids(tmp_path: Path) -> None:
         "portfolio-cancel-confirm",
     ):
         assert needed in ids, needed
+
+
+def test_trend_bars_share_the_positions_round(trading_app: Any) -> None:
+    _app, services, _sim, _option = trading_app
+    P.build_portfolio_view(services)  # the first refresh learns what is held
+    services.data.invalidate()
+    events = record_rounds(services.data, ["fetch_portfolio_data", "fetch_bars_many"])
+    view = P.build_portfolio_view(services)
+    assert events.index("fetch_bars_many start") < events.index("fetch_portfolio_data done")
+    assert events.count("fetch_bars_many start") == 1
+    assert {r["symbol"] for r in view.position_rows} >= {"AAPL"}
+    assert all(r["trend"] for r in view.position_rows)

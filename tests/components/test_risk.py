@@ -18,6 +18,7 @@ from dashboard.models import PortfolioHistory, Position, Quote
 from dashboard.services import build_services
 from dashboard.settings import Settings
 from dashboard.simulator.testing import SimulatorHandle
+from tests.components._rounds import record_rounds
 
 
 def _stock(symbol: str, qty: str, price: str) -> Position:
@@ -172,3 +173,20 @@ def test_refresh_callback_renders_limit_badges(book: Any) -> None:
     }
     assert all(b.children in ("GREEN", "AMBER", "RED") for b in badges.values())
     assert out[0].layout.uirevision == "risk-heat"
+
+
+def test_dependent_reads_share_the_positions_round(book: Any) -> None:
+    """With the holdings known from the last refresh, option quotes and bars start before
+    the positions read returns: one upstream round per refresh, not two."""
+    services, _sim, option = book
+    R.gather_risk_inputs(services)  # the first refresh learns what is held
+    services.data.invalidate()
+    events = record_rounds(
+        services.data, ["fetch_portfolio_data", "fetch_option_quotes", "fetch_bars_many"]
+    )
+    inputs = R.gather_risk_inputs(services)
+    snapshot_done = events.index("fetch_portfolio_data done")
+    assert events.index("fetch_option_quotes start") < snapshot_done
+    assert events.index("fetch_bars_many start") < snapshot_done
+    assert events.count("fetch_bars_many start") == 1  # holdings unchanged: no second round
+    assert option in (inputs.option_quotes.value or {})

@@ -7,14 +7,16 @@ import logging
 import secrets
 import time
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 from dashboard.data_loaders.alpaca import OrderRequest
-from dashboard.data_loaders.async_data_service import AsyncDataService
+from dashboard.data_loaders.async_data_service import NEW_YORK, AsyncDataService
 from dashboard.data_loaders.errors import OrderRejected
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataState
@@ -253,5 +255,52 @@ def test_nearest_chain_shares_the_dated_reads_cache_entry(sim, tmp_path) -> None
         http = service.thetadata.http if service.thetadata is not None else service.alpaca.data
         quote_calls = sum(n for ep, n in http.calls.items() if "snapshot" in ep)
         assert quote_calls <= 4  # quote, greeks, open interest, ohlc: once each
+    finally:
+        service.close_sync()
+
+
+def test_nearest_chains_are_the_listed_expiries_in_order_fetched_together(
+    fresh_sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    service = AsyncDataService.from_settings(settings_for(fresh_sim, tmp_path))
+    theta = service.thetadata
+    assert theta is not None
+    inflight = peak = 0
+    original = theta.get_option_chain
+
+    async def counted(root: str, expiry: date) -> Any:
+        nonlocal inflight, peak
+        inflight += 1
+        peak = max(peak, inflight)
+        try:
+            return await original(root, expiry)
+        finally:
+            inflight -= 1
+
+    try:
+        listed = run_async(service.listed_expiries("SPY"))
+        today = fresh_sim.now().astimezone(NEW_YORK).date()
+        want = [d for d in listed if d >= today][:3]
+        theta.get_option_chain = counted  # type: ignore[method-assign]
+        chains = run_async(service.fetch_option_chains("SPY", 3))
+        assert [c.value.quotes[0].contract.expiry for c in chains] == want
+        assert all(c.state is DataState.FRESH for c in chains)
+        assert peak == 3  # all three chains in flight at once: one round, not three
+    finally:
+        service.close_sync()
+
+
+def test_bars_bound_on_a_recent_clock_without_waiting_for_a_new_one(
+    sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    service = AsyncDataService.from_settings(settings_for(sim, tmp_path))
+    try:
+        first = run_async(service.fetch_bars("SPY", "1Day", lookback=40)).value
+        clock_calls = service.alpaca.trading.calls.get("GET /v2/clock", 0)
+        assert clock_calls == 1  # no clock was known: the first read had to ask
+        service.invalidate()  # the clock entry expires, its last good value stays
+        again = run_async(service.fetch_bars("SPY", "1Day", lookback=40)).value
+        assert service.alpaca.trading.calls.get("GET /v2/clock", 0) == clock_calls
+        assert len(again) == 40 and (again.index == first.index).all()
     finally:
         service.close_sync()
