@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -915,6 +915,18 @@ class TradeView:
     pnl_pct: float | None
 
 
+ACTIVE_CARDS_SHOWN = 12  # more cards cost render and transfer time on every refresh
+
+
+def cards_to_show(views: Sequence[TradeView], cap: int = ACTIVE_CARDS_SHOWN) -> list[TradeView]:
+    """Every trade (newest first) up to ``cap``; past it, the ``cap`` trades nearest an exit
+    (target or stop), since those need a decision first. The rest stay on the progress
+    chart and in the journal grid."""
+    if len(views) <= cap:
+        return list(views)
+    return sorted(views, key=lambda v: 1.0 if v.progress is None else -abs(v.progress))[:cap]
+
+
 def trade_view(trade: Any, underlying: float | None, option_mid: float | None) -> TradeView:
     """Pure: progress on the underlying's levels and P&L on the option's mid."""
     from dashboard.analytics.progress import progress_to_target, r_multiple_now
@@ -1127,8 +1139,19 @@ def register_trade_callbacks(app: Dash, services: Services) -> None:
         journal_state = DataResult(
             trades or None, "journal", as_of, DataState.FRESH if trades else DataState.EMPTY
         )
+        shown = cards_to_show(views)
+        cards: list[Any] = [active_trade_card(v) for v in shown]
+        if len(shown) < len(views):
+            cards.append(
+                html.Div(
+                    f"Showing the {len(shown)} of {len(views)} active trades nearest an exit; "
+                    "every trade is on the progress chart and in the journal below.",
+                    className="small text-muted",
+                    id="options-active-more",
+                )
+            )
         return (
-            [active_trade_card(v) for v in views]
+            cards
             or html.Div("No active trades. Load a signal and send an order.", className="small"),
             str(len(active)),
             active_status,

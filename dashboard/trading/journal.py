@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -286,6 +286,16 @@ def _to_record(row: _TradeRow) -> JournalTrade:
     return JournalTrade(**values)
 
 
+_RECORD_FIELDS: tuple[str, ...] = tuple(JournalTrade.__dataclass_fields__)
+_STATUS_AT = _RECORD_FIELDS.index("status")
+
+
+def _tuple_record(values: Sequence[Any]) -> JournalTrade:
+    fields = list(values)
+    fields[_STATUS_AT] = TradeStatus(fields[_STATUS_AT])
+    return JournalTrade(*fields)
+
+
 def exit_client_order_id(entry_client_order_id: str, attempt: int) -> str:
     """Deterministic exit id: a repeat of the same attempt can never make a second order."""
     return f"{entry_client_order_id.removesuffix('-entry')}-exit-{attempt}"
@@ -393,13 +403,16 @@ class Journal:
         self, statuses: Iterable[TradeStatus | str] | None = None, *, limit: int | None = None
     ) -> list[JournalTrade]:
         """Trades, newest first; optionally only some statuses."""
-        stmt = select(_TradeRow).order_by(_TradeRow.id.desc())
+        # Plain column rows, not ORM objects: this runs on every Options refresh, and
+        # identity-mapped entities cost several times more per row than tuples.
+        columns = [_TradeRow.__table__.c[name] for name in _RECORD_FIELDS]
+        stmt = select(*columns).order_by(_TradeRow.id.desc())
         if statuses is not None:
             stmt = stmt.where(_TradeRow.status.in_([TradeStatus(x).value for x in statuses]))
         if limit is not None:
             stmt = stmt.limit(limit)
         with self._sessions() as s:
-            return [_to_record(r) for r in s.scalars(stmt)]
+            return [_tuple_record(r) for r in s.execute(stmt)]
 
     def active_trades(self) -> list[JournalTrade]:
         return self.list_trades(ACTIVE_STATUSES)

@@ -196,3 +196,12 @@ def test_chain_rows_match_the_simulators_snapshot(sim, tmp_path: Path) -> None:
         assert atm["c_iv"] == round(snap["impliedVolatility"] * 100, 1)
     finally:
         services.close()
+
+
+def test_cards_keep_order_under_the_cap_and_show_those_nearest_an_exit_past_it() -> None:
+    from dashboard.components.options_panel import cards_to_show
+
+    prices = [101.0, 109.0, 96.0, None, 104.0]  # progress 0.1, 0.9, -0.8, none, 0.4
+    views = [trade_view(_trade(id=i), p, 2.0) for i, p in enumerate(prices)]
+    assert [v.trade.id for v in cards_to_show(views, cap=5)] == [0, 1, 2, 3, 4]
+    assert [v.trade.id for v in cards_to_show(views, cap=3)] == [1, 2, 4]
