@@ -16,6 +16,7 @@ from dash import Dash, Input, Output, ctx, dcc, html, no_update
 from flask import Flask, jsonify
 
 from dashboard.components import header, options_panel, portfolio, regime, risk, strategy
+from dashboard.refresh_memo import RefreshMemo, install_refresh_memo
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings, load_settings
 
@@ -160,6 +161,10 @@ def create_app(
         module.register_callbacks(app, services)
     _register_health(app.server, services)
     _install_security(app, settings, production=production)
+    install_refresh_memo(  # after the login check: only signed-in viewers share renders
+        app.server,
+        RefreshMemo(settings.cache_ttl_seconds, lambda: services.data.generation),
+    )
     app.server.extensions["dashboard_services"] = services
     return app
 

@@ -97,6 +97,7 @@ class AsyncDataService:
         self.cache = cache
         self._health = health
         self._theta_skip_until = 0.0
+        self._generation = 0
         self._shared: SharedCache | None = cache.shared
 
     @classmethod
@@ -165,11 +166,18 @@ class AsyncDataService:
         """Per-source state from recent call outcomes (no I/O)."""
         return self._health.snapshot()
 
+    @property
+    def generation(self) -> int:
+        """Moves on every invalidation, so anything rendered from older reads can tell."""
+        return self._generation
+
     def invalidate(self, prefix: str = "") -> None:
+        self._generation += 1
         self.cache.invalidate(prefix)
 
     async def _invalidate_after_order(self) -> None:
         def drop() -> None:
+            self._generation += 1
             for key in ORDER_KEYS:
                 self.cache.invalidate(key)
 

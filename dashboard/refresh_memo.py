@@ -1,0 +1,161 @@
+"""One response per refresh tick for every viewer.
+
+Every viewer of the dashboard sees the same broker account, so an interval tick's
+callback response depends only on the callback's other inputs and on the data, which
+the read cache already holds for ``cache_ttl_seconds``. Without this, N viewers polling
+every 5 s cost N renders and N JSON serialisations of the same figures per tick, which on
+two cores is what made 50 viewers wait seconds (issue 13). With it, a tick that finds a
+response for the same callback and inputs made within the TTL gets those bytes back.
+
+Only pure refreshes are shared: requests whose triggers are all ``*-interval``
+``n_intervals`` props. Clicks, form edits and order results always run their callback.
+The key also carries the data service's generation, which moves on every invalidation
+(an order, a manual refresh), so nothing older than the last write is served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+__all__ = ["RefreshMemo", "install_refresh_memo", "refresh_key"]
+
+UPDATE_PATH = "_dash-update-component"
+HEADER = "X-Refresh-Memo"
+LOCK_WAIT_SECONDS = 30.0
+
+
+def _is_tick(prop_id: str) -> bool:
+    target, _, prop = prop_id.rpartition(".")
+    return prop == "n_intervals" and target.endswith("-interval")
+
+
+def refresh_key(body: bytes, generation: int) -> str | None:
+    """The memo key of a callback request, or None when it is not a pure refresh tick."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    changed = payload.get("changedPropIds") or []
+    if not changed or not all(isinstance(c, str) and _is_tick(c) for c in changed):
+        return None
+
+    def strip(items: Any) -> list[Any]:
+        out = []
+        for item in items or []:
+            if isinstance(item, dict) and _is_tick(f"{item.get('id')}.{item.get('property')}"):
+                item = {**item, "value": None}  # each viewer's own tick count
+            out.append(item)
+        return out
+
+    canonical = json.dumps(
+        [payload.get("output"), strip(payload.get("inputs")), strip(payload.get("state"))],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(f"{generation}|{canonical}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    body: bytes
+    mimetype: str
+    made_at: float
+
+
+class RefreshMemo:
+    """Responses by key for ``ttl`` seconds, with one render in flight per key."""
+
+    def __init__(
+        self,
+        ttl: float,
+        generation: Callable[[], int],
+        *,
+        max_entries: int = 256,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.generation = generation
+        self.max_entries = max_entries
+        self.clock = clock
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[str, _Stored] = OrderedDict()
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: str) -> _Stored | None:
+        with self._guard:
+            hit = self._entries.get(key)
+            if hit is None or self.clock() - hit.made_at >= self.ttl:
+                return None
+            return hit
+
+    def put(self, key: str, body: bytes, mimetype: str) -> None:
+        with self._guard:
+            self._entries[key] = _Stored(body, mimetype, self.clock())
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def lock_for(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+
+def install_refresh_memo(server: Flask, memo: RefreshMemo) -> None:
+    """Serve repeated refresh ticks from ``memo``. Install after the login check, so a
+    memoised response is only ever returned to a signed-in viewer."""
+    if memo.ttl <= 0:
+        return
+
+    @server.before_request
+    def _serve_memo() -> Response | None:
+        if request.method != "POST" or not request.path.endswith(UPDATE_PATH):
+            return None
+        key = refresh_key(request.get_data(cache=True), memo.generation())
+        if key is None:
+            return None
+        lock = memo.lock_for(key)
+        locked = lock.acquire(timeout=LOCK_WAIT_SECONDS)  # a render in flight: wait for it
+        hit = memo.get(key)
+        if hit is not None:
+            if locked:
+                lock.release()
+            memo.hits += 1
+            return Response(hit.body, mimetype=hit.mimetype, headers={HEADER: "hit"})
+        memo.misses += 1
+        g.refresh_memo = (key, lock if locked else None)
+        return None
+
+    @server.after_request
+    def _store_memo(response: Response) -> Response:
+        pending = g.pop("refresh_memo", None)
+        if pending is None:
+            return response
+        key, lock = pending
+        try:
+            if response.status_code == 200 and not response.direct_passthrough:
+                memo.put(key, response.get_data(), response.mimetype or "application/json")
+                response.headers[HEADER] = "miss"
+        finally:
+            if lock is not None:
+                lock.release()
+        return response
+
+    @server.teardown_request
+    def _release(_exc: BaseException | None) -> None:
+        pending = g.pop("refresh_memo", None)
+        if pending is not None and pending[1] is not None:
+            pending[1].release()

@@ -1,0 +1,159 @@
+"""Shared refresh responses: one render per callback, inputs and TTL for every viewer;
+never for clicks or form edits, never across a data invalidation, never before login."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+import pytest
+from dash import Dash, Input, Output, State, dcc, html
+
+from dashboard.refresh_memo import HEADER, RefreshMemo, install_refresh_memo, refresh_key
+from dashboard.security.auth import (
+    MemoryFailureStore,
+    configure_session_cookies,
+    hash_password,
+    install_login,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class World:
+    """A tiny app: one interval-driven callback that counts its renders."""
+
+    def __init__(self, ttl: float = 2.0, login: bool = False) -> None:
+        self.renders = 0
+        self.generation = 0
+        self.clock = Clock()
+        app = Dash(__name__)
+        app.layout = html.Div(
+            [
+                dcc.Interval(id="demo-interval", interval=5000),
+                dcc.Input(id="symbol", value="SPY"),
+                html.Div(id="out"),
+            ]
+        )
+
+        @app.callback(
+            Output("out", "children"),
+            Input("demo-interval", "n_intervals"),
+            Input("symbol", "value"),
+            State("symbol", "value"),
+        )
+        def render(_n: int | None, symbol: str, _state: str) -> str:
+            self.renders += 1
+            return f"{symbol} render {self.renders}"
+
+        if login:
+            configure_session_cookies(app.server, secret_key=secrets.token_hex(32), secure=False)
+            install_login(
+                app.server,
+                username="trader",
+                password_hash=hash_password("pw-for-tests"),
+                mode_label="PAPER",
+                failures=MemoryFailureStore(),
+            )
+        self.memo = RefreshMemo(ttl, lambda: self.generation, clock=self.clock)
+        install_refresh_memo(app.server, self.memo)
+        self.client = app.server.test_client()
+
+    def post(self, tick: int | None, symbol: str = "SPY", trigger: str = "demo-interval") -> Any:
+        prop = "n_intervals" if trigger == "demo-interval" else "value"
+        body = {
+            "output": "out.children",
+            "outputs": {"id": "out", "property": "children"},
+            "inputs": [
+                {"id": "demo-interval", "property": "n_intervals", "value": tick},
+                {"id": "symbol", "property": "value", "value": symbol},
+            ],
+            "state": [{"id": "symbol", "property": "value", "value": symbol}],
+            "changedPropIds": [f"{trigger}.{prop}"],
+        }
+        return self.client.post("/_dash-update-component", json=body)
+
+
+def _text(response: Any) -> str:
+    return response.get_json()["response"]["out"]["children"]
+
+
+def test_viewers_ticks_share_one_render_within_the_ttl() -> None:
+    w = World()
+    first = w.post(3)
+    second = w.post(41)  # another viewer, another tick count, same inputs
+    assert (w.renders, _text(first), _text(second)) == (1, "SPY render 1", "SPY render 1")
+    assert (first.headers[HEADER], second.headers[HEADER]) == ("miss", "hit")
+    assert (w.memo.hits, w.memo.misses) == (1, 1)
+
+
+def test_other_inputs_expiry_and_invalidation_render_again() -> None:
+    w = World()
+    w.post(1)
+    assert _text(w.post(2, symbol="QQQ")) == "QQQ render 2"  # different inputs
+    w.clock.t += 2.0  # the TTL has passed
+    assert _text(w.post(3)) == "SPY render 3"
+    w.generation += 1  # an order or a manual refresh invalidated the data
+    assert _text(w.post(4)) == "SPY render 4"
+    assert _text(w.post(5)) == "SPY render 4"
+
+
+def test_user_actions_are_never_shared() -> None:
+    w = World()
+    w.post(1)
+    edited = w.post(1, trigger="symbol")  # the user typed: the callback always runs
+    assert _text(edited) == "SPY render 2" and HEADER not in edited.headers
+    assert refresh_key(b"not json", 0) is None
+    mixed = {"changedPropIds": ["demo-interval.n_intervals", "symbol.value"], "inputs": []}
+    assert refresh_key(json.dumps(mixed).encode(), 0) is None
+
+
+def test_zero_ttl_disables_sharing() -> None:
+    w = World(ttl=0.0)
+    w.post(1)
+    w.post(2)
+    assert w.renders == 2
+
+
+def test_a_shared_render_is_never_served_before_login() -> None:
+    w = World(login=True)
+    w.memo.put(
+        refresh_key(
+            json.dumps(
+                {
+                    "output": "out.children",
+                    "inputs": [
+                        {"id": "demo-interval", "property": "n_intervals", "value": None},
+                        {"id": "symbol", "property": "value", "value": "SPY"},
+                    ],
+                    "state": [{"id": "symbol", "property": "value", "value": "SPY"}],
+                    "changedPropIds": ["demo-interval.n_intervals"],
+                }
+            ).encode(),
+            0,
+        )
+        or "",
+        b'{"response": {"out": {"children": "private"}}}',
+        "application/json",
+    )
+    refused = w.post(7)
+    assert refused.status_code == 401
+    assert b"private" not in refused.get_data()
+
+
+@pytest.mark.parametrize("prop_id", ["demo-interval.n_intervals", "options-interval.n_intervals"])
+def test_tick_keys_ignore_the_tick_count(prop_id: str) -> None:
+    target = prop_id.rpartition(".")[0]
+
+    def body(n: int) -> bytes:
+        inputs = [{"id": target, "property": "n_intervals", "value": n}]
+        return json.dumps({"output": "x.y", "inputs": inputs, "changedPropIds": [prop_id]}).encode()
+
+    assert refresh_key(body(1), 0) == refresh_key(body(99), 0) != refresh_key(body(1), 1)
