@@ -7,6 +7,7 @@ clock runs faster than real time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,8 +92,9 @@ async def scan_signals(
     min_magnitude_pct: float = 0.5,
 ) -> SignalBoard:
     """Fetch every (symbol, timeframe) concurrently and scan them at the broker's time."""
-    clock = await data.fetch_clock()
-    bars = await data.fetch_bars_many(symbols, timeframes, lookback=LOOKBACK_BARS)
+    clock, bars = await asyncio.gather(  # one round: the bars do not wait for the clock
+        data.fetch_clock(), data.fetch_bars_many(symbols, timeframes, lookback=LOOKBACK_BARS)
+    )
     now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
     rows, errors, scanned = board_from_bars(
         bars, now, timeframes, min_magnitude_pct=min_magnitude_pct

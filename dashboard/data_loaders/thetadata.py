@@ -10,6 +10,7 @@ same ``OptionChain`` so the UI only ever sees the source label change.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -51,6 +52,18 @@ def _date(value: Any) -> date:
     if len(text) == 8 and text.isdigit():
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     return date.fromisoformat(text[:10])
+
+
+@functools.lru_cache(maxsize=65536)
+def _contract_key(
+    exp: Any, strike: Any, right: Any, version: str, default_expiry: date
+) -> tuple[date, Decimal, Right]:
+    """(expiry, strike, right) of a row. Cached: a chain snapshot repeats the same few
+    hundred contracts in each of its four responses, refresh after refresh."""
+    dec = Decimal(str(strike))
+    if version == "v2":
+        dec = dec / 1000
+    return (_date(exp) if exp is not None else default_expiry, dec.normalize(), _right(right))
 
 
 def _ymd(d: date) -> str:
@@ -238,13 +251,8 @@ class ThetaDataAsyncClient:
 
     def _key(self, row: Mapping[str, Any], expiry: date) -> tuple[date, Decimal, Right]:
         exp = row.get("expiration")
-        strike = Decimal(str(row["strike"]))
-        if self.version == "v2":
-            strike = strike / 1000
-        return (
-            _date(exp) if exp not in (None, "") else expiry,
-            strike.normalize(),
-            _right(row["right"]),
+        return _contract_key(
+            None if exp in (None, "") else exp, row["strike"], row["right"], self.version, expiry
         )
 
     def _stamp(self, row: Mapping[str, Any]) -> datetime | None:
@@ -279,7 +287,7 @@ class ThetaDataAsyncClient:
             open_interest = oir.get("open_interest")
             volume = ohr.get("volume")
             contract = OptionContract(
-                symbol=build_occ(root, exp, right, strike),
+                symbol=_occ(root, exp, right, strike),
                 underlying=root,
                 expiry=exp,
                 right=right,
@@ -350,11 +358,17 @@ class ThetaDataAsyncClient:
         return self._parse(path, _eod_frame, rows)
 
 
+@functools.lru_cache(maxsize=65536)
+def _occ(root: str, expiry: date, right: Right, strike: Decimal) -> str:
+    return build_occ(root, expiry, right, strike)
+
+
 def _has_tz(text: str) -> bool:
     tail = text[10:]
     return text.endswith("Z") or "+" in tail or "-" in tail
 
 
+@functools.lru_cache(maxsize=4096)
 def _ny_stamp(value: Any) -> datetime:
     """v3 stamps are New York wall time without an offset; explicit offsets are respected."""
     text = str(value).strip()
