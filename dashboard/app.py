@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, ctx, dcc, html, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import Flask, jsonify
 
 from dashboard.components import header, options_panel, portfolio, regime, risk, strategy
@@ -34,8 +34,19 @@ TABS = (
 )
 
 
-def build_layout(settings: Settings) -> html.Div:
-    """Every tab is rendered once and hidden when inactive, so switching keeps its state."""
+DEFAULT_TAB = "options"
+
+
+def _pane(module: Any, settings: Settings, *, mounted: bool) -> html.Div:
+    waiting = html.Div("Opening the tab…", className="state-line state-line-loading mt-3")
+    return html.Div(module.layout(settings) if mounted else waiting, id=f"{module.TAB_ID}-pane")
+
+
+def build_layout(settings: Settings, *, mount_all: bool = False) -> html.Div:
+    """The shell with the first tab's content. Other tabs mount on their first visit
+    (``tab_switch``) and then stay mounted and hidden when inactive, so switching keeps
+    their state while a page load runs only the visible tab's callbacks. ``mount_all``
+    builds every tab (the validation layout)."""
     return html.Div(
         [
             header.layout(settings),
@@ -44,7 +55,11 @@ def build_layout(settings: Settings) -> html.Div:
                     dbc.Tabs(
                         [
                             dbc.Tab(
-                                module.layout(settings),
+                                _pane(
+                                    module,
+                                    settings,
+                                    mounted=mount_all or module.TAB_ID == DEFAULT_TAB,
+                                ),
                                 label=label,
                                 tab_id=f"tab-{module.TAB_ID}",
                                 id=f"tab-{module.TAB_ID}-tab",
@@ -52,15 +67,16 @@ def build_layout(settings: Settings) -> html.Div:
                             for module, label in TABS
                         ],
                         id="main-tabs",
-                        active_tab="tab-options",
+                        active_tab=f"tab-{DEFAULT_TAB}",
                         className="mt-2",
                     ),
                     dcc.Store(id="session-store", storage_type="session"),
+                    dcc.Store(id="mounted-tabs", data=[DEFAULT_TAB]),
                     *[
                         dcc.Interval(
                             id=f"{module.TAB_ID}-interval",
                             interval=int(settings.refresh_seconds * 1000),
-                            disabled=module.TAB_ID != "options",
+                            disabled=module.TAB_ID != DEFAULT_TAB,
                         )
                         for module, _label in TABS
                     ],
@@ -71,6 +87,20 @@ def build_layout(settings: Settings) -> html.Div:
             ),
         ]
     )
+
+
+def tab_switch(active_tab: str | None, mounted: list[str] | None) -> tuple[str | None, str | None]:
+    """(tab to mount, tab whose refresh to restart) when ``active_tab`` is shown.
+
+    A tab shown for the first time is mounted, and mounting runs its callbacks; a tab
+    shown again is refreshed at once by resetting its interval's counter.
+    """
+    tab = (active_tab or "").removeprefix("tab-")
+    if tab not in {m.TAB_ID for m, _ in TABS}:
+        return None, None
+    if tab in (mounted or []):
+        return None, tab
+    return tab, None
 
 
 def tab_refresh_state(
@@ -86,22 +116,31 @@ def tab_refresh_state(
 
 
 def _register_tab_refresh(app: Dash, settings: Settings) -> None:
-    ids = [f"{m.TAB_ID}-interval" for m, _ in TABS]
+    ids = [m.TAB_ID for m, _ in TABS]
 
     @app.callback(
-        *[Output(i, "disabled") for i in ids],
-        *[Output(i, "interval") for i in ids],
-        *[Output(i, "n_intervals") for i in ids],
+        *[Output(f"{i}-interval", "disabled") for i in ids],
+        *[Output(f"{i}-interval", "interval") for i in ids],
+        *[Output(f"{i}-interval", "n_intervals") for i in ids],
+        *[Output(f"{i}-pane", "children") for i in ids],
+        Output("mounted-tabs", "data"),
         Input("main-tabs", "active_tab"),
         Input("header-autorefresh", "value"),
         Input("header-refresh-seconds", "value"),
+        State("mounted-tabs", "data"),
     )
-    def set_tab_refresh(active: str | None, enabled: bool, seconds: str | None) -> tuple:
+    def set_tab_refresh(
+        active: str | None, enabled: bool, seconds: str | None, mounted: list[str] | None
+    ) -> tuple:
         disabled, ms = tab_refresh_state(active, enabled, seconds, settings.refresh_seconds)
-        # Resetting the active tab's counter refreshes it at once when it is shown.
-        switched = ctx.triggered_id == "main-tabs"
-        counters = [0 if switched and not off else no_update for off in disabled]
-        return (*disabled, *([ms] * len(ids)), *counters)
+        mount, restart = tab_switch(active, mounted)
+        if ctx.triggered_id != "main-tabs":
+            restart = None  # only a tab switch refreshes at once
+        modules = [m for m, _ in TABS]
+        panes = [m.layout(settings) if mount == m.TAB_ID else no_update for m in modules]
+        counters = [0 if i == restart else no_update for i in ids]
+        new_mounted = [*(mounted or []), mount] if mount else no_update
+        return (*disabled, *([ms] * len(ids)), *counters, *panes, new_mounted)
 
 
 def _register_health(server: Flask, services: Services) -> None:
@@ -155,6 +194,7 @@ def create_app(
         compress=True,  # flask-compress: the JS bundles shrink about 4x on the wire
     )
     app.layout = build_layout(settings)
+    app.validation_layout = build_layout(settings, mount_all=True)
     header.register_callbacks(app, services)
     _register_tab_refresh(app, settings)
     for module, _label in TABS:

@@ -58,7 +58,7 @@ def _layout_ids(app: Any) -> tuple[set[str], set[str]]:
     """Plain ids, and the ``type`` of dict ids (pattern-matching components)."""
     plain: set[str] = set()
     types: set[str] = set()
-    for comp in _walk(app.layout):
+    for comp in _walk(app.validation_layout):  # every tab mounted
         cid = getattr(comp, "id", None)
         if isinstance(cid, dict):
             types.add(str(cid.get("type")))
@@ -131,7 +131,7 @@ def test_every_callback_id_exists_in_the_layout(app: Any) -> None:
 
 def test_every_layout_input_with_an_id_is_unique(app: Any) -> None:
     seen: dict[str, int] = {}
-    for comp in _walk(app.layout):
+    for comp in _walk(app.validation_layout):
         cid = getattr(comp, "id", None)
         if isinstance(cid, str):
             seen[cid] = seen.get(cid, 0) + 1
