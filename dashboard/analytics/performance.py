@@ -19,9 +19,14 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 __all__ = [
+    "CurveStats",
     "TradeStats",
     "annual_volatility",
+    "buy_and_hold",
     "cagr",
+    "curve_stats",
+    "daily_closes",
+    "daily_equity",
     "drawdown_series",
     "equity_curve",
     "grouped_trade_stats",
@@ -38,6 +43,7 @@ __all__ = [
 ]
 
 TRADING_DAYS = 252
+MARKET_TZ = "America/New_York"
 
 
 def _clean(returns: ArrayLike | pd.Series) -> np.ndarray:
@@ -269,3 +275,91 @@ def r_distribution(r_multiples: ArrayLike, bin_width: float = 0.5) -> pd.DataFra
     idx = np.clip(np.floor((r - lo) / bin_width + 1e-9).astype(int), 0, nbins - 1)
     counts = np.bincount(idx, minlength=nbins)
     return pd.DataFrame({"left": edges[:-1], "right": edges[1:], "count": counts})
+
+
+# ------------------------------------------------------------------ benchmark comparison
+
+
+def _market_days(index: pd.DatetimeIndex, tz: str = MARKET_TZ) -> pd.DatetimeIndex:
+    """Midnight (naive) of each timestamp's New York date; naive stamps are taken as NY."""
+    local = index.tz_convert(tz).tz_localize(None) if index.tz is not None else index
+    return local.normalize()
+
+
+def daily_closes(close: pd.Series, tz: str = MARKET_TZ) -> pd.Series:
+    """The last close of each New York date (naive midnight index), from bars of any
+    timeframe (an intraday day's last bar; a weekly bar keeps its own date)."""
+    if close.empty:
+        return close.astype(float)
+    days = _market_days(pd.DatetimeIndex(close.index), tz)
+    out = pd.Series(close.to_numpy(dtype=float), index=days)
+    return out.groupby(level=0).last().sort_index()
+
+
+def buy_and_hold(
+    closes: dict[str, pd.Series] | pd.DataFrame,
+    start_value: float,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> pd.Series:
+    """Equal-weight buy-and-hold of several symbols from daily closes.
+
+    ``start_value`` is split equally at the first day on or after ``start`` on which
+    every symbol has a close (prices carry forward over a symbol's missing days), then
+    held: value = start_value × mean(P_i / P_i,0). Empty when no such day exists.
+    """
+    frame = closes if isinstance(closes, pd.DataFrame) else pd.DataFrame(closes)
+    frame = frame.sort_index().ffill()
+    if start is not None:
+        frame = frame.loc[frame.index >= start]
+    if end is not None:
+        frame = frame.loc[frame.index <= end]
+    frame = frame.dropna(how="any")
+    if frame.empty or frame.shape[1] == 0:
+        return pd.Series(dtype=float, name="buy & hold")
+    rel = frame / frame.iloc[0]
+    return (start_value * rel.mean(axis=1)).rename("buy & hold")
+
+
+def daily_equity(equity: pd.Series, days: pd.DatetimeIndex, start_value: float) -> pd.Series:
+    """A step equity curve (a value at each trade exit) sampled at the end of each day.
+
+    Each day takes the last value at or before that day's New York date (forward fill);
+    days before the first exit hold ``start_value``.
+    """
+    if len(days) == 0:
+        return pd.Series(dtype=float, name="strategy")
+    if equity.empty:
+        return pd.Series(float(start_value), index=days, name="strategy")
+    eod = daily_closes(equity)
+    out = eod.reindex(eod.index.union(days)).ffill().reindex(days)
+    return out.fillna(float(start_value)).rename("strategy")
+
+
+@dataclass(frozen=True, slots=True)
+class CurveStats:
+    """Headline numbers of one daily equity curve."""
+
+    total_return: float  # fraction
+    cagr: float
+    max_drawdown: float  # negative fraction
+    sharpe: float
+    sortino: float
+    days: int
+
+
+def curve_stats(equity: pd.Series, periods_per_year: int = TRADING_DAYS) -> CurveStats:
+    """Total return, CAGR, max drawdown, Sharpe and Sortino of a daily equity curve."""
+    eq = equity.dropna().astype(float)
+    if len(eq) < 2:
+        nan = math.nan
+        return CurveStats(nan, nan, nan, nan, nan, len(eq))
+    r = simple_returns(eq)
+    return CurveStats(
+        total_return=float(eq.iloc[-1] / eq.iloc[0] - 1.0),
+        cagr=cagr(r, periods_per_year),
+        max_drawdown=float(drawdown_series(eq).min()),
+        sharpe=sharpe_ratio(r, periods_per_year=periods_per_year),
+        sortino=sortino_ratio(r, periods_per_year=periods_per_year),
+        days=len(eq),
+    )

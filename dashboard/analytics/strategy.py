@@ -12,33 +12,69 @@ monitor would have done. On top of that it prices fills:
 
 R is the trade's P&L over its initial risk (fill to stop), so a gap entry shows as a
 worse R instead of disappearing.
+
+Each trade also carries its timeframe continuity at entry (``tfc_score``,
+``tfc_aligned``): the fill price against the open of every higher timeframe's candle as
+it stood at the trigger bar (``strat.continuity_history``, built only from bars up to
+that bar). Named ``StrategySpec`` definitions filter the trades (reversals, continuations,
+TFC-aligned) or turn them into modelled option trades (``analytics.option_backtest``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+import math
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from dashboard.analytics.option_backtest import OptionSpec, periods_per_year, price_option_leg
 from dashboard.analytics.performance import grouped_trade_stats
+from dashboard.options.selection import normalize_timeframe
+from dashboard.strat.continuity import continuity_history, period_keys
 from dashboard.strat.patterns import LevelConfig, detect_patterns
 from dashboard.strat.setups import evaluate_setups
 from dashboard.strat.signals import Direction, Setup, SetupStatus
 
 __all__ = [
+    "DEFAULT_STRATEGY",
+    "HIGHER_TIMEFRAMES",
+    "STRATEGIES",
     "BacktestResult",
     "BacktestTrade",
+    "StrategySpec",
     "backtest_patterns",
+    "delta_bucket",
+    "dte_bucket",
+    "edge_by",
     "edge_table",
+    "journal_option_frame",
     "r_equity_curve",
+    "run_strategy",
+    "strategy_by_id",
+    "tfc_at_entry",
+    "tfc_bucket",
+    "trades_between",
     "trades_frame",
 ]
 
-Outcome = Literal["target", "stop", "time", "open"]
+Outcome = Literal["target", "stop", "time", "expiry", "open"]
+MARKET_TZ = "America/New_York"
+
+# Higher timeframes whose candles a trade's continuity is judged against (strat.md §1.4).
+HIGHER_TIMEFRAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "15Min": ("D", "W"),
+        "1Hour": ("D", "W"),
+        "1Day": ("W", "M", "Q"),
+        "1Week": ("M",),
+        "1Month": ("Q",),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +101,23 @@ class BacktestTrade:
     r_multiple: float | None
     bars_held: int | None  # exit bar − entry bar (0 = same bar)
     notes: tuple[str, ...] = ()
+    # Continuity at entry, in the trade's direction: +1 per higher TF whose candle agrees
+    # (fill vs that TF's open at the trigger bar), −1 per one against, 0 for a doji.
+    # None when the higher TF's first candle in the data is incomplete (unknown open).
+    tfc_score: int | None = None
+    tfc_aligned: bool | None = None  # every higher timeframe agrees
+    tfc_timeframes: str | None = None  # e.g. "W,M,Q"
+    # Option variants only (analytics.option_backtest): then r_multiple is the option's
+    # R (P&L / premium), exit_price stays the underlying's, underlying_r is the stock R.
+    instrument: Literal["underlying", "option"] = "underlying"
+    underlying_r: float | None = None
+    option_right: str | None = None
+    strike: float | None = None
+    dte_at_entry: int | None = None
+    delta_at_entry: float | None = None
+    volatility: float | None = None
+    premium_entry: float | None = None
+    premium_exit: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,14 +223,19 @@ def backtest_patterns(
     gap_fills: bool = True,
     tick: float = 0.01,
     last_bar_closed: bool = True,
+    kinds: Collection[str] | None = None,
+    tfc_timeframes: Sequence[str] | None = None,
 ) -> BacktestResult:
     """Bar-by-bar STRAT backtest over OHLC ``bars`` (columns open/high/low/close).
 
-    ``patterns`` keeps only those pattern names (e.g. ``["2-1-2", "3-1-2"]``).
+    ``patterns`` keeps only those pattern names (e.g. ``["2-1-2", "3-1-2"]``), ``kinds``
+    only those kinds ("reversal", "continuation", "actionable").
     ``expire_after``: an untriggered setup expires after that many bars (live rule).
     ``max_hold_bars``: close a trade at the close of that bar after the trigger bar if
     neither T1 nor the stop was hit (None = hold until one is; still-open trades are
     reported with outcome "open" and no R).
+    ``tfc_timeframes``: higher timeframes for the TFC at entry; None takes
+    ``HIGHER_TIMEFRAMES`` for ``timeframe``; it needs a DatetimeIndex.
     """
     o = bars["open"].to_numpy(dtype=float)
     h = bars["high"].to_numpy(dtype=float)
@@ -192,6 +250,9 @@ def backtest_patterns(
     if patterns is not None:
         keep = set(patterns)
         found = [p for p in found if p.name in keep]
+    if kinds is not None:
+        keep_kinds = set(kinds)
+        found = [p for p in found if p.kind in keep_kinds]
     setups = evaluate_setups(
         found, h, lo, c, None, expire_after, tick=tick, last_bar_closed=last_bar_closed
     )  # timestamps are attached per trade below, only for triggered setups
@@ -211,9 +272,358 @@ def backtest_patterns(
         for s in setups
         if s.triggered_index is not None
     )
+    higher = _higher_timeframes(timeframe) if tfc_timeframes is None else tuple(tfc_timeframes)
+    if higher and times is not None and trades:
+        trades = tfc_at_entry(trades, bars, higher, tick=tick)
     expired = sum(1 for s in setups if s.status is SetupStatus.EXPIRED)
     pending = sum(1 for s in setups if s.status is SetupStatus.PENDING)
     return BacktestResult(trades, len(found), len(trades), expired, pending)
+
+
+def _higher_timeframes(timeframe: str | None) -> tuple[str, ...]:
+    if timeframe is None:
+        return ()
+    return HIGHER_TIMEFRAMES.get(normalize_timeframe(timeframe), ())
+
+
+def tfc_at_entry(
+    trades: Sequence[BacktestTrade],
+    bars: pd.DataFrame,
+    higher_tfs: Sequence[str],
+    *,
+    tick: float = 0.01,
+    tz: str = MARKET_TZ,
+) -> tuple[BacktestTrade, ...]:
+    """Each trade with its timeframe continuity at entry, without look-ahead.
+
+    For every higher timeframe the open of the candle containing the trigger bar comes
+    from ``continuity_history`` (the first lower-bar open of that period, so it is known
+    at the trigger bar); its colour is sign(fill − open) at tick precision, a doji
+    counts 0. The score is in the trade's direction, so ``tfc_aligned`` means every
+    higher timeframe's candle agrees with the trade. A trigger inside the first period
+    of the data gets None: that candle's true open is before the data starts.
+    """
+    tfs = tuple(higher_tfs)
+    if not tfs or not trades:
+        return tuple(trades)
+    idx = bars.index
+    if not isinstance(idx, pd.DatetimeIndex):
+        raise TypeError("TFC at entry needs bars with a DatetimeIndex")
+    hist = continuity_history(bars, tfs, tz=tz, tick=tick)
+    opens = {tf: hist[f"open_{tf}"].to_numpy(dtype=float) for tf in tfs}
+    keys = {tf: period_keys(idx, tf, tz) for tf in tfs}
+    first_period = {tf: keys[tf][0] for tf in tfs}
+    label = ",".join(tfs)
+    out = []
+    for t in trades:
+        i = t.entry_index
+        if any(keys[tf][i] == first_period[tf] for tf in tfs):
+            out.append(replace(t, tfc_score=None, tfc_aligned=None, tfc_timeframes=label))
+            continue
+        sgn = 1 if t.direction == "long" else -1
+        fill_t = round(t.entry_price / tick)
+        score = sum(sgn * int(np.sign(fill_t - round(opens[tf][i] / tick))) for tf in tfs)
+        out.append(replace(t, tfc_score=score, tfc_aligned=score == len(tfs), tfc_timeframes=label))
+    return tuple(out)
+
+
+# ------------------------------------------------------------------ named strategies
+
+
+@dataclass(frozen=True, slots=True)
+class StrategySpec:
+    """A named way to trade the STRAT patterns, selectable on the Strategy tab.
+
+    ``kinds`` keeps only those pattern kinds (None = all); ``max_hold_bars`` adds a time
+    stop; ``tfc_aligned_only`` keeps trades whose every higher timeframe agreed at entry;
+    ``option`` turns each trade into a modelled long call or put (R on the premium).
+    """
+
+    id: str
+    label: str
+    description: str
+    kinds: frozenset[str] | None = None
+    max_hold_bars: int | None = None
+    tfc_aligned_only: bool = False
+    option: OptionSpec | None = None
+
+    @property
+    def is_option(self) -> bool:
+        return self.option is not None
+
+
+MODEL_NOTE = "Black-Scholes on 20-bar realised vol; no historical option quotes"
+STRATEGIES: tuple[StrategySpec, ...] = (
+    StrategySpec(
+        "all",
+        "All patterns, exit at T1 or stop",
+        "Every STRAT pattern on the underlying; exit at T1 or the stop. R on the stock risk.",
+    ),
+    StrategySpec(
+        "reversals",
+        "Reversals only (2-1-2, 3-1-2, 2-2, 3-2-2, RevStrat, 3-2)",
+        "Reversal patterns only; exit at T1 or the stop.",
+        kinds=frozenset({"reversal"}),
+    ),
+    StrategySpec(
+        "continuations",
+        "Continuations only (2-1-2, 2-2 continuations)",
+        "Continuation patterns only; exit at T1 or the stop.",
+        kinds=frozenset({"continuation"}),
+    ),
+    StrategySpec(
+        "time5",
+        "T1 or stop, with a 5-bar time stop",
+        "Every pattern; exit at T1, the stop, or the close 5 bars after the trigger.",
+        max_hold_bars=5,
+    ),
+    StrategySpec(
+        "tfc",
+        "TFC-aligned only",
+        "Only trades whose every higher timeframe's candle agreed with the direction at entry.",
+        tfc_aligned_only=True,
+    ),
+    StrategySpec(
+        "opt50",
+        "Options: buy ~0.50Δ at the trigger (modelled)",
+        f"Buy the ~0.50Δ call/put at the trigger, DTE by the timeframe's selection rule; exit "
+        f"with the trade or before expiry. R = option P&L / premium. Modelled: {MODEL_NOTE}.",
+        option=OptionSpec(target_delta=0.50),
+    ),
+    StrategySpec(
+        "opt30",
+        "Options: buy ~0.30Δ at the trigger (modelled)",
+        f"Buy the ~0.30Δ call/put at the trigger, DTE by the timeframe's selection rule; exit "
+        f"with the trade or before expiry. R = option P&L / premium. Modelled: {MODEL_NOTE}.",
+        option=OptionSpec(target_delta=0.30),
+    ),
+)
+DEFAULT_STRATEGY = "all"
+_BY_ID = {s.id: s for s in STRATEGIES}
+
+
+def strategy_by_id(strategy_id: str | None) -> StrategySpec:
+    """The named strategy; unknown or missing ids fall back to the default."""
+    return _BY_ID.get(strategy_id or DEFAULT_STRATEGY, _BY_ID[DEFAULT_STRATEGY])
+
+
+def _as_option_trade(
+    t: BacktestTrade,
+    closes: np.ndarray,
+    times: pd.DatetimeIndex,
+    spec: OptionSpec,
+    periods: float,
+) -> BacktestTrade | None:
+    leg = price_option_leg(
+        direction=t.direction,
+        entry_index=t.entry_index,
+        entry_price=t.entry_price,
+        exit_index=t.exit_index,
+        exit_price=t.exit_price,
+        closes=closes,
+        times=times,
+        timeframe=t.timeframe,
+        spec=spec,
+        periods=periods,
+    )
+    if leg is None:
+        return None
+    expiry_first = leg.expired_first
+    note = ("option exited at the last bar before expiry",) if expiry_first else ()
+    return replace(
+        t,
+        instrument="option",
+        underlying_r=t.r_multiple,
+        r_multiple=leg.r_multiple,
+        outcome="expiry" if expiry_first else ("open" if leg.r_multiple is None else t.outcome),
+        exit_index=leg.exit_index if leg.exit_index is not None else t.exit_index,
+        exit_time=leg.exit_time if leg.exit_index is not None else t.exit_time,
+        exit_price=leg.exit_underlying if leg.exit_index is not None else t.exit_price,
+        bars_held=None if leg.exit_index is None else leg.exit_index - t.entry_index,
+        option_right=leg.right,
+        strike=leg.strike,
+        dte_at_entry=leg.dte_at_entry,
+        delta_at_entry=leg.delta_at_entry,
+        volatility=leg.volatility,
+        premium_entry=leg.premium_entry,
+        premium_exit=leg.premium_exit,
+        notes=t.notes + note,
+    )
+
+
+def run_strategy(
+    bars: pd.DataFrame,
+    spec: StrategySpec,
+    *,
+    symbol: str | None = None,
+    timeframe: str | None = None,
+    **backtest_kwargs: Any,
+) -> BacktestResult:
+    """``backtest_patterns`` under a named strategy: its pattern kinds and time stop,
+    then its TFC filter, then (option variants) each trade priced as a long option.
+
+    Option trades that cannot be priced (too little history for the volatility, no DTE
+    rule for the timeframe) are left out; ``triggered`` counts the trades kept.
+    """
+    res = backtest_patterns(
+        bars,
+        symbol=symbol,
+        timeframe=timeframe,
+        kinds=spec.kinds,
+        max_hold_bars=spec.max_hold_bars,
+        **backtest_kwargs,
+    )
+    trades: tuple[BacktestTrade, ...] = res.trades
+    if spec.tfc_aligned_only:
+        trades = tuple(t for t in trades if t.tfc_aligned)
+    if spec.option is not None and trades:
+        idx = bars.index
+        if not isinstance(idx, pd.DatetimeIndex):
+            raise TypeError("option strategies need bars with a DatetimeIndex")
+        closes = bars["close"].to_numpy(dtype=float)
+        ppy = periods_per_year(timeframe, idx)
+        priced = (_as_option_trade(t, closes, idx, spec.option, ppy) for t in trades)
+        trades = tuple(t for t in priced if t is not None)
+    return replace(res, trades=trades, triggered=len(trades))
+
+
+# ------------------------------------------------------------------ filters and buckets
+
+
+def _ny_date(ts: datetime | pd.Timestamp) -> date:
+    stamp = pd.Timestamp(ts)
+    if stamp.tzinfo is None:
+        return stamp.date()
+    return stamp.tz_convert(MARKET_TZ).date()
+
+
+def trades_between(
+    trades: Iterable[BacktestTrade], start: date | None, end: date | None
+) -> list[BacktestTrade]:
+    """Trades whose entry falls on a New York date in [start, end] (either end open)."""
+    out = []
+    for t in trades:
+        if t.entry_time is None:
+            continue
+        d = _ny_date(t.entry_time)
+        if (start is None or d >= start) and (end is None or d <= end):
+            out.append(t)
+    return out
+
+
+def tfc_bucket(aligned: bool | None) -> str:
+    """Row label for the TFC grid."""
+    if aligned is None:
+        return "Unknown (first candle of the data)"
+    return "Aligned: every higher TF agrees" if aligned else "Not aligned"
+
+
+# Right-open edges: [0, 7) is "0–6 DTE" and so on.
+_DTE_EDGES: tuple[tuple[int, int | None], ...] = (
+    (0, 7),
+    (7, 14),
+    (14, 30),
+    (30, 60),
+    (60, 120),
+    (120, None),
+)
+_DELTA_EDGES: tuple[tuple[float, float], ...] = (
+    (0.0, 0.20),
+    (0.20, 0.40),
+    (0.40, 0.60),
+    (0.60, 0.80),
+    (0.80, 1.01),
+)
+
+
+def dte_bucket(dte: float | None) -> str | None:
+    """ "0–6", "7–13", "14–29", "30–59", "60–119" or "120+" DTE; None when unknown."""
+    if dte is None or not math.isfinite(dte) or dte < 0:
+        return None
+    for lo, hi in _DTE_EDGES:
+        if hi is None:
+            return f"{lo}+ DTE"
+        if lo <= dte < hi:
+            return f"{lo}–{hi - 1} DTE"
+    return None  # unreachable: the last bucket is open
+
+
+def delta_bucket(delta: float | None) -> str | None:
+    """|delta| bucket "0.40–0.60" (right-open); None when unknown."""
+    if delta is None or not math.isfinite(delta):
+        return None
+    a = abs(delta)
+    for lo, hi in _DELTA_EDGES:
+        if lo <= a < hi:
+            return f"{lo:.2f}–{min(hi, 1.0):.2f}"
+    return None
+
+
+def journal_option_frame(
+    trades: Iterable[Any],
+    start: date | None = None,
+    end: date | None = None,
+) -> pd.DataFrame:
+    """Closed journal trades as rows with ``dte_at_entry``, ``dte_bucket`` and an R.
+
+    DTE at entry = expiry − the New York date of the entry fill. R is the realised P&L
+    over the premium paid for the contracts closed (entry fill × 100 × closed qty), the
+    same definition as the modelled option strategies. Delta at entry is not derived:
+    the journal keeps neither the underlying price at the fill nor an IV, so any delta
+    would be invented. Trades without an entry fill are skipped; ``start``/``end``
+    filter on the entry date like the backtest trades.
+    """
+    rows = []
+    for t in trades:
+        if str(getattr(t, "status", "")) != "closed":
+            continue
+        filled_at = getattr(t, "entry_filled_at", None)
+        price = getattr(t, "entry_fill_price", None)
+        if filled_at is None or price is None:
+            continue
+        day = _ny_date(filled_at)
+        if (start is not None and day < start) or (end is not None and day > end):
+            continue
+        qty = int(getattr(t, "closed_qty", 0) or getattr(t, "entry_filled_qty", 0) or 0)
+        premium = float(price) * 100.0 * qty
+        dte = (t.expiry - day).days
+        rows.append(
+            {
+                "pattern": t.pattern,
+                "timeframe": t.timeframe,
+                "tfc": t.tfc,
+                "entry_date": day,
+                "dte_at_entry": dte,
+                "dte_bucket": dte_bucket(dte),
+                "realized_pnl": float(t.realized_pnl),
+                "r_multiple": float(t.realized_pnl) / premium if premium > 0 else math.nan,
+            }
+        )
+    cols = [
+        "pattern",
+        "timeframe",
+        "tfc",
+        "entry_date",
+        "dte_at_entry",
+        "dte_bucket",
+        "realized_pnl",
+        "r_multiple",
+    ]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def edge_by(
+    trades: Iterable[BacktestTrade], key: Callable[[BacktestTrade], str | None]
+) -> pd.DataFrame:
+    """``grouped_trade_stats`` of closed trades by ``key(trade)`` (None keys left out),
+    in a ``group`` column."""
+    rows = [
+        {"group": k, "r_multiple": t.r_multiple}
+        for t in trades
+        if t.r_multiple is not None and (k := key(t)) is not None
+    ]
+    frame = pd.DataFrame(rows, columns=["group", "r_multiple"])
+    return grouped_trade_stats(frame, "group")
 
 
 def trades_frame(trades: Iterable[BacktestTrade]) -> pd.DataFrame:

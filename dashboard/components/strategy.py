@@ -1,16 +1,17 @@
 """Strategy Performance tab: STRAT edge analytics from the pattern backtest, and the
 realised results of the user's own trades from the journal.
 
-Backtests (``analytics.strategy.backtest_patterns``) run per symbol × timeframe on a
-background thread and are cached per trading day (``regime_service.DailyJobCache``), so
-a callback only collects finished results; while some still run, a 1 s poll is on and
-the widgets say how many are pending.
+Backtests (``analytics.strategy.run_strategy``) run per strategy × symbol × timeframe on
+a background thread and are cached per trading day (``regime_service.DailyJobCache``),
+so a callback only collects finished results; while some still run, a 1 s poll is on and
+the widgets say how many are pending. Everything on the tab follows the strategy
+selector and the date range (trades by entry date; the benchmark over the same days).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -19,13 +20,34 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
-from dashboard.analytics.performance import grouped_trade_stats, trade_stats
+from dashboard.analytics.performance import (
+    buy_and_hold,
+    curve_stats,
+    daily_closes,
+    daily_equity,
+    grouped_trade_stats,
+    rolling_sharpe,
+    rolling_sortino,
+    simple_returns,
+    trade_stats,
+)
 from dashboard.analytics.strategy import (
+    DEFAULT_STRATEGY,
+    MODEL_NOTE,
+    STRATEGIES,
     BacktestResult,
     BacktestTrade,
-    backtest_patterns,
+    StrategySpec,
+    delta_bucket,
+    dte_bucket,
+    edge_by,
     edge_table,
+    journal_option_frame,
     r_equity_curve,
+    run_strategy,
+    strategy_by_id,
+    tfc_bucket,
+    trades_between,
     trades_frame,
 )
 from dashboard.components.formatting import grid_number as _num
@@ -38,6 +60,7 @@ from dashboard.visualizations.enhanced_charts import (
     create_equity_curve,
     create_pattern_performance_chart,
     create_r_multiple_histogram,
+    create_rolling_ratio_chart,
     empty_figure,
 )
 from dashboard.visualizations.inputs import PatternStats
@@ -59,7 +82,12 @@ LOOKBACK: Mapping[str, int] = {
 }
 TIMEFRAMES: tuple[str, ...] = tuple(LOOKBACK)
 DEFAULT_TIMEFRAMES: tuple[str, ...] = ("1Day",)
-CACHE_VERSION = "v1"
+CACHE_VERSION = "v2"  # v2: strategy id in the key, TFC and option fields on trades
+START_CAPITAL = 100_000.0
+ROLLING_WINDOW = 63  # trading days (a quarter) for the rolling Sharpe and Sortino
+# Which run's closes stand for a symbol's daily price: the daily bars first.
+_CLOSE_PREFERENCE = ("1Day", "1Hour", "15Min", "1Week", "1Month")
+_DAILY_TIMEFRAMES = frozenset({"1Day", "1Hour", "15Min"})
 
 EDGE_COLUMNS: list[dict[str, Any]] = [
     {"field": "pattern", "headerName": "Pattern", "pinned": "left", "minWidth": 120},
@@ -88,7 +116,8 @@ JOURNAL_COLUMNS: list[dict[str, Any]] = [
 
 @dataclass(frozen=True, slots=True)
 class BacktestRun:
-    """One symbol × timeframe backtest with where its bars came from."""
+    """One strategy × symbol × timeframe backtest with where its bars came from, and the
+    bars' daily closes (the buy-and-hold benchmark is built from the same bars)."""
 
     symbol: str
     timeframe: str
@@ -96,6 +125,30 @@ class BacktestRun:
     source: str
     bars: int
     data_as_of: datetime | None
+    strategy_id: str = DEFAULT_STRATEGY
+    daily_close: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """The date picker's range; ``error`` is set (and nothing else used) when invalid."""
+
+    start: date | None = None
+    end: date | None = None
+    error: str | None = None
+
+
+def parse_date_range(start: str | None, end: str | None) -> DateRange:
+    """Dates from the picker ("YYYY-MM-DD", possibly with a time part); either may be
+    empty (open end). Start after end is an error the tab shows instead of updating."""
+    try:
+        a = date.fromisoformat(start[:10]) if start else None
+        b = date.fromisoformat(end[:10]) if end else None
+    except ValueError:
+        return DateRange(error=f"not a date: {start!r} – {end!r}")
+    if a is not None and b is not None and a > b:
+        return DateRange(a, b, f"start {a.isoformat()} is after end {b.isoformat()}")
+    return DateRange(a, b)
 
 
 def _interval(lo: Any, hi: Any, scale: float = 1.0, digits: int = 2, unit: str = "") -> str:
@@ -138,8 +191,14 @@ def pattern_stats(table: pd.DataFrame, multi_timeframe: bool) -> list[PatternSta
     return out
 
 
-def combined_trades(runs: Sequence[BacktestRun]) -> list[BacktestTrade]:
-    return [t for run in runs for t in run.result.trades]
+def combined_trades(
+    runs: Sequence[BacktestRun], dates: DateRange | None = None
+) -> list[BacktestTrade]:
+    """Every run's trades, kept to those entered inside ``dates`` when given."""
+    trades = [t for run in runs for t in run.result.trades]
+    if dates is None or (dates.start is None and dates.end is None):
+        return trades
+    return trades_between(trades, dates.start, dates.end)
 
 
 def journal_rows(trades: Sequence[Any]) -> list[dict[str, Any]]:
@@ -170,8 +229,240 @@ def broker_day(now: datetime) -> date:
     return now.astimezone(NEW_YORK).date()
 
 
-def job_key(symbol: str, timeframe: str, day: date) -> str:
-    return f"bt:{CACHE_VERSION}:{symbol}:{timeframe}:{LOOKBACK[timeframe]}:{day.isoformat()}"
+def job_key(symbol: str, timeframe: str, day: date, strategy_id: str = DEFAULT_STRATEGY) -> str:
+    return (
+        f"bt:{CACHE_VERSION}:{strategy_id}:{symbol}:{timeframe}:{LOOKBACK[timeframe]}:"
+        f"{day.isoformat()}"
+    )
+
+
+# ------------------------------------------------------------------ pure view helpers (2)
+
+STAT_COLUMNS: list[dict[str, Any]] = [
+    {"field": "trades", "headerName": "Trades", "width": 90, "type": "rightAligned"},
+    {"field": "win_rate", "headerName": "Win %", "width": 90, "type": "rightAligned"},
+    {"field": "expectancy_r", "headerName": "Exp. R", "width": 90, "type": "rightAligned"},
+    {"field": "expectancy_ci", "headerName": "Exp. R 95% CI", "width": 150},
+    {"field": "profit_factor", "headerName": "PF", "width": 80, "type": "rightAligned"},
+]
+REGIME_COLUMNS: list[dict[str, Any]] = [
+    {"field": "regime", "headerName": "Regime at entry (SPY)", "width": 190},
+    *STAT_COLUMNS,
+]
+TFC_COLUMNS: list[dict[str, Any]] = [
+    {"field": "tfc", "headerName": "TFC at entry", "width": 240},
+    *STAT_COLUMNS,
+]
+OPTION_COLUMNS: list[dict[str, Any]] = [
+    {"field": "bucket", "headerName": "Bucket at entry", "width": 150},
+    *STAT_COLUMNS,
+]
+JOURNAL_DTE_COLUMNS: list[dict[str, Any]] = [
+    {"field": "bucket", "headerName": "DTE at entry", "width": 130},
+    {"field": "trades", "headerName": "Closed", "width": 90, "type": "rightAligned"},
+    {"field": "win_rate", "headerName": "Win %", "width": 90, "type": "rightAligned"},
+    {"field": "expectancy_r", "headerName": "Avg R (on premium)", "width": 160},
+    {"field": "realized_pnl", "headerName": "Realised $", "width": 120, "type": "rightAligned"},
+]
+BENCHMARK_COLUMNS: list[dict[str, Any]] = [
+    {"field": "curve", "headerName": "", "width": 200},
+    {"field": "total_return_pct", "headerName": "Total return %", "type": "rightAligned"},
+    {"field": "cagr_pct", "headerName": "CAGR %", "type": "rightAligned"},
+    {"field": "max_drawdown_pct", "headerName": "Max DD %", "type": "rightAligned"},
+    {"field": "sharpe", "headerName": "Sharpe", "type": "rightAligned"},
+    {"field": "sortino", "headerName": "Sortino", "type": "rightAligned"},
+    {"field": "days", "headerName": "Days", "type": "rightAligned"},
+]
+STRATEGY_NAME = "strategy (1% risk/trade)"
+BENCHMARK_NAME = "buy & hold (equal weight)"
+
+
+def stat_rows(table: pd.DataFrame, key: str, label: Callable[[Any], str]) -> list[dict[str, Any]]:
+    """``grouped_trade_stats`` rows for a small edge grid: the group label under ``key``."""
+    return [
+        {
+            "id": str(row["group"]),
+            key: label(row["group"]),
+            "trades": int(row["trades"]),
+            "win_rate": _num(row["win_rate"], 100, 1),
+            "expectancy_r": _num(row["expectancy_r"]),
+            "expectancy_ci": _interval(row["expectancy_low"], row["expectancy_high"]),
+            "profit_factor": _num(row["profit_factor"]),
+        }
+        for _, row in table.iterrows()
+    ]
+
+
+def tfc_rows(trades: Sequence[BacktestTrade]) -> list[dict[str, Any]]:
+    """Closed trades by TFC at entry: aligned (every higher TF agrees) vs not."""
+    table = edge_by(trades, lambda t: tfc_bucket(t.tfc_aligned))
+    return stat_rows(table, "tfc", str)
+
+
+def option_rows(trades: Sequence[BacktestTrade]) -> list[dict[str, Any]]:
+    """Closed option trades by DTE bucket, then by |delta| bucket, at entry."""
+    dte = edge_by(trades, lambda t: dte_bucket(t.dte_at_entry))
+    delta = edge_by(trades, lambda t: delta_bucket(t.delta_at_entry))
+    return stat_rows(dte, "bucket", str) + stat_rows(delta, "bucket", lambda g: f"|Δ| {g}")
+
+
+def journal_dte_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Closed journal trades by DTE at entry: count, win rate, mean R on the premium and
+    realised dollars (``journal_option_frame`` rows)."""
+    rows: list[dict[str, Any]] = []
+    known = frame[frame["dte_bucket"].notna()] if not frame.empty else frame
+    if known.empty:
+        return rows
+    table = grouped_trade_stats(known, "dte_bucket")
+    pnl = known.groupby("dte_bucket")["realized_pnl"].sum()
+    for _, row in table.iterrows():
+        rows.append(
+            {
+                "id": str(row["dte_bucket"]),
+                "bucket": str(row["dte_bucket"]),
+                "trades": int(row["trades"]),
+                "win_rate": _num(row["win_rate"], 100, 1),
+                "expectancy_r": _num(row["expectancy_r"]),
+                "realized_pnl": _num(pnl[row["dte_bucket"]]),
+            }
+        )
+    return rows
+
+
+def period_end_closes(close: pd.Series, timeframe: str) -> pd.Series:
+    """Daily closes (New York dates) of bars of ``timeframe``. A weekly or monthly bar is
+    stamped at its period's start but its close is only known at the period's end, so
+    every bar but the last (the current, possibly forming one) moves to its period's
+    last day: the benchmark never shows a price before it was known."""
+    if close.empty:
+        return close.astype(float)
+    daily = daily_closes(close)
+    if timeframe not in ("1Week", "1Month") or len(daily) < 2:
+        return daily
+    idx = daily.index
+    ends = idx + pd.Timedelta(days=4) if timeframe == "1Week" else idx + pd.offsets.MonthEnd(0)
+    moved = ends[:-1].append(idx[-1:])
+    return pd.Series(daily.to_numpy(), index=moved)
+
+
+def benchmark_closes(runs: Sequence[BacktestRun]) -> dict[str, pd.Series]:
+    """Per symbol, the daily closes of its runs, daily bars first (a finer run fills
+    dates the preferred one lacks)."""
+    order = {tf: i for i, tf in enumerate(_CLOSE_PREFERENCE)}
+    out: dict[str, pd.Series] = {}
+    for run in sorted(runs, key=lambda r: order.get(r.timeframe, len(order))):
+        if run.daily_close is None or run.daily_close.empty:
+            continue
+        prev = out.get(run.symbol)
+        out[run.symbol] = run.daily_close if prev is None else prev.combine_first(run.daily_close)
+    return out
+
+
+def _market_days(runs: Sequence[BacktestRun], start: pd.Timestamp, end: pd.Timestamp) -> Any:
+    """Trading days to evaluate on: the dates of the daily-or-finer bars, else weekdays."""
+    daily = [r.daily_close.index for r in runs if r.timeframe in _DAILY_TIMEFRAMES]
+    if daily:
+        days = daily[0]
+        for idx in daily[1:]:
+            days = days.union(idx)
+        return days[(days >= start) & (days <= end)]
+    return pd.bdate_range(start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class EquityView:
+    """Daily strategy equity and buy-and-hold over the same days, from the same capital."""
+
+    strategy: pd.Series
+    benchmark: pd.Series
+
+
+def equity_view(
+    trades: Sequence[BacktestTrade],
+    runs: Sequence[BacktestRun],
+    dates: DateRange,
+    start_value: float = START_CAPITAL,
+) -> EquityView:
+    """Compounded strategy equity (1% risk per trade) sampled daily, and the equal-weight
+    buy-and-hold of the runs' symbols, both starting at ``start_value`` on the first
+    day both exist. The window is the date range; an open start begins at the first
+    trade's entry day, an open end at the last close.
+    """
+    empty = pd.Series(dtype=float)
+    closes = benchmark_closes(runs)
+    entries = [pd.Timestamp(t.entry_time) for t in trades if t.entry_time is not None]
+    last_close = max((c.index[-1] for c in closes.values() if len(c)), default=None)
+    if dates.start is not None:
+        start = pd.Timestamp(dates.start)
+    elif entries:
+        start = pd.Timestamp(min(entries).tz_convert(NEW_YORK).date())
+    else:
+        return EquityView(empty, empty)
+    end = pd.Timestamp(dates.end) if dates.end is not None else last_close
+    if end is None or start > end:
+        return EquityView(empty, empty)
+    days = _market_days(runs, start, end)
+    # Carry the last known close onto each day (a weekly close lands on a Friday).
+    bench = buy_and_hold(closes, start_value, start, end)
+    bench = bench.reindex(days, method="ffill").dropna() if not bench.empty else bench
+    if not bench.empty:
+        days = bench.index
+    strat = daily_equity(r_equity(trades, start_value), pd.DatetimeIndex(days), start_value)
+    if not strat.empty and strat.iloc[0] != 0:
+        strat = strat / strat.iloc[0] * start_value  # trades closed before day one
+    return EquityView(strat.rename(STRATEGY_NAME), bench.rename(BENCHMARK_NAME))
+
+
+def benchmark_rows(view: EquityView) -> list[dict[str, Any]]:
+    """Total return, CAGR, max drawdown, Sharpe and Sortino of both daily curves."""
+    rows = []
+    for name, curve in ((STRATEGY_NAME, view.strategy), (BENCHMARK_NAME, view.benchmark)):
+        if curve.empty:
+            continue
+        st = curve_stats(curve)
+        rows.append(
+            {
+                "id": name,
+                "curve": name,
+                "total_return_pct": _num(st.total_return, 100, 2),
+                "cagr_pct": _num(st.cagr, 100, 2),
+                "max_drawdown_pct": _num(st.max_drawdown, 100, 2),
+                "sharpe": _num(st.sharpe),
+                "sortino": _num(st.sortino),
+                "days": st.days,
+            }
+        )
+    return rows
+
+
+def rolling_ratios(
+    view: EquityView, window: int = ROLLING_WINDOW
+) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+    """Rolling Sharpe and Sortino of each curve's daily returns, keyed by curve name."""
+    sharpe: dict[str, pd.Series] = {}
+    sortino: dict[str, pd.Series] = {}
+    for name, curve in (("Strategy", view.strategy), ("Buy & hold", view.benchmark)):
+        if len(curve) < 2:
+            continue
+        r = simple_returns(curve)
+        sharpe[name] = rolling_sharpe(r, window)
+        sortino[name] = rolling_sortino(r, window)
+    return sharpe, sortino
+
+
+def journal_in_range(trades: Sequence[Any], dates: DateRange) -> list[Any]:
+    """Journal trades whose entry fill (or creation, before a fill) is inside ``dates``."""
+    if dates.start is None and dates.end is None:
+        return list(trades)
+    out = []
+    for t in trades:
+        when = getattr(t, "entry_filled_at", None) or getattr(t, "created_at", None)
+        if when is None:
+            continue
+        day = pd.Timestamp(when).tz_convert(NEW_YORK).date()
+        if (dates.start is None or day >= dates.start) and (dates.end is None or day <= dates.end):
+            out.append(t)
+    return out
 
 
 # ------------------------------------------------------------------ layout
@@ -181,10 +472,28 @@ def _card(title: str, body: list[Any]) -> dbc.Card:
     return dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)], className="mb-3")
 
 
+def _graph(id_: str, text: str) -> dcc.Graph:
+    return dcc.Graph(
+        id=id_, figure=empty_figure(text, kind="loading"), config={"displaylogo": False}
+    )
+
+
 def layout(settings: Settings) -> html.Div:
     symbols = [s.upper() for s in settings.watchlist]
+    session = {"persistence": True, "persistence_type": "session"}
     controls = dbc.Row(
         [
+            dbc.Col(
+                dcc.Dropdown(
+                    id="strategy-strategy",
+                    options=[{"label": s.label, "value": s.id} for s in STRATEGIES],
+                    value=DEFAULT_STRATEGY,
+                    clearable=False,
+                    **session,
+                ),
+                xs=12,
+                md=4,
+            ),
             dbc.Col(
                 dcc.Dropdown(
                     id="strategy-timeframes",
@@ -192,11 +501,10 @@ def layout(settings: Settings) -> html.Div:
                     value=list(DEFAULT_TIMEFRAMES),
                     multi=True,
                     clearable=False,
-                    persistence=True,
-                    persistence_type="session",
+                    **session,
                 ),
                 xs=12,
-                md=4,
+                md=3,
             ),
             dbc.Col(
                 dcc.Dropdown(
@@ -204,19 +512,43 @@ def layout(settings: Settings) -> html.Div:
                     options=[{"label": s, "value": s} for s in symbols],
                     value=symbols,
                     multi=True,
-                    persistence=True,
-                    persistence_type="session",
+                    **session,
                 ),
                 xs=12,
-                md=8,
+                md=5,
             ),
         ],
         className="g-2 mb-2",
+    )
+    range_row = dbc.Row(
+        [
+            dbc.Col(
+                dcc.DatePickerRange(
+                    id="strategy-dates",
+                    clearable=True,
+                    display_format="YYYY-MM-DD",
+                    start_date_placeholder_text="all data from",
+                    end_date_placeholder_text="to latest",
+                    **session,
+                ),
+                xs=12,
+                md="auto",
+            ),
+            dbc.Col(html.Div(id="strategy-dates-status"), xs=12, md="auto"),
+            dbc.Col(
+                html.Div(strategy_by_id(None).description, id="strategy-note"),
+                xs=12,
+                md=True,
+                className="small text-muted",
+            ),
+        ],
+        className="g-2 align-items-center mb-2",
     )
     waiting = "Running the backtests…"
     return html.Div(
         [
             controls,
+            range_row,
             html.Div(loading_line("waiting for backtests…"), id="strategy-progress"),
             dcc.Interval(id="strategy-poll", interval=1000, n_intervals=0, disabled=False),
             dbc.Row(
@@ -225,11 +557,7 @@ def layout(settings: Settings) -> html.Div:
                         _card(
                             "Edge by pattern (backtest, R multiples)",
                             [
-                                dcc.Graph(
-                                    id="strategy-pattern-chart",
-                                    figure=empty_figure(waiting, kind="loading"),
-                                    config={"displaylogo": False},
-                                ),
+                                _graph("strategy-pattern-chart", waiting),
                                 loading_line(id="strategy-pattern-status"),
                             ],
                         ),
@@ -240,11 +568,7 @@ def layout(settings: Settings) -> html.Div:
                         _card(
                             "R-multiple distribution",
                             [
-                                dcc.Graph(
-                                    id="strategy-r-histogram",
-                                    figure=empty_figure(waiting, kind="loading"),
-                                    config={"displaylogo": False},
-                                ),
+                                _graph("strategy-r-histogram", waiting),
                                 loading_line(id="strategy-r-status"),
                             ],
                         ),
@@ -266,13 +590,17 @@ def layout(settings: Settings) -> html.Div:
                 ],
             ),
             _card(
-                "Backtest equity risking 1% per trade (compounded), with drawdown",
+                "Equity risking 1% per trade (compounded) vs equal-weight buy & hold, "
+                "with drawdown",
                 [
-                    dcc.Graph(
-                        id="strategy-equity-chart",
-                        figure=empty_figure(waiting, kind="loading"),
-                        config={"displaylogo": False},
+                    _graph("strategy-equity-chart", waiting),
+                    data_grid(
+                        "strategy-benchmark-grid",
+                        BENCHMARK_COLUMNS,
+                        height="130px",
+                        getRowId="params.data.id",
                     ),
+                    html.Div(id="strategy-equity-status"),
                     html.Div(
                         [
                             dbc.Button(
@@ -289,16 +617,80 @@ def layout(settings: Settings) -> html.Div:
                 ],
             ),
             _card(
-                "Edge by market regime at entry",
+                f"Rolling {ROLLING_WINDOW}-day Sharpe and Sortino of daily returns",
+                [_graph("strategy-rolling-chart", waiting)],
+            ),
+            dbc.Row(
                 [
-                    data_grid(
-                        "strategy-regime-grid",
-                        REGIME_COLUMNS,
-                        height="200px",
-                        getRowId="params.data.id",
+                    dbc.Col(
+                        _card(
+                            "Edge by timeframe continuity at entry",
+                            [
+                                data_grid(
+                                    "strategy-tfc-grid",
+                                    TFC_COLUMNS,
+                                    height="190px",
+                                    getRowId="params.data.id",
+                                ),
+                                html.Div(id="strategy-tfc-status"),
+                            ],
+                        ),
+                        xs=12,
+                        lg=6,
                     ),
-                    html.Div(id="strategy-regime-status"),
-                ],
+                    dbc.Col(
+                        _card(
+                            "Edge by market regime at entry",
+                            [
+                                data_grid(
+                                    "strategy-regime-grid",
+                                    REGIME_COLUMNS,
+                                    height="190px",
+                                    getRowId="params.data.id",
+                                ),
+                                html.Div(id="strategy-regime-status"),
+                            ],
+                        ),
+                        xs=12,
+                        lg=6,
+                    ),
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        _card(
+                            "Edge by DTE and delta at entry (modelled option backtest)",
+                            [
+                                data_grid(
+                                    "strategy-option-grid",
+                                    OPTION_COLUMNS,
+                                    height="220px",
+                                    getRowId="params.data.id",
+                                ),
+                                html.Div(id="strategy-option-status"),
+                            ],
+                        ),
+                        xs=12,
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        _card(
+                            "Your closed option trades by DTE at entry (journal)",
+                            [
+                                data_grid(
+                                    "strategy-journal-dte-grid",
+                                    JOURNAL_DTE_COLUMNS,
+                                    height="220px",
+                                    getRowId="params.data.id",
+                                ),
+                                html.Div(id="strategy-journal-dte-status"),
+                            ],
+                        ),
+                        xs=12,
+                        lg=6,
+                    ),
+                ]
             ),
             _card(
                 "Your closed trades (journal)",
@@ -321,11 +713,13 @@ def layout(settings: Settings) -> html.Div:
 # ------------------------------------------------------------------ callbacks
 
 
-def _backtest(bars: pd.DataFrame, symbol: str, timeframe: str) -> Any:
-    return backtest_patterns(bars, symbol=symbol, timeframe=timeframe)
+def _backtest(bars: pd.DataFrame, symbol: str, timeframe: str, strategy_id: str) -> Any:
+    return run_strategy(bars, strategy_by_id(strategy_id), symbol=symbol, timeframe=timeframe)
 
 
-def run_backtest(services: Services, symbol: str, timeframe: str) -> BacktestRun:
+def run_backtest(
+    services: Services, symbol: str, timeframe: str, strategy_id: str = DEFAULT_STRATEGY
+) -> BacktestRun:
     """Fetch bars and backtest them (runs on the job thread, never on a request)."""
     from dashboard.data_loaders.loop import run_async
 
@@ -333,9 +727,10 @@ def run_backtest(services: Services, symbol: str, timeframe: str) -> BacktestRun
     if res.value is None:
         raise RuntimeError(f"no {timeframe} bars for {symbol}: {res.error or res.state}")
     bars = res.value
-    result = compute_off_process(_backtest, bars, symbol, timeframe)
+    result = compute_off_process(_backtest, bars, symbol, timeframe, strategy_id)
     last = pd.Timestamp(bars.index[-1]).to_pydatetime() if len(bars) else None
-    return BacktestRun(symbol, timeframe, result, res.source, len(bars), last)
+    closes = period_end_closes(bars["close"], timeframe)
+    return BacktestRun(symbol, timeframe, result, res.source, len(bars), last, strategy_id, closes)
 
 
 def collect_runs(
@@ -344,6 +739,7 @@ def collect_runs(
     symbols: Sequence[str],
     timeframes: Sequence[str],
     day: date,
+    strategy_id: str = DEFAULT_STRATEGY,
 ) -> tuple[list[BacktestRun], list[str], list[str]]:
     """Finished runs, pending pair names and error texts; submits what is missing."""
     runs: list[BacktestRun] = []
@@ -352,7 +748,8 @@ def collect_runs(
     for sym in symbols:
         for tf in timeframes:
             job: Job[BacktestRun] = jobs.get(
-                job_key(sym, tf, day), lambda s=sym, t=tf: run_backtest(services, s, t)
+                job_key(sym, tf, day, strategy_id),
+                lambda s=sym, t=tf: run_backtest(services, s, t, strategy_id),
             )
             if job.status == "ready" and job.value is not None:
                 runs.append(job.value)
@@ -366,22 +763,12 @@ def collect_runs(
 RISK_PER_TRADE = 0.01  # equity fraction risked per trade when turning R into an equity curve
 
 
-def r_equity(trades: Sequence[BacktestTrade], start: float = 100_000.0) -> pd.Series:
+def r_equity(trades: Sequence[BacktestTrade], start: float = START_CAPITAL) -> pd.Series:
     """Equity from closed trades in exit order, risking ``RISK_PER_TRADE`` of the equity
     at the time on each one (compounded, so thousands of trades stay meaningful)."""
     cum_r = r_equity_curve(trades)
     r = cum_r.diff().fillna(cum_r.iloc[0] if len(cum_r) else 0.0)
     return start * (1.0 + RISK_PER_TRADE * r).cumprod()
-
-
-REGIME_COLUMNS = [
-    {"field": "regime", "headerName": "Regime at entry (SPY)", "width": 190},
-    {"field": "trades", "headerName": "Trades", "width": 90, "type": "rightAligned"},
-    {"field": "win_rate", "headerName": "Win %", "width": 90, "type": "rightAligned"},
-    {"field": "expectancy_r", "headerName": "Exp. R", "width": 90, "type": "rightAligned"},
-    {"field": "expectancy_ci", "headerName": "Exp. R 95% CI", "width": 150},
-    {"field": "profit_factor", "headerName": "PF", "width": 80, "type": "rightAligned"},
-]
 
 
 def edge_by_regime(
@@ -399,28 +786,22 @@ def edge_by_regime(
     tagged = labels.reindex(days.normalize(), method="ffill")
     frame = pd.DataFrame(
         {
-            "regime": tagged.fillna("before the model").to_numpy(),
+            "group": tagged.fillna("before the model").to_numpy(),
             "r_multiple": [t.r_multiple for t in closed],
         }
     )
-    table = grouped_trade_stats(frame, "regime")
-    return [
-        {
-            "id": row["regime"],
-            "regime": str(row["regime"]).replace("_", " ").title(),
-            "trades": int(row["trades"]),
-            "win_rate": _num(row["win_rate"], 100, 1),
-            "expectancy_r": _num(row["expectancy_r"]),
-            "expectancy_ci": _interval(row["expectancy_low"], row["expectancy_high"]),
-            "profit_factor": _num(row["profit_factor"]),
-        }
-        for _, row in table.iterrows()
-    ]
+    table = grouped_trade_stats(frame, "group")
+    return stat_rows(table, "regime", lambda g: str(g).replace("_", " ").title())
 
 
-def trades_csv(runs: Sequence[BacktestRun]) -> str:
-    """Every backtest trade of the finished runs as CSV, for the export button."""
-    return trades_frame(combined_trades(runs)).to_csv(index=False)
+def trades_csv(runs: Sequence[BacktestRun], dates: DateRange | None = None) -> str:
+    """The finished runs' trades entered inside ``dates`` as CSV (every trade field,
+    TFC and, for option strategies, the modelled contract)."""
+    return trades_frame(combined_trades(runs, dates)).to_csv(index=False)
+
+
+def _empty_state(text: str) -> html.Div:
+    return html.Div(f"○ {text}", className="state-line state-line-empty")
 
 
 def render_strategy(
@@ -428,9 +809,17 @@ def render_strategy(
     pending: Sequence[str],
     errors: Sequence[str],
     timeframes: Sequence[str],
+    spec: StrategySpec | None = None,
+    dates: DateRange | None = None,
 ) -> tuple[Any, ...]:
-    """Figures, rows and status lines from finished runs (no I/O)."""
-    trades = combined_trades(runs)
+    """Figures, rows and status lines from finished runs (no I/O).
+
+    Returns: pattern chart, R histogram, edge rows, three status lines, progress, poll
+    disabled, TFC rows, TFC status, option rows, option status.
+    """
+    spec = spec or strategy_by_id(None)
+    dates = dates or DateRange()
+    trades = combined_trades(runs, dates)
     table = edge_table(trades, by=("pattern", "timeframe"))
     closed_r = [t.r_multiple for t in trades if t.r_multiple is not None]
     multi = len(set(timeframes)) > 1
@@ -446,25 +835,100 @@ def render_strategy(
         result = DataResult(None, source, as_of or datetime.now(UTC), DataState.EMPTY)
     else:
         result = DataResult(trades, source, as_of, DataState.FRESH)
+    empty_text = "no closed backtest trades in this range"
     if runs:
-        line: Any = status_line(result, empty_text="no closed backtest trades")
+        line: Any = status_line(result, empty_text=empty_text)
         chart = create_pattern_performance_chart(pattern_stats(table, multi))
         hist = create_r_multiple_histogram(closed_r)
+        t_rows = tfc_rows(trades)
+        t_line: Any = status_line(result, empty_text=empty_text)
     elif errors:
-        line = status_line(result)
+        line = t_line = status_line(result)
         chart = hist = empty_figure("Backtest failed", kind="error")
+        t_rows = []
     else:
-        line = loading_line("running the backtests…")
+        line = t_line = loading_line("running the backtests…")
         chart = hist = empty_figure("Running the backtests…", kind="loading")
+        t_rows = []
+    if not spec.is_option:
+        o_rows: list[dict[str, Any]] = []
+        o_line: Any = _empty_state(
+            "pick an option strategy above: this one trades the underlying, which has no "
+            "DTE or delta"
+        )
+    else:
+        o_rows = option_rows(trades) if runs else []
+        o_line = t_line
+        if runs:
+            note = html.Div(f"modelled: {MODEL_NOTE}", className="small text-muted")
+            o_line = html.Div([t_line, note])
     found = sum(r.result.patterns_found for r in runs)
+    in_range = "" if dates.start is None and dates.end is None else " in range"
     progress_text = (
-        f"{len(runs)} backtests done · {found:,} patterns · {len(trades):,} triggered · "
-        f"{len(closed_r):,} closed"
+        f"{len(runs)} backtests done · {spec.label} · {found:,} patterns (all dates) · "
+        f"{len(trades):,} triggered{in_range} · {len(closed_r):,} closed"
     )
     progress: list[Any] = [html.Div(progress_text, className="small text-muted")]
     if pending:
         progress.append(loading_line(f"{len(pending)} backtests running: {', '.join(pending)}"))
-    return (chart, hist, edge_rows(table), line, line, line, progress, not pending)
+    return (
+        chart,
+        hist,
+        edge_rows(table),
+        line,
+        line,
+        line,
+        progress,
+        not pending,
+        t_rows,
+        t_line,
+        o_rows,
+        o_line,
+    )
+
+
+def render_equity(
+    runs: Sequence[BacktestRun],
+    dates: DateRange,
+    spec: StrategySpec | None = None,
+    errors: Sequence[str] = (),
+) -> tuple[Any, list[dict[str, Any]], Any, Any]:
+    """Equity vs buy-and-hold figure, their stats rows, the rolling-ratio figure and a
+    status line, from finished runs (no I/O)."""
+    spec = spec or strategy_by_id(None)
+    rev = "strategy-equity"
+    if not runs:
+        if errors:
+            err = DataResult(None, "backtest", None, DataState.ERROR, "; ".join(errors))
+            fig = empty_figure("Backtest failed", kind="error", uirevision=rev)
+            return fig, [], empty_figure("Backtest failed", kind="error"), status_line(err)
+        fig = empty_figure("Running the backtests…", kind="loading", uirevision=rev)
+        wait = empty_figure("Running the backtests…", kind="loading")
+        return fig, [], wait, loading_line("running the backtests…")
+    trades = combined_trades(runs, dates)
+    view = equity_view(trades, runs, dates)
+    if view.strategy.empty:
+        msg = "No closed backtest trades in this range"
+        fig = empty_figure(msg, uirevision=rev)
+        return fig, [], empty_figure(msg), _empty_state(msg.lower())
+    bench = view.benchmark if not view.benchmark.empty else None
+    fig = create_equity_curve(view.strategy, bench, uirevision=rev)
+    sharpe, sortino = rolling_ratios(view)
+    rolling = create_rolling_ratio_chart(sharpe, sortino, window=ROLLING_WINDOW)
+    as_of = max((r.data_as_of for r in runs if r.data_as_of), default=None)
+    symbols = ", ".join(sorted({r.symbol for r in runs}))
+    source = f"{runs[0].source} · {spec.label} vs buy & hold of {symbols}"
+    if not any(r.timeframe in _DAILY_TIMEFRAMES for r in runs):
+        source += " (weekday curve from weekly/monthly closes carried forward)"
+    if bench is None:
+        why = "no closes for the benchmark in this range"
+        line = status_line(DataResult(view, source, as_of, DataState.STALE, why, as_of))
+    elif errors:
+        why = "; ".join(errors)
+        line = status_line(DataResult(view, source, as_of, DataState.STALE, why, as_of))
+    else:
+        line = status_line(DataResult(view, source, as_of, DataState.FRESH))
+    return fig, benchmark_rows(view), rolling, line
 
 
 def register_callbacks(app: Dash, services: Services) -> None:
@@ -473,14 +937,15 @@ def register_callbacks(app: Dash, services: Services) -> None:
     jobs = get_daily_jobs(services)
 
     def runs_for(
-        timeframes: list[str] | None, symbols: list[str] | None
+        timeframes: list[str] | None, symbols: list[str] | None, strategy_id: str | None
     ) -> tuple[list[str], list[BacktestRun], list[str], list[str]]:
         """The chosen timeframes and today's finished runs, pending pairs and errors."""
         tfs = [tf for tf in (timeframes or []) if tf in LOOKBACK] or list(DEFAULT_TIMEFRAMES)
         syms = [s.upper() for s in (symbols or [])]
+        spec = strategy_by_id(strategy_id)
         clock = run_async(services.data.fetch_clock(), timeout=10)
         now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
-        runs, pending, errors = collect_runs(jobs, services, syms, tfs, broker_day(now))
+        runs, pending, errors = collect_runs(jobs, services, syms, tfs, broker_day(now), spec.id)
         return tfs, runs, pending, errors
 
     @app.callback(
@@ -492,35 +957,65 @@ def register_callbacks(app: Dash, services: Services) -> None:
         Output("strategy-edge-status", "children"),
         Output("strategy-progress", "children"),
         Output("strategy-poll", "disabled"),
+        Output("strategy-tfc-grid", "rowData"),
+        Output("strategy-tfc-status", "children"),
+        Output("strategy-option-grid", "rowData"),
+        Output("strategy-option-status", "children"),
+        Output("strategy-dates-status", "children"),
+        Output("strategy-note", "children"),
         Input("strategy-poll", "n_intervals"),
         Input("strategy-timeframes", "value"),
         Input("strategy-symbols", "value"),
+        Input("strategy-strategy", "value"),
+        Input("strategy-dates", "start_date"),
+        Input("strategy-dates", "end_date"),
     )
     def update_strategy(
-        _poll: int, timeframes: list[str] | None, symbols: list[str] | None
+        _poll: int,
+        timeframes: list[str] | None,
+        symbols: list[str] | None,
+        strategy_id: str | None,
+        start: str | None,
+        end: str | None,
     ) -> tuple[Any, ...]:
+        dates = parse_date_range(start, end)
+        if dates.error:
+            msg = html.Div(f"✕ {dates.error}: nothing updated", className="text-danger small")
+            return (*([no_update] * 12), msg, no_update)
+        spec = strategy_by_id(strategy_id)
         if not symbols:
             msg = empty_figure("Pick at least one symbol")
-            note = html.Div("no symbols selected", className="state-line state-line-empty")
-            return (msg, msg, [], note, note, note, note, True)
-        tfs, runs, pending, errors = runs_for(timeframes, symbols)
-        return render_strategy(runs, pending, errors, tfs)
-
-    def finished_runs(timeframes: list[str] | None, symbols: list[str] | None) -> list:
-        return runs_for(timeframes, symbols)[1]
+            note = _empty_state("no symbols selected")
+            return (msg, msg, [], note, note, note, note, True, [], note, [], note, None,
+                    spec.description)  # fmt: skip
+        tfs, runs, pending, errors = runs_for(timeframes, symbols, spec.id)
+        return (*render_strategy(runs, pending, errors, tfs, spec, dates), None, spec.description)
 
     @app.callback(
         Output("strategy-equity-chart", "figure"),
+        Output("strategy-benchmark-grid", "rowData"),
+        Output("strategy-rolling-chart", "figure"),
+        Output("strategy-equity-status", "children"),
         Input("strategy-progress", "children"),
         State("strategy-timeframes", "value"),
         State("strategy-symbols", "value"),
+        State("strategy-strategy", "value"),
+        State("strategy-dates", "start_date"),
+        State("strategy-dates", "end_date"),
     )
-    def update_equity(_progress: Any, timeframes: list[str] | None, symbols: list[str] | None):
-        runs = finished_runs(timeframes, symbols)
-        equity = r_equity(combined_trades(runs))
-        if equity.empty:
-            return empty_figure("No closed backtest trades yet", uirevision="strategy-equity")
-        return create_equity_curve(equity, uirevision="strategy-equity")
+    def update_equity(
+        _progress: Any,
+        timeframes: list[str] | None,
+        symbols: list[str] | None,
+        strategy_id: str | None,
+        start: str | None,
+        end: str | None,
+    ) -> tuple[Any, ...]:
+        dates = parse_date_range(start, end)
+        if dates.error:
+            return (no_update,) * 4
+        _tfs, runs, _pending, errors = runs_for(timeframes, symbols, strategy_id)
+        return render_equity(runs, dates, strategy_by_id(strategy_id), errors)
 
     @app.callback(
         Output("strategy-regime-grid", "rowData"),
@@ -528,20 +1023,32 @@ def register_callbacks(app: Dash, services: Services) -> None:
         Input("strategy-progress", "children"),
         State("strategy-timeframes", "value"),
         State("strategy-symbols", "value"),
+        State("strategy-strategy", "value"),
+        State("strategy-dates", "start_date"),
+        State("strategy-dates", "end_date"),
     )
-    def update_regime_edge(_p: Any, timeframes: list[str] | None, symbols: list[str] | None):
+    def update_regime_edge(
+        _p: Any,
+        timeframes: list[str] | None,
+        symbols: list[str] | None,
+        strategy_id: str | None,
+        start: str | None,
+        end: str | None,
+    ) -> tuple[Any, ...]:
         from dashboard.regime_service import get_regime_service
 
+        dates = parse_date_range(start, end)
+        if dates.error:
+            return no_update, no_update
         snap = get_regime_service(services).snapshot()
         if snap.fit is None:
             return [], loading_line("waiting for the regime fit…")
-        rows = edge_by_regime(
-            combined_trades(finished_runs(timeframes, symbols)), snap.fit.result.series()
-        )
+        runs = runs_for(timeframes, symbols, strategy_id)[1]
+        rows = edge_by_regime(combined_trades(runs, dates), snap.fit.result.series())
         state = DataState.FRESH if rows else DataState.EMPTY
         return rows, status_line(
             DataResult(rows, snap.as_result().source, snap.fit.fitted_at, state),
-            empty_text="no closed backtest trades yet",
+            empty_text="no closed backtest trades in this range",
         )
 
     @app.callback(
@@ -549,34 +1056,71 @@ def register_callbacks(app: Dash, services: Services) -> None:
         Input("strategy-export", "n_clicks"),
         State("strategy-timeframes", "value"),
         State("strategy-symbols", "value"),
+        State("strategy-strategy", "value"),
+        State("strategy-dates", "start_date"),
+        State("strategy-dates", "end_date"),
         prevent_initial_call=True,
     )
-    def export(_n: int | None, timeframes: list[str] | None, symbols: list[str] | None):
-        runs = finished_runs(timeframes, symbols)
-        if not runs:
+    def export(
+        _n: int | None,
+        timeframes: list[str] | None,
+        symbols: list[str] | None,
+        strategy_id: str | None,
+        start: str | None,
+        end: str | None,
+    ) -> Any:
+        dates = parse_date_range(start, end)
+        spec = strategy_by_id(strategy_id)
+        runs = runs_for(timeframes, symbols, spec.id)[1]
+        if dates.error or not runs:
             return no_update
-        return {"content": trades_csv(runs), "filename": "strat-backtest-trades.csv"}
+        span = f"{dates.start or 'start'}_{dates.end or 'latest'}"
+        return {"content": trades_csv(runs, dates), "filename": f"strat-{spec.id}-{span}.csv"}
 
     @app.callback(
         Output("strategy-journal-grid", "rowData"),
         Output("strategy-journal-status", "children"),
+        Output("strategy-journal-dte-grid", "rowData"),
+        Output("strategy-journal-dte-status", "children"),
         Input("strategy-interval", "n_intervals"),
+        Input("strategy-dates", "start_date"),
+        Input("strategy-dates", "end_date"),
     )
-    def update_journal(_tick: int) -> tuple[list[dict[str, Any]], Any]:
+    def update_journal(_tick: int, start: str | None, end: str | None) -> tuple[Any, ...]:
+        dates = parse_date_range(start, end)
+        if dates.error:
+            return (no_update,) * 4
         journal = services.extras.get("journal")
         if journal is None:
-            return [], html.Div(
-                "○ no journal configured in this process: your own trades will appear here",
-                className="state-line state-line-empty",
-            )
+            line = _empty_state("no journal configured in this process: your own trades will "
+                                "appear here")  # fmt: skip
+            return [], line, [], line
         try:
             trades = journal.list_trades(["closed"])
         except Exception as exc:  # show the failure, keep the page alive
-            err = DataResult(None, "journal", None, DataState.ERROR, str(exc))
-            return [], status_line(err)
-        rows = journal_rows(trades)
-        state = DataState.FRESH if rows else DataState.EMPTY
-        return rows, status_line(
-            DataResult(rows, "journal", datetime.now(UTC), state),
-            empty_text="no closed trades yet",
+            err = status_line(DataResult(None, "journal", None, DataState.ERROR, str(exc)))
+            return [], err, [], err
+        kept = journal_in_range(trades, dates)
+        rows = journal_rows(kept)
+        dte_rows = journal_dte_rows(journal_option_frame(kept))
+        now = datetime.now(UTC)
+        line = status_line(
+            DataResult(rows, "journal", now, DataState.FRESH if rows else DataState.EMPTY),
+            empty_text="no closed trades in this range",
         )
+        dte_line = html.Div(
+            [
+                status_line(
+                    DataResult(
+                        dte_rows, "journal", now, DataState.FRESH if dte_rows else DataState.EMPTY
+                    ),
+                    empty_text="no closed option trades in this range",
+                ),
+                html.Div(
+                    "R = realised P&L / premium paid. No delta: the journal keeps neither "
+                    "the underlying price at the fill nor an IV, so it is not shown.",
+                    className="small text-muted",
+                ),
+            ]
+        )
+        return rows, line, dte_rows, dte_line

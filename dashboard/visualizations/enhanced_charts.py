@@ -54,6 +54,7 @@ __all__ = [
     "create_r_multiple_histogram",
     "create_regime_heatmap",
     "create_regime_timeline",
+    "create_rolling_ratio_chart",
     "create_sparkline",
     "create_strat_candlestick_chart",
     "create_trade_progress_chart",
@@ -1610,5 +1611,73 @@ def create_r_multiple_histogram(
         xaxis={"title": {"text": "R multiple"}, "ticksuffix": "R"},
         yaxis={"title": {"text": "trades"}},
         meta={"expectancy_r": mean, "trades": int(r.size)},
+    )
+    return go.Figure(data=data, layout=layout)
+
+
+def create_rolling_ratio_chart(
+    sharpe: Mapping[str, pd.Series],
+    sortino: Mapping[str, pd.Series],
+    *,
+    window: int,
+    title: str | None = None,
+    uirevision: Any = "strategy-rolling",
+) -> go.Figure:
+    """Rolling annualised Sharpe (solid) and Sortino (dotted) per curve, e.g. the
+    strategy against buy-and-hold, with a zero line.
+
+    Keys name the curves ("Strategy", "Buy & hold"); the first takes the accent colour,
+    the second the benchmark colour. NaN (the window still filling) is left out, and a
+    curve with no finite value draws nothing; with none at all the figure says why.
+    """
+    colours = (theme.ACCENT, theme.BENCHMARK, theme.WARN, theme.BULL)
+    data: list[Any] = []
+    finite = 0
+    for i, name in enumerate(dict.fromkeys([*sharpe, *sortino])):
+        colour = colours[i % len(colours)]
+        for kind, series, dash in (
+            ("Sharpe", sharpe.get(name), "solid"),
+            ("Sortino", sortino.get(name), "dot"),
+        ):
+            if series is None:
+                continue
+            s = series.replace([np.inf, -np.inf], np.nan).dropna()
+            if s.empty:
+                continue
+            finite += len(s)
+            data.append(
+                go.Scatter(
+                    x=pd.DatetimeIndex(s.index),
+                    y=s.to_numpy(dtype=np.float64),
+                    mode="lines",
+                    name=f"{name} {kind}",
+                    line={"color": colour, "width": 1.4, "dash": dash},
+                    hovertemplate=f"{name} {kind} %{{y:.2f}}<extra></extra>",
+                )
+            )
+    if not finite:
+        return empty_figure(
+            f"Not enough daily history for a {window}-day window",
+            title=title,
+            uirevision=uirevision,
+        )
+    layout = _base_layout(
+        title,
+        uirevision,
+        xaxis={"type": "date"},
+        yaxis={"title": {"text": f"{window}-day ratio (annualised)"}, "zeroline": True},
+        shapes=[
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": 0,
+                "y1": 0,
+                "line": {"color": theme.MUTED, "width": 1},
+            }
+        ],
+        legend={"orientation": "h", "y": 1.08},
+        meta={"window": window},
     )
     return go.Figure(data=data, layout=layout)

@@ -134,3 +134,75 @@ def test_r_distribution_bins() -> None:
     assert d["left"].tolist() == pytest.approx([-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0])
     assert d["count"].tolist() == [2, 0, 1, 0, 2, 0, 1]
     assert d["count"].sum() == 6
+
+
+# ------------------------------------------------------------------ benchmark comparison
+
+
+def test_daily_closes_take_the_last_bar_of_each_new_york_day() -> None:
+    idx = pd.DatetimeIndex(
+        ["2024-01-02 14:30", "2024-01-02 20:30", "2024-01-03 02:00", "2024-01-03 15:00"],
+        tz="UTC",
+    )
+    out = pf.daily_closes(pd.Series([1.0, 2.0, 3.0, 4.0], index=idx))
+    # 2024-01-03 02:00 UTC is still Jan 2 (21:00) in New York.
+    assert out.index.tolist() == [pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-03")]
+    assert out.tolist() == [3.0, 4.0]
+
+
+def test_buy_and_hold_equal_weight_hand_worked() -> None:
+    days = pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"])
+    a = pd.Series([100.0, 110.0, 121.0, 99.0], index=days)
+    b = pd.Series([50.0, 50.0, np.nan, 25.0], index=days)  # a missing day carries forward
+    out = pf.buy_and_hold({"A": a, "B": b}, 1000.0, start=days[1])
+    # From Jan 3: A 110 → 121 → 99, B 50 → 50 → 25; 500 in each.
+    assert out.index.tolist() == list(days[1:])
+    assert out.tolist() == pytest.approx(
+        [1000.0, 500 * 121 / 110 + 500.0, 500 * 99 / 110 + 500 * 25 / 50]
+    )
+    late = pd.Series([10.0, 20.0], index=days[2:])
+    # Starts on the first day every symbol has a price.
+    assert pf.buy_and_hold({"A": a, "L": late}, 100.0).index[0] == days[2]
+    assert pf.buy_and_hold({}, 100.0).empty
+
+
+def test_daily_equity_steps_forward_and_starts_at_capital() -> None:
+    exits = pd.Series(
+        [101_000.0, 99_990.0, 102_989.7],
+        index=pd.DatetimeIndex(
+            ["2024-01-03 15:00", "2024-01-03 19:00", "2024-01-05 16:00"], tz="UTC"
+        ),
+    )
+    days = pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"])
+    out = pf.daily_equity(exits, pd.DatetimeIndex(days), 100_000.0)
+    assert out.tolist() == [100_000.0, 99_990.0, 99_990.0, 102_989.7]
+    assert pf.daily_equity(exits.iloc[0:0], pd.DatetimeIndex(days), 5.0).tolist() == [5.0] * 4
+
+
+def test_curve_stats_hand_worked() -> None:
+    eq = pd.Series([100.0, 110.0, 99.0, 108.9, 119.79])
+    st = pf.curve_stats(eq)
+    r = np.array([0.10, -0.10, 0.10, 0.10])
+    assert st.total_return == pytest.approx(0.1979)
+    assert st.max_drawdown == pytest.approx(-0.10)
+    assert st.sharpe == pytest.approx(r.mean() / r.std(ddof=1) * math.sqrt(252))
+    down = math.sqrt(np.mean(np.minimum(r, 0.0) ** 2))
+    assert st.sortino == pytest.approx(r.mean() / down * math.sqrt(252))
+    assert st.cagr == pytest.approx(1.1979 ** (252 / 4) - 1)
+    assert st.days == 5
+    assert math.isnan(pf.curve_stats(eq.iloc[:1]).sharpe)
+
+
+def test_rolling_ratios_against_a_loop() -> None:
+    rng = np.random.default_rng(3)
+    r = pd.Series(rng.normal(0.0005, 0.01, 150))
+    window = 63
+    sharpe = pf.rolling_sharpe(r, window)
+    sortino = pf.rolling_sortino(r, window)
+    assert sharpe.iloc[: window - 1].isna().all() and sortino.iloc[: window - 1].isna().all()
+    for end in (window, 100, 150):
+        w = r.iloc[end - window : end].to_numpy()
+        want_sh = w.mean() / w.std(ddof=1) * math.sqrt(252)
+        want_so = w.mean() / math.sqrt(np.mean(np.minimum(w, 0.0) ** 2)) * math.sqrt(252)
+        assert sharpe.iloc[end - 1] == pytest.approx(want_sh, rel=1e-9)
+        assert sortino.iloc[end - 1] == pytest.approx(want_so, rel=1e-9)

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import statistics
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from statistics import NormalDist
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -152,3 +158,341 @@ def test_trade_is_frozen() -> None:
     t = backtest_patterns(make_bars(GOLDEN)).trades[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
         t.entry_price = 1.0  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------ TFC at entry
+
+# Three December bars (an outside bar, then two inside bars) in front of GOLDEN, so the
+# GOLDEN bars fall in the *second* week and month of the data (both opens are known).
+# GOLDEN runs Tue 2024-01-02 … Tue 2024-01-09: the week of Jan 1 opens at 10.00 (GOLDEN
+# bar 0), the week of Jan 8 at 10.20 (bar 4), January at 10.00 (bar 0).
+PREFIX = [(10.0, 11.0, 9.0, 10.0), (10.0, 11.0, 9.0, 10.0), (10.0, 11.0, 9.0, 10.0)]
+TFC_DAYS = pd.DatetimeIndex(
+    [
+        "2023-12-27",
+        "2023-12-28",
+        "2023-12-29",
+        "2024-01-02",
+        "2024-01-03",
+        "2024-01-04",
+        "2024-01-05",
+        "2024-01-08",
+        "2024-01-09",
+    ]
+).tz_localize("America/New_York")
+
+
+def tfc_bars(rows: list[tuple[float, float, float, float]] | None = None) -> pd.DataFrame:
+    rows = rows if rows is not None else PREFIX + GOLDEN
+    df = pd.DataFrame(rows, columns=["open", "high", "low", "close"], index=TFC_DAYS[: len(rows)])
+    df["volume"] = 1000.0
+    return df
+
+
+def by_key(trades):
+    return {(t.label, t.setup_index): t for t in trades}
+
+
+def test_tfc_at_entry_golden_weekly_and_monthly() -> None:
+    res = backtest_patterns(tfc_bars(), symbol="XYZ", timeframe="1D", tfc_timeframes=("W", "M"))
+    t = by_key(res.trades)
+    # 2D-1-2U long, trigger Fri Jan 5 at 10.01: week open 10.00 and month open 10.00 are
+    # both below the fill → both green, with the long → +2, aligned.
+    a = t[("2D-1-2U", 5)]
+    assert (a.entry_price, a.tfc_score, a.tfc_aligned, a.tfc_timeframes) == (10.01, 2, True, "W,M")
+    # The 2D-2U long (after the prefix, GOLDEN bar 0 is an inside bar, so it reads
+    # 1-2D-2U RevStrat), trigger Mon Jan 8 at 10.41: week open 10.20 (that Monday's open)
+    # and month open 10.00 → +2, aligned.
+    d = t[("1-2D-2U", 4)]
+    assert (d.entry_price, d.tfc_score, d.tfc_aligned) == (10.41, 2, True)
+    # 2U-2D short, trigger Tue Jan 9 at 10.09: week red (10.09 < 10.20) agrees (+1),
+    # month green (10.09 > 10.00) disagrees (−1) → 0, not aligned.
+    c = t[("2U-2D", 7)]
+    assert (c.entry_price, c.tfc_score, c.tfc_aligned) == (10.09, 0, False)
+    # 1-2U-2D short at 9.84: below both opens → +2, aligned.
+    b = t[("1-2U-2D", 6)]
+    assert (b.entry_price, b.tfc_score, b.tfc_aligned) == (9.84, 2, True)
+
+
+def test_tfc_first_period_of_the_data_is_unknown() -> None:
+    # Without the December prefix the trades sit in the first week/month of the data:
+    # those candles' true opens are before the data, so the TFC is None, not a guess.
+    bars = tfc_bars(GOLDEN)
+    bars.index = TFC_DAYS[3:]
+    res = backtest_patterns(bars, timeframe="1Day", tfc_timeframes=("W", "M"))
+    jan8 = [t for t in res.trades if t.entry_time >= pd.Timestamp("2024-01-08", tz="UTC")]
+    first_week = [t for t in res.trades if t not in jan8]
+    assert first_week and all(t.tfc_score is None for t in first_week)
+    # Mon Jan 8 starts the second week, but January is still the data's first month.
+    assert all(t.tfc_aligned is None for t in jan8)
+    only_w = by_key(backtest_patterns(bars, timeframe="1Day", tfc_timeframes=("W",)).trades)
+    assert only_w[("2U-2D", 4)].tfc_score == 1  # short at 10.09 under the 10.20 week open
+    assert only_w[("2D-2U", 1)].tfc_aligned is True  # long at 10.41 over 10.20
+
+
+def test_tfc_at_entry_has_no_look_ahead() -> None:
+    full = by_key(backtest_patterns(tfc_bars(), timeframe="1Day").trades)
+    for k in range(5, len(PREFIX + GOLDEN) + 1):
+        part = backtest_patterns(tfc_bars((PREFIX + GOLDEN)[:k]), timeframe="1Day")
+        for t in part.trades:
+            ft = full[(t.label, t.setup_index)]
+            assert (t.tfc_score, t.tfc_aligned) == (ft.tfc_score, ft.tfc_aligned)
+
+
+def test_default_higher_timeframes_per_timeframe() -> None:
+    from dashboard.analytics.strategy import HIGHER_TIMEFRAMES
+
+    assert HIGHER_TIMEFRAMES["1Day"] == ("W", "M", "Q")
+    assert HIGHER_TIMEFRAMES["1Hour"] == ("D", "W")
+    assert HIGHER_TIMEFRAMES["1Week"] == ("M",)
+    res = backtest_patterns(tfc_bars(), timeframe="1D")
+    assert {t.tfc_timeframes for t in res.trades} == {"W,M,Q"}
+    # The data's first quarter is 2023 Q4; January is Q1, whose open is GOLDEN bar 0 too.
+    assert by_key(res.trades)[("2D-1-2U", 5)].tfc_score == 3
+
+
+# ------------------------------------------------------------------ named strategies
+
+
+def test_strategy_specs_filter_and_time_stop() -> None:
+    from dashboard.analytics.strategy import STRATEGIES, run_strategy, strategy_by_id
+
+    bars = tfc_bars()
+    ids = [s.id for s in STRATEGIES]
+    assert ids[:5] == ["all", "reversals", "continuations", "time5", "tfc"]
+    assert strategy_by_id("nope").id == "all" and strategy_by_id(None).id == "all"
+    every = run_strategy(bars, strategy_by_id("all"), timeframe="1Day")
+    assert every.trades == backtest_patterns(bars, timeframe="1Day").trades
+    rev = run_strategy(bars, strategy_by_id("reversals"), timeframe="1Day")
+    assert rev.trades and all(t.kind == "reversal" for t in rev.trades)
+    cont = run_strategy(bars, strategy_by_id("continuations"), timeframe="1Day")
+    assert all(t.kind == "continuation" for t in cont.trades)
+    assert len(rev.trades) + len(cont.trades) <= len(every.trades)
+    aligned = run_strategy(bars, strategy_by_id("tfc"), timeframe="1Day")
+    want = {(t.label, t.setup_index) for t in every.trades if t.tfc_aligned}
+    assert {(t.label, t.setup_index) for t in aligned.trades} == want
+    assert aligned.triggered == len(want) and ("2U-2D", 7) not in want
+    assert strategy_by_id("time5").max_hold_bars == 5
+
+
+def test_trades_between_uses_the_new_york_entry_date() -> None:
+    from dashboard.analytics.strategy import trades_between
+
+    res = backtest_patterns(tfc_bars(), timeframe="1Day")
+    # Daily bars stamped at NY midnight: 2024-01-08 05:00 UTC is Jan 8 in New York.
+    kept = trades_between(res.trades, date(2024, 1, 8), date(2024, 1, 8))
+    assert kept and all(t.entry_time == pd.Timestamp("2024-01-08", tz="America/New_York")
+                        for t in kept)  # fmt: skip
+    assert trades_between(res.trades, None, None) == list(res.trades)
+    assert trades_between(res.trades, date(2024, 1, 10), None) == []
+
+
+def test_buckets() -> None:
+    from dashboard.analytics.strategy import delta_bucket, dte_bucket, tfc_bucket
+
+    assert [dte_bucket(d) for d in (0, 6, 7, 14, 29, 30, 119, 120, 400)] == [
+        "0–6 DTE",
+        "0–6 DTE",
+        "7–13 DTE",
+        "14–29 DTE",
+        "14–29 DTE",
+        "30–59 DTE",
+        "60–119 DTE",
+        "120+ DTE",
+        "120+ DTE",
+    ]
+    assert dte_bucket(None) is None and dte_bucket(-1) is None
+    assert delta_bucket(0.5) == "0.40–0.60" and delta_bucket(-0.31) == "0.20–0.40"
+    assert delta_bucket(1.0) == "0.80–1.00" and delta_bucket(None) is None
+    assert tfc_bucket(True).startswith("Aligned") and tfc_bucket(False) == "Not aligned"
+    assert tfc_bucket(None).startswith("Unknown")
+
+
+def test_journal_option_frame_dte_and_r_on_premium() -> None:
+    from types import SimpleNamespace
+
+    from dashboard.analytics.strategy import journal_option_frame
+
+    def jt(status: str, filled: datetime | None, pnl: str, price: str | None = "2.50"):
+        return SimpleNamespace(
+            status=status,
+            pattern="2-1-2",
+            timeframe="1Day",
+            tfc="3/3 up",
+            expiry=date(2026, 1, 30),
+            entry_filled_at=filled,
+            entry_fill_price=None if price is None else Decimal(price),
+            entry_filled_qty=2,
+            closed_qty=2,
+            realized_pnl=Decimal(pnl),
+        )
+
+    # 2026-01-06 02:30 UTC is still Jan 5 in New York → 25 DTE.
+    late = datetime(2026, 1, 6, 2, 30, tzinfo=UTC)
+    rows = journal_option_frame(
+        [
+            jt("closed", late, "125"),
+            jt("open", late, "999"),
+            jt("closed", None, "10"),  # never filled: no DTE at entry
+            jt("closed", datetime(2026, 1, 27, 15, tzinfo=UTC), "-500"),
+        ]
+    )
+    assert rows["dte_at_entry"].tolist() == [25, 3]
+    assert rows["dte_bucket"].tolist() == ["14–29 DTE", "0–6 DTE"]
+    # R = P&L / premium paid = 125 / (2.50 × 100 × 2) = 0.25; −500 / 500 = −1.
+    assert rows["r_multiple"].tolist() == pytest.approx([0.25, -1.0])
+    assert "delta_at_entry" not in rows.columns
+    only_late = journal_option_frame([jt("closed", late, "125")], start=date(2026, 1, 6))
+    assert only_late.empty
+
+
+# ------------------------------------------------------------------ option variants
+
+
+def _norm_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def _bs(s: float, k: float, t: float, r: float, sig: float, call: bool) -> float:
+    """Black-Scholes written out by hand (no scipy), to check the project's pricer."""
+    if t <= 0:
+        return max(s - k, 0.0) if call else max(k - s, 0.0)
+    d1 = (math.log(s / k) + (r + 0.5 * sig * sig) * t) / (sig * math.sqrt(t))
+    d2 = d1 - sig * math.sqrt(t)
+    if call:
+        return s * _norm_cdf(d1) - k * math.exp(-r * t) * _norm_cdf(d2)
+    return k * math.exp(-r * t) * _norm_cdf(-d2) - s * _norm_cdf(-d1)
+
+
+# 21 closes (20 log returns) before the trigger bar at index 21, then a few more bars.
+VOL_CLOSES = [100.0 * math.exp(0.01 * ((-1) ** i) * (1 + (i % 3))) for i in range(21)]
+
+
+def _vol_fixture(n_after: int = 6) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    closes = np.array(VOL_CLOSES + [101.0 + i for i in range(n_after)])
+    times = pd.date_range("2024-03-01", periods=closes.size, freq="D", tz="America/New_York")
+    return closes, times
+
+
+def test_realised_volatility_uses_only_bars_before_the_trigger() -> None:
+    from dashboard.analytics.option_backtest import realised_volatility
+
+    closes, _ = _vol_fixture()
+    logs = [math.log(VOL_CLOSES[i + 1] / VOL_CLOSES[i]) for i in range(20)]
+    want = statistics.stdev(logs) * math.sqrt(252)
+    assert realised_volatility(closes, 21, 20, 252) == pytest.approx(want, rel=1e-12)
+    bumped = closes.copy()
+    bumped[21:] *= 3  # the trigger bar's close and later are unknown at entry
+    assert realised_volatility(bumped, 21, 20, 252) == pytest.approx(want, rel=1e-12)
+    assert math.isnan(realised_volatility(closes, 20, 20, 252))  # only 19 returns
+
+
+def test_option_leg_golden_against_hand_black_scholes() -> None:
+    from dashboard.analytics.option_backtest import OptionSpec, price_option_leg
+
+    closes, times = _vol_fixture()
+    logs = [math.log(VOL_CLOSES[i + 1] / VOL_CLOSES[i]) for i in range(20)]
+    sig = statistics.stdev(logs) * math.sqrt(252)
+    spec = OptionSpec(target_delta=0.50, dte_by_timeframe={"1Day": 14}, risk_free_rate=0.04)
+    # Long trade: fill 100.40 on bar 21, exit at T1 103.10 on bar 24 (3 days later).
+    leg = price_option_leg(
+        direction="long",
+        entry_index=21,
+        entry_price=100.40,
+        exit_index=24,
+        exit_price=103.10,
+        closes=closes,
+        times=times,
+        timeframe="1Day",
+        spec=spec,
+    )
+    assert leg is not None
+    t0 = 14 / 365
+    # Strike for a 0.50 call delta: d1 = 0 → K = S·exp((r + σ²/2)T), on the $1 grid.
+    k = round(100.40 * math.exp((0.04 + 0.5 * sig * sig) * t0 - NormalDist().inv_cdf(0.5)))
+    assert leg.strike == k and leg.right == "C" and leg.dte_at_entry == 14
+    d1 = (math.log(100.40 / k) + (0.04 + 0.5 * sig * sig) * t0) / (sig * math.sqrt(t0))
+    assert leg.delta_at_entry == pytest.approx(_norm_cdf(d1), abs=1e-12)
+    entry = _bs(100.40, k, t0, 0.04, sig, call=True)
+    exit_ = _bs(103.10, k, 11 / 365, 0.04, sig, call=True)
+    assert leg.volatility == pytest.approx(sig, rel=1e-12)
+    assert leg.premium_entry == pytest.approx(entry, rel=1e-10)
+    assert leg.premium_exit == pytest.approx(exit_, rel=1e-10)
+    assert leg.r_multiple == pytest.approx((exit_ - entry) / entry, rel=1e-10)
+    assert not leg.expired_first and leg.exit_index == 24
+
+
+def test_option_leg_put_exits_before_expiry_when_the_trade_outlives_it() -> None:
+    from dashboard.analytics.option_backtest import OptionSpec, price_option_leg
+
+    closes, times = _vol_fixture(n_after=12)  # bars 21 … 32, one a day
+    logs = [math.log(VOL_CLOSES[i + 1] / VOL_CLOSES[i]) for i in range(20)]
+    sig = statistics.stdev(logs) * math.sqrt(252)
+    spec = OptionSpec(target_delta=0.30, dte_by_timeframe={"1Day": 5}, risk_free_rate=0.0)
+    leg = price_option_leg(
+        direction="short",
+        entry_index=21,
+        entry_price=99.0,
+        exit_index=30,  # the trade exits 9 days later, after the 5-day expiry
+        exit_price=95.0,
+        closes=closes,
+        times=times,
+        timeframe="1Day",
+        spec=spec,
+    )
+    assert leg is not None and leg.right == "P" and leg.expired_first
+    # Expiry is day 26 (21 + 5 days); the last bar before it is 25: 1 day left.
+    assert leg.exit_index == 25 and leg.exit_underlying == closes[25]
+    k = leg.strike
+    entry = _bs(99.0, k, 5 / 365, 0.0, sig, call=False)
+    exit_ = _bs(float(closes[25]), k, 1 / 365, 0.0, sig, call=False)
+    assert leg.premium_entry == pytest.approx(entry, rel=1e-10)
+    assert leg.r_multiple == pytest.approx((exit_ - entry) / entry, rel=1e-10)
+    assert -0.45 < leg.delta_at_entry < -0.15  # a ~0.30Δ put on the $1 grid
+    # Neither exit nor expiry inside the data: still open, no R.
+    short = price_option_leg(
+        direction="short",
+        entry_index=21,
+        entry_price=99.0,
+        exit_index=None,
+        exit_price=None,
+        closes=closes[:24],
+        times=times[:24],
+        timeframe="1Day",
+        spec=spec,
+    )
+    assert short is not None and short.r_multiple is None and short.premium_exit is None
+
+
+def test_option_strategy_reprices_each_trade() -> None:
+    from dashboard.analytics.option_backtest import OptionSpec, price_option_leg
+    from dashboard.analytics.strategy import run_strategy, strategy_by_id
+
+    # 22 quiet bars (inside the first one), then GOLDEN: the 2-1-2 long triggers with
+    # 20 returns of history behind it.
+    quiet = [(10.0, 10.6, 9.4, 10.0 + 0.02 * ((-1) ** i)) for i in range(22)]
+    rows = quiet + GOLDEN
+    bars = make_bars(rows)
+    spec = strategy_by_id("opt50")
+    assert spec.is_option and "modelled" in spec.label
+    opt = by_key(run_strategy(bars, spec, timeframe="1Day").trades)
+    und = by_key(backtest_patterns(bars, timeframe="1Day").trades)
+    a, u = opt[("2D-1-2U", 24)], und[("2D-1-2U", 24)]
+    leg = price_option_leg(
+        direction="long",
+        entry_index=u.entry_index,
+        entry_price=u.entry_price,
+        exit_index=u.exit_index,
+        exit_price=u.exit_price,
+        closes=bars["close"].to_numpy(),
+        times=bars.index,
+        timeframe="1Day",
+        spec=OptionSpec(target_delta=0.50),
+    )
+    assert leg is not None
+    assert a.instrument == "option" and a.underlying_r == pytest.approx(0.39 / 0.71)
+    assert (a.option_right, a.strike, a.dte_at_entry) == ("C", leg.strike, 14)
+    assert a.r_multiple == pytest.approx(leg.r_multiple)
+    assert a.delta_at_entry == pytest.approx(leg.delta_at_entry)
+    frame = trades_frame(opt.values())
+    assert {"dte_at_entry", "delta_at_entry", "tfc_aligned", "premium_entry"} <= set(frame)

@@ -108,10 +108,13 @@ def _select_first_signal(page: Any) -> None:
     )
 
 
-# Grids that are legitimately empty for this account (no open orders, no closed trades).
+# Grids that are legitimately empty for this account (no open orders, no closed trades);
+# the DTE/delta grid is empty for the default (underlying) strategy and says why.
 ALLOWED_EMPTY_GRIDS = {
     "portfolio-orders-grid",
     "strategy-journal-grid",
+    "strategy-journal-dte-grid",
+    "strategy-option-grid",
     "options-journal-grid",
 }
 
@@ -161,6 +164,64 @@ def test_tab_renders_real_numbers(page, live: LiveApp, tab: str) -> None:
         assert float(page_.input_value("#options-limit")) > 0
     page_.wait_for_timeout(300)  # let the last frame paint before the screenshot
     save_tab_screenshot(page_, tab)
+    watch.assert_clean()
+
+
+def test_strategy_option_variant_and_date_range(page, live: LiveApp) -> None:
+    """Pick a modelled option strategy: the DTE/delta grid fills and says it is modelled;
+    a start after the end is refused with a message and the numbers stay as they were."""
+    page_, watch = page
+    show_tab(page_, "strategy")
+    page_.click("#strategy-strategy")
+    page_.click(".dash-dropdown-option >> text=~0.50Δ")
+
+    def option_rows() -> int:
+        snap = tab_snapshot(page_, "strategy")
+        busy = any(w in s for s in snap["states"] for w in BUSY_WORDS)
+        return 0 if busy else snap["grids"].get("strategy-option-grid", 0)
+
+    wait_until(option_rows, timeout=90, interval=0.5, what="the option DTE/delta grid")
+    assert "modelled" in page_.inner_text("#strategy-option-status")
+    assert "Black-Scholes" in page_.inner_text("#strategy-note")
+    before = page_.inner_text("#strategy-progress")
+    page_.fill("input[aria-label='all data from']", "2030-01-01")
+    page_.keyboard.press("Tab")
+    page_.fill("input[aria-label='to latest']", "2020-01-01")
+    page_.keyboard.press("Tab")
+    page_.keyboard.press("Escape")
+    wait_until(
+        lambda: "after end" in page_.inner_text("#strategy-dates-status"),
+        timeout=15,
+        what="the bad-range message",
+    )
+    assert page_.inner_text("#strategy-progress") == before
+    # Back to the defaults for the tests that follow.
+    page_.click("#strategy-root .dash-datepicker-clear")
+    page_.keyboard.press("Escape")
+    page_.click("#strategy-strategy")
+    page_.click(".dash-dropdown-option >> text=All patterns")
+    wait_until(
+        lambda: "pick an option strategy" in page_.inner_text("#strategy-option-status"),
+        timeout=30,
+        what="the default strategy again",
+    )
+    wait_until(
+        lambda: (
+            not page_.inner_text("#strategy-dates-status")
+            and not any(
+                w in s for s in tab_snapshot(page_, "strategy")["states"] for w in BUSY_WORDS
+            )
+        ),
+        timeout=60,
+        what="the default strategy's numbers",
+    )
+    # AG Grid leaves grids outside the viewport blank, and this tab is taller than the
+    # window: grow the viewport to the page for the full-page shot, then restore it.
+    height = int(page_.evaluate("document.documentElement.scrollHeight"))
+    page_.set_viewport_size({"width": 1400, "height": height})
+    page_.wait_for_timeout(800)
+    save_tab_screenshot(page_, "strategy")
+    page_.set_viewport_size({"width": 1400, "height": 1000})
     watch.assert_clean()
 
 

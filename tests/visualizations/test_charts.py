@@ -431,3 +431,26 @@ def test_payoff_today_curve_is_black_scholes_now_minus_premium():
     s = float(line.x[i])
     expected = (float(bs_price(s, 100, 30 / 365, 0.04, 0.25, "C")) - 2.5) * 100
     assert line.y[i] == pytest.approx(expected, rel=1e-6)
+
+
+def test_rolling_ratio_chart_draws_each_curve_and_ratio():
+    days = pd.date_range("2024-01-01", periods=5, freq="D")
+    s_sh = pd.Series([np.nan, np.nan, 1.5, 0.5, -0.25], index=days)
+    s_so = pd.Series([np.nan, np.nan, 2.0, 0.75, np.inf], index=days)
+    b_sh = pd.Series([np.nan, np.nan, 0.9, 1.1, 1.2], index=days)
+    fig = ec.create_rolling_ratio_chart(
+        {"Strategy": s_sh, "Buy & hold": b_sh},
+        {"Strategy": s_so, "Buy & hold": pd.Series(np.nan, index=days)},
+        window=3,
+    )
+    names = [t.name for t in fig.data]
+    assert names == ["Strategy Sharpe", "Strategy Sortino", "Buy & hold Sharpe"]
+    sh = fig.data[0]
+    assert list(sh.y) == [1.5, 0.5, -0.25]  # the filling window is left out
+    assert list(fig.data[1].y) == [2.0, 0.75]  # inf dropped, not drawn off-scale
+    assert fig.data[1].line.dash == "dot" and sh.line.color == theme.ACCENT
+    assert fig.data[2].line.color == theme.BENCHMARK
+    assert fig.layout.meta == {"window": 3}
+    empty = ec.create_rolling_ratio_chart({"Strategy": s_sh.iloc[:2]}, {}, window=63)
+    assert empty.layout.meta["empty_kind"] == "empty"
+    assert "63-day" in empty.layout.annotations[0].text
