@@ -108,7 +108,7 @@ def tab_refresh_state(
 ) -> tuple[list[bool], int]:
     """Which tab intervals run, and how often: only the visible tab refreshes.
 
-    Every tab is rendered once and hidden when inactive, so without this each hidden tab
+    A visited tab stays mounted and hidden when inactive, so without this each hidden tab
     would keep polling the broker and computing figures nobody sees.
     """
     disabled = [not enabled or active_tab != f"tab-{m.TAB_ID}" for m, _ in TABS]
