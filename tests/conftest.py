@@ -10,6 +10,11 @@ import pytest
 from dashboard.services import demo_settings
 from dashboard.settings import Settings, load_settings
 from dashboard.simulator.testing import SimulatorConfig, SimulatorHandle, start_simulator_thread
+from dashboard.visualizations import enhanced_charts
+
+# Production builds figures without plotly's validation (see enhanced_charts._figure);
+# every figure any test builds is validated instead.
+enhanced_charts.VALIDATE_FIGURES = True
 
 
 def _start(seed: int = 7, speed: float = 0.0) -> SimulatorHandle:

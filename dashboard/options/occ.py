@@ -7,6 +7,7 @@ parse to the same ``OccSymbol``; strikes are ``Decimal`` so 612.5 never becomes 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -148,8 +149,10 @@ def format_strike(strike: Decimal | float | int) -> str:
     return f"{dec:,f}"
 
 
+@functools.lru_cache(maxsize=16384)
 def display_occ(symbol: str | OccSymbol) -> str:
-    """Human form, e.g. ``SPY Dec 19 '25 $600 C``."""
+    """Human form, e.g. ``SPY Dec 19 '25 $600 C``. Cached: grids re-label the same
+    contracts on every refresh."""
     occ = parse_occ(symbol) if isinstance(symbol, str) else symbol
     exp = occ.expiry
     return f"{occ.root} {exp:%b} {exp.day} '{exp:%y} ${format_strike(occ.strike)} {occ.right}"

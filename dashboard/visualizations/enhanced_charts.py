@@ -83,8 +83,19 @@ _NEAR_STOP_R = -0.75  # progress at or below this shows a near-stop warning
 # ---------------------------------------------------------------------------- helpers
 
 
+# Off in production: plotly re-checks every element of every array of every trace for
+# each figure, which was most of a refresh callback's server time (issue 13). The charts
+# here build known-good dicts; tests/conftest.py turns validation on, so every figure a
+# test builds is checked, and a test compares both paths' JSON.
+VALIDATE_FIGURES = False
+
+
+def _figure(data: Sequence[Any], layout: Mapping[str, Any]) -> go.Figure:
+    return go.Figure(data=list(data), layout=dict(layout), _validate=VALIDATE_FIGURES)
+
+
 def _base_layout(title: str | None, uirevision: Any, **extra: Any) -> dict[str, Any]:
-    layout: dict[str, Any] = {"template": theme.TEMPLATE_NAME, "uirevision": uirevision}
+    layout: dict[str, Any] = {"uirevision": uirevision}  # theme.TEMPLATE_NAME is the default
     if title:
         layout["title"] = {"text": title}
     layout.update(extra)
@@ -104,8 +115,9 @@ def empty_figure(
     carries the kind, so tests and callbacks can tell the three apart.
     """
     icon, colour = _EMPTY_STYLE[kind]
-    fig = go.Figure(
-        layout=_base_layout(
+    fig = _figure(
+        [],
+        _base_layout(
             title,
             uirevision,
             xaxis={"visible": False},
@@ -123,7 +135,7 @@ def empty_figure(
                     "name": f"empty-state-{kind}",
                 }
             ],
-        )
+        ),
     )
     return fig
 
@@ -526,7 +538,7 @@ def create_strat_candlestick_chart(
         meta={"x_axis": "bar_index", "bars": n},
     )
     data = traces + label_traces + level_traces + markers + volume_traces
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 # ----------------------------------------------------------------- portfolio cards
@@ -655,7 +667,7 @@ def create_portfolio_metrics_cards(
             name="market",
         )
     )
-    return go.Figure(data=data, layout=_base_layout(None, uirevision, height=320))
+    return _figure(data, _base_layout(None, uirevision, height=320))
 
 
 # ------------------------------------------------------------------ regime charts
@@ -716,7 +728,7 @@ def create_regime_heatmap(
         yaxis={"autorange": "reversed", "type": "category"},
         xaxis={"type": "category", "side": "top"},
     )
-    return go.Figure(data=[heat], layout=layout)
+    return _figure([heat], layout)
 
 
 def create_regime_timeline(
@@ -774,7 +786,7 @@ def create_regime_timeline(
         yaxis={"domain": [0.2, 1.0], "title": {"text": "Price"}},
         yaxis2={"domain": [0.0, 0.12], "showticklabels": False},
     )
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 def create_feature_evolution(
@@ -839,7 +851,7 @@ def create_feature_evolution(
             )
     layout["xaxis"] = {"anchor": f"y{'' if k == 1 else k}", "type": "date"}
     layout["shapes"] = shapes
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 # --------------------------------------------------------------- P&L and equity
@@ -874,21 +886,24 @@ def create_pnl_waterfall(
     names = np.array([k for k, _ in parts] + ["Total"], dtype=object)
     values = np.array([v for _, v in parts] + [total], dtype=np.float64)
     measure = np.array(["relative"] * len(parts) + ["total"], dtype=object)
-    fig = go.Figure(
-        go.Waterfall(
-            x=names,
-            y=values,
-            measure=measure,
-            text=np.array([_fmt_money(v) for v in values], dtype=object),
-            textposition="outside",
-            increasing={"marker": {"color": theme.PROFIT}},
-            decreasing={"marker": {"color": theme.LOSS}},
-            totals={"marker": {"color": theme.ACCENT}},
-            connector={"line": {"color": theme.BORDER}},
-            hovertemplate="%{x}: %{y:$,.2f}<extra></extra>",
-            name="P&L",
-        ),
-        layout=_base_layout(
+    fig = _figure(
+        [
+            dict(
+                type="waterfall",
+                x=names,
+                y=values,
+                measure=measure,
+                text=np.array([_fmt_money(v) for v in values], dtype=object),
+                textposition="outside",
+                increasing={"marker": {"color": theme.PROFIT}},
+                decreasing={"marker": {"color": theme.LOSS}},
+                totals={"marker": {"color": theme.ACCENT}},
+                connector={"line": {"color": theme.BORDER}},
+                hovertemplate="%{x}: %{y:$,.2f}<extra></extra>",
+                name="P&L",
+            )
+        ],
+        _base_layout(
             title,
             uirevision,
             showlegend=False,
@@ -971,7 +986,7 @@ def create_equity_curve(
         yaxis2={"domain": [0.0, 0.26], "title": {"text": "DD %"}, "ticksuffix": "%"},
         meta={"max_drawdown_pct": float(dd.min())},
     )
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 def create_sparkline(
@@ -1028,7 +1043,7 @@ def create_sparkline(
         xaxis={"visible": False},
         yaxis={"visible": False, "range": [floor - pad, float(np.nanmax(y)) + pad]},
     )
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 # ------------------------------------------------------------------- options
@@ -1135,7 +1150,7 @@ def create_options_flow_chart(
         yaxis={"domain": [0.38, 1.0], "type": "category", "title": {"text": "Expiry"}},
         yaxis2={"domain": [0.0, 0.3], "title": {"text": "Premium"}, "tickprefix": "$"},
     )
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 def _vline(
@@ -1275,7 +1290,7 @@ def create_payoff_chart(
         yaxis={"title": {"text": "P&L"}, "tickprefix": "$"},
         meta={"breakevens": [float(b) for b in breakevens]},
     )
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 # -------------------------------------------------------------- trade progress
@@ -1334,7 +1349,8 @@ def create_trade_progress_chart(
             np.array([t.stop for t in trades], dtype=np.float64),
         ]
     )
-    bar = go.Bar(
+    bar = dict(
+        type="bar",
         x=shown,
         y=np.array(labels, dtype=object),
         orientation="h",
@@ -1368,7 +1384,7 @@ def create_trade_progress_chart(
         yaxis={"autorange": "reversed", "type": "category"},
         meta={"progress_r": [None if math.isnan(v) else float(v) for v in r]},
     )
-    return go.Figure(data=[bar], layout=layout)
+    return _figure([bar], layout)
 
 
 # ----------------------------------------------------------------------- risk
@@ -1417,7 +1433,7 @@ def create_heat_chart(
         yaxis={"autorange": "reversed", "type": "category"},
         meta={"total_heat_pct": total},
     )
-    return go.Figure(data=[bar], layout=layout)
+    return _figure([bar], layout)
 
 
 def create_var_histogram(
@@ -1457,7 +1473,7 @@ def create_var_histogram(
         xaxis={"title": {"text": "P&L"}, "tickprefix": "$"},
         yaxis={"title": {"text": "count"}},
     )
-    return go.Figure(data=[hist], layout=layout)
+    return _figure([hist], layout)
 
 
 def create_greeks_exposure_chart(
@@ -1503,7 +1519,7 @@ def create_greeks_exposure_chart(
                 hovertemplate="%{y}: %{x:$,.2f}<extra>" + g + "</extra>",
             )
         )
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 # --------------------------------------------------------- strategy performance
@@ -1569,7 +1585,7 @@ def create_pattern_performance_chart(
             "showticklabels": False,
         },
     )
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 def create_r_multiple_histogram(
@@ -1612,7 +1628,7 @@ def create_r_multiple_histogram(
         yaxis={"title": {"text": "trades"}},
         meta={"expectancy_r": mean, "trades": int(r.size)},
     )
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)
 
 
 def create_rolling_ratio_chart(
@@ -1680,4 +1696,4 @@ def create_rolling_ratio_chart(
         legend={"orientation": "h", "y": 1.08},
         meta={"window": window},
     )
-    return go.Figure(data=data, layout=layout)
+    return _figure(data, layout)

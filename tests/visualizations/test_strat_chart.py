@@ -10,6 +10,7 @@ import pytest
 
 from dashboard.strat import detect_patterns, evaluate_setups
 from dashboard.strat.signals import Level, Pattern, Setup, SetupStatus
+from dashboard.visualizations import enhanced_charts as ec
 from dashboard.visualizations import theme
 from dashboard.visualizations.enhanced_charts import create_strat_candlestick_chart
 
@@ -284,3 +285,31 @@ def test_fifty_thousand_bars_build_with_right_lengths():
     assert c["2U up"].x.dtype == np.uint16
     assert len(fig.layout.shapes) == 50
     assert fig.layout.meta["bars"] == n
+
+
+def test_unvalidated_figures_serialise_exactly_like_validated_ones(monkeypatch) -> None:
+    """Production skips plotly's validation; the browser must get the same JSON."""
+    import plotly.graph_objects as go
+
+    from dashboard.strat.setups import evaluate_setups
+    from dashboard.visualizations.inputs import TradeProgress
+
+    df = frame()
+    h, lo, c = (df[k].to_numpy() for k in ("high", "low", "close"))
+    setups = evaluate_setups([_pattern()], h, lo, c, df.index, 3)
+    progress = [TradeProgress("SPY C", "long", 100, 104, 110, 95, 150.0, 25.0)]
+
+    def build() -> list[go.Figure]:
+        return [
+            ec.create_strat_candlestick_chart(
+                df, patterns=setups, regimes=["TREND_BULL"] * len(df)
+            ),
+            ec.create_trade_progress_chart(progress),
+            ec.create_pnl_waterfall({"SPY": 12.5, "QQQ": -3.0}, expected_total=1.0),
+            ec.create_equity_curve(df["close"]),
+            ec.empty_figure("nothing", kind="error"),
+        ]
+
+    validated = [json.loads(f.to_json()) for f in build()]
+    monkeypatch.setattr(ec, "VALIDATE_FIGURES", False)
+    assert [json.loads(f.to_json()) for f in build()] == validated  # key order may differ
