@@ -81,8 +81,10 @@ def _strike_units(strike: Decimal | float | int | str) -> int:
     return n
 
 
+@functools.lru_cache(maxsize=16384)
 def parse_occ(symbol: str) -> OccSymbol:
-    """Parse a compact (Alpaca) or space-padded (OSI) option symbol.
+    """Parse a compact (Alpaca) or space-padded (OSI) option symbol (cached: the result
+    is immutable and every refresh parses the same held contracts again).
 
     The last 15 characters are fixed-width, so a root that ends in digits (``AAPL1``) is
     unambiguous: the root is whatever precedes them.

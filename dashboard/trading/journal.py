@@ -403,16 +403,16 @@ class Journal:
         self, statuses: Iterable[TradeStatus | str] | None = None, *, limit: int | None = None
     ) -> list[JournalTrade]:
         """Trades, newest first; optionally only some statuses."""
-        # Plain column rows, not ORM objects: this runs on every Options refresh, and
-        # identity-mapped entities cost several times more per row than tuples.
+        # Plain column rows on a Core connection, not ORM objects: this runs on every
+        # Options refresh, and identity-mapped entities cost several times more per row.
         columns = [_TradeRow.__table__.c[name] for name in _RECORD_FIELDS]
         stmt = select(*columns).order_by(_TradeRow.id.desc())
         if statuses is not None:
             stmt = stmt.where(_TradeRow.status.in_([TradeStatus(x).value for x in statuses]))
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self._sessions() as s:
-            return [_tuple_record(r) for r in s.execute(stmt)]
+        with self.engine.connect() as conn:
+            return [_tuple_record(r) for r in conn.execute(stmt)]
 
     def active_trades(self) -> list[JournalTrade]:
         return self.list_trades(ACTIVE_STATUSES)
