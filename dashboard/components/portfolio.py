@@ -64,7 +64,7 @@ TREND_TIMEFRAME = "5Min"
 TREND_LOOKBACK = 96  # more than one regular session of 5-minute bars
 FILLS_DAYS = 30
 BENCH_MARGIN = timedelta(days=7)  # benchmark bars from a week before the first equity point
-FILLS_SHOWN = 200
+FILLS_SHOWN = 100  # one page of Alpaca activities: one upstream round
 _SPARK = "▁▂▃▄▅▆▇█"
 _NY = "America/New_York"
 
@@ -651,7 +651,7 @@ def layout(settings: Settings) -> html.Div:
                     ),
                     dbc.Col(
                         _block(
-                            f"Recent fills ({FILLS_DAYS} days)",
+                            f"Recent fills (latest {FILLS_SHOWN}, {FILLS_DAYS} days)",
                             data_grid(
                                 "portfolio-fills-grid",
                                 FILL_COLUMNS,
@@ -730,7 +730,7 @@ def build_portfolio_view(services: Services) -> PortfolioView:
         guess = data.held_underlyings_hint()
         bars_read = data.fetch_bars_many(guess, [TREND_TIMEFRAME], TREND_LOOKBACK)
         snap, fills, bars = await asyncio.gather(
-            data.fetch_portfolio_data(), data.fetch_fills(FILLS_DAYS), bars_read
+            data.fetch_portfolio_data(), data.fetch_fills(FILLS_DAYS, FILLS_SHOWN), bars_read
         )
         held = sorted(
             {underlying_symbol(p.symbol, p.asset_class) for p in snap.positions.value or ()}

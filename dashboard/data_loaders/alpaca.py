@@ -251,9 +251,12 @@ class AlpacaAsyncClient:
             raise
         return self._parse(self.trading, "GET /v2/orders:by_client_order_id", parse_order, d)
 
-    async def get_fills(self, after: datetime | None = None) -> list[Fill]:
-        """Fill activities, newest first, every page (``page_token`` is the last id)."""
-        page_size = 100
+    async def get_fills(
+        self, after: datetime | None = None, limit: int | None = None
+    ) -> list[Fill]:
+        """Fill activities, newest first, every page (``page_token`` is the last id) or
+        only the newest ``limit`` (pages are sequential, so fewer pages cost fewer rounds)."""
+        page_size = 100 if limit is None else max(1, min(limit, 100))
         params: dict[str, Any] = {"direction": "desc", "page_size": page_size}
         if after is not None:
             params["after"] = _iso(after)
@@ -267,10 +270,10 @@ class AlpacaAsyncClient:
                 rows,
             )
             fills.extend(batch)
-            if len(batch) < page_size:
+            if len(batch) < page_size or (limit is not None and len(fills) >= limit):
                 break
             params["page_token"] = batch[-1].id
-        return fills
+        return fills if limit is None else fills[:limit]
 
     async def get_portfolio_history(
         self, period: str = "1M", timeframe: str = "1D"

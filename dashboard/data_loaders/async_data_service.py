@@ -217,13 +217,17 @@ class AsyncDataService:
             f"orders:{status}", load, self.alpaca.trading_source, is_empty=_nonempty
         )
 
-    async def fetch_fills(self, days: int = 30) -> DataResult[tuple[Fill, ...]]:
+    async def fetch_fills(
+        self, days: int = 30, limit: int | None = None
+    ) -> DataResult[tuple[Fill, ...]]:
+        """Fills of the last ``days``, newest first; only the newest ``limit`` if given."""
+
         async def load() -> tuple[Fill, ...]:
             after = await self._broker_now_bound() - timedelta(days=days)
-            return tuple(await self.alpaca.get_fills(after=after))
+            return tuple(await self.alpaca.get_fills(after=after, limit=limit))
 
         return await self._read(
-            f"fills:{days}", load, self.alpaca.trading_source, is_empty=_nonempty
+            f"fills:{days}:{limit}", load, self.alpaca.trading_source, is_empty=_nonempty
         )
 
     async def fetch_portfolio_history(

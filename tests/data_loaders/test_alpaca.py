@@ -150,3 +150,28 @@ def test_bars_follow_pagination_against_the_simulator(sim: SimulatorHandle) -> N
     for sym in ("SPY", "QQQ"):
         assert len(full[sym]) > 30
         assert full[sym].equals(paged[sym])
+
+
+def _fill(i: int) -> dict[str, str]:
+    return {
+        "id": f"f-{i:04d}", "order_id": f"o-{i}", "symbol": "SPY", "side": "buy", "qty": "1",
+        "price": "500", "transaction_time": "2025-11-25T15:00:00Z", "type": "fill",
+    }  # fmt: skip
+
+
+def test_fills_page_through_everything_or_stop_at_the_limit(client: AlpacaAsyncClient) -> None:
+    pages = {None: [_fill(i) for i in range(100)], "f-0099": [_fill(i) for i in range(100, 130)]}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        size = int(request.url.params["page_size"])
+        return httpx.Response(200, json=pages[request.url.params.get("page_token")][:size])
+
+    with respx.mock() as mock:
+        route = mock.get(f"{T}/v2/account/activities/FILL").mock(side_effect=answer)
+        every = run_async(client.get_fills())
+        assert (route.call_count, len(every)) == (2, 130)  # two sequential pages
+        newest = run_async(client.get_fills(limit=100))
+        assert route.call_count == 3  # one page only
+        assert [f.id for f in newest] == [f"f-{i:04d}" for i in range(100)]
+        few = run_async(client.get_fills(limit=5))
+        assert route.calls.last.request.url.params["page_size"] == "5" and len(few) == 5
