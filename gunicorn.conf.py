@@ -1,6 +1,6 @@
 """gunicorn settings for Railway and any production host (see docs/deployment.md).
 
-2 workers x 4 threads: Railway's small instances have 1-2 vCPUs; callbacks mostly wait on
+2 workers x 8 threads: Railway's small instances have 1-2 vCPUs; callbacks mostly wait on
 upstream I/O, so threads give concurrency while two processes survive one crashing.
 """
 
@@ -10,7 +10,7 @@ import sys
 import time
 
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 30

@@ -150,7 +150,8 @@ def load_section(r: dict[str, float]) -> list[str]:
     lines = [
         f"{int(r.get('callbacks_per_tick', 0))} interval callbacks per viewer every "
         f"{_f(r.get('period_s', 5))} s for {_f(r.get('duration_s', 0))} s per level; "
-        f"{int(r.get('workers', 0))} gunicorn workers × 4 threads (gunicorn.conf.py); "
+        f"{int(r.get('workers', 0))} gunicorn workers × {int(r.get('threads', 0))} threads "
+        "(gunicorn.conf.py); "
         f"{int(r.get('book', 0))} option positions.",
         "",
         *_table(head, rows),

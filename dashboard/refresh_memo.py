@@ -5,7 +5,9 @@ callback response depends only on the callback's other inputs and on the data, w
 the read cache already holds for ``cache_ttl_seconds``. Without this, N viewers polling
 every 5 s cost N renders and N JSON serialisations of the same figures per tick, which on
 two cores is what made 50 viewers wait seconds (issue 13). With it, a tick that finds a
-response for the same callback and inputs made within the TTL gets those bytes back.
+response for the same callback and inputs made within the TTL gets those bytes back, and
+a tick that arrives while another request re-renders an expired response gets the
+previous one instead of waiting (stale while revalidate).
 
 Only pure refreshes are shared: requests whose triggers are all ``*-interval``
 ``n_intervals`` props. Clicks, form edits and order results always run their callback.
@@ -31,6 +33,7 @@ __all__ = ["RefreshMemo", "install_refresh_memo", "refresh_key"]
 UPDATE_PATH = "_dash-update-component"
 HEADER = "X-Refresh-Memo"
 LOCK_WAIT_SECONDS = 30.0
+STALE_MAX_SECONDS = 15.0  # a previous render older than this is never served
 
 
 def _is_tick(prop_id: str) -> bool:
@@ -91,14 +94,17 @@ class RefreshMemo:
         self.clock = clock
         self.hits = 0
         self.misses = 0
+        self.stale = 0
         self._entries: OrderedDict[str, _Stored] = OrderedDict()
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get(self, key: str) -> _Stored | None:
+    def get(self, key: str, *, max_age: float | None = None) -> _Stored | None:
+        """The response for ``key`` made within ``max_age`` seconds (default: the TTL)."""
         with self._guard:
             hit = self._entries.get(key)
-            if hit is None or self.clock() - hit.made_at >= self.ttl:
+            limit = self.ttl if max_age is None else max_age
+            if hit is None or self.clock() - hit.made_at >= limit:
                 return None
             return hit
 
@@ -127,9 +133,20 @@ def install_refresh_memo(server: Flask, memo: RefreshMemo) -> None:
         key = refresh_key(request.get_data(cache=True), memo.generation())
         if key is None:
             return None
-        lock = memo.lock_for(key)
-        locked = lock.acquire(timeout=LOCK_WAIT_SECONDS)  # a render in flight: wait for it
         hit = memo.get(key)
+        if hit is not None:
+            memo.hits += 1
+            return Response(hit.body, mimetype=hit.mimetype, headers={HEADER: "hit"})
+        lock = memo.lock_for(key)
+        previous = memo.get(key, max_age=STALE_MAX_SECONDS)
+        if previous is not None and not lock.acquire(blocking=False):
+            # Another request is rendering this tick: answer with the previous render
+            # rather than hold a worker thread until it is done (its status lines carry
+            # their own as-of times, so nothing claims to be newer than it is).
+            memo.stale += 1
+            return Response(previous.body, mimetype=previous.mimetype, headers={HEADER: "stale"})
+        locked = previous is not None or lock.acquire(timeout=LOCK_WAIT_SECONDS)
+        hit = memo.get(key)  # rendered while this request waited for the lock
         if hit is not None:
             if locked:
                 lock.release()

@@ -157,3 +157,23 @@ def test_tick_keys_ignore_the_tick_count(prop_id: str) -> None:
         return json.dumps({"output": "x.y", "inputs": inputs, "changedPropIds": [prop_id]}).encode()
 
     assert refresh_key(body(1), 0) == refresh_key(body(99), 0) != refresh_key(body(1), 1)
+
+
+def test_a_tick_during_a_re_render_gets_the_previous_render_if_recent() -> None:
+    from dashboard.refresh_memo import STALE_MAX_SECONDS
+
+    w = World()
+    w.post(1)
+    (key,) = list(w.memo._entries)
+    w.clock.t += 2.5  # expired: the next tick re-renders
+    lock = w.memo.lock_for(key)
+    lock.acquire()  # another viewer's request is rendering it right now
+    try:
+        during = w.post(2)
+    finally:
+        lock.release()
+    assert (during.headers[HEADER], _text(during), w.renders) == ("stale", "SPY render 1", 1)
+    after = w.post(3)
+    assert (after.headers[HEADER], _text(after)) == ("miss", "SPY render 2")
+    w.clock.t += STALE_MAX_SECONDS + 1
+    assert w.memo.get(key, max_age=STALE_MAX_SECONDS) is None  # too old to stand in
