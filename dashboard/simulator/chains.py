@@ -10,8 +10,10 @@ put-call parity holds on the mids by construction.
 from __future__ import annotations
 
 import math
+import threading
 import zlib
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -36,6 +38,7 @@ MULTIPLIER = 100
 _INDEX_ETFS = frozenset({"SPY", "QQQ", "IWM"})
 _WEEKLY_HORIZON_DAYS = 122
 _MONTHLY_HORIZON_DAYS = 380
+_QUOTES_CACHE_SIZE = 512  # (symbols, instant) results kept by OptionChains.quotes
 _LONG_VOL = 0.19  # long-run ATM vol of the market index
 _OI_BASE = {"SPY": 30000, "QQQ": 15000, "IWM": 8000, "AAPL": 9000, "NVDA": 12000, "TSLA": 12000}
 _CUM_VOLUME = np.r_[0.0, np.cumsum(_VOLUME_PROFILE) / _VOLUME_PROFILE.sum()]
@@ -126,6 +129,10 @@ class OptionChains:
         self.seed = int(seed)
         self._strike_cache: dict[tuple[str, date, date], np.ndarray] = {}
         self._id_cache: dict[str, int] = {}
+        self._quotes_cache: OrderedDict[tuple[tuple[str, ...], datetime], OptionQuotes] = (
+            OrderedDict()
+        )
+        self._quotes_lock = threading.Lock()
 
     # ---- listings ---------------------------------------------------------------------
     def underlyings(self) -> tuple[str, ...]:
@@ -293,7 +300,29 @@ class OptionChains:
         return bid, ask
 
     def quotes(self, symbols: list[str], t: datetime) -> OptionQuotes:
-        """Quotes, greeks, sizes, volume and open interest of ``symbols`` at ``t``."""
+        """Quotes, greeks, sizes, volume and open interest of ``symbols`` at ``t``.
+
+        A pure function of (symbols, t), so recent results are kept: a chain snapshot's
+        quote, greeks and open-interest reads at one instant, and the day's OHLC samples
+        that every OHLC read repeats, are priced once (arrays are read-only)."""
+        key = (tuple(symbols), t)
+        with self._quotes_lock:
+            hit = self._quotes_cache.get(key)
+            if hit is not None:
+                self._quotes_cache.move_to_end(key)
+                return hit
+        result = self._price_quotes(symbols, t)
+        for f in fields(result):
+            value = getattr(result, f.name)
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+        with self._quotes_lock:
+            self._quotes_cache[key] = result
+            while len(self._quotes_cache) > _QUOTES_CACHE_SIZE:
+                self._quotes_cache.popitem(last=False)
+        return result
+
+    def _price_quotes(self, symbols: list[str], t: datetime) -> OptionQuotes:
         n = len(symbols)
         occs = [occ_of(s) for s in symbols]
         strikes = np.array([float(o.strike) for o in occs])

@@ -67,6 +67,7 @@ Errors use ThetaData's codes: 472 no data (unknown root, expiry or strike; empty
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import time
 from collections.abc import Awaitable, Callable
@@ -276,6 +277,7 @@ def _v2_strike(text: str) -> float:
 
 
 # ---- time formats -------------------------------------------------------------------------
+@functools.lru_cache(maxsize=8192)  # per-row formatting of values a snapshot repeats
 def _ms_of_day(t: datetime) -> int:
     local = t.astimezone(NEW_YORK)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -286,6 +288,7 @@ def _date_int(d: date) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
+@functools.lru_cache(maxsize=8192)  # per-row formatting of values a snapshot repeats
 def _v3_time(t: datetime) -> str:
     local = t.astimezone(NEW_YORK)
     return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
@@ -510,6 +513,7 @@ def _v2_single(request: web.Request, sim: Any) -> tuple[str, datetime]:
 
 
 # ---- v3 output -----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=8192)  # per-row formatting of values a snapshot repeats
 def _v3_contract(symbol: str) -> dict[str, Any]:
     occ = occ_of(symbol)
     return {
