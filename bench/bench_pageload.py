@@ -1,9 +1,10 @@
 """Page load in headless Chromium (/usr/bin/chromium, never a downloaded browser) against
 gunicorn with the production config, for each tab.
 
-For each tab a fresh browser context opens the page, waits for the first render (the tab
-bar is in the DOM: dash-renderer has drawn the layout), clicks the tab, and waits until
-every graph in the active pane has drawn: a plotly SVG and no placeholder ("loading…",
+For each tab a fresh browser context opens the tab's own address (``/#regime``: only
+that tab mounts, as when a user bookmarks or reloads it), waits for the first render (the
+tab bar is in the DOM: dash-renderer has drawn the layout), and waits until every graph
+in the active pane has drawn: a plotly SVG and no placeholder ("loading…",
 "Fitting the regime model…"; the 1 s job polls keep some component always loading, so
 that flag is not used). Both times run from the start of navigation. Bytes are
 the response bodies and headers of every request finished by then, as Chromium reports
@@ -50,7 +51,7 @@ DRAWN_JS = """() => {
 }"""
 
 
-def _load(browser: Any, url: str, label: str, timeout_ms: float) -> dict[str, float]:
+def _load(browser: Any, url: str, tab: str, timeout_ms: float) -> dict[str, float]:
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     page = ctx.new_page()
     sizes: list[int] = []
@@ -64,10 +65,9 @@ def _load(browser: Any, url: str, label: str, timeout_ms: float) -> dict[str, fl
 
     page.on("requestfinished", on_finished)
     t0 = time.perf_counter()
-    page.goto(url, wait_until="commit")
+    page.goto(f"{url}/#{tab}", wait_until="commit")  # the tab's own address
     page.wait_for_selector("#main-tabs", timeout=timeout_ms)
     first = time.perf_counter() - t0
-    page.get_by_role("tab", name=label).click()
     try:
         page.wait_for_function(DRAWN_JS, timeout=timeout_ms, polling=50)
         drawn = time.perf_counter() - t0
@@ -106,10 +106,10 @@ def run(quick: bool = False) -> dict[str, float]:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
             try:
-                for _tab, label in TABS:  # warm-up: per-day jobs finish, workers import
-                    _load(browser, server.url, label, 180_000)
-                for tab, label in TABS:
-                    for k, v in _load(browser, server.url, label, 60_000).items():
+                for tab, _label in TABS:  # warm-up: per-day jobs finish, workers import
+                    _load(browser, server.url, tab, 180_000)
+                for tab, _label in TABS:
+                    for k, v in _load(browser, server.url, tab, 60_000).items():
                         out[f"{tab}_{k}"] = float(v)
             finally:
                 browser.close()

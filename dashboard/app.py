@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import Flask, jsonify
 
 from dashboard.components import header, options_panel, portfolio, regime, risk, strategy
@@ -43,23 +43,21 @@ def _pane(module: Any, settings: Settings, *, mounted: bool) -> html.Div:
 
 
 def build_layout(settings: Settings, *, mount_all: bool = False) -> html.Div:
-    """The shell with the first tab's content. Other tabs mount on their first visit
-    (``tab_switch``) and then stay mounted and hidden when inactive, so switching keeps
-    their state while a page load runs only the visible tab's callbacks. ``mount_all``
-    builds every tab (the validation layout)."""
+    """The shell. A tab mounts on its first visit (``tab_switch``): the one the address
+    names (``/#regime``) or Options, then any the user opens; a mounted tab stays mounted
+    and hidden when inactive, so switching keeps its state while a page load runs only
+    the visible tab's callbacks. ``mount_all`` builds every tab (the validation layout)."""
     return html.Div(
         [
+            dcc.Location(id="url", refresh=False),
+            dcc.Store(id="tab-hash-sink"),
             header.layout(settings),
             dbc.Container(
                 [
                     dbc.Tabs(
                         [
                             dbc.Tab(
-                                _pane(
-                                    module,
-                                    settings,
-                                    mounted=mount_all or module.TAB_ID == DEFAULT_TAB,
-                                ),
+                                _pane(module, settings, mounted=mount_all),
                                 label=label,
                                 tab_id=f"tab-{module.TAB_ID}",
                                 id=f"tab-{module.TAB_ID}-tab",
@@ -71,7 +69,7 @@ def build_layout(settings: Settings, *, mount_all: bool = False) -> html.Div:
                         className="mt-2",
                     ),
                     dcc.Store(id="session-store", storage_type="session"),
-                    dcc.Store(id="mounted-tabs", data=[DEFAULT_TAB]),
+                    dcc.Store(id="mounted-tabs", data=[]),
                     *[
                         dcc.Interval(
                             id=f"{module.TAB_ID}-interval",
@@ -87,6 +85,12 @@ def build_layout(settings: Settings, *, mount_all: bool = False) -> html.Div:
             ),
         ]
     )
+
+
+def tab_from_hash(hash_: str | None) -> str | None:
+    """The tab an address hash names ("#regime" → "tab-regime"), or None."""
+    tab = (hash_ or "").lstrip("#").strip().lower()
+    return f"tab-{tab}" if tab in {m.TAB_ID for m, _ in TABS} else None
 
 
 def tab_switch(active_tab: str | None, mounted: list[str] | None) -> tuple[str | None, str | None]:
@@ -117,6 +121,17 @@ def tab_refresh_state(
 
 def _register_tab_refresh(app: Dash, settings: Settings) -> None:
     ids = [m.TAB_ID for m, _ in TABS]
+
+    @app.callback(Output("main-tabs", "active_tab"), Input("url", "hash"))
+    def tab_from_address(hash_: str | None) -> Any:
+        tab = tab_from_hash(hash_)
+        return tab if tab is not None else no_update
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="tabs", function_name="remember"),
+        Output("tab-hash-sink", "data"),
+        Input("main-tabs", "active_tab"),
+    )
 
     @app.callback(
         *[Output(f"{i}-interval", "disabled") for i in ids],

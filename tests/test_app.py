@@ -88,17 +88,18 @@ def test_only_the_visible_tab_refreshes() -> None:
     assert ms == 1000  # never faster than a second
 
 
-def test_a_page_load_builds_only_the_first_tab_and_others_mount_once() -> None:
-    from dashboard.app import DEFAULT_TAB, TABS, build_layout, tab_switch
+def test_a_page_load_mounts_only_the_tab_it_shows_and_others_mount_once() -> None:
+    from dashboard.app import TABS, build_layout, tab_from_hash, tab_switch
 
     settings = load_settings(env={}, env_file=None)
     shown = str(build_layout(settings).to_plotly_json())
     full = str(build_layout(settings, mount_all=True).to_plotly_json())
-    assert f"{DEFAULT_TAB}-root" in shown
     for module, _label in TABS:
         assert f"{module.TAB_ID}-pane" in shown and f"{module.TAB_ID}-root" in full
-        if module.TAB_ID != DEFAULT_TAB:
-            assert f"{module.TAB_ID}-root" not in shown  # its callbacks wait for a visit
+        assert f"{module.TAB_ID}-root" not in shown  # mounted by the tab callback
+    assert tab_switch("tab-options", []) == ("options", None)  # the page's first tab
     assert tab_switch("tab-risk", ["options"]) == ("risk", None)  # first visit: mount
     assert tab_switch("tab-risk", ["options", "risk"]) == (None, "risk")  # again: refresh
     assert tab_switch("tab-nope", ["options"]) == (None, None)
+    assert tab_from_hash("#regime") == "tab-regime" and tab_from_hash("#Risk") == "tab-risk"
+    assert tab_from_hash("#nope") is None and tab_from_hash(None) is None

@@ -225,6 +225,20 @@ def test_strategy_option_variant_and_date_range(page, live: LiveApp) -> None:
     watch.assert_clean()
 
 
+def test_a_tab_address_opens_that_tab_alone_and_follows_switches(browser, live: LiveApp) -> None:
+    """``/#risk`` opens Risk without building the Options tab; switching writes the hash."""
+    page, watch = open_page(browser, live.url + "/#risk", width=1400, height=1000)
+    try:
+        page.wait_for_selector("#risk-root", state="visible", timeout=30_000)
+        assert page.query_selector("#options-root") is None  # never mounted, never fetched
+        show_tab(page, "portfolio")
+        wait_until(lambda: page.evaluate("location.hash") == "#portfolio", timeout=10)
+        assert page.is_hidden("#risk-root")  # kept mounted, hidden
+        watch.assert_clean()
+    finally:
+        page.context.close()
+
+
 def test_header_badges(page, live: LiveApp) -> None:
     page_, watch = page
     assert page_.inner_text("#header-mode-badge") == "DEMO"
