@@ -165,6 +165,11 @@ def _one_book(n: int, repeats: int, out: dict[str, float]) -> None:
                 out[f"tab_{tab}_{tag}_wall_p95_ms"] = _pct(ms, 95)
                 if lat:
                     out[f"tab_{tab}_{tag}_wall_p50_x_latency"] = _pct(ms, 50) / lat
+                    # Latency rounds: what the latency added, in latencies (the same tab
+                    # at 0 ms ran earlier in this run). One concurrent round is 1.0.
+                    base = out.get(f"tab_{tab}_{n}_0ms_wall_p50_ms")
+                    if base is not None:
+                        out[f"tab_{tab}_{tag}_latency_rounds"] = (_pct(ms, 50) - base) / lat
         if n == PROFILE_BOOK:
             _profile_slowest(n, out, lambda t, c: call(t, c, 1, clients[0]), services, sim)
     finally:

@@ -642,9 +642,13 @@ def edge_table(
 ) -> pd.DataFrame:
     """Win rate (Wilson interval), expectancy in R (t interval), profit factor and sample
     size per group, over closed trades only (open trades have no R yet)."""
-    df = trades if isinstance(trades, pd.DataFrame) else trades_frame(trades)
-    closed = df[df["r_multiple"].notna()] if not df.empty else df
     keys = [by] if isinstance(by, str) else list(by)
+    if isinstance(trades, pd.DataFrame):
+        df = trades
+    else:  # only the columns the table needs: thousands of trades on every refresh
+        cols = [*dict.fromkeys([*keys, "r_multiple"])]
+        df = pd.DataFrame([[getattr(t, c) for c in cols] for t in trades], columns=cols)
+    closed = df[df["r_multiple"].notna()] if not df.empty else df
     return grouped_trade_stats(closed, keys, "r_multiple", confidence)
 
 
