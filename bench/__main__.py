@@ -181,6 +181,7 @@ def pageload_section(r: dict[str, float]) -> list[str]:
         [
             label,
             _f(r[f"{t}_first_render_s"]),
+            _f(r.get(f"{t}_callbacks_answered_s", math.nan)),
             _f(r[f"{t}_drawn_s"]),
             _f(r[f"{t}_graphs"]),
             _f(r[f"{t}_kb"]),
@@ -188,9 +189,9 @@ def pageload_section(r: dict[str, float]) -> list[str]:
         for t, label in TABS
         if f"{t}_drawn_s" in r
     ]
-    return _table(
-        ["tab", "first render s", "all figures drawn s", "graphs", "KB transferred"], rows
-    )
+    head = ["tab", "first render s", "callbacks answered s", "all figures drawn s", "graphs",
+            "KB transferred"]  # fmt: skip
+    return _table(head, rows)
 
 
 def goals(results: dict[str, dict[str, float] | None]) -> list[list[str]]:

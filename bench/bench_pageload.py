@@ -6,7 +6,9 @@ that tab mounts, as when a user bookmarks or reloads it), waits for the first re
 tab bar is in the DOM: dash-renderer has drawn the layout), and waits until every graph
 in the active pane has drawn: a plotly SVG and no placeholder ("loading…",
 "Fitting the regime model…"; the 1 s job polls keep some component always loading, so
-that flag is not used). Both times run from the start of navigation. Bytes are
+that flag is not used). All times run from the start of navigation; "callbacks answered"
+is when the last callback response before the drawing arrived, so the rest of "drawn" is
+the browser's own work (plotly.js, AG Grid, layout). Bytes are
 the response bodies and headers of every request finished by then, as Chromium reports
 them.
 One warm-up load first, so the server's per-day jobs (regime fit, backtests) are done, as
@@ -39,10 +41,12 @@ TABS = (
     ("risk", "Risk Management"),
     ("options", "Options Trading"),
 )
-DRAWN_JS = """() => {
-  const pane = document.querySelector('.tab-content > .tab-pane.active');
+DRAWN_JS = """(tab) => {
+  // The tab mounts after the first render: wait for its root, then for every graph in it.
+  const pane = document.getElementById(tab + '-root');
   if (!pane) return false;
   const graphs = pane.querySelectorAll('.dash-graph');
+  if (!graphs.length) return false;
   for (const g of graphs) {
     if (!g.querySelector('.main-svg')) return false;
     if ((g.textContent || '').includes('…')) return false;  // "loading…", "Fitting…"
@@ -55,8 +59,11 @@ def _load(browser: Any, url: str, tab: str, timeout_ms: float) -> dict[str, floa
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     page = ctx.new_page()
     sizes: list[int] = []
+    callbacks_done: list[float] = []  # when each callback response arrived
 
     def on_finished(req: Any) -> None:
+        if "_dash-update-component" in req.url:
+            callbacks_done.append(time.perf_counter() - t0)
         try:
             s = req.sizes()
             sizes.append(int(s["responseBodySize"]) + int(s["responseHeadersSize"]))
@@ -69,16 +76,18 @@ def _load(browser: Any, url: str, tab: str, timeout_ms: float) -> dict[str, floa
     page.wait_for_selector("#main-tabs", timeout=timeout_ms)
     first = time.perf_counter() - t0
     try:
-        page.wait_for_function(DRAWN_JS, timeout=timeout_ms, polling=50)
+        page.wait_for_function(DRAWN_JS, arg=tab, timeout=timeout_ms, polling=50)
         drawn = time.perf_counter() - t0
     except PlaywrightTimeout:  # recorded as not drawn, so the other tabs still count
         drawn = float("nan")
     graphs = page.evaluate(
-        "() => document.querySelectorAll('.tab-content > .tab-pane.active .dash-graph').length"
+        "(tab) => document.querySelectorAll('#' + tab + '-root .dash-graph').length", tab
     )
     ctx.close()
+    answered = [t for t in callbacks_done if drawn != drawn or t <= drawn]
     return {
         "first_render_s": first,
+        "callbacks_answered_s": max(answered, default=float("nan")),
         "drawn_s": drawn,
         "timed_out": float(drawn != drawn),
         "kb": sum(sizes) / 1024,
