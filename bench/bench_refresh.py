@@ -11,7 +11,9 @@ upstream wait (blocked in ``run_async``: HTTP, cache, parsing into records), com
 refresh (``expire_tick``: everything but the day's expiry lists), so each one pays its
 upstream reads: the worst tick of the steady state with 2 and 10 s TTLs under a 5 s
 interval. A tab refresh is the tab's callbacks fired at once, as the browser does;
-its wall time is the slowest of them.
+its wall time is the slowest of them. A tab's upstream rounds (``bench._rounds``) are the
+longest chain of requests that waited for one another in any of its callbacks, each
+traced alone.
 
 Goals (issue 13): server time excluding upstream under 30 ms p95 with 100 positions; with
 100 ms latency a refresh under 1.15 × one latency.
@@ -29,6 +31,7 @@ import numpy as np
 
 from bench._book import open_book
 from bench._dashcall import Phases, PhaseTimer, callback_key, post_callback, update_payload
+from bench._rounds import RoundTracer, upstream_rounds
 from bench._simproc import SimProcess
 from dashboard.app import create_app
 from dashboard.components import options_panel, portfolio
@@ -93,6 +96,7 @@ def _one_book(n: int, repeats: int, out: dict[str, float]) -> None:
     tmp = tempfile.mkdtemp(prefix="bench-refresh-")
     sim = SimProcess(Path(tmp))
     timer = PhaseTimer([portfolio, options_panel])
+    tracer = RoundTracer()
     services = None
     try:
         base = load_settings(env={"DASHBOARD_DATA_DIR": tmp}, env_file=None)
@@ -117,6 +121,7 @@ def _one_book(n: int, repeats: int, out: dict[str, float]) -> None:
             for name, first in cbs.items()
         }  # fmt: skip
         timer.install()
+        tracer.install()
         clients = [app.server.test_client() for _ in range(max(len(c) for c in TABS.values()))]
 
         def call(tab: str, name: str, tick: int, client: Any) -> Phases:
@@ -130,11 +135,15 @@ def _one_book(n: int, repeats: int, out: dict[str, float]) -> None:
             sim.set_faults({"latency_ms": lat} if lat else None)
             samples: dict[tuple[str, str], list[Phases]] = {k: [] for k in keys}
             walls: dict[str, list[float]] = {tab: [] for tab in TABS}
+            rounds: dict[str, list[int]] = {tab: [] for tab in TABS}
             for it in range(repeats + 1):  # the first round warms connections and imports
                 for tab, cbs in TABS.items():
                     for name in cbs:
                         expire_tick(services.data)
-                        ph = call(tab, name, it + 1, clients[0])
+                        with tracer.recording() as spans:
+                            ph = call(tab, name, it + 1, clients[0])
+                        if it:
+                            rounds[tab].append(upstream_rounds(spans))
                         if ph.status != 200:
                             raise RuntimeError(f"{tab}.{name} answered HTTP {ph.status}")
                         if it:
@@ -163,17 +172,14 @@ def _one_book(n: int, repeats: int, out: dict[str, float]) -> None:
                 ms = [x * 1000 for x in xs]
                 out[f"tab_{tab}_{tag}_wall_p50_ms"] = _pct(ms, 50)
                 out[f"tab_{tab}_{tag}_wall_p95_ms"] = _pct(ms, 95)
+                out[f"tab_{tab}_{tag}_upstream_rounds_max"] = float(max(rounds[tab]))
                 if lat:
                     out[f"tab_{tab}_{tag}_wall_p50_x_latency"] = _pct(ms, 50) / lat
-                    # Latency rounds: what the latency added, in latencies (the same tab
-                    # at 0 ms ran earlier in this run). One concurrent round is 1.0.
-                    base = out.get(f"tab_{tab}_{n}_0ms_wall_p50_ms")
-                    if base is not None:
-                        out[f"tab_{tab}_{tag}_latency_rounds"] = (_pct(ms, 50) - base) / lat
         if n == PROFILE_BOOK:
             _profile_slowest(n, out, lambda t, c: call(t, c, 1, clients[0]), services, sim)
     finally:
         timer.uninstall()
+        tracer.uninstall()
         if services is not None:
             services.close()
         sim.stop()

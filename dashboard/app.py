@@ -218,7 +218,11 @@ def create_app(
     _install_security(app, settings, production=production)
     install_refresh_memo(  # after the login check: only signed-in viewers share renders
         app.server,
-        RefreshMemo(settings.cache_ttl_seconds, lambda: services.data.generation),
+        RefreshMemo(
+            settings.cache_ttl_seconds,
+            lambda: services.data.generation,
+            slow_outputs={o: services.data.bars_ttl for o in options_panel.BARS_PACED_OUTPUTS},
+        ),
     )
     app.server.extensions["dashboard_services"] = services
     return app

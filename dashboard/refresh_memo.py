@@ -22,7 +22,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,12 @@ def _is_tick(prop_id: str) -> bool:
 
 def refresh_key(body: bytes, generation: int) -> str | None:
     """The memo key of a callback request, or None when it is not a pure refresh tick."""
+    tick = refresh_tick(body, generation)
+    return tick[0] if tick is not None else None
+
+
+def refresh_tick(body: bytes, generation: int) -> tuple[str, str] | None:
+    """(memo key, the callback's output spec) of a pure refresh tick, else None."""
     try:
         payload = json.loads(body)
     except ValueError:
@@ -67,7 +73,8 @@ def refresh_key(body: bytes, generation: int) -> str | None:
         separators=(",", ":"),
         default=str,
     )
-    return hashlib.sha256(f"{generation}|{canonical}".encode()).hexdigest()
+    key = hashlib.sha256(f"{generation}|{canonical}".encode()).hexdigest()
+    return key, str(payload.get("output") or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,20 +82,27 @@ class _Stored:
     body: bytes
     mimetype: str
     made_at: float
+    ttl: float
 
 
 class RefreshMemo:
-    """Responses by key for ``ttl`` seconds, with one render in flight per key."""
+    """Responses by key for ``ttl`` seconds, with one render in flight per key.
+
+    ``slow_outputs`` maps component ids to a longer TTL for callbacks that only show data
+    cached that long (bars and chains): re-rendering them sooner draws the same data.
+    """
 
     def __init__(
         self,
         ttl: float,
         generation: Callable[[], int],
         *,
+        slow_outputs: Mapping[str, float] | None = None,
         max_entries: int = 256,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ttl = ttl
+        self.slow_outputs = dict(slow_outputs or {})
         self.generation = generation
         self.max_entries = max_entries
         self.clock = clock
@@ -99,18 +113,28 @@ class RefreshMemo:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
+    def ttl_for(self, output: str) -> float:
+        """The TTL of a callback's response, from its output spec ("id.prop" or
+        "..id.prop...id2.prop..")."""
+        first = output.strip(".").split("...")[0].rpartition(".")[0]
+        return max(self.ttl, self.slow_outputs.get(first, self.ttl))
+
     def get(self, key: str, *, max_age: float | None = None) -> _Stored | None:
-        """The response for ``key`` made within ``max_age`` seconds (default: the TTL)."""
+        """The response for ``key`` made within ``max_age`` seconds (default: its TTL)."""
         with self._guard:
             hit = self._entries.get(key)
-            limit = self.ttl if max_age is None else max_age
-            if hit is None or self.clock() - hit.made_at >= limit:
+            if hit is None:
+                return None
+            limit = hit.ttl if max_age is None else max(max_age, hit.ttl)
+            if self.clock() - hit.made_at >= limit:
                 return None
             return hit
 
-    def put(self, key: str, body: bytes, mimetype: str) -> None:
+    def put(self, key: str, body: bytes, mimetype: str, ttl: float | None = None) -> None:
         with self._guard:
-            self._entries[key] = _Stored(body, mimetype, self.clock())
+            self._entries[key] = _Stored(
+                body, mimetype, self.clock(), self.ttl if ttl is None else ttl
+            )
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -130,9 +154,10 @@ def install_refresh_memo(server: Flask, memo: RefreshMemo) -> None:
     def _serve_memo() -> Response | None:
         if request.method != "POST" or not request.path.endswith(UPDATE_PATH):
             return None
-        key = refresh_key(request.get_data(cache=True), memo.generation())
-        if key is None:
+        tick = refresh_tick(request.get_data(cache=True), memo.generation())
+        if tick is None:
             return None
+        key, output = tick
         hit = memo.get(key)
         if hit is not None:
             memo.hits += 1
@@ -153,7 +178,7 @@ def install_refresh_memo(server: Flask, memo: RefreshMemo) -> None:
             memo.hits += 1
             return Response(hit.body, mimetype=hit.mimetype, headers={HEADER: "hit"})
         memo.misses += 1
-        g.refresh_memo = (key, lock if locked else None)
+        g.refresh_memo = (key, lock if locked else None, memo.ttl_for(output))
         return None
 
     @server.after_request
@@ -161,10 +186,10 @@ def install_refresh_memo(server: Flask, memo: RefreshMemo) -> None:
         pending = g.pop("refresh_memo", None)
         if pending is None:
             return response
-        key, lock = pending
+        key, lock, ttl = pending
         try:
             if response.status_code == 200 and not response.direct_passthrough:
-                memo.put(key, response.get_data(), response.mimetype or "application/json")
+                memo.put(key, response.get_data(), response.mimetype or "application/json", ttl)
                 response.headers[HEADER] = "miss"
         finally:
             if lock is not None:

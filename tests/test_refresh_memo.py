@@ -177,3 +177,18 @@ def test_a_tick_during_a_re_render_gets_the_previous_render_if_recent() -> None:
     assert (after.headers[HEADER], _text(after)) == ("miss", "SPY render 2")
     w.clock.t += STALE_MAX_SECONDS + 1
     assert w.memo.get(key, max_age=STALE_MAX_SECONDS) is None  # too old to stand in
+
+
+def test_outputs_paced_by_bars_keep_their_render_for_the_bars_ttl() -> None:
+    memo = RefreshMemo(2.0, lambda: 0, slow_outputs={"options-flow-chart": 10.0})
+    assert memo.ttl_for("..options-flow-chart.figure...options-flow-grid.rowData..") == 10.0
+    assert memo.ttl_for("options-flow-chart.figure") == 10.0
+    assert memo.ttl_for("..options-active-trades.children...options-pnl.children..") == 2.0
+    clock = Clock()
+    memo.clock = clock
+    memo.put("flow", b"{}", "application/json", memo.ttl_for("options-flow-chart.figure"))
+    memo.put("trades", b"{}", "application/json")
+    clock.t += 5.0
+    assert memo.get("flow") is not None and memo.get("trades") is None
+    clock.t += 5.0
+    assert memo.get("flow") is None

@@ -915,6 +915,15 @@ class TradeView:
     pnl_pct: float | None
 
 
+# Outputs that show only bars and chains, which the data service caches for its bars TTL:
+# their shared refresh responses (refresh_memo) live that long too, since re-rendering
+# them sooner would draw the same data.
+BARS_PACED_OUTPUTS = (
+    "options-signals-grid",
+    "options-signal-chart",
+    "options-chain-grid",
+    "options-flow-chart",
+)
 ACTIVE_CARDS_SHOWN = 12  # more cards cost render and transfer time on every refresh
 
 
