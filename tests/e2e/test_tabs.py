@@ -183,10 +183,17 @@ def test_strategy_option_variant_and_date_range(page, live: LiveApp) -> None:
     wait_until(option_rows, timeout=90, interval=0.5, what="the option DTE/delta grid")
     assert "modelled" in page_.inner_text("#strategy-option-status")
     assert "Black-Scholes" in page_.inner_text("#strategy-note")
+    # An end date alone is a valid range: let that update land, then make it invalid.
+    page_.fill("input[aria-label='to latest']", "2020-01-01")
+    page_.keyboard.press("Tab")
+    page_.keyboard.press("Escape")
+    wait_until(
+        lambda: "in range" in page_.inner_text("#strategy-progress"),
+        timeout=30,
+        what="the numbers for the end date alone",
+    )
     before = page_.inner_text("#strategy-progress")
     page_.fill("input[aria-label='all data from']", "2030-01-01")
-    page_.keyboard.press("Tab")
-    page_.fill("input[aria-label='to latest']", "2020-01-01")
     page_.keyboard.press("Tab")
     page_.keyboard.press("Escape")
     wait_until(
