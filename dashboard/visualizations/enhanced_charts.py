@@ -946,9 +946,14 @@ def create_equity_curve(
     peak = np.maximum.accumulate(e)
     with np.errstate(divide="ignore", invalid="ignore"):
         dd = np.where(peak > 0, (e / peak - 1.0) * 100.0, 0.0)
+    one = len(e) == 1  # a new account
     data: list[Any] = [
         go.Scatter(
-            x=x, y=e, mode="lines", name="equity", line={"color": theme.ACCENT, "width": 1.6}
+            x=x,
+            y=e,
+            mode="markers" if one else "lines",
+            name="equity",
+            line={"color": theme.ACCENT, "width": 1.6},
         )
     ]
     if benchmark is not None and len(benchmark.dropna()):
@@ -984,8 +989,16 @@ def create_equity_curve(
         xaxis={"anchor": "y2", "type": "date"},
         yaxis={"domain": [0.32, 1.0], "title": {"text": "Equity"}, "tickprefix": "$"},
         yaxis2={"domain": [0.0, 0.26], "title": {"text": "DD %"}, "ticksuffix": "%"},
-        meta={"max_drawdown_pct": float(dd.min())},
+        meta={"max_drawdown_pct": float(dd.min()), "points": len(e)},
     )
+    if one:  # a lone point draws no line: show it as a marker and say why
+        layout["annotations"] = [
+            {
+                "text": "One equity point so far: the curve starts with the next one",
+                "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.98,
+                "showarrow": False, "font": {"size": 12, "color": theme.MUTED},
+            }
+        ]  # fmt: skip
     return _figure(data, layout)
 
 

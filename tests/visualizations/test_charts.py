@@ -454,3 +454,14 @@ def test_rolling_ratio_chart_draws_each_curve_and_ratio():
     empty = ec.create_rolling_ratio_chart({"Strategy": s_sh.iloc[:2]}, {}, window=63)
     assert empty.layout.meta["empty_kind"] == "empty"
     assert "63-day" in empty.layout.annotations[0].text
+
+
+def test_equity_curve_with_one_point_shows_it_as_a_marker_and_says_so():
+    idx = pd.DatetimeIndex([pd.Timestamp("2026-11-25 05:00", tz="UTC")])
+    fig = ec.create_equity_curve(pd.Series([99_987.8], index=idx))
+    assert fig.data[0].mode == "markers" and list(fig.data[0].y) == [99_987.8]
+    assert "One equity point so far" in fig.layout.annotations[0].text
+    two = ec.create_equity_curve(
+        pd.Series([1.0, 2.0], index=pd.date_range("2026-01-01", periods=2, tz="UTC"))
+    )
+    assert two.data[0].mode == "lines" and not two.layout.annotations
