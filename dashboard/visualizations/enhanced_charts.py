@@ -1579,6 +1579,7 @@ def create_pattern_performance_chart(
             customdata=n_trades,
             text=np.array([f"{v:+.2f}R" for v in exp_r], dtype=object),
             textposition="outside",
+            cliponaxis=False,  # the longest bar's label may run into the gap between panels
             hovertemplate="%{y}: %{x:+.2f}R over %{customdata} trades<extra></extra>",
             xaxis="x2",
             yaxis="y2",
