@@ -22,8 +22,8 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.components import options_layout
 from dashboard.components.formatting import format_money
-from dashboard.components.status import format_et, status_line
-from dashboard.data_loaders.loop import run_async
+from dashboard.components.status import empty_line, format_et, status_line
+from dashboard.data_loaders.loop import run_all, run_async
 from dashboard.models import DataResult, DataState, OptionChain, OptionQuote
 from dashboard.options.expiry import days_to_expiry, years_to_expiry
 from dashboard.options.occ import build_occ, display_occ, format_strike
@@ -158,15 +158,6 @@ async def _gather_chains(data: Any, symbol: str, expiries: list[date]) -> list[A
     return list(await asyncio.gather(*(data.fetch_option_chain(symbol, e) for e in expiries)))
 
 
-async def _none() -> None:
-    return None
-
-
-async def _both(a: Awaitable[Any], b: Awaitable[Any]) -> tuple[Any, Any]:
-    x, y = await asyncio.gather(a, b)
-    return x, y
-
-
 def _parse_expiry(expiry: str | date | None) -> date | None:
     if isinstance(expiry, str):
         try:
@@ -187,13 +178,9 @@ class Reads:
     def chain(self, symbol: str, expiry: str | date | None = None) -> Awaitable[Any]:
         return self.data.fetch_option_chain(symbol, _parse_expiry(expiry))
 
-    def with_now(self, *reads: Awaitable[Any]) -> tuple[Any, ...]:
+    def with_now(self, *reads: Awaitable[Any] | None) -> tuple[Any, ...]:
         """The reads' results, then the broker's time (wall time if the clock failed)."""
-
-        async def both() -> list[Any]:
-            return list(await asyncio.gather(*reads, self.data.fetch_clock()))
-
-        *values, clock = run_async(both())
+        *values, clock = run_all(*reads, self.data.fetch_clock())
         now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
         return (*values, now)
 
@@ -558,7 +545,7 @@ def register_chart_callbacks(app: Dash, services: Services, reads: Reads) -> Non
     def signal_chart(signal: dict[str, Any] | None, labels: list[str], _n: int | None):
         if not signal:
             fig = empty_figure("Select a signal to chart it", uirevision="signal-chart")
-            return fig, "Signal chart ", html.Div("○ no signal selected", className="state-line")
+            return fig, "Signal chart ", empty_line("no signal selected")
         symbol, tf = signal["symbol"], signal["timeframe"]
         bars, now = reads.with_now(data.fetch_bars(symbol, tf, lookback=120))
         uirev = f"signal-{symbol}-{tf}"
@@ -614,7 +601,7 @@ def register_chart_callbacks(app: Dash, services: Services, reads: Reads) -> Non
     )
     def chain_grid(expiry: str | None, moneyness: str | None, _n: int | None, symbol: str | None):
         if not symbol:
-            return [], "Option chain ", html.Div("○ no underlying chosen", className="state-line")
+            return [], "Option chain ", empty_line("no underlying chosen")
         sym = symbol.strip().upper()
         chain = run_async(reads.chain(sym, expiry))
         if chain.value is None or not expiry:
@@ -757,7 +744,7 @@ def register_ticket_callbacks(app: Dash, services: Services, reads: Reads) -> No
 
     def validate(values: dict[str, Any], signal: dict[str, Any] | None) -> Any:
         symbol = str(values.get("symbol") or "").strip().upper()
-        chain_read = reads.chain(symbol, values.get("expiry")) if symbol else _none()
+        chain_read = reads.chain(symbol, values.get("expiry")) if symbol else None
         chain_result, account, now = reads.with_now(chain_read, data.fetch_account())
         chain = chain_result.value if chain_result is not None else None
         bp = account.value.options_buying_power if account.value is not None else None
@@ -1111,11 +1098,9 @@ def register_trade_callbacks(app: Dash, services: Services) -> None:
         as_of = datetime.now(UTC)
         underlyings = sorted({t.underlying for t in active})
         contracts = sorted({t.contract_symbol for t in active})
-        quotes, options = run_async(
-            _both(
-                data.fetch_quotes(underlyings) if underlyings else _none(),
-                data.fetch_option_quotes(contracts) if contracts else _none(),
-            )
+        quotes, options = run_all(
+            data.fetch_quotes(underlyings) if underlyings else None,
+            data.fetch_option_quotes(contracts) if contracts else None,
         )
         views = []
         for t in active:

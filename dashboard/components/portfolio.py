@@ -28,7 +28,7 @@ from dashboard.components.formatting import format_money, format_pct
 from dashboard.components.grids import data_grid
 from dashboard.components.header import format_countdown
 from dashboard.components.status import format_et, loading_line, status_line
-from dashboard.data_loaders.loop import run_async
+from dashboard.data_loaders.loop import run_all, run_async
 from dashboard.models import (
     Account,
     Clock,
@@ -787,10 +787,6 @@ def build_portfolio_view(services: Services) -> PortfolioView:
     )
 
 
-async def _none() -> None:
-    return None
-
-
 def build_equity_figure(services: Services, period: str) -> tuple[go.Figure, DataResult[Any]]:
     """Equity for ``period`` with drawdown, and SPY rebased to the first equity point."""
     if period not in HISTORY_TIMEFRAME:
@@ -803,13 +799,10 @@ def build_equity_figure(services: Services, period: str) -> tuple[go.Figure, Dat
     hint = data.portfolio_history_start_hint(period, tf)
     bench_from = hint - BENCH_MARGIN if hint is not None else None
 
-    async def read() -> tuple[DataResult[Any], DataResult[pd.DataFrame] | None]:
-        bench_read = (
-            data.fetch_bars_history(BENCHMARK, bar_tf, bench_from) if bench_from else _none()
-        )
-        return await asyncio.gather(data.fetch_portfolio_history(period, tf), bench_read)
-
-    hist, bench_res = run_async(read())
+    hist, bench_res = run_all(
+        data.fetch_portfolio_history(period, tf),
+        data.fetch_bars_history(BENCHMARK, bar_tf, bench_from) if bench_from else None,
+    )
     if hist.value is None:
         return empty_figure("equity history unavailable", kind="error"), hist
     equity = history_series(hist.value)

@@ -20,7 +20,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from dashboard.analytics.regime import regime_statistics
 from dashboard.components.formatting import grid_number as _num
 from dashboard.components.grids import data_grid
-from dashboard.components.status import loading_line, status_line
+from dashboard.components.status import empty_line, loading_line, status_line
 from dashboard.models import DataResult, DataState
 from dashboard.regime_service import RegimeFit, RegimeSnapshot, get_regime_service
 from dashboard.settings import Settings
@@ -452,10 +452,7 @@ def heatmap_view(
         parts.append(loading_line(f"regime fit running for {', '.join(pending)}"))
     if failed:
         parts.append(
-            html.Div(
-                f"no regime for {', '.join(failed)} (history too short or unavailable)",
-                className="state-line state-line-empty",
-            )
+            empty_line(f"no regime for {', '.join(failed)} (history too short or unavailable)")
         )
     return fig, parts
 

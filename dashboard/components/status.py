@@ -68,3 +68,12 @@ def loading_line(text: str = "loading…", *, id: str | None = None) -> html.Div
         className="state-line state-line-loading",
         **kwargs,
     )
+
+
+def empty_line(text: str, *, id: str | None = None) -> html.Div:
+    """A state line for "nothing here yet, and why" when there is no read to describe
+    (no symbol chosen, nothing selected): the empty look, never the error one."""
+    kwargs = {"id": id} if id else {}
+    return html.Div(
+        f"{_ICON[DataState.EMPTY]} {text}", className="state-line state-line-empty", **kwargs
+    )

@@ -52,7 +52,7 @@ from dashboard.analytics.strategy import (
 )
 from dashboard.components.formatting import grid_number as _num
 from dashboard.components.grids import data_grid
-from dashboard.components.status import loading_line, status_line
+from dashboard.components.status import empty_line, loading_line, status_line
 from dashboard.models import DataResult, DataState
 from dashboard.regime_service import DailyJobCache, Job, compute_off_process, get_daily_jobs
 from dashboard.settings import Settings
@@ -800,10 +800,6 @@ def trades_csv(runs: Sequence[BacktestRun], dates: DateRange | None = None) -> s
     return trades_frame(combined_trades(runs, dates)).to_csv(index=False)
 
 
-def _empty_state(text: str) -> html.Div:
-    return html.Div(f"○ {text}", className="state-line state-line-empty")
-
-
 def render_strategy(
     runs: Sequence[BacktestRun],
     pending: Sequence[str],
@@ -852,7 +848,7 @@ def render_strategy(
         t_rows = []
     if not spec.is_option:
         o_rows: list[dict[str, Any]] = []
-        o_line: Any = _empty_state(
+        o_line: Any = empty_line(
             "pick an option strategy above: this one trades the underlying, which has no "
             "DTE or delta"
         )
@@ -910,7 +906,7 @@ def render_equity(
     if view.strategy.empty:
         msg = "No closed backtest trades in this range"
         fig = empty_figure(msg, uirevision=rev)
-        return fig, [], empty_figure(msg), _empty_state(msg.lower())
+        return fig, [], empty_figure(msg), empty_line(msg.lower())
     bench = view.benchmark if not view.benchmark.empty else None
     fig = create_equity_curve(view.strategy, bench, uirevision=rev)
     sharpe, sortino = rolling_ratios(view)
@@ -929,6 +925,17 @@ def render_equity(
     else:
         line = status_line(DataResult(view, source, as_of, DataState.FRESH))
     return fig, benchmark_rows(view), rolling, line
+
+
+# What the user chose (timeframes, symbols, strategy, date range), as the State of the
+# callbacks that follow a finished render; the render itself takes them as Inputs.
+SELECTION = (
+    State("strategy-timeframes", "value"),
+    State("strategy-symbols", "value"),
+    State("strategy-strategy", "value"),
+    State("strategy-dates", "start_date"),
+    State("strategy-dates", "end_date"),
+)
 
 
 def register_callbacks(app: Dash, services: Services) -> None:
@@ -985,7 +992,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
         spec = strategy_by_id(strategy_id)
         if not symbols:
             msg = empty_figure("Pick at least one symbol")
-            note = _empty_state("no symbols selected")
+            note = empty_line("no symbols selected")
             return (msg, msg, [], note, note, note, note, True, [], note, [], note, None,
                     spec.description)  # fmt: skip
         tfs, runs, pending, errors = runs_for(timeframes, symbols, spec.id)
@@ -997,11 +1004,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
         Output("strategy-rolling-chart", "figure"),
         Output("strategy-equity-status", "children"),
         Input("strategy-progress", "children"),
-        State("strategy-timeframes", "value"),
-        State("strategy-symbols", "value"),
-        State("strategy-strategy", "value"),
-        State("strategy-dates", "start_date"),
-        State("strategy-dates", "end_date"),
+        *SELECTION,
     )
     def update_equity(
         _progress: Any,
@@ -1021,11 +1024,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
         Output("strategy-regime-grid", "rowData"),
         Output("strategy-regime-status", "children"),
         Input("strategy-progress", "children"),
-        State("strategy-timeframes", "value"),
-        State("strategy-symbols", "value"),
-        State("strategy-strategy", "value"),
-        State("strategy-dates", "start_date"),
-        State("strategy-dates", "end_date"),
+        *SELECTION,
     )
     def update_regime_edge(
         _p: Any,
@@ -1054,11 +1053,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
     @app.callback(
         Output("strategy-download", "data"),
         Input("strategy-export", "n_clicks"),
-        State("strategy-timeframes", "value"),
-        State("strategy-symbols", "value"),
-        State("strategy-strategy", "value"),
-        State("strategy-dates", "start_date"),
-        State("strategy-dates", "end_date"),
+        *SELECTION,
         prevent_initial_call=True,
     )
     def export(
@@ -1092,7 +1087,7 @@ def register_callbacks(app: Dash, services: Services) -> None:
             return (no_update,) * 4
         journal = services.extras.get("journal")
         if journal is None:
-            line = _empty_state("no journal configured in this process: your own trades will "
+            line = empty_line("no journal configured in this process: your own trades will "
                                 "appear here")  # fmt: skip
             return [], line, [], line
         try:

@@ -14,7 +14,7 @@ import concurrent.futures
 import contextlib
 import os
 import threading
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
 __all__ = ["get_loop", "in_loop_thread", "loop_running", "reset_loop", "run_async"]
@@ -86,6 +86,20 @@ def run_async(coro: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
     except concurrent.futures.TimeoutError:
         future.cancel()
         raise TimeoutError(f"coroutine did not finish within {timeout} s") from None
+
+
+def run_all(*reads: Awaitable[Any] | None, timeout: float | None = 30.0) -> list[Any]:
+    """Several reads in one concurrent round from synchronous code (one ``run_async``:
+    every extra round is one more upstream latency). A None read is "nothing to fetch"
+    and gives None, so callers can skip a read without changing the unpacking."""
+
+    async def nothing() -> None:
+        return None
+
+    async def gathered() -> list[Any]:
+        return list(await asyncio.gather(*(r if r is not None else nothing() for r in reads)))
+
+    return run_async(gathered(), timeout)
 
 
 def reset_loop(timeout: float = 5.0) -> None:

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from dashboard.data_loaders.loop import get_loop, reset_loop, run_async
+from dashboard.data_loaders.loop import get_loop, reset_loop, run_all, run_async
 
 
 async def _loop_id(x: int) -> tuple[int, int]:
@@ -81,3 +81,18 @@ def test_calling_from_the_loop_thread_is_refused() -> None:
 
     with pytest.raises(RuntimeError, match="await instead"):
         run_async(nested())
+
+
+def test_run_all_runs_reads_together_and_passes_skipped_ones_as_none() -> None:
+    inflight = peak = 0
+
+    async def read(value: int) -> int:
+        nonlocal inflight, peak
+        inflight += 1
+        peak = max(peak, inflight)
+        await asyncio.sleep(0.01)
+        inflight -= 1
+        return value
+
+    assert run_all(read(1), None, read(3)) == [1, None, 3]
+    assert peak == 2  # both reads were in flight at once: one round
