@@ -19,7 +19,7 @@ from dashboard.regime_service import (
     install_regime_service,
 )
 from dashboard.services import Services, build_services
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 from tests.conftest import settings_for
 
 

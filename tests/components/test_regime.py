@@ -16,7 +16,7 @@ from dashboard.components import regime as tab
 from dashboard.data_loaders.loop import run_async
 from dashboard.regime_service import RegimeSnapshot, get_regime_service
 from dashboard.services import Services, build_services
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 from tests.conftest import settings_for
 
 UTC_DAYS = pd.date_range("2015-01-02", periods=2000, freq="B", tz="UTC")

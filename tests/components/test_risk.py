@@ -17,7 +17,7 @@ from dashboard.components import risk as R
 from dashboard.models import PortfolioHistory, Position, Quote
 from dashboard.services import build_services
 from dashboard.settings import Settings
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 from tests.components._rounds import record_rounds
 
 

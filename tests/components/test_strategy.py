@@ -28,7 +28,7 @@ from dashboard.app import create_app
 from dashboard.components import strategy as tab
 from dashboard.data_loaders.loop import run_async
 from dashboard.services import Services, build_services
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 from tests.conftest import settings_for
 
 

@@ -137,7 +137,7 @@ def start_live_app(
     """
     from dashboard.app import create_app
     from dashboard.services import build_services
-    from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
+    from dashboard.simulator.embedded import SimulatorConfig, start_simulator_thread
     from tests.conftest import settings_for
 
     handle = handle or start_simulator_thread(SimulatorConfig(seed=7, speed=0, port=0))

@@ -59,19 +59,11 @@ def _figures() -> dict[str, object]:
         "strat_empty": ec.create_strat_candlestick_chart(df.iloc[:0]),
         "strat_one": ec.create_strat_candlestick_chart(df.iloc[:1]),
         "error": ec.empty_figure("upstream failed", kind="error"),
-        "cards": ec.create_portfolio_metrics_cards(
-            account,
-            [],
-            Clock(now, True, now, now + timedelta(hours=2)),
-            heat_pct=3.0,
-            heat_limit_pct=8,
-        ),
         "heatmap": ec.create_regime_heatmap([RegimeCell("SPY", "1Day", "TREND_BULL", "FTFC up")]),
         "timeline": ec.create_regime_timeline(regimes, df["close"]),
         "features": ec.create_feature_evolution(df[["close"]], {"close": 100.0}),
         "waterfall": ec.create_pnl_waterfall({"delta": 10.0, "theta": -3.0}),
         "flow": ec.create_options_flow_chart([quote], spot=598.0),
-        "sparkline": ec.create_sparkline(close[:50], color="hsl(200, 60%, 60%)"),
         "progress": ec.create_trade_progress_chart(
             [TradeProgress("SPY C", "long", 100, 102, 104, 98, 50.0, 12.0)]
         ),
