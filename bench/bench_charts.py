@@ -81,7 +81,8 @@ def bench_serialise() -> dict[str, float]:
 
     from plotly.io.json import to_json_plotly
 
-    from dashboard.components.options_panel import active_trade_card, trade_view
+    from dashboard.components.options.trades import active_trade_card
+    from dashboard.views.options.trades import trade_view
     from dashboard.visualizations.enhanced_charts import create_trade_progress_chart
     from dashboard.visualizations.inputs import TradeProgress
 

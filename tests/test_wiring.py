@@ -100,7 +100,7 @@ def _parse_id(comp_id: str) -> str | dict[str, Any]:
 # are absent from the initial layout: type → (the container they are rendered into, the
 # module that builds them).
 DYNAMIC_TYPES = {
-    "options-manage": ("options-active-trades", "dashboard/components/options_panel.py")
+    "options-manage": ("options-active-trades", "dashboard/components/options/trades.py")
 }
 ROOT = Path(__file__).resolve().parents[1]
 

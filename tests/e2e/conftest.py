@@ -147,9 +147,7 @@ def start_live_app(
     if warm_regime:
         # Fit before the browser opens: the fit thread shares the GIL with every callback,
         # and under a page's refreshes a cold fit takes minutes instead of seconds.
-        from dashboard.regime_service import get_regime_service
-
-        regimes = get_regime_service(services)
+        regimes = services.regime
         regimes.wait(timeout=180)
         regimes.symbol_regimes(settings.watchlist)
         regimes.wait(timeout=180)

@@ -11,8 +11,7 @@ import pytest
 from dashboard.strat import detect_patterns, evaluate_setups
 from dashboard.strat.signals import Level, Pattern, Setup, SetupStatus
 from dashboard.visualizations import enhanced_charts as ec
-from dashboard.visualizations import figures
-from dashboard.visualizations import theme
+from dashboard.visualizations import figures, theme
 from dashboard.visualizations.enhanced_charts import create_strat_candlestick_chart
 
 # Bars (oldest first): ref, 2U, 1, 2D, 3. Highs/lows chosen by hand against the rules.
