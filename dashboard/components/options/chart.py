@@ -6,11 +6,13 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, State
+from dash import Dash, Input, Output, State, html
 
 from dashboard.components.options.reads import Reads
 from dashboard.components.status import empty_line, status_line
+from dashboard.components.ui import fixed_graph, slow_loading
 from dashboard.conventions import right_for_direction
 from dashboard.models import DataState
 from dashboard.options.occ import build_occ, display_occ
@@ -26,6 +28,48 @@ if TYPE_CHECKING:
 
 CHART_BARS = 120
 PATTERN_WINDOW = 30  # patterns are looked for in the last 30 closed bars
+
+
+def signal_chart_card() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                [
+                    html.Span("Signal chart ", id="options-signal-chart-title"),
+                    dbc.Checklist(
+                        id="options-chart-labels",
+                        options=[{"label": "bar types", "value": "labels"}],
+                        value=["labels"],
+                        inline=True,
+                        switch=True,
+                        className="d-inline-block ms-2 small",
+                    ),
+                ]
+            ),
+            dbc.CardBody(
+                [
+                    slow_loading(fixed_graph("options-signal-chart", 420)),
+                    html.Div(id="options-signal-chart-status"),
+                ]
+            ),
+        ],
+        className="h-100",
+    )
+
+
+def payoff_card() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader("Payoff and projection for the ticket's contract"),
+            dbc.CardBody(
+                [
+                    slow_loading(fixed_graph("options-payoff-chart", 420)),
+                    html.Div(id="options-payoff-status"),
+                ]
+            ),
+        ],
+        className="h-100",
+    )
 
 
 def signal_chart(
