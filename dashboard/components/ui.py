@@ -25,7 +25,7 @@ GRID_THEME = {
         " fontSize: 12, rowHeight: 28, headerHeight: 30})"
     )
 }
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+GRAPH_CONFIG: Any = {"displaylogo": False, "responsive": True}
 
 
 def data_grid(
@@ -122,7 +122,7 @@ def card(title: Any, body: Any, *, status_id: str | None = None, extra: Any = No
     )
 
 
-def slow_loading(child: object) -> dcc.Loading:
+def slow_loading(child: Any) -> dcc.Loading:
     """A spinner only when an update is slow, over content that stays visible: interval
     refreshes must not blank the grids and charts every few seconds."""
     return dcc.Loading(

@@ -232,8 +232,8 @@ def period_end_closes(close: pd.Series, timeframe: str) -> pd.Series:
     daily = daily_closes(close)
     if timeframe not in ("1Week", "1Month") or len(daily) < 2:
         return daily
-    idx = daily.index
-    ends = idx + pd.Timedelta(days=4) if timeframe == "1Week" else idx + pd.offsets.MonthEnd(0)
+    idx = pd.DatetimeIndex(daily.index)
+    ends = idx + (pd.Timedelta(days=4) if timeframe == "1Week" else pd.offsets.MonthEnd(0))
     moved = ends[:-1].append(idx[-1:])
     return pd.Series(daily.to_numpy(), index=moved)
 
@@ -264,7 +264,8 @@ def edge_by_regime(
     labels = regimes.copy()
     labels.index = pd.DatetimeIndex(labels.index).tz_convert("UTC").normalize()
     labels = labels[~labels.index.duplicated(keep="last")].sort_index()
-    days = pd.DatetimeIndex([pd.Timestamp(t.entry_time) for t in closed]).tz_convert("UTC")
+    days = pd.DatetimeIndex([pd.Timestamp(t.entry_time) for t in closed if t.entry_time])
+    days = days.tz_convert("UTC")
     tagged = labels.reindex(days.normalize(), method="ffill")
     frame = pd.DataFrame(
         {

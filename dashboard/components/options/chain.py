@@ -25,6 +25,7 @@ from dashboard.views.options.ticket import (
     find_quote,
     suggested_limit,
 )
+from dashboard.views.states import BlankKind
 from dashboard.visualizations.figures import empty_figure
 from dashboard.visualizations.options_charts import create_options_flow_chart
 
@@ -209,7 +210,7 @@ def flow(services: Services, symbol: str | None) -> tuple[Any, list[dict[str, An
     chains = run_async(services.data.fetch_option_chains(sym, FLOW_EXPIRIES))
     chain = chains[0]
     if chain.value is None or not chain.value.quotes:
-        kind = "error" if chain.state is DataState.ERROR else "empty"
+        kind: BlankKind = "error" if chain.state is DataState.ERROR else "empty"
         fig = empty_figure(chain.error or f"No option activity for {sym}", kind=kind)
         return fig, [], status_line(chain, empty_text="no contracts")
     quotes = [q for c in chains if c.value is not None for q in c.value.quotes]

@@ -19,6 +19,7 @@ from dashboard.options.occ import build_occ, display_occ
 from dashboard.strat import classify_bars, detect_patterns, evaluate_setups
 from dashboard.strat.timeframes import is_bar_closed
 from dashboard.views.options.ticket import FORM_FIELDS, find_quote, parse_float, payoff_view
+from dashboard.views.states import BlankKind
 from dashboard.visualizations.figures import empty_figure
 from dashboard.visualizations.options_charts import create_payoff_chart
 from dashboard.visualizations.strat_chart import create_strat_candlestick_chart
@@ -81,7 +82,7 @@ def signal_chart(
     symbol, tf = signal["symbol"], signal["timeframe"]
     bars, now = reads.with_now(services.data.fetch_bars(symbol, tf, lookback=CHART_BARS))
     if bars.value is None or len(bars.value) == 0:
-        kind = "error" if bars.state is DataState.ERROR else "empty"
+        kind: BlankKind = "error" if bars.state is DataState.ERROR else "empty"
         return empty_figure(bars.error or "No bars", kind=kind), symbol, status_line(bars)
     df = bars.value
     closed = is_bar_closed(tf, df.index[-1].to_pydatetime(), now)

@@ -255,7 +255,7 @@ def refresh_trades(services: Services) -> dict[str, Any]:
         o = (options.value or {}).get(t.contract_symbol) if options is not None else None
         views.append(trade_view(t, q.mid if q else None, o.mid if o else None))
     summary = pnl_summary(trades, views)
-    nothing = DataResult(None, "journal", as_of, DataState.EMPTY)
+    nothing: DataResult[Any] = DataResult(None, "journal", as_of, DataState.EMPTY)
     journal_state = DataResult(
         trades or None, "journal", as_of, DataState.FRESH if trades else DataState.EMPTY
     )

@@ -193,7 +193,9 @@ def render_equity(
     rev = "strategy-equity"
     if not runs:
         if errors:
-            err = DataResult(None, "backtest", None, DataState.ERROR, "; ".join(errors))
+            err: DataResult[Any] = DataResult(
+                None, "backtest", None, DataState.ERROR, "; ".join(errors)
+            )
             fig = empty_figure("Backtest failed", kind="error", uirevision=rev)
             return fig, [], empty_figure("Backtest failed", kind="error"), status_line(err)
         fig = empty_figure("Running the backtests…", kind="loading", uirevision=rev)

@@ -77,7 +77,7 @@ BENCHMARK_COLUMNS: list[dict[str, Any]] = [
 
 def layout(settings: Settings) -> html.Div:
     symbols = [s.upper() for s in settings.watchlist]
-    session = {"persistence": True, "persistence_type": "session"}
+    session: dict[str, Any] = {"persistence": True, "persistence_type": "session"}
     controls = dbc.Row(
         [
             dbc.Col(
