@@ -204,8 +204,9 @@ def pageload_section(r: dict[str, float]) -> list[str]:
     timed_out = sum(r.get(f"{t}_timed_out", 0) for t, _ in (*STOCK, *TABS))
     return [
         f"Medians of {rounds} rounds, each loading every page once in a fresh browser "
-        "context (empty cache) after one warm-up load of each; the stock page and the tabs "
-        "side by side in the same run (`bench/bench_pageload.py`). *÷ stock page*: the "
+        "context (empty cache), after warm-up loads until each page had drawn once; the "
+        "stock page and the tabs side by side in the same run (`bench/bench_pageload.py`), "
+        "the simulator's clock at real time. *÷ stock page*: the "
         'median "drawn" over the stock Dash page\'s (one 200-bar candlestick graph, full '
         "plotly.js). *Script s* / *busy s*: Chromium's main thread running JavaScript / "
         'busy at all, up to "drawn". KB are as sent (the app compresses; stock Dash '
