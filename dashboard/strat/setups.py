@@ -247,6 +247,7 @@ def setups_from_ticks(
                 setup_time=_time_at(timestamps, s),
                 fill_price=None if fill is None else from_ticks(sgn * fill, tick),
                 settlement=how,
+                trigger_settlement=first.settlement,
             )
         )
     return out

@@ -88,3 +88,4 @@ class Setup:
     fill_price: float | None = None  # entry fill: the entry level, or a gapped open
     # How the intrabar order of its trigger and exit bars was known (strat.settlement).
     settlement: Settlement = Settlement.EXACT
+    trigger_settlement: Settlement = Settlement.EXACT  # the trigger bar's alone

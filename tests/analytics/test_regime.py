@@ -208,7 +208,9 @@ def test_regime_statistics_hand_worked() -> None:
     labels = pd.Series(
         ["TREND_NEUTRAL", "TREND_BULL", "TREND_BEAR", "TREND_BULL", "TREND_BEAR"], index=idx
     )
-    st = regime_statistics(close, labels).set_index("regime")
+    # lag 0 (each return credited to its own day's label) is the look-ahead variant the
+    # tab used to show; it stays available for comparison, the default is lag 1.
+    st = regime_statistics(close, labels, lag=0).set_index("regime")
     bull = st.loc["TREND_BULL"]
     assert bull["days"] == 2
     assert bull["mean_daily_return"] == pytest.approx(0.075)
@@ -222,7 +224,7 @@ def test_regime_statistics_hand_worked() -> None:
     assert bear["share_pct"] == pytest.approx(50.0)
     assert st.loc["CRASH", "days"] == 0 and math.isnan(st.loc["CRASH", "mean_daily_return"])
     assert list(st.index) == ["TREND_BULL", "TREND_NEUTRAL", "TREND_BEAR", "CRASH"]
-    lagged = regime_statistics(close, labels, lag=1).set_index("regime")
+    lagged = regime_statistics(close, labels).set_index("regime")  # default: lag 1
     # lag 1: +10% ← NEUTRAL, -10% ← BULL, +5% ← BEAR, +10% ← BULL
     assert lagged.loc["TREND_NEUTRAL", "mean_daily_return"] == pytest.approx(0.10)
     assert lagged.loc["TREND_BULL", "mean_daily_return"] == pytest.approx(0.0)

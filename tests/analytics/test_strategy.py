@@ -65,12 +65,17 @@ def test_golden_sequence_trades() -> None:
     assert a.r_multiple == pytest.approx(0.39 / 0.71)
     assert a.entry_time == pd.Timestamp("2024-01-04", tz="UTC")
 
-    # 1-2-2 RevStrat short from bar 3 (2U after the inside bar): entry 9.84, stop 10.20.
-    # Bar 5 trades 9.80-10.35: triggers and touches the stop → stopped, -1R.
+    # 1-2-2 RevStrat short from bar 3 (2U after the inside bar): entry 9.84, stop 10.20,
+    # T1 the mother bar's low 9.00 (bar 1, before the inside bar). Bar 5 (O 10.30 H 10.35
+    # L 9.80 C 9.90) opens nearer its high, so the path rule runs O→H→L→C: the 10.35 high
+    # comes before the 9.84 entry and stops nothing; the close 9.90 is under the stop.
+    # The trade is open. (The old expectation, stopped at −1R, scored the part of the
+    # bar before the entry against the stop: the defect of issue 21.)
     b = t["1-2U-2D"]
-    assert (b.entry_index, b.exit_index, b.entry_price, b.exit_price) == (5, 5, 9.84, 10.20)
-    assert b.outcome == "stop" and b.r_multiple == pytest.approx(-1.0)
-    assert any("same bar" in n for n in b.notes)
+    assert (b.entry_index, b.exit_index, b.entry_price, b.target_price) == (5, None, 9.84, 9.00)
+    assert b.outcome == "open" and b.r_multiple is None
+    assert b.settlement == "path rule"
+    assert any("path rule (O→H→L→C)" in n for n in b.notes)
 
     # 2-2 reversal short from bar 4: entry 10.09, stop 10.45, T1 bar-3 low 9.85; bar 5
     # reaches 9.80 without the stop → target on the trigger bar, R = 0.24 / 0.36.
@@ -83,10 +88,22 @@ def test_golden_sequence_trades() -> None:
     d = t["2D-2U"]
     assert (d.entry_index, d.entry_price, d.outcome, d.r_multiple) == (4, 10.41, "open", None)
 
-    # Closed trades in exit order (ties keep setup order): +0.549R, -1R, +0.667R.
+    # Closed trades in exit order: +0.549R, +0.667R.
     curve = r_equity_curve(res.trades)
     a_r = 0.39 / 0.71
-    assert curve.tolist() == pytest.approx([a_r, a_r - 1, a_r - 1 + 2 / 3])
+    assert curve.tolist() == pytest.approx([a_r, a_r + 2 / 3])
+    assert {x.label: str(x.settlement) for x in res.trades} == {
+        "2D-1-2U": "exact",
+        "1-2U-2D": "path rule",
+        "2U-2D": "exact",
+        "2D-2U": "exact",
+    }
+    assert res.method.settlement_counts == {
+        "exact": 3,
+        "magnified": 0,
+        "path rule": 1,
+        "ambiguous": 0,
+    }
 
 
 def test_no_look_ahead_prefix() -> None:
@@ -141,7 +158,7 @@ def test_edge_table_and_frame() -> None:
     df = trades_frame(res.trades)
     assert len(df) == 4 and "r_multiple" in df.columns
     e = edge_table(res.trades, by="pattern")
-    assert e["trades"].sum() == 3  # the open trade has no R
+    assert e["trades"].sum() == 2  # the two open trades have no R
     row = e[e.pattern == "2-1-2"].iloc[0]
     assert row["win_rate"] == 1.0 and row["expectancy_r"] == pytest.approx(0.39 / 0.71)
     assert 0 < row["win_rate_low"] < 1 and row["win_rate_high"] == 1.0
@@ -388,12 +405,19 @@ def test_realised_volatility_uses_only_bars_before_the_trigger() -> None:
 
 
 def test_option_leg_golden_against_hand_black_scholes() -> None:
-    from dashboard.analytics.option_backtest import OptionSpec, price_option_leg
+    from dashboard.analytics.option_backtest import OptionCosts, OptionSpec, price_option_leg
 
     closes, times = _vol_fixture()
     logs = [math.log(VOL_CLOSES[i + 1] / VOL_CLOSES[i]) for i in range(20)]
     sig = statistics.stdev(logs) * math.sqrt(252)
-    spec = OptionSpec(target_delta=0.50, dte_by_timeframe={"1Day": 14}, risk_free_rate=0.04)
+    # No costs and no implied-over-realised premium: plain Black-Scholes on realised vol.
+    spec = OptionSpec(
+        target_delta=0.50,
+        dte_windows={"1Day": (14, 14)},
+        risk_free_rate=0.04,
+        iv_premium=0.0,
+        costs=OptionCosts(0.0, 0.0),
+    )
     # Long trade: fill 100.40 on bar 21, exit at T1 103.10 on bar 24 (3 days later).
     leg = price_option_leg(
         direction="long",
@@ -419,16 +443,91 @@ def test_option_leg_golden_against_hand_black_scholes() -> None:
     assert leg.premium_entry == pytest.approx(entry, rel=1e-10)
     assert leg.premium_exit == pytest.approx(exit_, rel=1e-10)
     assert leg.r_multiple == pytest.approx((exit_ - entry) / entry, rel=1e-10)
+    assert leg.cost_r == pytest.approx(0.0, abs=1e-12)
     assert not leg.expired_first and leg.exit_index == 24
 
 
+def test_option_leg_costs_iv_premium_and_delta_at_the_trigger() -> None:
+    from dashboard.analytics.option_backtest import OptionCosts, OptionSpec, price_option_leg
+
+    closes, times = _vol_fixture()
+    logs = [math.log(VOL_CLOSES[i + 1] / VOL_CLOSES[i]) for i in range(20)]
+    rv = statistics.stdev(logs) * math.sqrt(252)
+    spec = OptionSpec(
+        target_delta=0.50,
+        dte_windows={"1Day": (14, 14)},
+        risk_free_rate=0.04,
+        iv_premium=0.25,
+        costs=OptionCosts(spread_share=0.10, fee_per_contract=1.00),
+    )
+    # The trigger was 99.00 but the bar gapped: filled at 100.40. The contract is the one
+    # chosen at the trigger price; it is paid for at the fill.
+    leg = price_option_leg(
+        direction="long",
+        entry_index=21,
+        entry_price=100.40,
+        exit_index=24,
+        exit_price=103.10,
+        closes=closes,
+        times=times,
+        timeframe="1Day",
+        spec=spec,
+        trigger_price=99.00,
+    )
+    assert leg is not None
+    iv = rv * 1.25
+    assert 0.10 < iv < 1.0 and leg.volatility == pytest.approx(iv, rel=1e-12)
+    assert leg.realised_vol == pytest.approx(rv, rel=1e-12)
+    t0 = 14 / 365
+    k = round(99.00 * math.exp((0.04 + 0.5 * iv * iv) * t0))
+    assert leg.strike == k
+    d1 = (math.log(99.00 / k) + (0.04 + 0.5 * iv * iv) * t0) / (iv * math.sqrt(t0))
+    assert leg.delta_at_entry == pytest.approx(_norm_cdf(d1), abs=1e-12)
+    mid_in = _bs(100.40, k, t0, 0.04, iv, call=True)
+    mid_out = _bs(103.10, k, 11 / 365, 0.04, iv, call=True)
+    # Buy at mid + 5% (half the 10% spread) plus $1.00 / 100 shares; sell at mid − 5%
+    # less the fee again.
+    cash_in = mid_in * 1.05 + 0.01
+    cash_out = mid_out * 0.95 - 0.01
+    assert leg.cash_entry == pytest.approx(cash_in, rel=1e-10)
+    assert leg.cash_exit == pytest.approx(cash_out, rel=1e-10)
+    assert leg.r_multiple == pytest.approx((cash_out - cash_in) / cash_in, rel=1e-10)
+    assert leg.cost_r == pytest.approx((mid_out - mid_in) / mid_in - leg.r_multiple, rel=1e-10)
+    assert leg.cost_r > 0
+
+
+def test_dte_is_drawn_from_the_live_window() -> None:
+    from dashboard.analytics.option_backtest import OptionSpec, draw_dte
+    from dashboard.options.selection import SelectionConfig
+
+    spec = OptionSpec()
+    # The live contract selection's windows, floors included, are the model's.
+    for tf in ("1Hour", "1Day", "1Week", "1Month", "15Min"):
+        assert spec.dte_window(tf) == SelectionConfig().dte_window(tf)
+    assert spec.dte_window("D") == (14, 45)
+    draws = [draw_dte((14, 45), f"SPY|2024-01-{d:02d}") for d in range(1, 29)]
+    assert all(14 <= d <= 45 for d in draws) and len(set(draws)) > 10
+    # The same trade always draws the same expiry; another seed draws others.
+    assert draws == [draw_dte((14, 45), f"SPY|2024-01-{d:02d}") for d in range(1, 29)]
+    assert draws != [draw_dte((14, 45), f"SPY|2024-01-{d:02d}", seed=1) for d in range(1, 29)]
+    assert draw_dte((7, 7), "x") == 7
+    with pytest.raises(ValueError):
+        draw_dte((9, 7), "x")
+
+
 def test_option_leg_put_exits_before_expiry_when_the_trade_outlives_it() -> None:
-    from dashboard.analytics.option_backtest import OptionSpec, price_option_leg
+    from dashboard.analytics.option_backtest import OptionCosts, OptionSpec, price_option_leg
 
     closes, times = _vol_fixture(n_after=12)  # bars 21 … 32, one a day
     logs = [math.log(VOL_CLOSES[i + 1] / VOL_CLOSES[i]) for i in range(20)]
     sig = statistics.stdev(logs) * math.sqrt(252)
-    spec = OptionSpec(target_delta=0.30, dte_by_timeframe={"1Day": 5}, risk_free_rate=0.0)
+    spec = OptionSpec(
+        target_delta=0.30,
+        dte_windows={"1Day": (5, 5)},
+        risk_free_rate=0.0,
+        iv_premium=0.0,
+        costs=OptionCosts(0.0, 0.0),
+    )
     leg = price_option_leg(
         direction="short",
         entry_index=21,
@@ -466,7 +565,7 @@ def test_option_leg_put_exits_before_expiry_when_the_trade_outlives_it() -> None
 
 def test_option_strategy_reprices_each_trade() -> None:
     from dashboard.analytics.option_backtest import OptionSpec, price_option_leg
-    from dashboard.analytics.strategy import run_strategy, strategy_by_id
+    from dashboard.analytics.strategy import MODEL_NOTE, run_strategy, strategy_by_id
 
     # 22 quiet bars (inside the first one), then GOLDEN: the 2-1-2 long triggers with
     # 20 returns of history behind it.
@@ -475,7 +574,9 @@ def test_option_strategy_reprices_each_trade() -> None:
     bars = make_bars(rows)
     spec = strategy_by_id("opt50")
     assert spec.is_option and "modelled" in spec.label
-    opt = by_key(run_strategy(bars, spec, timeframe="1Day").trades)
+    assert "× 1.20" in MODEL_NOTE and "5% of the mid" in MODEL_NOTE and "$0.65" in MODEL_NOTE
+    res = run_strategy(bars, spec, timeframe="1Day")
+    opt = by_key(res.trades)
     und = by_key(backtest_patterns(bars, timeframe="1Day").trades)
     a, u = opt[("2D-1-2U", 24)], und[("2D-1-2U", 24)]
     leg = price_option_leg(
@@ -488,11 +589,16 @@ def test_option_strategy_reprices_each_trade() -> None:
         times=bars.index,
         timeframe="1Day",
         spec=OptionSpec(target_delta=0.50),
+        trigger_price=u.trigger_price,
+        key=f"{u.symbol}|{u.entry_time}",
     )
     assert leg is not None
     assert a.instrument == "option" and a.underlying_r == pytest.approx(0.39 / 0.71)
-    assert (a.option_right, a.strike, a.dte_at_entry) == ("C", leg.strike, 14)
+    assert (a.option_right, a.strike, a.dte_at_entry) == ("C", leg.strike, leg.dte_at_entry)
+    assert 14 <= a.dte_at_entry <= 45
     assert a.r_multiple == pytest.approx(leg.r_multiple)
     assert a.delta_at_entry == pytest.approx(leg.delta_at_entry)
+    assert a.option_cost_r == pytest.approx(leg.cost_r) and a.option_cost_r > 0
+    assert res.method.option == spec.option
     frame = trades_frame(opt.values())
     assert {"dte_at_entry", "delta_at_entry", "tfc_aligned", "premium_entry"} <= set(frame)
