@@ -23,6 +23,12 @@ from dashboard.strat.continuity import (
     timeframe_continuity,
 )
 from dashboard.strat.patterns import LevelConfig, patterns_from_ticks
+from dashboard.strat.settlement import (
+    DEFAULT_INTRABAR_RULE,
+    IntrabarRule,
+    LowerBars,
+    lower_bars_from_ticks,
+)
 from dashboard.strat.setups import active_setups, setups_from_ticks
 from dashboard.strat.signals import Pattern, Setup
 
@@ -115,13 +121,18 @@ def scan(
     tfc_mode: TfcMode = "candle",
     tfc_timeframes: Sequence[str] | None = None,
     include_resolved: bool = False,
+    intrabar: IntrabarRule = DEFAULT_INTRABAR_RULE,
 ) -> list[ScanRow]:
     """Scan ``bars`` keyed by (symbol, timeframe); frames need open/high/low/close columns
     and a DatetimeIndex, oldest first. Rows come per symbol (first-seen order), then in
     ``timeframes`` order; pairs missing from ``bars`` are skipped.
 
     ``setups`` holds the setups of the last ``expire_after + 1`` closed bars that are
-    still pending or triggered (all of them with ``include_resolved``).
+    still pending or triggered (all of them with ``include_resolved``). A bar that
+    reaches the trigger and the stop (or T1 and the stop) is settled like the backtest
+    (``strat.settlement``): on the symbol's finer timeframes in ``bars`` when they cover
+    it, else by ``intrabar``; so an in-force breakout is not dropped as stopped by the
+    part of its bar before the entry.
     """
     symbols = list(dict.fromkeys(sym for sym, _ in bars))
     tfc_tfs = tuple(tfc_timeframes) if tfc_timeframes is not None else tuple(timeframes)
@@ -136,6 +147,11 @@ def scan(
                 except (KeyError, ValueError) as exc:  # one bad frame must not sink the scan
                     errors[tf] = f"{type(exc).__name__}: {exc}"
         tfc = _symbol_continuity(frames, tfc_tfs, tfc_mode, tick)
+        lower: dict[str, LowerBars] = {
+            name: lower_bars_from_ticks(name, fr.index, *fr.ticks)
+            for name, fr in frames.items()
+            if isinstance(fr.index, pd.DatetimeIndex)
+        }
         for tf in timeframes:
             if tf in errors:
                 rows.append(_error_row(sym, tf, errors[tf], tfc))
@@ -173,6 +189,10 @@ def scan(
                     expire_after,
                     tick=tick,
                     last_bar_closed=closed,
+                    open_t=o_t,
+                    timeframe=tf,
+                    lower=lower,
+                    intrabar=intrabar,
                 )
                 found = evaluated if include_resolved else active_setups(evaluated)
             last_ts = f.index[-1]

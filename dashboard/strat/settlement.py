@@ -45,7 +45,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from dashboard.strat.bars import to_ticks
-from dashboard.strat.timeframes import INTRADAY_MINUTES, bar_close_time
+from dashboard.strat.timeframes import INTRADAY_MINUTES, NEW_YORK, bar_close_time
 
 __all__ = [
     "DEFAULT_INTRABAR_RULE",
@@ -64,6 +64,7 @@ __all__ = [
     "magnifier_for",
     "path_rule_vertices",
     "settle_bar",
+    "utc_ns",
     "weakest",
 ]
 
@@ -100,6 +101,7 @@ MAGNIFIER_LADDER: Final[tuple[str, ...]] = (
     "5Min",
     "1Min",
 )
+_NEW_YORK: Final = NEW_YORK
 _NOMINAL_NS: Final[Mapping[str, int]] = {
     **{tf: m * 60_000_000_000 for tf, m in INTRADAY_MINUTES.items()},
     "1Day": 86_400_000_000_000,
@@ -154,16 +156,27 @@ class LowerBars:
     low: NDArray[np.int64]
     close: NDArray[np.int64]
 
+    def opens_session(self, j: int) -> bool:
+        """Whether bar ``j`` opens a new New York session (its open can gap); a bar of a
+        day or longer always does, an intraday bar only as the first of its date."""
+        if self.timeframe not in INTRADAY_MINUTES or j == 0:
+            return True
+        day = pd.Timestamp(int(self.start[j]), tz="UTC").tz_convert(_NEW_YORK).date()
+        before = pd.Timestamp(int(self.start[j - 1]), tz="UTC").tz_convert(_NEW_YORK).date()
+        return bool(day != before)
+
     def end(self, j: int) -> int:
         nxt = int(self.start[j + 1]) if j + 1 < self.start.size else None
         return bar_end_ns(self.timeframe, int(self.start[j]), nxt)
 
 
-def _utc_ns(index: pd.Index) -> NDArray[np.int64]:
+def utc_ns(index: Sequence[object] | pd.Index) -> NDArray[np.int64]:
+    """Timestamps as ns since the epoch (naive ones taken as UTC), whatever the index's
+    resolution (pandas may hold µs)."""
     idx = pd.DatetimeIndex(index)
     if idx.tz is None:
         idx = idx.tz_localize("UTC")
-    return np.asarray(idx.asi8, dtype=np.int64)
+    return np.asarray(idx.as_unit("ns").asi8, dtype=np.int64)
 
 
 def lower_bars_from_ticks(
@@ -175,7 +188,7 @@ def lower_bars_from_ticks(
     close_t: NDArray[np.int64],
 ) -> LowerBars:
     """``LowerBars`` from prices already in ticks (the scanner rounds once)."""
-    return LowerBars(timeframe, _utc_ns(index), open_t, high_t, low_t, close_t)
+    return LowerBars(timeframe, utc_ns(index), open_t, high_t, low_t, close_t)
 
 
 def lower_bars(frame: pd.DataFrame, timeframe: str, tick: float = 0.01) -> LowerBars:
@@ -388,6 +401,9 @@ def _replay(
     used: list[str] = [lb.timeframe]
     for j in range(i0, i1):
         sub = (int(lb.open[j]), int(lb.high[j]), int(lb.low[j]), int(lb.close[j]))
+        # Inside one session trading is continuous: the step from one intraday bar's
+        # close to the next one's open is not a gap, so a stop order fills at its level.
+        gap = gap_fills and (j == i0 or lb.opens_session(j))
         r = settle_bar(
             sub,
             sgn,
@@ -396,7 +412,7 @@ def _replay(
             span=(int(lb.start[j]), lb.end(j)),
             magnifier=finer,
             rule=rule,
-            gap_fills=gap_fills,
+            gap_fills=gap,
         )
         worst = weakest(worst, r.settlement)
         used += r.magnified_on

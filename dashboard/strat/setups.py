@@ -31,6 +31,7 @@ from dashboard.strat.settlement import (
     lower_bars,
     magnifier_for,
     settle_bar,
+    utc_ns,
     weakest,
 )
 from dashboard.strat.signals import Pattern, Setup, SetupStatus
@@ -121,15 +122,6 @@ def evaluate_setups(
     )
 
 
-def _starts_ns(timestamps: Sequence[Any] | pd.Index | None) -> NDArray[np.int64] | None:
-    if timestamps is None:
-        return None
-    idx = pd.DatetimeIndex(timestamps)
-    if idx.tz is None:
-        idx = idx.tz_localize("UTC")
-    return np.asarray(idx.asi8, dtype=np.int64)
-
-
 def setups_from_ticks(
     patterns: Iterable[Pattern],
     h: NDArray[np.int64],
@@ -155,7 +147,7 @@ def setups_from_ticks(
     cls = {"long": c, "short": -c}
     has_open = open_t is not None
     o_arr = open_t if open_t is not None else c  # placeholder; never read without an open
-    starts = _starts_ns(timestamps) if lower else None
+    starts = utc_ns(timestamps) if lower and timestamps is not None else None
     magnifiers: dict[str | None, tuple[LowerBars, ...]] = {}
 
     def settle(i: int, sgn: int, lv: SignedLevels, phase: Phase, tf: str | None) -> Any:

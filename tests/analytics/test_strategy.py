@@ -602,3 +602,233 @@ def test_option_strategy_reprices_each_trade() -> None:
     assert res.method.option == spec.option
     frame = trades_frame(opt.values())
     assert {"dte_at_entry", "delta_at_entry", "tfc_aligned", "premium_entry"} <= set(frame)
+
+
+# ------------------------------------------------------------------ same-bar settlement
+#
+# Hand-made daily bars whose intrabar order is known, then the same days with hourly
+# bars that settle them the other way. Shorts are the exact mirror (price → 200 − price).
+#
+# 0 (102, 105, 100, 102) · 1 2D (103, 104, 98, 100) · 2 inside (100, 103, 99, 101):
+# 2D-1-2U long: entry 103.01, stop 99.00, T1 104.00 (C2 high).
+
+SETUP = [(102.0, 105.0, 100.0, 102.0), (103.0, 104.0, 98.0, 100.0), (100.0, 103.0, 99.0, 101.0)]
+# A: the trigger bar opens nearer its low: O→L→H→C. Its 98.50 low (under the stop) comes
+# before the 103.01 entry, so no position existed yet: the breakout is in force.
+STOP_BEFORE_ENTRY = (99.5, 103.5, 98.5, 103.2)
+# Hourly bars of that day with the other order: up through the entry first, then the stop.
+STOP_AFTER_ENTRY_HOURS = [
+    (99.5, 100.5, 99.4, 100.4),
+    (100.4, 103.5, 100.3, 103.0),  # entry 103.01 (low above the stop: exact)
+    (103.0, 103.1, 98.5, 99.0),  # then the stop
+    (99.0, 103.2, 99.0, 103.2),
+]
+# B: a clean trigger bar, then a bar that reaches T1 and the stop. It opens nearer its
+# high: O→H→L→C, so T1 (104) comes first.
+CLEAN_TRIGGER = (101.0, 103.5, 100.0, 103.2)
+TARGET_BEFORE_STOP = (103.6, 104.5, 98.8, 99.5)
+# Hourly bars of that day with the other order: the stop first, then T1.
+STOP_BEFORE_TARGET_HOURS = [
+    (103.6, 103.7, 98.8, 99.2),
+    (99.2, 104.5, 99.1, 99.5),
+]
+DAYS = pd.DatetimeIndex(
+    ["2024-03-04", "2024-03-05", "2024-03-06", "2024-03-07", "2024-03-08"]
+).tz_localize("America/New_York")
+
+
+def _mirror(rows, k: float = 200.0):
+    return [(k - o, k - lo, k - h, k - c) for o, h, lo, c in rows]
+
+
+def _daily(rows, mirror: bool = False) -> pd.DataFrame:
+    rows = _mirror(rows) if mirror else rows
+    df = pd.DataFrame(rows, columns=["open", "high", "low", "close"], index=DAYS[: len(rows)])
+    df["volume"] = 1000.0
+    return df
+
+
+def _hours(day: int, rows, mirror: bool = False) -> pd.DataFrame:
+    rows = _mirror(rows) if mirror else rows
+    start = DAYS[day] + pd.Timedelta(hours=9)
+    idx = pd.date_range(start, periods=len(rows), freq="h")
+    return pd.DataFrame(rows, columns=["open", "high", "low", "close"], index=idx)
+
+
+def _the_trade(daily: pd.DataFrame, mirror: bool, **kw) -> object:
+    label = "2U-1-2D" if mirror else "2D-1-2U"
+    res = backtest_patterns(daily, timeframe="1Day", tfc_timeframes=(), **kw)
+    (t,) = [x for x in res.trades if x.label == label and x.setup_index == 2]
+    return t
+
+
+@pytest.mark.parametrize("mirror", [False, True], ids=["long", "short"])
+def test_golden_stop_before_the_entry_does_not_stop_the_trade(mirror: bool) -> None:
+    daily = _daily([*SETUP, STOP_BEFORE_ENTRY], mirror)
+    t = _the_trade(daily, mirror)
+    assert (t.entry_index, t.outcome, t.r_multiple) == (3, "open", None)
+    assert t.entry_price == (96.99 if mirror else 103.01)
+    assert t.settlement == "path rule"
+    # The conservative option still scores it as a stop, and says why.
+    c = _the_trade(daily, mirror, intrabar="conservative")
+    assert (c.outcome, c.r_multiple, c.settlement) == ("stop", pytest.approx(-1.0), "ambiguous")
+    # Hourly bars that put the entry before the stop settle it the other way: stopped.
+    hours = {"1Hour": _hours(3, STOP_AFTER_ENTRY_HOURS, mirror)}
+    m = _the_trade(daily, mirror, lower_bars=hours)
+    assert (m.outcome, m.exit_index, m.r_multiple) == ("stop", 3, pytest.approx(-1.0))
+    assert m.settlement == "magnified"
+    assert any("settled on 1Hour bars" in n for n in m.notes)
+
+
+@pytest.mark.parametrize("mirror", [False, True], ids=["long", "short"])
+def test_golden_target_before_the_stop_in_one_bar(mirror: bool) -> None:
+    daily = _daily([*SETUP, CLEAN_TRIGGER, TARGET_BEFORE_STOP], mirror)
+    t = _the_trade(daily, mirror)
+    assert (t.entry_index, t.exit_index, t.outcome) == (3, 4, "target")
+    assert t.exit_price == (96.0 if mirror else 104.0)
+    assert t.r_multiple == pytest.approx(0.99 / 4.01)
+    assert t.settlement == "path rule"
+    c = _the_trade(daily, mirror, intrabar="conservative")
+    assert (c.outcome, c.settlement) == ("stop", "ambiguous")
+    hours = {"1Hour": _hours(4, STOP_BEFORE_TARGET_HOURS, mirror)}
+    m = _the_trade(daily, mirror, lower_bars=hours)
+    assert (m.outcome, m.exit_index, m.r_multiple) == ("stop", 4, pytest.approx(-1.0))
+    assert m.settlement == "magnified"
+
+
+def test_magnifier_recurses_to_the_next_lower_timeframe() -> None:
+    # The hourly bar that holds both T1 and the stop is itself ambiguous (opens nearer
+    # its high, so the path rule alone would say T1); its 15-minute bars show the stop
+    # came first.
+    daily = _daily([*SETUP, CLEAN_TRIGGER, TARGET_BEFORE_STOP])
+    hours = _hours(4, [(103.6, 104.5, 98.8, 99.5)])
+    quarter_start = DAYS[4] + pd.Timedelta(hours=9)
+    quarters = pd.DataFrame(
+        [(103.6, 103.7, 98.8, 99.0), (99.0, 104.5, 99.0, 104.0), (104.0, 104.1, 99.4, 99.5)],
+        columns=["open", "high", "low", "close"],
+        index=pd.date_range(quarter_start, periods=3, freq="15min"),
+    )
+    only_hours = _the_trade(daily, False, lower_bars={"1Hour": hours})
+    assert (only_hours.outcome, only_hours.settlement) == ("target", "path rule")
+    assert any("magnified on 1Hour bars, then the OHLC path rule" in n for n in only_hours.notes)
+    both = _the_trade(daily, False, lower_bars={"1Hour": hours, "15Min": quarters})
+    assert (both.outcome, both.settlement) == ("stop", "magnified")
+    assert any("settled on 1Hour then 15Min bars" in n for n in both.notes)
+    assert _the_trade(daily, False, lower_bars={"15Min": quarters}).outcome == "stop"
+
+
+def test_lower_bars_that_disagree_with_the_bar_are_not_used() -> None:
+    daily = _daily([*SETUP, CLEAN_TRIGGER, TARGET_BEFORE_STOP])
+    # An extended-hours bar outside the daily range: the feeds disagree, so the path
+    # rule decides instead.
+    wide = _hours(4, [(103.6, 103.7, 97.0, 99.2), (99.2, 104.5, 99.1, 99.5)])
+    t = _the_trade(daily, False, lower_bars={"1Hour": wide})
+    assert (t.outcome, t.settlement) == ("target", "path rule")
+    res = backtest_patterns(daily, timeframe="1Day", lower_bars={"1Hour": wide})
+    assert res.method.magnifier_timeframes == ("1Hour",)
+
+
+def test_method_record_lines() -> None:
+    from dashboard.analytics.performance import SizingRule
+    from dashboard.analytics.strategy import combine_methods, trade_equity
+
+    daily = _daily([*SETUP, CLEAN_TRIGGER, TARGET_BEFORE_STOP])
+    hours = {"1Hour": _hours(4, STOP_BEFORE_TARGET_HOURS)}
+    a = backtest_patterns(daily, timeframe="1Day", lower_bars=hours)
+    b = backtest_patterns(_daily([*SETUP, STOP_BEFORE_ENTRY]), timeframe="1Day")
+    eq = trade_equity([*a.trades, *b.trades], SizingRule(0.01, 0.02), 100_000.0)
+    m = combine_methods(
+        [a.method, b.method], equity=eq, data_sources=["alpaca-data"], synthetic=True
+    )
+    counts = {k: a.method.settlement_counts[k] + b.method.settlement_counts[k] for k in
+              a.method.settlement_counts}  # fmt: skip
+    assert m.settlement_counts == counts and counts["magnified"] == 1
+    assert m.trades == len(a.trades) + len(b.trades)
+    lines = m.lines()
+    assert lines[0].startswith(f"Same-bar order, {m.trades} trades: ")
+    assert f"{counts['magnified']} from lower-timeframe bars (1Hour)" in lines[0]
+    assert "OHLC path rule (TradingView's broker emulator)" in lines[1]
+    assert any(line.startswith("Sizing: 1.0% of equity at entry per trade, total open risk "
+                               "capped at 2%") for line in lines)  # fmt: skip
+    assert any(f"At most {eq.max_concurrent} trades were open at once" in x for x in lines)
+    assert "Data: alpaca-data bars." in lines
+    assert lines[-1].startswith("Synthetic market:")
+    assert any(line.startswith("Costs: none on the underlying") for line in lines)
+
+
+# ------------------------------------------------------------------ known paths
+
+
+def _scored(walk, **kw):
+    """(backtest R, path-true R, trade) for every trade closed in both."""
+    from dashboard.strat.patterns import LevelConfig
+
+    from tests.analytics.paths import true_trade
+
+    res = backtest_patterns(
+        walk.bars, timeframe="1Day", tfc_timeframes=(), config=LevelConfig(max_targets=1), **kw
+    )
+    out = []
+    for t in res.trades:
+        if t.r_multiple is None:
+            continue
+        bar, r = true_trade(
+            walk, t.direction, t.setup_index, t.trigger_price, t.stop_price, t.target_price
+        )
+        assert bar == t.entry_index  # the trigger bar is an OHLC fact
+        if r is not None:
+            out.append((t.r_multiple, r, t))
+    return out
+
+
+def test_driftless_walk_expectancy_matches_the_path_truth() -> None:
+    from tests.analytics.paths import random_walk
+
+    walk = random_walk(6800, seed=21)
+    scored = _scored(walk)
+    assert len(scored) >= 5000
+    bt = np.array([a for a, _, _ in scored])
+    truth = np.array([b for _, b, _ in scored])
+    assert abs(bt.mean() - truth.mean()) < 0.03
+    # Every trade the bars settle exactly gets exactly its true R.
+    exact = [(a, b) for a, b, t in scored if t.settlement == "exact"]
+    assert len(exact) > 0.6 * len(scored)
+    assert all(a == pytest.approx(b, abs=1e-9) for a, b in exact)
+    # The old stop-first rule is far off on the same trades (the defect of issue 21).
+    cons = _scored(walk, intrabar="conservative")
+    cons_mean = np.mean([a for a, _, _ in cons])
+    assert cons_mean < truth.mean() - 0.1
+
+
+def test_magnified_trades_get_their_true_r() -> None:
+    """Hourly bars cut from the same path settle every same-bar case exactly."""
+    from tests.analytics.paths import random_walk
+
+    walk = random_walk(600, steps=24, seed=5)
+    pts = walk.points.reshape(walk.n_bars, 6, 4)  # six 4-point "hours" per day
+    starts = [d + pd.Timedelta(hours=9 + k) for d in walk.bars.index for k in range(6)]
+    hours = pd.DataFrame(
+        {
+            "open": pts[:, :, 0].ravel() / 100,
+            "high": pts.max(axis=2).ravel() / 100,
+            "low": pts.min(axis=2).ravel() / 100,
+            "close": pts[:, :, -1].ravel() / 100,
+        },
+        index=pd.DatetimeIndex(starts),
+    )
+    scored = _scored(walk, lower_bars={"1Hour": hours})
+    magnified = [(a, b) for a, b, t in scored if t.settlement == "magnified"]
+    assert len(magnified) > 20
+    assert all(a == pytest.approx(b, abs=1e-9) for a, b in magnified)
+    assert all(a == pytest.approx(b, abs=1e-9) for a, b, t in scored if t.settlement == "exact")
+
+
+def test_positive_drift_favours_longs() -> None:
+    from tests.analytics.paths import random_walk
+
+    walk = random_walk(2500, seed=7, drift_ticks=0.8)
+    scored = _scored(walk)
+    longs = [a for a, _, t in scored if t.direction == "long"]
+    shorts = [a for a, _, t in scored if t.direction == "short"]
+    assert len(longs) > 500 and len(shorts) > 500
+    assert np.mean(longs) > np.mean(shorts) + 0.1
