@@ -762,7 +762,6 @@ def test_method_record_lines() -> None:
 def _scored(walk, **kw):
     """(backtest R, path-true R, trade) for every trade closed in both."""
     from dashboard.strat.patterns import LevelConfig
-
     from tests.analytics.paths import true_trade
 
     res = backtest_patterns(
