@@ -25,6 +25,7 @@ from dashboard.strat.continuity import (
 from dashboard.strat.patterns import LevelConfig, patterns_from_ticks
 from dashboard.strat.settlement import (
     DEFAULT_INTRABAR_RULE,
+    MAGNIFIER_LADDER,
     IntrabarRule,
     LowerBars,
     lower_bars_from_ticks,
@@ -84,6 +85,29 @@ def _frame(df: pd.DataFrame, tick: float) -> _Frame:
 
 def _error_row(sym: str, tf: str, error: str, tfc: ContinuityResult | None) -> ScanRow:
     return ScanRow(sym, tf, "", 0, True, float("nan"), None, (), (), tfc, error=error)
+
+
+def _magnifier_frames(
+    bars: Mapping[tuple[str, str], pd.DataFrame],
+    sym: str,
+    frames: Mapping[str, _Frame],
+    tick: float,
+) -> dict[str, LowerBars]:
+    """Every timeframe of ``sym`` in ``bars`` (scanned or not) as magnifier input; a
+    frame that cannot be read is left out, as the magnifier is only a refinement."""
+    out: dict[str, LowerBars] = {}
+    for (s, tf), df in bars.items():
+        if s != sym or tf not in MAGNIFIER_LADDER:
+            continue
+        f = frames.get(tf)
+        if f is None:
+            try:
+                f = _frame(df, tick)
+            except (KeyError, ValueError):
+                continue
+        if isinstance(f.index, pd.DatetimeIndex) and f.close.size:
+            out[tf] = lower_bars_from_ticks(tf, f.index, *f.ticks)
+    return out
 
 
 def _closed_flag(last_bar_closed: bool | Mapping[str, bool], tf: str) -> bool:
@@ -147,11 +171,7 @@ def scan(
                 except (KeyError, ValueError) as exc:  # one bad frame must not sink the scan
                     errors[tf] = f"{type(exc).__name__}: {exc}"
         tfc = _symbol_continuity(frames, tfc_tfs, tfc_mode, tick)
-        lower: dict[str, LowerBars] = {
-            name: lower_bars_from_ticks(name, fr.index, *fr.ticks)
-            for name, fr in frames.items()
-            if isinstance(fr.index, pd.DatetimeIndex)
-        }
+        lower = _magnifier_frames(bars, sym, frames, tick)
         for tf in timeframes:
             if tf in errors:
                 rows.append(_error_row(sym, tf, errors[tf], tfc))
