@@ -831,3 +831,89 @@ def test_positive_drift_favours_longs() -> None:
     shorts = [a for a, _, t in scored if t.direction == "short"]
     assert len(longs) > 500 and len(shorts) > 500
     assert np.mean(longs) > np.mean(shorts) + 0.1
+
+
+# ------------------------------------------------------------------ one trade, one count
+
+
+def test_hammer_is_a_tag_not_a_second_trade() -> None:
+    # Bar 1 is a 2D hammer: the 2D-2U reversal and the Hammer are one trade.
+    rows = [
+        (99.0, 100.0, 98.0, 99.0),
+        (99.3, 99.5, 97.0, 99.4),  # 2D; lower wick 2.3 of 2.5 → hammer
+        (99.4, 100.5, 99.0, 100.4),  # triggers 99.51, reaches T1 100
+    ]
+    res = backtest_patterns(make_bars(rows), timeframe="1Day", tfc_timeframes=())
+    (t,) = [x for x in res.trades if x.direction == "long"]
+    assert (t.label, t.tags, t.outcome) == ("2D-2U", ("Hammer",), "target")
+    assert res.method.merged_actionable == 1
+    assert not any(x.pattern == "Hammer" for x in res.trades)
+
+
+# ------------------------------------------------------------------ regime and portfolio
+
+
+def test_regime_at_entry_is_the_previous_sessions_label() -> None:
+    from dashboard.analytics.strategy import edge_by_regime, regime_at_entry
+
+    bars = tfc_bars()  # daily bars at midnight New York, 2023-12-27 … 2024-01-09
+    res = backtest_patterns(bars, timeframe="1Day", tfc_timeframes=())
+    labels = pd.Series(
+        [f"R{i}" for i in range(len(bars))], index=bars.index
+    )  # a different label every day
+    tags = regime_at_entry(res.trades, labels)
+    for t, tag in zip(res.trades, tags, strict=True):
+        # The label computed at the close before the trigger bar opened, not its own.
+        assert tag == f"R{t.entry_index - 1}"
+    table = edge_by_regime(res.trades, labels)
+    closed = [t for t in res.trades if t.r_multiple is not None]
+    assert table["trades"].sum() == len(closed)
+    assert set(table["group"]) == {f"R{t.entry_index - 1}" for t in closed}
+    assert edge_by_regime(res.trades, None).empty
+
+
+def test_regime_at_entry_does_not_see_the_future() -> None:
+    from dashboard.analytics.strategy import regime_at_entry
+    from tests.analytics.paths import random_walk
+
+    walk = random_walk(400, seed=11)
+    trades = backtest_patterns(walk.bars, timeframe="1Day", tfc_timeframes=()).trades
+    rng = np.random.default_rng(4)
+    names = np.array(["TREND_BULL", "TREND_NEUTRAL", "TREND_BEAR", "CRASH"])
+    labels = pd.Series(rng.choice(names, size=len(walk.bars)), index=walk.bars.index)
+    tags = regime_at_entry(trades, labels)
+    for t, tag in list(zip(trades, tags, strict=True))[::7]:
+        future = labels.copy()
+        later = future.index >= t.entry_time
+        future[later] = rng.choice(names, size=int(later.sum()))
+        assert regime_at_entry([t], future) == [tag]
+
+
+def test_trade_equity_respects_concurrency() -> None:
+    from dashboard.analytics.performance import SizingRule
+    from dashboard.analytics.strategy import trade_equity
+    from tests.analytics.paths import random_walk
+
+    walk = random_walk(1500, seed=2)
+    trades = backtest_patterns(walk.bars, timeframe="1Day", tfc_timeframes=()).trades
+    capped = trade_equity(trades, SizingRule(0.01, 0.03), 100_000.0)
+    assert capped.max_concurrent <= 3 and capped.skipped > 0
+    loose = trade_equity(trades, SizingRule(0.01, 1.0), 100_000.0)
+    assert loose.skipped == 0 and loose.max_concurrent > 3
+    assert loose.taken == len([t for t in trades if t.entry_time is not None])
+    # The order the runs arrive in does not matter.
+    again = trade_equity(list(reversed(trades)), SizingRule(0.01, 0.03), 100_000.0)
+    pd.testing.assert_series_equal(again.equity, capped.equity)
+
+
+def test_conservative_strategy_is_selectable() -> None:
+    from dashboard.analytics.strategy import run_strategy, strategy_by_id
+
+    spec = strategy_by_id("conservative")
+    assert spec.intrabar == "conservative" and strategy_by_id("all").intrabar == "path"
+    daily = _daily([*SETUP, STOP_BEFORE_ENTRY])
+    res = run_strategy(daily, spec, timeframe="1Day")
+    (t,) = [x for x in res.trades if x.label == "2D-1-2U"]
+    assert (t.outcome, t.settlement) == ("stop", "ambiguous")
+    assert res.method.intrabar_rule == "conservative"
+    assert "scored as the stop" in res.method.lines()[1]
