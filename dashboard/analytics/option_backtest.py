@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from dashboard.options.pricing import RISK_FREE_RATE, bs_greeks, bs_price
-from dashboard.options.projection import CONTRACT_MULTIPLIER
+from dashboard.conventions import CONTRACT_MULTIPLIER, MARKET_TZ_NAME, RISK_FREE_RATE
+from dashboard.options.pricing import bs_greeks, bs_price
 from dashboard.options.selection import (
     DEFAULT_DTE_BY_TIMEFRAME,
     SelectionConfig,
@@ -74,7 +74,6 @@ DEFAULT_FEE_PER_CONTRACT = 0.65  # $ per contract, on entry and again on exit
 DEFAULT_IV_PREMIUM = 0.20  # implied = realised × (1 + premium)
 IV_BOUNDS: tuple[float, float] = (0.10, 1.00)  # strat.md §4.1: realised-vol fallback 10–100%
 _FIXED_PERIODS = {"1Day": 252.0, "1Week": 52.0, "1Month": 12.0}
-_MARKET_TZ = "America/New_York"
 
 
 def _live_dte_windows() -> dict[str, tuple[int, int]]:
@@ -197,7 +196,7 @@ def periods_per_year(timeframe: str | None, index: pd.Index | None = None) -> fl
     if tf in _FIXED_PERIODS:
         return _FIXED_PERIODS[tf]
     if isinstance(index, pd.DatetimeIndex) and len(index):
-        local = index.tz_convert(_MARKET_TZ) if index.tz is not None else index
+        local = index.tz_convert(MARKET_TZ_NAME) if index.tz is not None else index
         per_day = pd.Series(1, index=local).groupby(local.date).size()
         return 252.0 * float(per_day.median())
     return 252.0

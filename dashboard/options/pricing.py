@@ -18,10 +18,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["RISK_FREE_RATE", "Greeks", "bs_greeks", "bs_price", "implied_vol", "is_call_mask"]
-
-# Annual risk-free rate (decimal) wherever no rate is supplied: a round T-bill yield.
-RISK_FREE_RATE = 0.04
+__all__ = ["Greeks", "bs_greeks", "bs_price", "implied_vol", "is_call_mask"]
 
 ArrayLike = Any  # float | np.ndarray | sequence of floats
 FloatOrArray = np.ndarray | float

@@ -16,9 +16,10 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from dashboard.conventions import RISK_FREE_RATE
 from dashboard.models import OptionChain, OptionQuote, Right
 from dashboard.options.expiry import days_to_expiry, is_expired, years_to_expiry
-from dashboard.options.pricing import RISK_FREE_RATE, bs_greeks, implied_vol
+from dashboard.options.pricing import bs_greeks, implied_vol
 
 if TYPE_CHECKING:  # typing only: importing the pricing core must not pull in the strat engine
     from dashboard.strat.signals import Direction, Pattern

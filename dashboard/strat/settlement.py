@@ -44,8 +44,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from dashboard.conventions import NEW_YORK
 from dashboard.strat.bars import to_ticks
-from dashboard.strat.timeframes import INTRADAY_MINUTES, NEW_YORK, bar_close_time
+from dashboard.strat.timeframes import INTRADAY_MINUTES, bar_close_time
 
 __all__ = [
     "DEFAULT_INTRABAR_RULE",
@@ -101,7 +102,6 @@ MAGNIFIER_LADDER: Final[tuple[str, ...]] = (
     "5Min",
     "1Min",
 )
-_NEW_YORK: Final = NEW_YORK
 _NOMINAL_NS: Final[Mapping[str, int]] = {
     **{tf: m * 60_000_000_000 for tf, m in INTRADAY_MINUTES.items()},
     "1Day": 86_400_000_000_000,
@@ -161,8 +161,8 @@ class LowerBars:
         day or longer always does, an intraday bar only as the first of its date."""
         if self.timeframe not in INTRADAY_MINUTES or j == 0:
             return True
-        day = pd.Timestamp(int(self.start[j]), tz="UTC").tz_convert(_NEW_YORK).date()
-        before = pd.Timestamp(int(self.start[j - 1]), tz="UTC").tz_convert(_NEW_YORK).date()
+        day = pd.Timestamp(int(self.start[j]), tz="UTC").tz_convert(NEW_YORK).date()
+        before = pd.Timestamp(int(self.start[j - 1]), tz="UTC").tz_convert(NEW_YORK).date()
         return bool(day != before)
 
     def end(self, j: int) -> int:
