@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import empyrical
@@ -429,8 +430,8 @@ class PortfolioEquity:
 
 
 def portfolio_equity(
-    entries: Iterable[pd.Timestamp | None],
-    exits: Iterable[pd.Timestamp | None],
+    entries: Iterable[datetime | None],
+    exits: Iterable[datetime | None],
     r_multiples: Iterable[float | None],
     sizing: SizingRule = SizingRule(),
     start_value: float = 1.0,

@@ -453,7 +453,7 @@ def backtest_patterns(
         gap_fills=gap_fills,
     )
     last_closed = n - 1 if last_bar_closed else n - 2
-    times = idx.to_pydatetime() if dated else None
+    times = idx.to_pydatetime() if isinstance(idx, pd.DatetimeIndex) else None
     trades = tuple(
         _trade(s, c, times, last_closed=last_closed, max_hold_bars=max_hold_bars)
         for s in setups
@@ -712,11 +712,12 @@ def trade_equity(
     the account, each risking its fraction of the equity at entry, under the open-risk
     cap. Trades enter in time order (ties: symbol, timeframe, bar), so the result does
     not depend on the order of the runs."""
-    ts = sorted(
-        (t for t in trades if t.entry_time is not None),
-        key=lambda t: (pd.Timestamp(t.entry_time), t.symbol or "", t.timeframe or "",
-                       t.entry_index, t.setup_index, t.label),
-    )  # fmt: skip
+
+    def order(t: BacktestTrade) -> tuple[pd.Timestamp, str, str, int, int, str]:
+        when = pd.Timestamp(t.entry_time) if t.entry_time is not None else pd.Timestamp.min
+        return (when, t.symbol or "", t.timeframe or "", t.entry_index, t.setup_index, t.label)
+
+    ts = sorted((t for t in trades if t.entry_time is not None), key=order)
     return portfolio_equity(
         [t.entry_time for t in ts],
         [t.exit_time for t in ts],

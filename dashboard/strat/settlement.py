@@ -173,7 +173,7 @@ class LowerBars:
 def utc_ns(index: Sequence[object] | pd.Index) -> NDArray[np.int64]:
     """Timestamps as ns since the epoch (naive ones taken as UTC), whatever the index's
     resolution (pandas may hold µs)."""
-    idx = pd.DatetimeIndex(index)
+    idx = pd.DatetimeIndex(pd.Index(index))
     if idx.tz is None:
         idx = idx.tz_localize("UTC")
     return np.asarray(idx.as_unit("ns").asi8, dtype=np.int64)
