@@ -162,8 +162,9 @@ class OptionSpec:
             f"× {1 + self.iv_premium:.2f} (implied-over-realised premium), clamped to "
             f"{lo:.0%}–{hi:.0%}; Black-Scholes at r = {self.risk_free_rate:.1%}",
             f"Costs: {self.costs.describe()}",
-            "Exit: with the underlying trade, or the last bar before expiry",
-            "No historical option quotes: skew, term structure and early exercise left out",
+            "Exit: with the underlying trade, or at the last bar before expiry",
+            "Left out: volatility skew and term structure, early exercise, and whether the "
+            "strike is listed and quoted",
         )
 
 

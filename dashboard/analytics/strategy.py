@@ -228,7 +228,12 @@ class BacktestMethod:
                 if self.max_hold_bars is not None
                 else ""
             )
-            + "; R = P&L / (fill − stop).",
+            + (
+                "; R = P&L / (fill − stop)."
+                if self.option is None
+                else "; the option leaves with the trade. R = option P&L after costs / "
+                "cash paid (premium at the ask plus the fee)."
+            ),
             "Setups expire untriggered after "
             + (f"{self.expire_after} bars." if self.expire_after is not None else "never.")
             + f" A Hammer/Shooter that is the same trade as the 2-2, 3-2 or 3-2-2 on its "
@@ -237,7 +242,8 @@ class BacktestMethod:
         if self.option is None:
             out.append("Costs: none on the underlying (fills at the levels or gapped opens).")
         else:
-            out += [f"Modelled option. {line}." for line in self.option.assumptions()]
+            out.append("Modelled options (there are no historical option quotes):")
+            out += [f"{line}." for line in self.option.assumptions()]
         if self.sizing is not None:
             line = f"Sizing: {self.sizing.describe()}."
             if self.max_concurrent is not None:

@@ -600,6 +600,11 @@ def test_option_strategy_reprices_each_trade() -> None:
     assert a.delta_at_entry == pytest.approx(leg.delta_at_entry)
     assert a.option_cost_r == pytest.approx(leg.cost_r) and a.option_cost_r > 0
     assert res.method.option == spec.option
+    lines = res.method.lines()
+    assert "Modelled options (there are no historical option quotes):" in lines
+    assert any("R = option P&L after costs / cash paid" in line for line in lines)
+    assert any(line.startswith("Costs: bid-ask spread 5% of the mid") for line in lines)
+    assert any("1Day 14–45" in line for line in lines)
     frame = trades_frame(opt.values())
     assert {"dte_at_entry", "delta_at_entry", "tfc_aligned", "premium_entry"} <= set(frame)
 
