@@ -902,6 +902,8 @@ def trades_frame(trades: Iterable[BacktestTrade]) -> pd.DataFrame:
     rows = [[getattr(t, f) for f in cols] for t in trades]
     df = pd.DataFrame(rows, columns=cols)
     df["notes"] = ["; ".join(n) for n in df["notes"]]
+    df["tags"] = [", ".join(t) for t in df["tags"]]
+    df["settlement"] = [str(s) for s in df["settlement"]]
     return df
 
 

@@ -607,6 +607,8 @@ def test_option_strategy_reprices_each_trade() -> None:
     assert any("1Day 14–45" in line for line in lines)
     frame = trades_frame(opt.values())
     assert {"dte_at_entry", "delta_at_entry", "tfc_aligned", "premium_entry"} <= set(frame)
+    assert {"settlement", "tags", "trigger_price", "option_cost_r"} <= set(frame)
+    assert set(frame["settlement"]) <= {"exact", "magnified", "path rule", "ambiguous"}
 
 
 # ------------------------------------------------------------------ same-bar settlement
