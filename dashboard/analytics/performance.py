@@ -20,6 +20,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from dashboard.conventions import MARKET_TZ_NAME
+
 __all__ = [
     "DEFAULT_MAX_OPEN_RISK",
     "DEFAULT_RISK_PER_TRADE",
@@ -53,7 +55,6 @@ if TYPE_CHECKING:  # typing only: the pure core never reads the environment
     from dashboard.settings import Settings
 
 TRADING_DAYS = 252
-MARKET_TZ = "America/New_York"
 DEFAULT_RISK_PER_TRADE = 0.01  # equity fraction risked per trade in the backtest equity
 DEFAULT_MAX_OPEN_RISK = 0.08  # the default portfolio heat limit (Settings.heat_limit_pct)
 
@@ -292,13 +293,13 @@ def r_distribution(r_multiples: ArrayLike, bin_width: float = 0.5) -> pd.DataFra
 # ------------------------------------------------------------------ benchmark comparison
 
 
-def _market_days(index: pd.DatetimeIndex, tz: str = MARKET_TZ) -> pd.DatetimeIndex:
+def _market_days(index: pd.DatetimeIndex, tz: str = MARKET_TZ_NAME) -> pd.DatetimeIndex:
     """Midnight (naive) of each timestamp's New York date; naive stamps are taken as NY."""
     local = index.tz_convert(tz).tz_localize(None) if index.tz is not None else index
     return local.normalize()
 
 
-def daily_closes(close: pd.Series, tz: str = MARKET_TZ) -> pd.Series:
+def daily_closes(close: pd.Series, tz: str = MARKET_TZ_NAME) -> pd.Series:
     """The last close of each New York date (naive midnight index), from bars of any
     timeframe (an intraday day's last bar; a weekly bar keeps its own date)."""
     if close.empty:

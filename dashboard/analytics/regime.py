@@ -35,6 +35,7 @@ from jumpmodels.jump import JumpModel
 
 from dashboard.analytics.performance import max_drawdown, sharpe_ratio
 from dashboard.analytics.regimes import REGIME_ORDER, Regime
+from dashboard.conventions import MARKET_TZ_NAME
 
 __all__ = [
     "REGIME_STATS_LAG",
@@ -408,7 +409,7 @@ def _ny_dates(times: Sequence[Any]) -> list[pd.Timestamp | None]:
             continue
         stamp = pd.Timestamp(t)
         if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert("America/New_York").tz_localize(None)
+            stamp = stamp.tz_convert(MARKET_TZ_NAME).tz_localize(None)
         out.append(stamp.normalize())
     return out
 

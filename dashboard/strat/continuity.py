@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from dashboard.conventions import MARKET_TZ_NAME
 from dashboard.strat.bars import (
     DOWN,
     INSIDE,
@@ -32,7 +33,6 @@ from dashboard.strat.bars import (
 )
 
 TfcMode = Literal["candle", "bar_state"]
-MARKET_TZ = "America/New_York"
 
 # Our timeframe names (Alpaca's and the short ones) → pandas period/floor frequency.
 _PERIOD_FREQ: dict[str, str] = {
@@ -161,7 +161,9 @@ def timeframe_continuity(
     )
 
 
-def period_keys(index: pd.DatetimeIndex, timeframe: str, tz: str = MARKET_TZ) -> NDArray[np.int64]:
+def period_keys(
+    index: pd.DatetimeIndex, timeframe: str, tz: str = MARKET_TZ_NAME
+) -> NDArray[np.int64]:
     """An integer per bar naming the ``timeframe`` period that contains it, in ``tz``.
 
     Weeks run Monday–Sunday; hours and other intraday bins are clock-aligned in ``tz``.
@@ -214,7 +216,7 @@ def continuity_history(
     *,
     lower_tf: str | None = None,
     mode: TfcMode = "candle",
-    tz: str = MARKET_TZ,
+    tz: str = MARKET_TZ_NAME,
     tick: float = 0.01,
 ) -> pd.DataFrame:
     """TFC at every lower-TF bar, using only what was known at that bar.
