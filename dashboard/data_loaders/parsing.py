@@ -147,7 +147,7 @@ class ReportLog:
                 continue
             self._seen.add(key)
             log.warning(
-                "%s: %d %s record(s) not shown: %s (logged once)",
+                "%s: %d × %s not shown: %s (logged once)",
                 self.source,
                 s.count,
                 s.kind,
