@@ -305,7 +305,8 @@ def parse_order(d: Mapping[str, Any]) -> Order:
 
     An ``mleg`` order has empty ``symbol``, ``side`` and ``asset_class`` at the top level
     (alpaca-py's ``Order`` docstring; Alpaca's docs example sends ``""``): they are None
-    here and the legs carry them. Any other order must have all three.
+    here and the legs carry them. Any other order must have all three (a leg listed on
+    its own is read like a simple order; ``get_orders`` drops it beside its parent).
     """
     order_class = str(d.get("order_class") or "simple")
     multileg = order_class == "mleg"
@@ -313,9 +314,9 @@ def parse_order(d: Mapping[str, Any]) -> Order:
     if not isinstance(raw_legs, list):
         raise TypeError("legs is not a list")
     legs = tuple(parse_order_leg(x) if multileg else _nested_leg(x) for x in raw_legs)
-    if multileg:
-        if not legs:
-            raise Unusable("multi-leg order without legs")
+    if multileg and not legs and _blank(d.get("symbol")):
+        raise Unusable("multi-leg order without legs")
+    if multileg and legs:
         symbol = None if _blank(d.get("symbol")) else str(d["symbol"])
         side = None if _blank(d.get("side")) else _side(d["side"], "order")
         asset_class = None if _blank(d.get("asset_class")) else str(d["asset_class"])
