@@ -20,6 +20,7 @@ from dashboard.simulator.calendar import SessionCalendar
 from dashboard.simulator.chains import OptionChains
 from dashboard.simulator.clock import SimClock
 from dashboard.simulator.faults import FaultConfig, FaultInjector
+from dashboard.simulator.injected import InjectedRecords
 from dashboard.simulator.market import DEFAULT_UNIVERSE, Market, SymbolSpec
 from dashboard.simulator.thetadata_routes import THETADATA_TIERS
 
@@ -106,6 +107,7 @@ class Simulator:
         if config.thetadata_tier not in THETADATA_TIERS:
             raise ValueError(f"thetadata_tier must be one of {', '.join(THETADATA_TIERS)}")
         self.thetadata_tier = config.thetadata_tier
+        self.injected = InjectedRecords()
 
     # ---- time ------------------------------------------------------------------------------
     def now(self) -> datetime:

@@ -58,6 +58,13 @@ class SimulatorHandle:
     def clear_faults(self) -> None:
         self.sim.faults.clear()
 
+    def inject(self, kind: str, records: list[Any]) -> None:
+        """Serve raw ``records`` ("positions", "orders" or "fills") beside the broker's."""
+        self.sim.injected.set(kind, records)
+
+    def clear_injected(self) -> None:
+        self.sim.injected.clear()
+
     def set_thetadata_tier(self, tier: str) -> None:
         """The ThetaData subscription the Terminal routes emulate from now on."""
         if tier not in THETADATA_TIERS:
