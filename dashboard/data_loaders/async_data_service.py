@@ -504,13 +504,25 @@ class AsyncDataService:
         listing = self._cached_expiries(f"theta-exp:{under}", lambda: theta.list_expirations(under))
         if expiry is not None:  # the chain does not wait for the expiry list
             expiries, chain = await asyncio.gather(listing, theta.get_option_chain(under, expiry))
-            return _with_expiries(chain, expiries)
+            return await self._with_spot(_with_expiries(chain, expiries))
         expiries = await listing
         chosen = _nearest(expiries, await self._broker_now())
         if chosen is None:
             raise UpstreamError(f"no listed expiries for {under}", source=theta.source)
         chain = await theta.get_option_chain(under, chosen)
-        return _with_expiries(chain, expiries)
+        return await self._with_spot(_with_expiries(chain, expiries))
+
+    async def _with_spot(self, chain: OptionChain) -> OptionChain:
+        """ThetaData sends the underlying's price with the greeks; a subscription without
+        greeks (Value) gets it from Alpaca's latest trade, as Alpaca's own chain does."""
+        if chain.underlying_price is not None:
+            return chain
+        try:
+            trades = await self.alpaca.get_latest_trades([chain.underlying])
+        except UpstreamError:
+            return chain
+        trade = trades.get(chain.underlying)
+        return chain if trade is None else dataclasses.replace(chain, underlying_price=trade.price)
 
     async def _alpaca_chain(self, under: str, expiry: date | None) -> OptionChain:
         if expiry is not None:

@@ -402,3 +402,25 @@ def test_standard_tier_chain_through_the_service_names_what_it_lacks(
     assert quoted and all(None not in (q.iv, q.delta, q.theta, q.vega) for q in quoted)
     assert all(q.gamma is None for q in chain.quotes)
     assert result_note(res) == "ThetaData Standard · gamma needs a ThetaData Pro subscription"
+
+
+def test_value_tier_chain_has_quotes_a_spot_and_no_greeks(
+    fresh_sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    from dashboard.read_notes import result_note
+
+    fresh_sim.set_thetadata_tier("value")
+    svc = AsyncDataService.from_settings(settings_for(fresh_sim, tmp_path))
+    try:
+        res = run_async(svc.fetch_option_chain("SPY"))
+        with fresh_sim.client() as c:
+            spot = c.get("/v2/stocks/trades/latest", params={"symbols": "SPY"}).json()
+    finally:
+        svc.close_sync()
+    chain = res.value
+    assert chain is not None and chain.source == "thetadata:v3" and chain.quotes
+    assert chain.underlying_price == spot["trades"]["SPY"]["p"]  # from Alpaca's latest trade
+    assert all(q.iv is None and q.delta is None for q in chain.quotes)
+    assert result_note(res) == (
+        "ThetaData Value · IV and greeks need a ThetaData Standard subscription"
+    )

@@ -417,12 +417,16 @@ def test_thetadata_and_alpaca_give_the_grid_the_same_vega(sim: SimulatorHandle) 
         simulator=True,
     )
     sim.sim.faults.clear()
-    expiries = run_async(theta("v3").list_expirations("SPY"))
-    expiry = expiries[1]
-    before = sim.now()
-    v3 = run_async(theta("v3").get_option_chain("SPY", expiry))
-    v2 = run_async(theta("v2").get_option_chain("SPY", expiry))
-    alp = run_async(alpaca.get_option_chain("SPY", expiry))
+    t3, t2 = theta("v3"), theta("v2")
+    try:
+        expiry = run_async(t3.list_expirations("SPY"))[1]
+        before = sim.now()
+        v3 = run_async(t3.get_option_chain("SPY", expiry))
+        v2 = run_async(t2.get_option_chain("SPY", expiry))
+        alp = run_async(alpaca.get_option_chain("SPY", expiry))
+    finally:
+        for c in (t3, t2, alpaca):
+            run_async(c.aclose())
     assert sim.now() == before  # the session simulator's clock is manual
     spot = v3.underlying_price
     assert spot is not None
@@ -445,8 +449,11 @@ def test_standard_tier_chain_from_the_simulator_says_gamma_needs_pro(
 ) -> None:
     fresh_sim.set_thetadata_tier("standard")
     client = ThetaDataAsyncClient(AsyncHTTPClient(fresh_sim.url, source="thetadata"), "v3")
-    expiry = run_async(client.list_expirations("SPY"))[0]
-    chain = run_async(client.get_option_chain("SPY", expiry))
+    try:
+        expiry = run_async(client.list_expirations("SPY"))[0]
+        chain = run_async(client.get_option_chain("SPY", expiry))
+    finally:
+        run_async(client.aclose())
     assert chain.quotes and client.tier == "standard"
     shown = [q for q in chain.quotes if q.bid and q.ask]
     assert all(None not in (q.iv, q.delta, q.theta, q.vega) for q in shown)
