@@ -8,15 +8,17 @@ orders and positions), so fractional quantities and cents survive the round trip
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
+from dashboard.conventions import Right
+
 T = TypeVar("T")
 
-Right = Literal["C", "P"]
 # Alpaca's asset classes the app models (alpaca-py ``AssetClass``); a position in any
 # other class is kept aside with a note instead of breaking the positions read.
 AssetClass = Literal["us_equity", "us_option", "crypto", "crypto_perp"]
@@ -128,6 +130,19 @@ class Account:
     trading_blocked: bool = False
     pattern_day_trader: bool = False
     options_trading_level: int | None = None
+
+    @property
+    def day_pnl(self) -> Decimal:
+        """Today's P&L: equity − last_equity (Alpaca's equity at the previous close). It
+        holds everything that moved the account today: open positions, positions closed
+        today, fees and cash movements."""
+        return self.equity - self.last_equity
+
+    @property
+    def day_pnl_pct(self) -> float:
+        """Today's P&L in % of last_equity; NaN for a new account (last_equity 0)."""
+        last = float(self.last_equity)
+        return float(self.day_pnl) / last * 100.0 if last > 0 else math.nan
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""The one way every widget shows its source, as-of time and state.
+"""The one way every widget shows its source, as-of time and state (the text is
+``views.formatting.status_text``).
 
 "No data" and "broken" must never look alike, so each state has its own icon, colour
 and wording, and stale values say since when.
@@ -6,14 +7,10 @@ and wording, and stale values say since when.
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from dash import html
 
 from dashboard.models import DataResult, DataState
-
-NEW_YORK = ZoneInfo("America/New_York")
+from dashboard.views.formatting import status_text
 
 _ICON = {
     DataState.FRESH: "●",
@@ -21,28 +18,6 @@ _ICON = {
     DataState.ERROR: "✕",
     DataState.EMPTY: "○",
 }
-
-
-def format_et(ts: datetime | None, fmt: str = "%H:%M:%S") -> str:
-    """A timestamp in New York time, which is how traders read the session."""
-    if ts is None:
-        return "—"
-    if ts.tzinfo is None:
-        raise ValueError("naive datetime: timestamps must be timezone-aware")
-    return ts.astimezone(NEW_YORK).strftime(fmt) + " ET"
-
-
-def status_text(result: DataResult[object], empty_text: str = "nothing to show") -> str:
-    """The status as plain text (for tests and for titles)."""
-    source = result.source
-    if result.state is DataState.FRESH:
-        return f"fresh · {source} · as of {format_et(result.as_of)}"
-    if result.state is DataState.STALE:
-        since = format_et(result.stale_since or result.as_of)
-        return f"stale since {since} · {source} · {result.error or 'refresh failed'}"
-    if result.state is DataState.EMPTY:
-        return f"no data · {source} · {empty_text} · as of {format_et(result.as_of)}"
-    return f"error · {source} · {result.error or 'unknown error'}"
 
 
 def status_line(

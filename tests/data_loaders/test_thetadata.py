@@ -12,7 +12,7 @@ import respx
 from dashboard.data_loaders.http import AsyncHTTPClient
 from dashboard.data_loaders.loop import run_async
 from dashboard.data_loaders.thetadata import ThetaDataAsyncClient, theta_rows
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 
 U = "http://theta.test"
 EXP = date(2025, 12, 19)
