@@ -28,7 +28,7 @@ from dashboard.models import (
     ParseReport,
     Position,
 )
-from dashboard.options.occ import display_occ, parse_occ
+from dashboard.options.occ import contract_label, underlying_of
 
 __all__ = [
     "OPTION_RISK_CLASSES",
@@ -138,19 +138,10 @@ def outside_option_risk_note(positions: Sequence[Position]) -> str:
     return f"{'; '.join(parts)} not in the option risk, which covers US stocks and options"
 
 
-def _contract(symbol: str, asset_class: str | None) -> str:
-    if asset_class == "us_option":
-        try:
-            return display_occ(symbol)
-        except ValueError:
-            return symbol
-    return symbol
-
-
 def _leg_text(leg: OrderLeg) -> str:
     sign = "+" if leg.side == "buy" else "−"
     ratio = format(leg.ratio_qty.normalize(), "f")
-    return f"{sign}{ratio} {_contract(leg.symbol, leg.asset_class)}"
+    return f"{sign}{ratio} {contract_label(leg.symbol, leg.asset_class)}"
 
 
 def order_contract_label(order: Order) -> str:
@@ -158,7 +149,7 @@ def order_contract_label(order: Order) -> str:
     ratios (``+1 SPY Dec 19 '25 $600 C / −1 SPY Dec 19 '25 $610 C``)."""
     if order.is_multileg:
         return " / ".join(_leg_text(leg) for leg in order.legs)
-    return _contract(order.symbol or "", order.asset_class)
+    return contract_label(order.symbol or "", order.asset_class)
 
 
 def order_side_label(order: Order) -> str:
@@ -173,12 +164,7 @@ def order_confirm_symbol(order: Order) -> str:
     legs' common underlying (the leg contracts are long), else the order id."""
     if order.symbol:
         return order.symbol
-    roots = set()
-    for leg in order.legs:
-        try:
-            roots.add(parse_occ(leg.symbol).root)
-        except ValueError:
-            roots.add(leg.symbol)
+    roots = {underlying_of(leg.symbol, leg.asset_class) for leg in order.legs}
     return roots.pop() if len(roots) == 1 else order.id
 
 
@@ -189,7 +175,7 @@ def order_leg_rows(order: Order) -> list[dict[str, Any]]:
             "order_id": order.id,
             "leg_id": leg.id,
             "symbol": leg.symbol,
-            "contract": _contract(leg.symbol, leg.asset_class),
+            "contract": contract_label(leg.symbol, leg.asset_class),
             "side": leg.side,
             "ratio_qty": float(leg.ratio_qty),
             "qty": float(leg.ratio_qty * order.qty) if order.qty is not None else None,

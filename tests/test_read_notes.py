@@ -141,3 +141,21 @@ def test_simple_orders_read_as_before() -> None:
     mixed = _order(legs=(OrderLeg("a", "SPY251219C00600000", "us_option", "buy", D(1), "new"),
                          OrderLeg("b", "QQQ251219C00500000", "us_option", "sell", D(1), "new")))  # fmt: skip
     assert order_confirm_symbol(mixed) == "mleg-1"
+
+
+def test_status_text_carries_the_note() -> None:
+    from dashboard.views.formatting import status_text
+
+    report = ParseReport(3, (Skipped("position", "unknown asset class 'treasury'", 1),))
+    res = DataResult((), "alpaca", NOW, DataState.FRESH, report=report)
+    assert status_text(res).endswith(" · 1 record not shown: unknown asset class 'treasury'")
+    clean = DataResult((), "alpaca", NOW, DataState.FRESH)
+    assert "not shown" not in status_text(clean)
+    standard = GreeksCoverage("thetadata:v3", "standard", "greeks/first_order", ("gamma",),
+                              "gamma needs a ThetaData Pro subscription")  # fmt: skip
+    chain = DataResult(_chain(standard), "thetadata:v3", NOW, DataState.FRESH)
+    assert status_text(chain).endswith(
+        "ThetaData Standard · gamma needs a ThetaData Pro subscription"
+    )
+    broken = DataResult(None, "alpaca", None, DataState.ERROR, "HTTP 500", report=report)
+    assert status_text(broken) == "error · alpaca · HTTP 500"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.simulator.injected import InjectedRecords
 from dashboard.simulator.embedded import SimulatorHandle
+from dashboard.simulator.injected import InjectedRecords
 
 SPREAD = {
     "id": "mleg-1", "client_order_id": "c", "created_at": "2025-06-03T13:31:00Z",
