@@ -207,13 +207,13 @@ def create_app(
         title="STRAT Options Dashboard",
         assets_folder=str(ASSETS),
         suppress_callback_exceptions=False,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash accepts None: no title flicker
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         serve_locally=True,
         compress=True,  # flask-compress: the JS bundles shrink about 4x on the wire
     )
     app.layout = build_layout(settings)
-    app.validation_layout = build_layout(settings, mount_all=True)
+    app.validation_layout = build_layout(settings, mount_all=True)  # type: ignore[assignment]
     header.register(app, services)
     _register_tab_refresh(app, settings)
     for module, _label in TABS:

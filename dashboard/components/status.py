@@ -7,6 +7,8 @@ and wording, and stale values say since when.
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import html
 
 from dashboard.models import DataResult, DataState
@@ -21,10 +23,10 @@ _ICON = {
 
 
 def status_line(
-    result: DataResult[object], *, id: str | None = None, empty_text: str = "nothing to show"
+    result: DataResult[Any], *, id: str | None = None, empty_text: str = "nothing to show"
 ) -> html.Div:
     """A small line under a widget: icon, state, source and as-of time."""
-    kwargs = {"id": id} if id else {}
+    kwargs: dict[str, Any] = {"id": id} if id else {}
     return html.Div(
         [
             html.Span(_ICON[result.state] + " ", className=f"state-{result.state.value}"),
@@ -37,7 +39,7 @@ def status_line(
 
 
 def loading_line(text: str = "loading…", *, id: str | None = None) -> html.Div:
-    kwargs = {"id": id} if id else {}
+    kwargs: dict[str, Any] = {"id": id} if id else {}
     return html.Div(
         [html.Span("… ", className="state-empty"), html.Span(text)],
         className="state-line state-line-loading",
@@ -48,7 +50,7 @@ def loading_line(text: str = "loading…", *, id: str | None = None) -> html.Div
 def empty_line(text: str, *, id: str | None = None) -> html.Div:
     """A state line for "nothing here yet, and why" when there is no read to describe
     (no symbol chosen, nothing selected): the empty look, never the error one."""
-    kwargs = {"id": id} if id else {}
+    kwargs: dict[str, Any] = {"id": id} if id else {}
     return html.Div(
         f"{_ICON[DataState.EMPTY]} {text}", className="state-line state-line-empty", **kwargs
     )

@@ -25,7 +25,7 @@ GRID_THEME = {
         " fontSize: 12, rowHeight: 28, headerHeight: 30})"
     )
 }
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+GRAPH_CONFIG: Any = {"displaylogo": False, "responsive": True}
 
 
 def data_grid(
@@ -122,7 +122,7 @@ def card(title: Any, body: Any, *, status_id: str | None = None, extra: Any = No
     )
 
 
-def slow_loading(child: object) -> dcc.Loading:
+def slow_loading(child: Any) -> dcc.Loading:
     """A spinner only when an update is slow, over content that stays visible: interval
     refreshes must not blank the grids and charts every few seconds."""
     return dcc.Loading(
@@ -131,3 +131,31 @@ def slow_loading(child: object) -> dcc.Loading:
         delay_show=1500,
         overlay_style={"visibility": "visible", "opacity": 0.6},
     )
+
+
+def form_field(label: str, control: Any, feedback_id: str, width: int = 6) -> dbc.Col:
+    """A labelled form control with its inline message slot (``feedback_id``) below."""
+    return dbc.Col(
+        [
+            dbc.Label(label, className="small mb-0"),
+            control,
+            html.Div(id=feedback_id, className="invalid-feedback d-block small"),
+        ],
+        xs=12,
+        sm=width,
+        className="mb-2",
+    )
+
+
+def number_input(
+    id_: str, step: float | str = "any", min_: float | None = None, value: float | None = None
+) -> dbc.Input:
+    """A small numeric input that reports its value when the user stops typing."""
+    return dbc.Input(
+        id=id_, type="number", step=step, min=min_, size="sm", debounce=True, value=value
+    )
+
+
+def fixed_graph(id_: str, height: int) -> dcc.Graph:
+    """A chart slot of a fixed pixel height that the first callback draws into."""
+    return dcc.Graph(id=id_, config=GRAPH_CONFIG, style={"height": f"{height}px"})

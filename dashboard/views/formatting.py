@@ -56,7 +56,7 @@ def format_et(ts: datetime | None, fmt: str = "%H:%M:%S") -> str:
     return format_new_york(ts, fmt) + " ET"
 
 
-def status_text(result: DataResult[object], empty_text: str = "nothing to show") -> str:
+def status_text(result: DataResult[Any], empty_text: str = "nothing to show") -> str:
     """A block's source, as-of time and state as one line of text. "No data" and
     "broken" never read alike, and stale values say since when."""
     source = result.source

@@ -81,7 +81,7 @@ def session_closes(bars: pd.DataFrame | None, max_points: int = 40) -> list[floa
     """Closes of the latest New York session in ``bars``, thinned to ``max_points``."""
     if bars is None or bars.empty:
         return []
-    local = bars.index.tz_convert(NEW_YORK)
+    local = pd.DatetimeIndex(bars.index).tz_convert(NEW_YORK)
     last_day = local[-1].date()
     day = bars["close"].to_numpy()[local.date == last_day]
     if len(day) > max_points:
@@ -170,13 +170,20 @@ def portfolio_metrics(
 class JournalTradeLike(Protocol):
     """What the tabs read from a journal trade (``trading.journal.JournalTrade``)."""
 
-    contract_symbol: str
-    pattern: str | None
-    timeframe: str | None
-    direction: str
-    entry_level: float
-    target_level: float
-    stop_level: float
+    @property
+    def contract_symbol(self) -> str: ...
+    @property
+    def pattern(self) -> str | None: ...
+    @property
+    def timeframe(self) -> str | None: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def entry_level(self) -> float: ...
+    @property
+    def target_level(self) -> float: ...
+    @property
+    def stop_level(self) -> float: ...
 
 
 def trades_by_contract(trades: Sequence[JournalTradeLike]) -> dict[str, JournalTradeLike]:

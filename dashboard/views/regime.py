@@ -125,15 +125,19 @@ def heatmap_cells(
     every coarser one (``timeframes`` is ordered coarse → fine)."""
     cells: list[RegimeCell] = []
     for sym in symbols:
-        frames = {tf: bars.get((sym, tf)) for tf in timeframes}
-        present = [tf for tf in timeframes if frames[tf] is not None and not frames[tf].empty]
+        frames: dict[str, pd.DataFrame] = {}
+        for tf in timeframes:
+            df = bars.get((sym, tf))
+            if df is not None and not df.empty:
+                frames[tf] = df
+        present = [tf for tf in timeframes if tf in frames]
         price = None
         if present:
             newest = max(present, key=lambda tf: (frames[tf].index[-1], timeframes.index(tf)))
             price = float(frames[newest]["close"].iloc[-1])
         for k, tf in enumerate(timeframes):
-            df = frames[tf]
-            if df is None or df.empty or price is None:
+            df = frames.get(tf)
+            if df is None or price is None:
                 cells.append(RegimeCell(sym, tf, regimes.get(sym)))
                 continue
             codes = classify_bars(df["high"].to_numpy(float), df["low"].to_numpy(float))
@@ -182,7 +186,8 @@ def heatmap_view(
     """Heatmap cells and status from fetched bars and per-symbol fits."""
     bars = {k: r.value for k, r in results.items() if r.value is not None}
     regimes: dict[str, str | None] = {}
-    pending, failed = [], []
+    pending: list[str] = []
+    failed: list[str] = []
     for s in symbols:
         f = fits.get(s)
         if isinstance(f, RegimeFit) and f.result.current is not None:

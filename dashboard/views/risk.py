@@ -169,7 +169,7 @@ def closes_frame(frames: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
     for sym, df in frames.items():
         if df is None or df.empty:
             continue
-        dates = df.index.tz_convert(NEW_YORK).normalize().tz_localize(None)
+        dates = pd.DatetimeIndex(df.index).tz_convert(NEW_YORK).normalize().tz_localize(None)
         cols[sym] = pd.Series(df["close"].to_numpy(dtype=float), index=dates)
     if not cols:
         return pd.DataFrame()
@@ -191,18 +191,17 @@ def _finite(x: Any) -> float | None:
 
 def var_rows(report: VarReport) -> list[dict[str, Any]]:
     """Rows in % of equity and dollars (VaR/CVaR are positive losses)."""
-    df = report.frame()
     return [
         {
-            "key": f"{row.method}-{row.confidence:g}",
-            "method": row.method,
-            "confidence": f"{row.confidence:.0%}",
-            "var_pct": _finite(row.var * 100.0),
-            "var_dollars": _finite(row.var_dollars),
-            "cvar_pct": _finite(row.cvar * 100.0),
-            "cvar_dollars": _finite(row.cvar_dollars),
+            "key": f"{row['method']}-{row['confidence']:g}",
+            "method": row["method"],
+            "confidence": f"{row['confidence']:.0%}",
+            "var_pct": _finite(float(row["var"]) * 100.0),
+            "var_dollars": _finite(row["var_dollars"]),
+            "cvar_pct": _finite(float(row["cvar"]) * 100.0),
+            "cvar_dollars": _finite(row["cvar_dollars"]),
         }
-        for row in df.itertuples()
+        for row in report.frame().to_dict("records")
     ]
 
 
@@ -401,6 +400,7 @@ def _var_block(
     if not math.isfinite(equity) or equity <= 0:
         err = snap.account if snap.account.value is None else _error_result("equity ≤ 0", "", now)
         return Blank("equity unavailable", "error"), [], "", err
+    status: DataResult[Any]
     if source == "history":
         status = inputs.history
         if inputs.history.value is None:

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike, NDArray
 
+from dashboard.views.states import BlankKind
 from dashboard.visualizations import theme
 
 DISPLAY_TZ = "America/New_York"
-EmptyKind = Literal["empty", "error", "loading"]
+EmptyKind = BlankKind  # the kinds of "nothing to draw" a view can return
 
 _EMPTY_STYLE: dict[str, tuple[str, str]] = {
     "empty": ("○", theme.MUTED),

@@ -6,17 +6,20 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, State
+from dash import Dash, Input, Output, State, html
 
 from dashboard.components.options.reads import Reads
 from dashboard.components.status import empty_line, status_line
+from dashboard.components.ui import fixed_graph, slow_loading
 from dashboard.conventions import right_for_direction
 from dashboard.models import DataState
 from dashboard.options.occ import build_occ, display_occ
 from dashboard.strat import classify_bars, detect_patterns, evaluate_setups
 from dashboard.strat.timeframes import is_bar_closed
 from dashboard.views.options.ticket import FORM_FIELDS, find_quote, parse_float, payoff_view
+from dashboard.views.states import BlankKind
 from dashboard.visualizations.figures import empty_figure
 from dashboard.visualizations.options_charts import create_payoff_chart
 from dashboard.visualizations.strat_chart import create_strat_candlestick_chart
@@ -28,6 +31,48 @@ CHART_BARS = 120
 PATTERN_WINDOW = 30  # patterns are looked for in the last 30 closed bars
 
 
+def signal_chart_card() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                [
+                    html.Span("Signal chart ", id="options-signal-chart-title"),
+                    dbc.Checklist(
+                        id="options-chart-labels",
+                        options=[{"label": "bar types", "value": "labels"}],
+                        value=["labels"],
+                        inline=True,
+                        switch=True,
+                        className="d-inline-block ms-2 small",
+                    ),
+                ]
+            ),
+            dbc.CardBody(
+                [
+                    slow_loading(fixed_graph("options-signal-chart", 420)),
+                    html.Div(id="options-signal-chart-status"),
+                ]
+            ),
+        ],
+        className="h-100",
+    )
+
+
+def payoff_card() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader("Payoff and projection for the ticket's contract"),
+            dbc.CardBody(
+                [
+                    slow_loading(fixed_graph("options-payoff-chart", 420)),
+                    html.Div(id="options-payoff-status"),
+                ]
+            ),
+        ],
+        className="h-100",
+    )
+
+
 def signal_chart(
     services: Services, reads: Reads, signal: dict[str, Any] | None, labels: list[str] | None
 ) -> tuple[go.Figure, str, Any]:
@@ -37,7 +82,7 @@ def signal_chart(
     symbol, tf = signal["symbol"], signal["timeframe"]
     bars, now = reads.with_now(services.data.fetch_bars(symbol, tf, lookback=CHART_BARS))
     if bars.value is None or len(bars.value) == 0:
-        kind = "error" if bars.state is DataState.ERROR else "empty"
+        kind: BlankKind = "error" if bars.state is DataState.ERROR else "empty"
         return empty_figure(bars.error or "No bars", kind=kind), symbol, status_line(bars)
     df = bars.value
     closed = is_bar_closed(tf, df.index[-1].to_pydatetime(), now)
@@ -47,7 +92,10 @@ def signal_chart(
         h[:n_closed], lo[:n_closed], o[:n_closed], c[:n_closed],
         since=max(0, n_closed - PATTERN_WINDOW), symbol=symbol, timeframe=tf,
     )  # fmt: skip
-    setups = evaluate_setups(pats, h, lo, c, df.index, 3, last_bar_closed=closed)
+    # The same settlement as the board: the bars' opens decide a same-bar trigger and stop.
+    setups = evaluate_setups(
+        pats, h, lo, c, df.index, 3, last_bar_closed=closed, open=o, timeframe=tf
+    )
     chosen = [st for st in setups if st.pattern.label == signal.get("label")][-3:]
     others = [st for st in setups if st not in chosen][-6:]
     fig = create_strat_candlestick_chart(

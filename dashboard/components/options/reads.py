@@ -5,7 +5,7 @@ in the same gather as the data it qualifies."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,9 @@ class Reads:
     def __init__(self, data: AsyncDataService) -> None:
         self.data = data
 
-    def chain(self, symbol: str, expiry: str | date | None = None) -> Awaitable[Any]:
+    def chain(
+        self, symbol: str, expiry: str | date | None = None
+    ) -> Coroutine[Any, Any, DataResult[OptionChain]]:
         return self.data.fetch_option_chain(symbol, parse_expiry(expiry))
 
     def chain_now(self, symbol: str, expiry: str | date | None = None) -> DataResult[OptionChain]:

@@ -1,4 +1,4 @@
-"""The signal board and loading a signal into the ticket."""
+"""The signal board and loading a signal into the ticket: its layout and callbacks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from dash import Dash, Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.options.reads import Reads
-from dashboard.components.status import status_line
+from dashboard.components.status import loading_line, status_line
+from dashboard.components.ui import data_grid, slow_loading
 from dashboard.conventions import right_for_direction
 from dashboard.data_loaders.loop import run_async
 from dashboard.options.occ import format_strike
@@ -30,6 +31,69 @@ from dashboard.views.options.ticket import (
 
 if TYPE_CHECKING:
     from dashboard.services import Services
+
+SIGNAL_COLUMNS = [
+    {"field": "symbol", "headerName": "Symbol", "width": 90, "pinned": "left"},
+    {"field": "timeframe", "headerName": "TF", "width": 85},
+    {"field": "label", "headerName": "Pattern", "width": 120},
+    {"field": "direction", "headerName": "Dir", "width": 75},
+    {"field": "status", "headerName": "Status", "width": 100},
+    {"field": "entry", "headerName": "Entry", "width": 95, "type": "rightAligned"},
+    {"field": "stop", "headerName": "Stop", "width": 95, "type": "rightAligned"},
+    {"field": "target1", "headerName": "T1", "width": 95, "type": "rightAligned"},
+    {"field": "rr", "headerName": "R:R", "width": 75, "type": "rightAligned"},
+    {"field": "tfc", "headerName": "TFC", "width": 80},
+    {"field": "magnitude", "headerName": "Move %", "width": 90, "type": "rightAligned"},
+    {"field": "triggered", "headerName": "Triggered (ET)", "width": 150},
+]
+
+
+def board_card() -> dbc.Card:
+    """The signal board: the watchlist's STRAT setups, by category."""
+    categories = [
+        {"label": "Pending", "value": "pending"},
+        {"label": "Triggered", "value": "triggered"},
+        {"label": "Low magnitude", "value": "low_magnitude"},
+        {"label": "All", "value": "all"},
+    ]
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                [
+                    "STRAT signals ",
+                    dbc.RadioItems(
+                        id="options-signal-category",
+                        options=categories,
+                        value="all",
+                        inline=True,
+                        className="d-inline-block ms-2 small",
+                    ),
+                ]
+            ),
+            dbc.CardBody(
+                [
+                    slow_loading(
+                        data_grid(
+                            "options-signals-grid",
+                            SIGNAL_COLUMNS,
+                            "320px",
+                            getRowId="params.data.id",
+                            grid_options={
+                                "rowSelection": {
+                                    "mode": "singleRow",
+                                    "enableClickSelection": True,
+                                    "checkboxes": False,
+                                }
+                            },
+                        ),
+                    ),
+                    html.Div(loading_line(), id="options-signals-status"),
+                ]
+            ),
+        ],
+        className="h-100",
+    )
+
 
 LOAD_OUTPUTS = {
     "symbol": Output("options-symbol", "value"),

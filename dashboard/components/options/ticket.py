@@ -16,8 +16,10 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.options.reads import Reads
+from dashboard.components.ui import form_field, number_input
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import OptionChain
+from dashboard.settings import Settings
 from dashboard.trading.orders import place_entry
 from dashboard.trading.ticket import TicketValidation, validate_ticket
 from dashboard.views.formatting import format_number
@@ -86,6 +88,130 @@ def projection_table(view: ProjectionView) -> html.Div:
             ),
             html.Div(view.summary, className="small text-muted", id="options-max-loss"),
         ]
+    )
+
+
+def ticket_card(settings: Settings) -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader("Order ticket"),
+            dbc.CardBody(
+                [
+                    html.Div(id="options-ticket-signal", className="small mb-2"),
+                    dbc.Row(
+                        [
+                            form_field(
+                                "Underlying",
+                                dbc.Input(
+                                    id="options-symbol", type="text", size="sm", debounce=True
+                                ),
+                                "options-symbol-error",
+                                4,
+                            ),
+                            form_field(
+                                "Direction",
+                                dbc.Select(
+                                    id="options-direction",
+                                    options=[
+                                        {"label": "Long (buy call)", "value": "long"},
+                                        {"label": "Short (buy put)", "value": "short"},
+                                    ],
+                                    value="long",
+                                    size="sm",
+                                ),
+                                "options-direction-error",
+                                4,
+                            ),
+                            form_field(
+                                f"Contracts (max {settings.max_contracts})",
+                                number_input("options-contracts", 1, 1, value=1),
+                                "options-contracts-error",
+                                4,
+                            ),
+                            form_field(
+                                "Expiry",
+                                dbc.Select(id="options-expiry", options=[], size="sm"),
+                                "options-expiry-error",
+                                4,
+                            ),
+                            form_field(
+                                "Strike",
+                                dbc.Select(id="options-strike", options=[], size="sm"),
+                                "options-strike-error",
+                                4,
+                            ),
+                            form_field(
+                                "Limit $",
+                                number_input("options-limit", 0.01, 0),
+                                "options-limit-error",
+                                4,
+                            ),
+                            form_field(
+                                "Underlying entry",
+                                number_input("options-entry"),
+                                "options-entry-error",
+                                4,
+                            ),
+                            form_field(
+                                "Target (T1)",
+                                number_input("options-target"),
+                                "options-target-error",
+                                4,
+                            ),
+                            form_field(
+                                "Stop", number_input("options-stop"), "options-stop-error", 4
+                            ),
+                        ],
+                        className="g-2",
+                    ),
+                    html.Div(id="options-contract-why", className="small text-muted mb-2"),
+                    html.Div(id="options-projection", className="mb-2"),
+                    html.Div(id="options-form-error", className="text-danger small mb-2"),
+                    dbc.Button(
+                        "Review order",
+                        id="options-review",
+                        color="primary",
+                        size="sm",
+                        disabled=True,
+                        className="me-2",
+                    ),
+                    html.Span(id="options-ticket-state", className="small text-muted"),
+                ]
+            ),
+        ],
+        className="h-100",
+    )
+
+
+def confirm_modal() -> dbc.Modal:
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle("Confirm order")),
+            dbc.ModalBody(
+                [
+                    html.Div(id="options-confirm-body"),
+                    html.Div(
+                        [
+                            dbc.Label(
+                                "LIVE account: type the contract symbol to confirm",
+                                className="small text-warning",
+                            ),
+                            dbc.Input(id="options-live-confirm", type="text", size="sm"),
+                        ],
+                        id="options-live-confirm-wrap",
+                        style={"display": "none"},
+                    ),
+                ]
+            ),
+            dbc.ModalFooter(
+                [
+                    dbc.Button("Cancel", id="options-confirm-cancel", color="secondary", size="sm"),
+                    dbc.Button("Send order", id="options-submit", color="success", size="sm"),
+                ]
+            ),
+        ],
+        id="options-confirm-modal",
+        is_open=False,
     )
 
 

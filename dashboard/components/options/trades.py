@@ -1,5 +1,5 @@
 """Active trades with progress to target, the progress chart, the P&L cards, the journal,
-and managing a trade (new levels, or close now)."""
+and managing a trade (new levels, or close now): their layout and callbacks."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from dashboard.components.status import status_line
+from dashboard.components.status import loading_line, status_line
+from dashboard.components.ui import data_grid, form_field, number_input
 from dashboard.data_loaders.loop import run_all, run_async
 from dashboard.models import DataResult, DataState
 from dashboard.options.occ import display_occ
@@ -32,6 +33,135 @@ from dashboard.visualizations.options_charts import create_trade_progress_chart
 
 if TYPE_CHECKING:
     from dashboard.services import Services
+
+JOURNAL_COLUMNS = [
+    {"field": "opened", "headerName": "Opened (ET)", "width": 150},
+    {"field": "contract", "headerName": "Contract", "width": 190},
+    {"field": "signal", "headerName": "Signal", "width": 170},
+    {"field": "qty", "headerName": "Qty", "width": 70, "type": "rightAligned"},
+    {"field": "entry", "headerName": "Entry $", "width": 90, "type": "rightAligned"},
+    {"field": "exit", "headerName": "Exit $", "width": 90, "type": "rightAligned"},
+    {"field": "status", "headerName": "Status", "width": 100},
+    {"field": "exit_reason", "headerName": "Exit reason", "width": 120},
+    {"field": "pnl", "headerName": "P&L $", "width": 100, "type": "rightAligned"},
+    {"field": "client_order_id", "headerName": "Client order id", "width": 220},
+]
+
+
+def close_modal() -> dbc.Modal:
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle("Close or modify trade")),
+            dbc.ModalBody(
+                [
+                    html.Div(id="options-manage-body", className="mb-2"),
+                    dbc.Row(
+                        [
+                            form_field(
+                                "New target",
+                                number_input("options-modify-target"),
+                                "options-modify-target-error",
+                            ),
+                            form_field(
+                                "New stop",
+                                number_input("options-modify-stop"),
+                                "options-modify-stop-error",
+                            ),
+                        ]
+                    ),
+                ]
+            ),
+            dbc.ModalFooter(
+                [
+                    dbc.Button("Save levels", id="options-modify-save", color="primary", size="sm"),
+                    dbc.Button(
+                        "Close position now", id="options-close-confirm", color="danger", size="sm"
+                    ),
+                    dbc.Button("Cancel", id="options-manage-cancel", color="secondary", size="sm"),
+                ]
+            ),
+        ],
+        id="options-manage-modal",
+        is_open=False,
+    )
+
+
+def pnl_cards() -> html.Div:
+    cards = [
+        ("Total P&L", "options-pnl-total"),
+        ("Realised", "options-pnl-realised"),
+        ("Unrealised", "options-pnl-unrealised"),
+        ("Wins / losses", "options-pnl-winloss"),
+        ("Largest win", "options-pnl-best"),
+        ("Largest loss", "options-pnl-worst"),
+    ]
+    return dbc.Row(
+        [
+            dbc.Col(
+                html.Div(
+                    [
+                        html.Div(label, className="metric-label"),
+                        html.Div("—", id=id_, className="metric-value"),
+                    ]
+                ),
+                xs=6,
+                className="mb-2",
+            )
+            for label, id_ in cards
+        ],
+        className="g-2",
+    )
+
+
+def active_trades_card() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                ["Active trades ", dbc.Badge("0", id="options-active-count", color="secondary")]
+            ),
+            dbc.CardBody(
+                [
+                    html.Div(id="options-active-trades"),
+                    html.Div(loading_line(), id="options-active-status"),
+                ]
+            ),
+        ],
+        className="mb-3",
+    )
+
+
+def progress_and_pnl_row() -> dbc.Row:
+    progress = dbc.Card(
+        [
+            dbc.CardHeader("Progress to target (each trade on its own R scale)"),
+            dbc.CardBody(dcc.Graph(id="options-progress-chart", config={"displaylogo": False})),
+        ]
+    )
+    pnl = dbc.Card(
+        [
+            dbc.CardHeader("Options P&L (journal and positions)"),
+            dbc.CardBody([pnl_cards(), html.Div(id="options-pnl-status")]),
+        ]
+    )
+    return dbc.Row(
+        [dbc.Col(progress, lg=8, className="mb-3"), dbc.Col(pnl, lg=4, className="mb-3")]
+    )
+
+
+def journal_card() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader("Trade journal"),
+            dbc.CardBody(
+                [
+                    data_grid("options-journal-grid", JOURNAL_COLUMNS, "280px"),
+                    html.Div(id="options-journal-status"),
+                ]
+            ),
+        ],
+        className="mb-3",
+    )
+
 
 TRADES_OUTPUTS = {
     "cards": Output("options-active-trades", "children"),
@@ -125,7 +255,7 @@ def refresh_trades(services: Services) -> dict[str, Any]:
         o = (options.value or {}).get(t.contract_symbol) if options is not None else None
         views.append(trade_view(t, q.mid if q else None, o.mid if o else None))
     summary = pnl_summary(trades, views)
-    nothing = DataResult(None, "journal", as_of, DataState.EMPTY)
+    nothing: DataResult[Any] = DataResult(None, "journal", as_of, DataState.EMPTY)
     journal_state = DataResult(
         trades or None, "journal", as_of, DataState.FRESH if trades else DataState.EMPTY
     )

@@ -51,7 +51,7 @@ def chain_rows(
 
 def flow_rows(quotes: list[OptionQuote], top: int = 15) -> list[dict[str, Any]]:
     """The most active contracts: volume, open interest, volume/OI and premium traded."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for q in quotes:
         if not q.volume:
             continue
@@ -73,5 +73,5 @@ def flow_rows(quotes: list[OptionQuote], top: int = 15) -> list[dict[str, Any]]:
                 "side": side,
             }
         )
-    rows.sort(key=lambda r: -(r["premium"] or 0))
+    rows.sort(key=lambda r: -(r["premium"] or 0.0))
     return rows[:top]
