@@ -77,12 +77,21 @@ def _records(result: DataResult[Parsed[T]]) -> DataResult[tuple[T, ...]]:
     (stale results keep the report of the read whose records they show). A plain tuple
     is a value an earlier version left in the shared cache."""
     parsed: Any = result.value
-    if parsed is None:
-        return DataResult(None, result.source, result.as_of, result.state, result.error,
-                          result.stale_since)  # fmt: skip
-    items = parsed.items if isinstance(parsed, Parsed) else tuple(parsed)
-    report = parsed.report if isinstance(parsed, Parsed) else result.report
-    return dataclasses.replace(result, value=items, report=report)  # type: ignore[arg-type]
+    items: tuple[T, ...] | None = None
+    report = result.report
+    if isinstance(parsed, Parsed):
+        items, report = parsed.items, parsed.report
+    elif parsed is not None:
+        items = tuple(parsed)
+    return DataResult(
+        value=items,
+        source=result.source,
+        as_of=result.as_of,
+        state=result.state,
+        error=result.error,
+        stale_since=result.stale_since,
+        report=report,
+    )
 
 
 def _underlying(symbol: str, asset_class: str) -> str:

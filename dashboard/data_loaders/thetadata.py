@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from dashboard.conventions import Right
 from dashboard.data_loaders.errors import BadResponse, UpstreamError
 from dashboard.data_loaders.health import HealthTracker
 from dashboard.data_loaders.http import AsyncHTTPClient
@@ -48,7 +49,6 @@ from dashboard.models import (
     OptionContract,
     OptionQuote,
     ParseReport,
-    Right,
 )
 from dashboard.options.occ import build_occ
 
