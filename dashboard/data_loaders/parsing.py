@@ -284,15 +284,21 @@ def _blank(value: Any) -> bool:
     return value is None or value == ""
 
 
-def parse_order_leg(d: Mapping[str, Any]) -> OrderLeg:
-    """A leg of an ``mleg`` order (legs omit ``type``; ``ratio_qty`` sizes the leg)."""
-    ratio = d.get("ratio_qty")
+def parse_order_leg(d: Mapping[str, Any], *, multileg: bool = True) -> OrderLeg:
+    """A leg under ``legs``: of an ``mleg`` order (legs omit ``type``; ``ratio_qty``
+    sizes the leg, per unit of the order's qty), or a bracket/OCO/OTO child order when
+    Alpaca nests one (its own ``qty``)."""
+    ratio = d.get("ratio_qty") if multileg else None
+    if _blank(ratio):
+        ratio = d.get("qty")
+    if _blank(ratio) and not multileg:
+        ratio = 0  # a child order without its own qty (a notional parent)
     return OrderLeg(
         id=str(d["id"]),
         symbol=str(d["symbol"]),
-        asset_class=str(d.get("asset_class") or "us_option"),
+        asset_class=str(d.get("asset_class") or ("us_option" if multileg else "us_equity")),
         side=_side(d["side"], "leg"),
-        ratio_qty=dec(ratio if not _blank(ratio) else d["qty"]),
+        ratio_qty=dec(ratio),
         status=str(d.get("status") or ""),
         position_intent=d.get("position_intent") or None,
         filled_qty=dec_or(d.get("filled_qty"), Decimal(0)) or Decimal(0),
@@ -313,7 +319,7 @@ def parse_order(d: Mapping[str, Any]) -> Order:
     raw_legs = d.get("legs") or []
     if not isinstance(raw_legs, list):
         raise TypeError("legs is not a list")
-    legs = tuple(parse_order_leg(x) if multileg else _nested_leg(x) for x in raw_legs)
+    legs = tuple(parse_order_leg(x, multileg=multileg) for x in raw_legs)
     if multileg and not legs and _blank(d.get("symbol")):
         raise Unusable("multi-leg order without legs")
     if multileg and legs:
@@ -346,22 +352,6 @@ def parse_order(d: Mapping[str, Any]) -> Order:
         order_class=order_class,
         legs=legs,
         stop_price=dec_or(d.get("stop_price")),
-    )
-
-
-def _nested_leg(d: Mapping[str, Any]) -> OrderLeg:
-    """A child order of a bracket/OCO/OTO order when Alpaca nests it under ``legs``."""
-    qty = d.get("qty")
-    return OrderLeg(
-        id=str(d["id"]),
-        symbol=str(d["symbol"]),
-        asset_class=str(d.get("asset_class") or "us_equity"),
-        side=_side(d["side"], "leg"),
-        ratio_qty=dec(qty) if not _blank(qty) else Decimal(0),
-        status=str(d.get("status") or ""),
-        position_intent=d.get("position_intent") or None,
-        filled_qty=dec_or(d.get("filled_qty"), Decimal(0)) or Decimal(0),
-        filled_avg_price=dec_or(d.get("filled_avg_price")),
     )
 
 

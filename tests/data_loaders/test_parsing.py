@@ -206,3 +206,17 @@ def test_each_reason_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 2
     assert "unknown asset class 'x'" in lines[0] and "order" in lines[1]
+
+
+def test_bracket_children_nested_under_legs_keep_their_own_qty() -> None:
+    parent = {**MLEG, "symbol": "SPY", "side": "buy", "asset_class": "us_equity",
+              "order_class": "bracket", "qty": "10",
+              "legs": [{"id": "tp", "symbol": "SPY", "side": "sell", "qty": "10",
+                        "status": "held", "type": "limit"},
+                       {"id": "sl", "symbol": "SPY", "side": "sell", "qty": None,
+                        "status": "held", "type": "stop"}]}  # fmt: skip
+    o = parse_order(parent)
+    assert not o.is_multileg and o.symbol == "SPY" and o.side == "buy"
+    tp, sl = o.legs
+    assert (tp.ratio_qty, tp.asset_class, tp.status) == (Decimal(10), "us_equity", "held")
+    assert sl.ratio_qty == Decimal(0)
