@@ -30,6 +30,13 @@ from dashboard.models import (
     Quote,
 )
 from dashboard.options.occ import contract_label, parse_occ, underlying_of
+from dashboard.read_notes import (
+    asset_class_label,
+    order_confirm_symbol,
+    order_contract_label,
+    order_leg_rows,
+    order_side_label,
+)
 from dashboard.views.formatting import format_et, format_money, format_pct, worst_of
 from dashboard.views.market import market_status
 
@@ -229,7 +236,7 @@ def position_rows(
                 "symbol": p.symbol,
                 "contract": contract_label(p.symbol, p.asset_class),
                 "underlying": under,
-                "asset_class": "option" if p.asset_class == "us_option" else "stock",
+                "asset_class": asset_class_label(p.asset_class),
                 "qty": float(p.qty),
                 "side": p.side,
                 "avg_entry": float(p.avg_entry_price),
@@ -249,15 +256,18 @@ def position_rows(
 
 
 def order_rows(orders: Sequence[Order]) -> list[dict[str, Any]]:
-    """Open orders, newest first."""
+    """Open orders, newest first. A multi-leg order is one row (its legs in ``legs`` and
+    in the contract text); its ``symbol`` is what a live cancel asks to type."""
     rows = []
     for o in sorted(orders, key=lambda o: o.created_at, reverse=True):
         rows.append(
             {
                 "id": o.id,
-                "symbol": o.symbol,
-                "contract": contract_label(o.symbol, o.asset_class),
-                "side": o.side,
+                "symbol": order_confirm_symbol(o),
+                "contract": order_contract_label(o),
+                "side": order_side_label(o),
+                "order_class": o.order_class,
+                "legs": order_leg_rows(o),
                 "type": o.type,
                 "qty": _f(o.qty),
                 "filled_qty": float(o.filled_qty),
@@ -289,7 +299,7 @@ def fill_rows(fills: Sequence[Fill], limit: int = FILLS_SHOWN) -> list[dict[str,
                 "time": format_et(f.transaction_time, "%m-%d %H:%M:%S"),
                 "symbol": f.symbol,
                 "contract": contract_label(f.symbol),
-                "side": f.side,
+                "side": "sell short" if f.short_sale else f.side,
                 "qty": float(f.qty),
                 "price": float(f.price),
                 "notional": float(f.qty * f.price * (CONTRACT_MULTIPLIER if is_opt else 1)),
