@@ -18,6 +18,7 @@ def test_badges_read_the_broker_clock_and_the_connection(
         conn, conn_colour, clock, clock_colour, title = header.update_badges(services)
         assert conn == "CONNECTED" and conn_colour == "success"
         assert clock.startswith(("MARKET OPEN · closes in", "MARKET CLOSED · opens in"))
+        assert clock_colour == ("success" if clock.startswith("MARKET OPEN") else "secondary")
         assert title.startswith("Broker clock ") and title.endswith(" · simulator")
         assert " ET · " in title  # New York time, not the machine's zone
         layout = header.layout(services.settings)
