@@ -10,7 +10,7 @@ from typing import Any
 
 from dashboard.conventions import format_new_york
 from dashboard.models import DataResult, DataState
-from dashboard.read_notes import result_note
+from dashboard.views.read_notes import result_note
 
 
 def format_money(value: float | Decimal | None, *, signed: bool = False) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Literal, Protocol
 
@@ -30,15 +30,15 @@ from dashboard.models import (
     Quote,
 )
 from dashboard.options.occ import contract_label, parse_occ, underlying_of
-from dashboard.read_notes import (
+from dashboard.views.formatting import format_et, format_money, format_pct, worst_of
+from dashboard.views.market import market_status
+from dashboard.views.read_notes import (
     asset_class_label,
     order_confirm_symbol,
     order_contract_label,
     order_leg_rows,
     order_side_label,
 )
-from dashboard.views.formatting import format_et, format_money, format_pct, worst_of
-from dashboard.views.market import market_status
 
 PERIODS = ("1D", "1W", "1M", "3M", "1A")
 # Alpaca portfolio-history timeframe per period, and the bar timeframe that matches it.
@@ -392,6 +392,15 @@ def held_underlyings(positions: Sequence[Position] | None) -> list[str]:
     return sorted({underlying_of(p.symbol, p.asset_class) for p in positions or ()})
 
 
+def _positions_status(snap: PortfolioSnapshot) -> DataResult[Any]:
+    """The positions block's status: the worse of the positions and their quotes, keeping
+    the positions read's note of records it could not show."""
+    if not snap.positions.value:
+        return snap.positions
+    worst = worst_of(snap.positions, snap.quotes)
+    return worst if worst is snap.positions else replace(worst, report=snap.positions.report)
+
+
 def portfolio_view(
     snap: PortfolioSnapshot,
     fills: DataResult[tuple[Fill, ...]],
@@ -419,7 +428,7 @@ def portfolio_view(
         metrics=portfolio_metrics(account, positions, snap.clock.value),
         cards_status=worst_of(snap.account, snap.positions, snap.clock),
         position_rows=rows,
-        positions_status=worst_of(snap.positions, snap.quotes) if positions else snap.positions,
+        positions_status=_positions_status(snap),
         journal_note=note,
         order_rows=order_rows(snap.open_orders.value or ()),
         orders_status=snap.open_orders,

@@ -45,13 +45,13 @@ from dashboard.models import (
     Quote,
 )
 from dashboard.options.occ import contract_label
-from dashboard.read_notes import (
+from dashboard.views.formatting import worst_of
+from dashboard.views.portfolio import JournalTradeLike, history_series
+from dashboard.views.read_notes import (
     asset_class_label,
     option_risk_positions,
     outside_option_risk_note,
 )
-from dashboard.views.formatting import worst_of
-from dashboard.views.portfolio import JournalTradeLike, history_series
 from dashboard.views.states import Blank
 from dashboard.visualizations.inputs import GreeksExposure, PositionRisk
 

@@ -387,7 +387,7 @@ def test_an_account_of_only_unusable_records_is_empty_with_a_note(
 def test_standard_tier_chain_through_the_service_names_what_it_lacks(
     fresh_sim: SimulatorHandle, tmp_path: Path
 ) -> None:
-    from dashboard.read_notes import result_note
+    from dashboard.views.read_notes import result_note
 
     fresh_sim.set_thetadata_tier("standard")
     svc = AsyncDataService.from_settings(settings_for(fresh_sim, tmp_path))
@@ -407,7 +407,7 @@ def test_standard_tier_chain_through_the_service_names_what_it_lacks(
 def test_value_tier_chain_has_quotes_a_spot_and_no_greeks(
     fresh_sim: SimulatorHandle, tmp_path: Path
 ) -> None:
-    from dashboard.read_notes import result_note
+    from dashboard.views.read_notes import result_note
 
     fresh_sim.set_thetadata_tier("value")
     svc = AsyncDataService.from_settings(settings_for(fresh_sim, tmp_path))

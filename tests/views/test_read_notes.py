@@ -7,7 +7,7 @@ import doctest
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
-import dashboard.read_notes as read_notes
+import dashboard.views.read_notes as read_notes
 from dashboard.models import (
     DataResult,
     DataState,
@@ -19,7 +19,7 @@ from dashboard.models import (
     Position,
     Skipped,
 )
-from dashboard.read_notes import (
+from dashboard.views.read_notes import (
     asset_class_label,
     chain_note,
     greeks_note,
