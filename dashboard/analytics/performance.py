@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import empyrical
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from dashboard.conventions import MARKET_TZ_NAME
@@ -59,9 +59,10 @@ DEFAULT_RISK_PER_TRADE = 0.01  # equity fraction risked per trade in the backtes
 DEFAULT_MAX_OPEN_RISK = 0.08  # the default portfolio heat limit (Settings.heat_limit_pct)
 
 
-def _clean(returns: ArrayLike | pd.Series) -> np.ndarray:
+def _clean(returns: ArrayLike | pd.Series) -> NDArray[np.float64]:
     arr = np.asarray(returns, dtype=float)
-    return arr[np.isfinite(arr)]
+    finite: NDArray[np.float64] = arr[np.isfinite(arr)]
+    return finite
 
 
 def simple_returns(prices: pd.Series) -> pd.Series:
@@ -144,7 +145,8 @@ def rolling_sortino(
     dd = np.sqrt(down_sq.rolling(window, min_periods=window).mean())
     with np.errstate(divide="ignore", invalid="ignore"):
         out = mean / dd * math.sqrt(periods_per_year)
-    return out.replace([np.inf, -np.inf], np.nan)
+    cleaned: pd.Series = out.replace([np.inf, -np.inf], np.nan)
+    return cleaned
 
 
 def normalise_to(benchmark: pd.Series, reference: pd.Series) -> pd.Series:

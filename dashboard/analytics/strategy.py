@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from dashboard.analytics.option_backtest import OptionSpec, periods_per_year, price_option_leg
 from dashboard.analytics.performance import (
@@ -307,10 +308,11 @@ class BacktestResult:
         return tuple(t for t in self.trades if t.r_multiple is not None)
 
 
-def _ts(times: np.ndarray | None, i: int | None) -> datetime | None:
+def _ts(times: NDArray[Any] | None, i: int | None) -> datetime | None:
     if i is None or times is None:
         return None
-    return times[i]
+    when: datetime = times[i]
+    return when
 
 
 def _trade(

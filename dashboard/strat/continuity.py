@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -242,7 +242,7 @@ def continuity_history(
     c_t = np.rint(c * scale).astype(np.int64)
     h_t = np.rint(lower_df["high"].to_numpy(dtype=np.float64) * scale).astype(np.int64)
     l_t = np.rint(lower_df["low"].to_numpy(dtype=np.float64) * scale).astype(np.int64)
-    out: dict[str, NDArray] = {}
+    out: dict[str, NDArray[Any]] = {}
     dirs: list[NDArray[np.int64]] = []
 
     def add(tf: str, opens: NDArray[np.float64], codes: NDArray[np.int8] | None) -> None:
