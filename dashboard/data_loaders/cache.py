@@ -169,7 +169,9 @@ class RedisSharedCache:
         self._client.delete(key)
 
     def delete_prefix(self, prefix: str) -> None:
-        keys = list(self._client.scan_iter(match=prefix.replace("*", r"\*") + "*", count=500))
+        # SCAN's MATCH is a glob: every special character of the prefix must be escaped.
+        literal = "".join("\\" + c if c in "\\*?[]" else c for c in prefix)
+        keys = list(self._client.scan_iter(match=literal + "*", count=500))
         if keys:
             self._client.delete(*keys)
 

@@ -1,4 +1,5 @@
-"""Orders, reconciliation and the exit monitor against the simulator over real HTTP.
+"""Orders, reconciliation and the exit monitor against the simulator over real HTTP, with
+the journal (and the monitors' lease) on SQLite and on a real Postgres.
 
 INTEGRATION: these use ``AsyncDataService.from_settings`` and ``run_async`` (the data
 service contract) with a private simulator per test (``fresh_sim``, manual clock).
@@ -34,12 +35,13 @@ UNDERLYING = "SPY"
 
 
 @pytest.fixture
-def env(fresh_sim: SimulatorHandle, fresh_settings: Settings, tmp_path: Path) -> Iterator[tuple]:
+def env(fresh_sim: SimulatorHandle, fresh_settings: Settings, journal_url: str) -> Iterator[tuple]:
+    """A private simulator at the open, a data service, and a journal on SQLite or Postgres."""
     fresh_sim.advance_to_open()
     fresh_sim.advance(30)
     settings = fresh_settings.with_overrides(cache_ttl_seconds=0.0)
     data = AsyncDataService.from_settings(settings)
-    journal = Journal(f"sqlite:///{tmp_path / 'journal.sqlite'}")
+    journal = Journal(journal_url)
     yield fresh_sim, data, journal
     journal.close()
     data.close_sync()
