@@ -90,6 +90,8 @@ def signal_grid_rows(rows: Any, category: str) -> list[dict[str, Any]]:
                 "entry_rule": r.entry_rule,
                 "stop_rule": r.stop_rule,
                 "target_rule": r.target_rule or "",
+                "plan_tfc": r.tfc_label,  # journaled with the trade
+                "plan_rules": r.rules_text,
             }
         )
     return out
@@ -412,7 +414,12 @@ def register_callbacks(app: Dash, services: Services) -> None:
             id="options-ticket-signal-text",
         )
         signal = {k: row.get(k) for k in ("id", "symbol", "timeframe", "label", "pattern")}
-        signal.update(direction=direction, target2=row.get("target2"))
+        signal.update(
+            direction=direction,
+            target2=row.get("target2"),
+            tfc=row.get("plan_tfc"),
+            rules=row.get("plan_rules"),
+        )
         if chain.value is None:
             why = f"No option chain: {chain.error or 'unavailable'} ({chain.source})"
             return (symbol, direction, row["entry"], row["target1"], row["stop"], [], None, [],

@@ -205,3 +205,41 @@ def test_cards_keep_order_under_the_cap_and_show_those_nearest_an_exit_past_it()
     views = [trade_view(_trade(id=i), p, 2.0) for i, p in enumerate(prices)]
     assert [v.trade.id for v in cards_to_show(views, cap=5)] == [0, 1, 2, 3, 4]
     assert [v.trade.id for v in cards_to_show(views, cap=3)] == [1, 2, 4]
+
+
+def test_a_trade_from_a_signal_keeps_its_tfc_and_level_rules(options_app) -> None:
+    """Signal board row → ticket → order: the journal row carries the signal's TFC and the
+    rules its levels came from (they were NULL before)."""
+    from dashboard.components.options_panel import signal_grid_rows
+    from dashboard.strat.board import SignalRow
+
+    app, services, sim = options_app
+    sim.advance_to_open()
+    sim.advance(30)
+    spot = run_async(services.data.fetch_option_chain("SPY")).value.underlying_price
+    signal = SignalRow(
+        id="sig-4-4-down", category="triggered", symbol="SPY", timeframe="1Day",
+        pattern="2-1-2", label="2D-1-2D", direction="short", status="triggered",
+        price=spot, entry=spot, stop=spot * 1.01, target1=spot * 0.98, target2=None,
+        reward_risk=2.0, magnitude_pct=2.0, tfc_score=-4, tfc_n=4, tfc_aligned=True,
+        setup_time=None, triggered_at=None, entry_rule="setup-bar low - 1 tick",
+        stop_rule="setup-bar high", target_rule="previous swing low",
+    )  # fmt: skip
+    (row,) = signal_grid_rows([signal], "all")
+    load = _callback(app, "options-contract-why.children")
+    (symbol, direction, entry, target, stop, _eo, expiry, _so, strike, limit, why, _t,
+     selected) = load([row], None)  # fmt: skip
+    assert expiry and strike and limit, why
+    submit = _callback(app, "options-toast.is_open")
+    out = submit(1, symbol, direction, 1, expiry, strike, limit, entry, target, stop,
+                 selected, "nonce-tfc", None)  # fmt: skip
+    assert out[1] == "Order sent", out[2]
+    (trade,) = services.extras["journal"].list_trades()
+    assert trade.signal_id == "sig-4-4-down" and trade.pattern == "2D-1-2D"
+    assert trade.tfc == "4/4 ↓"
+    assert trade.rules == (
+        "entry: setup-bar low - 1 tick; stop: setup-bar high; target: previous swing low"
+    )
+    # Unknown continuity is stored as unknown, not as the board's "—".
+    no_tfc = replace(signal, tfc_score=None, tfc_n=None)
+    assert signal_grid_rows([no_tfc], "all")[0]["plan_tfc"] is None
