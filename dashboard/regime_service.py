@@ -494,17 +494,39 @@ def _fit_fields(close: pd.Series, vix: pd.Series | None, params: RegimeParams) -
     return fields
 
 
+def _exit_with_parent() -> None:
+    """Compute-process initializer: exit the moment the process that started it is gone.
+
+    Waits on multiprocessing's parent sentinel (a pipe the parent holds open), so a parent
+    killed by SIGKILL or a gunicorn time-out ends it too; once it exits, the last holder of
+    the resource tracker's pipe is gone and the tracker exits as well. Without this both
+    outlived their parent for hours.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(0)  # mid-task: nobody is left to read the result
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def compute_off_process(fn: Callable[..., T], *args: Any) -> T:
     """Run a pure, picklable CPU-bound ``fn`` in the process's one compute process.
 
     Regime fits and backtests are seconds of pure-Python CPU; in a thread they would hold
     the GIL against every callback of the web process, so pages would stall meanwhile.
+    The compute process exits with its parent (``_exit_with_parent``).
     """
     global _compute_pool, _compute_pool_pid
     with _compute_pool_lock:
         if _compute_pool is None or _compute_pool_pid != os.getpid():
             ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
-            _compute_pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+            _compute_pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=ctx, initializer=_exit_with_parent
+            )
             _compute_pool_pid = os.getpid()
         pool = _compute_pool
     try:
