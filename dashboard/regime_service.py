@@ -545,11 +545,18 @@ def fit_off_process(close: pd.Series, vix: pd.Series | None, params: RegimeParam
 
 
 def shutdown_compute_pool() -> None:
+    """Stop the compute process now: on shutdown nobody waits for a half-done fit, and a
+    process stopping within its graceful time-out must not wait for one either."""
     global _compute_pool
     with _compute_pool_lock:
-        if _compute_pool is not None and _compute_pool_pid == os.getpid():
-            _compute_pool.shutdown(wait=False, cancel_futures=True)
+        pool = _compute_pool if _compute_pool_pid == os.getpid() else None
         _compute_pool = None
+    if pool is not None:
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in workers:  # a running task is cut short: its caller gets BrokenProcessPool
+            if proc.is_alive():
+                proc.terminate()
 
 
 # ------------------------------------------------------------------ wiring
