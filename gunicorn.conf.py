@@ -24,6 +24,9 @@ errorlog = "-"
 # Logs carry the worker's pid and a request id (X-Request-ID from the proxy) and never headers.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s rid=%({x-request-id}i)s'
 preload_app = False
+# gunicorn 25.1+ opens a control socket in $HOME by default (resize, shut down); nothing
+# here uses it, and two servers on one host would fight over the one path.
+control_socket_disable = True
 
 _simulator: subprocess.Popen | None = None
 

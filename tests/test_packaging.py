@@ -28,7 +28,7 @@ def test_procfile_runs_gunicorn_on_port_and_a_worker() -> None:
         procfile,
         re.M,
     )
-    assert re.search(r"^worker: python -m dashboard\.", procfile, re.M)
+    assert re.search(r"^worker: exec python -m dashboard\.trading\.exit_worker$", procfile, re.M)
 
 
 def test_ci_runs_the_readme_test_command() -> None:
