@@ -284,6 +284,13 @@ class ReadCache:
                 leased = await self._shared_add("l:" + key, LEASE_SECONDS)
                 if not leased:
                     shared = await self._wait_for_shared("v:" + key, LEASE_SECONDS)
+                else:
+                    # The lease may be free because its holder has just stored the value
+                    # (between our look and our add): look again before calling upstream.
+                    shared = await self._shared_get("v:" + key)
+                    if shared is not None:
+                        await self._shared_delete("l:" + key)
+                        leased = False
             if shared is not None:
                 result = self._result(shared, is_empty)
                 self._remember(key, ttl, result, None)

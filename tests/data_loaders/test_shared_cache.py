@@ -104,3 +104,47 @@ def test_a_worker_serves_what_another_fetched_within_the_ttl(shared_cache_factor
     ra, rb = asyncio.run(scenario())
     assert calls == 1
     assert rb.state is DataState.FRESH and rb.value == "v1" and rb.as_of == ra.as_of
+
+
+class _GatedAdd:
+    """A worker's store whose lease request is held until told to go on: the moment, under
+    load, between "no value yet" and "take the lease" in which another worker finishes."""
+
+    def __init__(self, inner: SharedCache) -> None:
+        self.inner = inner
+        self.at_gate = threading.Event()
+        self.go = threading.Event()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def add(self, key: str, value: bytes, ttl: float) -> bool:
+        self.at_gate.set()
+        self.go.wait(30)
+        return self.inner.add(key, value, ttl)
+
+
+def test_a_lease_freed_by_a_finished_fetch_does_not_cause_a_second_fetch(
+    shared_cache_factory: Factory,
+) -> None:
+    calls = 0
+
+    async def fetch() -> tuple[str, str]:
+        nonlocal calls
+        calls += 1
+        return f"v{calls}", "upstream"
+
+    gated = _GatedAdd(shared_cache_factory())
+    slow = ReadCache(gated, namespace="n", secret=b"k")  # type: ignore[arg-type]
+    quick = ReadCache(shared_cache_factory(), namespace="n", secret=b"k")
+
+    async def scenario() -> list[object]:
+        late = asyncio.create_task(slow.get("account", 30.0, fetch))
+        await asyncio.to_thread(gated.at_gate.wait, 30)  # it saw no value, is about to lease
+        first = await quick.get("account", 30.0, fetch)  # fetched, stored, lease released
+        gated.go.set()
+        return [first, await late]
+
+    first, late = asyncio.run(scenario())
+    assert calls == 1
+    assert late.value == first.value == "v1"
