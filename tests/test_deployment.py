@@ -54,10 +54,12 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 MONITOR_INTERVAL = 1.0  # DASHBOARD_REFRESH_SECONDS for this deployment
 LEASE_SECONDS = 15.0  # ExitMonitor's lease at a 1 s interval: max(3 × interval, 15 s)
-ORDER_LATENCY_MS = 4000  # POST /v2/orders answers after 4 s: the window to kill in
-# The stated bound: an order that reached the broker is adopted within one lease period
-# (a dead holder's lease must lapse) plus the order's own latency and two monitor passes.
-ADOPT_SECONDS = LEASE_SECONDS + ORDER_LATENCY_MS / 1000 + 2 * MONITOR_INTERVAL + 5.0
+# Order replies trickle at 150 B/s (about 5 s for one order): the broker has the order,
+# the app has not heard back, and that is when the process is killed.
+ORDER_TRICKLE = {"trickle_bytes_per_s": 150, "routes": "/v2/orders"}
+# The stated bound: an order the broker has is adopted within one lease period (a dead
+# holder's lease must lapse) plus two monitor passes (and 5 s for a loaded machine).
+ADOPT_SECONDS = LEASE_SECONDS + 2 * MONITOR_INTERVAL + 5.0
 UNDERLYING = "SPY"
 
 
@@ -167,17 +169,20 @@ def test_the_procfile_deployment_starts_holds_sessions_shares_and_survives_kills
 
         # 4. kill -9 of the workers while an entry order is in flight.
         ticket = _ticket_values(upstream)
-        upstream.set_faults({"latency_ms": ORDER_LATENCY_MS, "routes": "/v2/orders"})
+        upstream.set_faults(ORDER_TRICKLE)
         submit = dash_body(
             deps, "options-toast.is_open",
             {**ticket, "options-submit.n_clicks": 1, "options-ticket-nonce.data": "deploy-1"},
             "options-submit.n_clicks",
         )  # fmt: skip
+        posts = upstream.counts()["POST /v2/orders"]
         sent = threading.Thread(target=_post_ignoring_errors, args=(dep, submit, cookie))
         sent.start()
         trade = wait_for(lambda: _trade(database), 60)
         assert trade is not None and trade["status"] == "pending_entry"
         assert trade["entry_order_id"] is None  # the intent is journaled before the order
+        # The broker has the order and is still answering: kill -9 meanwhile.
+        assert wait_for(lambda: upstream.counts()["POST /v2/orders"] > posts, 60)
         for pid in dep.web_workers():
             kill9(pid)  # gunicorn's master starts new ones
         killed_at = time.monotonic()
@@ -195,6 +200,7 @@ def test_the_procfile_deployment_starts_holds_sessions_shares_and_survives_kills
     # that monitor mid-order. Three monitors compete: two web workers and the worker.
     exiting = wait_for(lambda: (t := _trade(database)) and t["status"] == "exiting" and t, 60)
     assert exiting, _trade(database)
+    assert wait_for(lambda: upstream.counts()["POST /v2/orders"] > posts + 1, 60)
     holder = _lease_holder_pid(database)
     was_worker = holder == dep.procs["worker"].pid
     kill9(holder)
@@ -313,12 +319,14 @@ def _ticket_values(upstream: SimProcess) -> dict[str, Any]:
         spot = (q["bp"] + q["ap"]) / 2
         clock = sim.get("/v2/clock").json()
         today = clock["timestamp"][:10]
-        contracts = sim.get(
+        from datetime import date, timedelta
+
+        until = (date.fromisoformat(today) + timedelta(days=30)).isoformat()
+        contracts = sim.get(  # Alpaca lists only this week's expiries without a date range
             "/v2/options/contracts",
-            params={"underlying_symbols": UNDERLYING, "type": "call", "limit": 1000,
-                    "expiration_date_gte": today},
+            params={"underlying_symbols": UNDERLYING, "type": "call", "limit": 10000,
+                    "expiration_date_gte": today, "expiration_date_lte": until},
         ).json()["option_contracts"]  # fmt: skip
-        from datetime import date
 
         def dte(c: dict[str, Any]) -> int:
             return (date.fromisoformat(c["expiration_date"]) - date.fromisoformat(today)).days
