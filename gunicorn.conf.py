@@ -47,12 +47,14 @@ def on_starting(server):
         check_data_dir,
         check_demo_snapshot,
         check_production_settings,
+        check_redis,
         open_journal,
     )
     from dashboard.services import demo_snapshot_path
 
     settings = check_production_settings(hosts=_bind_hosts(server), workers=server.cfg.workers)
     check_data_dir(settings)
+    check_redis(settings)
     journal = open_journal(settings)
     try:
         if settings.mode == "demo" and not settings.simulator_url:

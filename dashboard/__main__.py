@@ -12,6 +12,7 @@ from dashboard.security.startup import (
     StartupRefused,
     check_data_dir,
     check_demo_snapshot,
+    check_redis,
     check_serving,
     open_journal,
     startup_settings,
@@ -40,12 +41,13 @@ def main(argv: list[str] | None = None) -> int:
             settings = settings.with_overrides(**changes)
         check_serving(settings, hosts=[settings.host], workers=1)
         check_data_dir(settings)
-        if settings.mode == "demo" and not settings.simulator_url:
-            journal = open_journal(settings)  # also creates or upgrades its schema
-            try:
+        check_redis(settings)
+        journal = open_journal(settings)  # also creates or upgrades its schema
+        try:
+            if settings.mode == "demo" and not settings.simulator_url:
                 check_demo_snapshot(settings, journal)
-            finally:
-                journal.close()
+        finally:
+            journal.close()
     except StartupRefused as exc:
         print(exc.code, file=sys.stderr)
         return 2

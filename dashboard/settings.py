@@ -35,6 +35,7 @@ _DATABASE_SCHEMES = {
 }
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 MIN_SECRET_KEY_LENGTH = 32
+_HOST = re.compile(r"[A-Za-z0-9.:%-]{1,253}")
 _BCRYPT_HASH = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")
 
 
@@ -286,6 +287,14 @@ class Settings(BaseSettings):
         if parts.scheme == "unix" and not parts.path:
             raise ValueError("must name a socket path, e.g. unix:///run/redis.sock")
         return SecretStr(text)
+
+    @field_validator("host")
+    @classmethod
+    def _check_host(cls, value: str) -> str:
+        host = value.strip().strip("[]")
+        if not host or not _HOST.fullmatch(host):
+            raise ValueError("must be an address or a host name, e.g. 127.0.0.1 or 0.0.0.0")
+        return host
 
     @field_validator("secret_key")
     @classmethod

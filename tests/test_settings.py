@@ -165,6 +165,7 @@ LIVE_OPT_IN = {"ALPACA_PAPER": "false", "ALPACA_LIVE_TRADING": "1"}
         ({"DASHBOARD_SIMULATOR_URL": "127.0.0.1:8765"}, "DASHBOARD_SIMULATOR_URL"),
         ({"DASHBOARD_SIMULATOR_URL": "https://api.alpaca.markets"}, "DASHBOARD_SIMULATOR_URL"),
         ({"DASHBOARD_SECRET_KEY": "short"}, "DASHBOARD_SECRET_KEY"),
+        ({"DASHBOARD_HOST": "not a host"}, "DASHBOARD_HOST"),
         (
             {"DASHBOARD_USERNAME": "u", "DASHBOARD_PASSWORD_HASH": "hunter2"},
             "DASHBOARD_PASSWORD_HASH",

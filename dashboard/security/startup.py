@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from dashboard.settings import Settings, SettingsError, load_settings
 
@@ -29,6 +30,7 @@ __all__ = [
     "check_data_dir",
     "check_demo_snapshot",
     "check_production_settings",
+    "check_redis",
     "check_serving",
     "is_loopback",
     "open_journal",
@@ -110,6 +112,31 @@ def open_journal(settings: Settings) -> Journal:
         raise StartupRefused(
             f"{variable}: cannot open the journal ({type(exc).__name__})"
         ) from None
+
+
+def check_redis(settings: Settings, timeout: float = 5.0) -> None:
+    """``REDIS_URL`` answers: the workers' shared cache (and what else they share) is there.
+
+    The read cache would carry on without it, each process on its own, and nobody would
+    notice that N workers now each call upstream; at start the operator can still fix it.
+    """
+    if settings.redis_url is None:
+        return
+    import redis
+
+    client = redis.Redis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+    )
+    try:
+        client.ping()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        host = urlsplit(settings.redis_url.get_secret_value()).hostname or "the socket"
+        raise StartupRefused(f"REDIS_URL: cannot reach Redis at {host} ({reason[:120]})") from None
+    finally:
+        client.close()
 
 
 def check_demo_snapshot(settings: Settings, journal: Journal) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from dashboard.security.startup import (
     StartupRefused,
     check_data_dir,
+    check_redis,
     open_journal,
     startup_settings,
 )
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = worker_settings(startup_settings())
         check_data_dir(settings)
+        check_redis(settings)
         journal = open_journal(settings)  # creates or upgrades the schema, under its lock
     except SettingsError as exc:
         print(f"exit worker: configuration error: {exc}", file=sys.stderr)

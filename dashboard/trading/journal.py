@@ -385,6 +385,8 @@ class Journal:
                 kwargs["poolclass"] = StaticPool  # one shared connection, or each is empty
         else:
             kwargs["pool_pre_ping"] = True
+            if url.startswith("postgresql"):  # an unreachable server fails start-up, not hangs
+                kwargs["connect_args"] = {"connect_timeout": 10}
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -19,6 +19,7 @@ from dashboard.security.startup import (
     check_data_dir,
     check_demo_snapshot,
     check_production_settings,
+    check_redis,
     check_serving,
     is_loopback,
     open_journal,
@@ -101,6 +102,16 @@ def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path
     line = _refusal(open_journal, settings)
     assert line.startswith("DATABASE_URL: cannot open the journal at")
     assert "s3cret" not in line
+
+
+def test_an_unreachable_redis_is_named_and_a_live_one_passes(redis_url: str) -> None:
+    from tests._servers import free_port
+
+    down = load_settings({"REDIS_URL": f"redis://:pw@127.0.0.1:{free_port()}/0"}, env_file=None)
+    line = _refusal(check_redis, down, timeout=2.0)
+    assert line.startswith("REDIS_URL: cannot reach Redis at 127.0.0.1") and "pw" not in line
+    check_redis(load_settings({"REDIS_URL": redis_url}, env_file=None))
+    check_redis(load_settings({}, env_file=None))  # no Redis configured: nothing to check
 
 
 # ---- the demo account's snapshot against the journal ---------------------------------------
@@ -264,6 +275,10 @@ def test_the_procfile_web_line_refuses_in_one_line(
         (
             {"DASHBOARD_SIMULATOR_URL": "http://127.0.0.1:9", "DATABASE_URL": "mysql://x/y"},
             "DATABASE_URL",
+        ),
+        (
+            {"DASHBOARD_SIMULATOR_URL": "http://127.0.0.1:9", "REDIS_URL": "redis://127.0.0.1:9/0"},
+            "REDIS_URL",
         ),
     ],
 )
