@@ -237,6 +237,22 @@ def _version(journal: Journal) -> str:
         ).scalar_one()
 
 
+def _add_step_2(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Register a step 2 (``trades.notes`` and ``leases``, as a later version would add
+    them); the list records each time it runs."""
+    runs: list[str] = []
+
+    def step_2(conn: Connection) -> None:
+        runs.append("2")
+        add_column(conn, "trades", "notes")
+        create_table(conn, "leases")
+
+    steps = (*journal_module.MIGRATIONS, Migration(2, "trades.notes, leases", step_2))
+    monkeypatch.setattr(journal_module, "MIGRATIONS", steps)
+    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
+    return runs
+
+
 def test_a_fresh_database_gets_every_table_and_column_of_the_model(journal: Journal) -> None:
     assert _version(journal) == str(journal_module.SCHEMA_VERSION)
     for name, table in journal_module._Base.metadata.tables.items():
@@ -253,16 +269,7 @@ def test_a_new_step_runs_once_on_an_older_database(
         conn.exec_driver_sql("ALTER TABLE trades DROP COLUMN notes")
         conn.exec_driver_sql("DROP TABLE leases")
     old.close()
-    runs: list[str] = []
-
-    def step_2(conn: Connection) -> None:
-        runs.append("2")
-        add_column(conn, "trades", "notes")
-        create_table(conn, "leases")
-
-    steps = (*journal_module.MIGRATIONS, Migration(2, "trades.notes, leases", step_2))
-    monkeypatch.setattr(journal_module, "MIGRATIONS", steps)
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
+    runs = _add_step_2(monkeypatch)
 
     upgraded = Journal(journal_url)
     again = Journal(journal_url)  # already at 2: the step does not run twice
@@ -281,16 +288,9 @@ def test_every_step_is_idempotent_on_a_fresh_database(
     journal_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fresh database runs all steps; step 1 already made what step 2 adds."""
-
-    def step_2(conn: Connection) -> None:
-        add_column(conn, "trades", "notes")
-        create_table(conn, "leases")
-
-    steps = (*journal_module.MIGRATIONS, Migration(2, "trades.notes, leases", step_2))
-    monkeypatch.setattr(journal_module, "MIGRATIONS", steps)
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
+    runs = _add_step_2(monkeypatch)
     j = Journal(journal_url)
-    assert _version(j) == "2"
+    assert _version(j) == "2" and runs == ["2"]
     j.close()
 
 
