@@ -229,6 +229,14 @@ def test_live_guard() -> None:
     assert (
         live_order_refusal(live, live=True, contract=c, confirmation=" spy251219c00600000 ") is None
     )
-    # A live flag is refused before anything is journaled or sent.
-    off = live.with_overrides(alpaca_live_trading=False)
+    # Connected to the live host without the switch (a copy, which skips validation):
+    # refused before anything is journaled or sent.
+    off = live.with_overrides(
+        alpaca_trading_url_setting="https://api.alpaca.markets", alpaca_live_trading=False
+    )
+    assert off.is_live
     assert "Live trading is off" in live_order_refusal(off, live=True, contract=c, confirmation=c)
+    # Without the switch the default URL is paper's, so nothing is live at all.
+    paper_again = live.with_overrides(alpaca_live_trading=False)
+    assert not paper_again.is_live
+    assert "paper account" in live_order_refusal(paper_again, live=True, contract=c, confirmation=c)
