@@ -78,12 +78,17 @@ def test_fifty_concurrent_callers_cause_one_upstream_call_per_endpoint(
     assert _calls(service) == calls
 
 
+@pytest.mark.parametrize("store", ["diskcache", "redis"])
 def test_cache_is_shared_across_service_instances(
-    fresh_sim: SimulatorHandle, tmp_path: Path
+    fresh_sim: SimulatorHandle, tmp_path: Path, store: str, request: pytest.FixtureRequest
 ) -> None:
     settings = settings_for(fresh_sim, tmp_path, cache_ttl_seconds=30.0)
+    if store == "redis":  # REDIS_URL set: the workers share a real Redis, not the data dir
+        settings = settings.with_overrides(
+            redis_url=SecretStr(request.getfixturevalue("redis_url"))
+        )
     a = AsyncDataService.from_settings(settings)
-    b = AsyncDataService.from_settings(settings)  # another worker: same data_dir
+    b = AsyncDataService.from_settings(settings)  # another worker: same data_dir or Redis
     try:
         ra = run_async(a.fetch_account())
         rb = run_async(b.fetch_account())
@@ -213,11 +218,11 @@ def test_watchlist_bars_are_one_request_per_timeframe(sim, tmp_path) -> None:
         service.close_sync()
 
 
-def test_two_workers_share_one_upstream_call_per_ttl(tmp_path) -> None:
-    """Two processes' caches on one diskcache: a lease lets only one of them fetch."""
+def test_two_workers_share_one_upstream_call_per_ttl(shared_cache_factory) -> None:
+    """Two processes' caches on one diskcache or one Redis: a lease lets only one fetch."""
     import asyncio
 
-    from dashboard.data_loaders.cache import DiskSharedCache, ReadCache
+    from dashboard.data_loaders.cache import ReadCache
 
     calls = 0
 
@@ -228,7 +233,7 @@ def test_two_workers_share_one_upstream_call_per_ttl(tmp_path) -> None:
         return 42, "test"
 
     def worker() -> ReadCache:  # what each gunicorn worker builds for itself
-        return ReadCache(DiskSharedCache(tmp_path), namespace="acct", secret=b"k")
+        return ReadCache(shared_cache_factory(), namespace="acct", secret=b"k")
 
     async def viewers() -> list[int]:
         a, b = worker(), worker()
