@@ -12,7 +12,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import empyrical
 import numpy as np
@@ -50,9 +49,6 @@ __all__ = [
     "trade_stats",
     "wilson_interval",
 ]
-
-if TYPE_CHECKING:  # typing only: the pure core never reads the environment
-    from dashboard.settings import Settings
 
 TRADING_DAYS = 252
 DEFAULT_RISK_PER_TRADE = 0.01  # equity fraction risked per trade in the backtest equity
@@ -400,10 +396,9 @@ class SizingRule:
             raise ValueError("need 0 < risk_per_trade <= max_open_risk <= 1")
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: float) -> SizingRule:
-        """The cap from the configured heat limit, so backtest and live agree."""
-        cap = float(settings.heat_limit_pct) / 100.0
-        return cls(**{"max_open_risk": cap, **overrides})
+    def from_heat_limit(cls, heat_limit_pct: float, **overrides: float) -> SizingRule:
+        """The cap from the portfolio heat limit (in %), so backtest and live agree."""
+        return cls(**{"max_open_risk": float(heat_limit_pct) / 100.0, **overrides})
 
     @property
     def max_positions(self) -> int:

@@ -21,7 +21,6 @@ also holds the exit-monitor lease, so one monitor acts however many processes ru
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import random
 import sqlite3
@@ -60,6 +59,15 @@ from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.schema import CreateColumn
 
 from dashboard.models import Order
+from dashboard.trading.records import (
+    ACTIVE_STATUSES,
+    ALLOWED_MOVES,
+    ExitReason,
+    JournalError,
+    JournalTrade,
+    TradeStatus,
+    exit_client_order_id,
+)
 from dashboard.trading.ticket import CONTRACT_MULTIPLIER, TradeTicket
 
 if TYPE_CHECKING:
@@ -83,41 +91,6 @@ _FILLED = "filled"
 _TERMINAL_ORDER = frozenset(
     {"filled", "canceled", "expired", "rejected", "done_for_day", "stopped"}
 )
-
-
-class TradeStatus(enum.StrEnum):
-    PENDING_ENTRY = "pending_entry"
-    OPEN = "open"
-    EXITING = "exiting"
-    CLOSED = "closed"
-    CANCELED = "canceled"
-    REJECTED = "rejected"
-
-
-class ExitReason(enum.StrEnum):
-    TARGET = "target"
-    STOP = "stop"
-    MANUAL = "manual"
-    EXPIRY = "expiry"
-    DTE_FLOOR = "dte_floor"
-    MAX_LOSS = "max_loss"
-
-
-ACTIVE_STATUSES = (TradeStatus.PENDING_ENTRY, TradeStatus.OPEN, TradeStatus.EXITING)
-_ALLOWED: dict[TradeStatus, frozenset[TradeStatus]] = {
-    TradeStatus.PENDING_ENTRY: frozenset(
-        {TradeStatus.PENDING_ENTRY, TradeStatus.OPEN, TradeStatus.CANCELED, TradeStatus.REJECTED}
-    ),
-    TradeStatus.OPEN: frozenset({TradeStatus.OPEN, TradeStatus.EXITING, TradeStatus.CLOSED}),
-    TradeStatus.EXITING: frozenset({TradeStatus.EXITING, TradeStatus.OPEN, TradeStatus.CLOSED}),
-    TradeStatus.CLOSED: frozenset(),
-    TradeStatus.CANCELED: frozenset(),
-    TradeStatus.REJECTED: frozenset(),
-}
-
-
-class JournalError(RuntimeError):
-    """A journal invariant would break (unknown trade, illegal status change, bad schema)."""
 
 
 # ---- column types that behave the same on SQLite and Postgres -------------------------------
@@ -280,71 +253,6 @@ _MIGRATION_LOCK_KEY = 0x5354_5241_545F_4A31  # "STRAT_J1"
 _WAL_ATTEMPTS = 500  # about 20 s of retries
 
 
-@dataclass(frozen=True, slots=True)
-class JournalTrade:
-    """One journal row as a plain record (what the UI and the exit monitor see)."""
-
-    id: int
-    created_at: datetime
-    updated_at: datetime
-    request_key: str
-    status: TradeStatus
-    status_message: str | None
-    live: bool
-    signal_id: str | None
-    pattern: str | None
-    timeframe: str | None
-    tfc: str | None
-    rules: str | None
-    underlying: str
-    direction: str
-    entry_level: float
-    target_level: float
-    target2_level: float | None
-    stop_level: float
-    dte_floor: int | None
-    max_loss_pct: float | None
-    contract_symbol: str
-    expiry: date
-    strike: Decimal
-    right: str
-    qty: int
-    planned_limit: Decimal
-    entry_client_order_id: str
-    entry_order_id: str | None
-    entry_order_status: str | None
-    entry_filled_qty: int
-    entry_fill_price: Decimal | None
-    entry_filled_at: datetime | None
-    exit_attempts: int
-    exit_client_order_id: str | None
-    exit_order_id: str | None
-    exit_order_status: str | None
-    exit_reason: str | None
-    exit_requested_at: datetime | None
-    exit_underlying_price: float | None
-    closed_qty: int
-    exit_price: Decimal | None
-    exit_filled_at: datetime | None
-    realized_pnl: Decimal
-    notes: str | None
-
-    @property
-    def open_qty(self) -> int:
-        """Contracts held now: filled on entry minus sold on exit."""
-        return self.entry_filled_qty - self.closed_qty
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
-    @property
-    def entry_cost(self) -> Decimal | None:
-        if self.entry_fill_price is None:
-            return None
-        return self.entry_fill_price * CONTRACT_MULTIPLIER * self.entry_filled_qty
-
-
 def _to_record(row: _TradeRow) -> JournalTrade:
     values = {name: getattr(row, name) for name in JournalTrade.__dataclass_fields__}
     values["status"] = TradeStatus(row.status)
@@ -359,11 +267,6 @@ def _tuple_record(values: Sequence[Any]) -> JournalTrade:
     fields = list(values)
     fields[_STATUS_AT] = TradeStatus(fields[_STATUS_AT])
     return JournalTrade(*fields)
-
-
-def exit_client_order_id(entry_client_order_id: str, attempt: int) -> str:
-    """Deterministic exit id: a repeat of the same attempt can never make a second order."""
-    return f"{entry_client_order_id.removesuffix('-entry')}-exit-{attempt}"
 
 
 def _now() -> datetime:
@@ -472,7 +375,7 @@ class Journal:
     @staticmethod
     def _move(row: _TradeRow, to: TradeStatus, now: datetime, message: str | None = None) -> None:
         current = TradeStatus(row.status)
-        if to not in _ALLOWED[current]:
+        if to not in ALLOWED_MOVES[current]:
             raise JournalError(f"trade {row.id}: cannot go from {current} to {to}")
         row.status = to.value
         row.updated_at = now

@@ -262,7 +262,7 @@ def update_equity(
         dates,
         strategy_by_id(strategy_id),
         errors,
-        sizing=SizingRule.from_settings(settings),
+        sizing=SizingRule.from_heat_limit(settings.heat_limit_pct),
         synthetic=settings.mode == "demo",
     )
 
