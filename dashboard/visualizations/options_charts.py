@@ -463,7 +463,7 @@ def create_trade_progress_chart(
             (1.0, "T1", theme.LEVEL_COLORS["target"], "dash"),
         )
     ]
-    notes = [
+    notes: list[dict[str, Any]] = [
         {
             "text": text,
             "name": f"pnl {label}",
@@ -479,7 +479,7 @@ def create_trade_progress_chart(
         for t, label, text in zip(trades, labels, texts, strict=True)
         if text
     ]
-    widest = max((text_width(n["text"], PROGRESS_FONT) for n in notes), default=0.0)
+    widest = max((text_width(str(n["text"]), PROGRESS_FONT) for n in notes), default=0.0)
     layout = base_layout(
         title,
         uirevision,
