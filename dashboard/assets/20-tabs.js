@@ -1,4 +1,77 @@
 // Clientside callbacks: no server round trip for what the browser already knows.
+
+// A grid as a list of cards, for phones (the CSS shows the list below 576 px and hides the
+// grid). Built from the grid's own API: its displayed columns (header names), its rows
+// in their sorted and filtered order, and its formatters; tapping a card selects that row
+// in the grid, which reports it to Dash like a click would.
+const cardGrids = new WeakSet(); // grid APIs whose changes already redraw their cards
+
+async function watchGridCards(gridId) {
+  if (!document.getElementById(gridId) || !window.dash_ag_grid) {
+    return;
+  }
+  const api = await window.dash_ag_grid.getApiAsync(gridId);
+  if (!cardGrids.has(api)) {
+    cardGrids.add(api);
+    const redraw = function () {
+      drawGridCards(gridId, api);
+    };
+    api.addEventListener("modelUpdated", redraw);
+    api.addEventListener("selectionChanged", redraw);
+  }
+  drawGridCards(gridId, api);
+}
+
+function drawGridCards(gridId, api) {
+  const grid = document.getElementById(gridId);
+  if (!grid) {
+    return;
+  }
+  let list = document.querySelector('.grid-cards[data-grid="' + gridId + '"]');
+  if (!list) {
+    list = document.createElement("div");
+    list.className = "grid-cards";
+    list.dataset.grid = gridId;
+    list.setAttribute("role", "list");
+    grid.insertAdjacentElement("afterend", list);
+  }
+  const columns = api.getAllDisplayedColumns();
+  const cards = [];
+  api.forEachNodeAfterFilterAndSort(function (node) {
+    const card = document.createElement("button");
+    card.type = "button";
+    card.className = "grid-card" + (node.isSelected() ? " selected" : "");
+    card.setAttribute("role", "listitem");
+    columns.forEach(function (col, i) {
+      const value = api.getCellValue({ rowNode: node, colKey: col, useFormatter: true });
+      const text = value == null ? "" : String(value);
+      if (i === 0) {
+        const title = document.createElement("span");
+        title.className = "grid-card-title";
+        title.textContent = text;
+        card.appendChild(title);
+        return;
+      }
+      if (text === "") {
+        return;
+      }
+      const field = document.createElement("span");
+      field.className = "grid-card-field";
+      const label = document.createElement("span");
+      label.className = "grid-card-label";
+      label.textContent = col.getColDef().headerName || col.getColId();
+      field.appendChild(label);
+      field.appendChild(document.createTextNode(text));
+      card.appendChild(field);
+    });
+    card.addEventListener("click", function () {
+      node.setSelected(true, true);
+    });
+    cards.push(card);
+  });
+  list.replaceChildren.apply(list, cards);
+}
+
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   tabs: {
     // Keeps the address bar's hash on the visible tab (#regime, #options, ...), so a tab
@@ -22,6 +95,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
   },
   options: {
+    signalCards: function () {
+      watchGridCards("options-signals-grid");
+      return window.dash_clientside.no_update;
+    },
     // The Options tab's chart row: the signal chart once a signal is selected, the payoff
     // once the ticket names a contract, and a one-line prompt until either is there.
     chartRow: function (signal, symbol, expiry, strike) {

@@ -111,7 +111,7 @@ def stack_rows(positions: Sequence[float], widths: Sequence[float], gap: float =
 
 
 def frame_bars(
-    n: int, first: int, last: int, *, bars: int = 60, most: int = 80, context: int = 5
+    n: int, first: int, last: int, *, bars: int = 40, most: int = 80, context: int = 5
 ) -> tuple[int, int]:
     """The bars (first index, last index) a chart of ``n`` bars opens on so that the bars
     ``first``..``last`` (a setup and its levels' run) are large and in view.

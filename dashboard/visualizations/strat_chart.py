@@ -249,7 +249,7 @@ def create_strat_candlestick_chart(
     - ``bar_types``: engine codes (1, 2, -2, 3, 0) per bar; computed with
       ``classify_bars(nan_policy="mask")`` when None.
     - ``selected``: the setup the trader is looking at. The chart opens on the bars
-      around it (``labels.frame_bars``: the last 60, reaching back to the setup, at most
+      around it (``labels.frame_bars``: the last 40, reaching back to the setup, at most
       80), its price range covers those bars and every level of the setup, and its entry,
       stop and targets get price tags in the right margin, spread apart so they never
       overprint. Without it the chart shows every bar.

@@ -100,11 +100,11 @@ def test_text_width_grows_with_text_and_font() -> None:
 @pytest.mark.parametrize(
     ("n", "first", "last", "expected"),
     [
-        (120, 110, 118, (60, 119)),  # a recent setup: the last 60 bars
-        (120, 50, 60, (45, 119)),  # older: back to 5 bars before it (75 bars)
+        (120, 110, 118, (80, 119)),  # a recent setup: the last 40 bars
+        (120, 60, 70, (55, 119)),  # older: back to 5 bars before it (65 bars)
         (120, 20, 25, (15, 94)),  # too old for 80 bars to the end: 80 bars around it
         (30, 25, 29, (0, 29)),  # fewer bars than the window: all of them
-        (120, 119, 119, (60, 119)),  # a setup on the forming bar
+        (120, 119, 119, (80, 119)),  # a setup on the forming bar
     ],
 )
 def test_frame_bars(n: int, first: int, last: int, expected: tuple[int, int]) -> None:

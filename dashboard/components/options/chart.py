@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import ClientsideFunction, Dash, Input, Output, State, ctx, html
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.options.reads import Reads
@@ -103,6 +103,7 @@ def chart_row() -> html.Div:
     hidden = {"display": "none"}
     return html.Div(
         [
+            dcc.Store(id="options-cards-sink"),
             html.Div(
                 [
                     html.Span("▦", className="me-2"),
@@ -255,6 +256,14 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Input("options-symbol", "value"),
         Input("options-expiry", "value"),
         Input("options-strike", "value"),
+    )
+    # Phones: the signal board's rows as cards (assets/20-tabs.js; the CSS shows them
+    # below 576 px). Redrawn when the board's rows or its selection change.
+    app.clientside_callback(
+        ClientsideFunction(namespace="options", function_name="signalCards"),
+        Output("options-cards-sink", "data"),
+        Input("options-signals-grid", "rowData"),
+        Input("options-signals-grid", "selectedRows"),
     )
 
     @app.callback(

@@ -15,9 +15,18 @@ FLOW_EXPIRIES = 4  # the nearest expiries carry most of the volume
 
 
 def chain_rows(
-    chain: OptionChain, expiry: date, moneyness_pct: float
+    chain: OptionChain,
+    expiry: date,
+    moneyness_pct: float,
+    ticket: tuple[str, Decimal] | None = None,
 ) -> tuple[list[dict[str, Any]], float | None]:
-    """Calls and puts side by side per strike within ±moneyness of spot; ATM flagged."""
+    """Calls and puts side by side per strike within ±moneyness of spot; ATM flagged.
+
+    Theta and vega are per contract in dollars (the quote's per-share figures ×
+    ``CONTRACT_MULTIPLIER``): theta a calendar day's decay, vega the change for one vol
+    point. Delta, gamma and IV stay per share. ``ticket`` (right "C"/"P", strike) marks the
+    ticket's contract: its row gets ``ticket`` = that right.
+    """
     spot = chain.underlying_price
     by_strike: dict[Decimal, dict[str, Any]] = {}
     for q in chain.quotes:
@@ -40,8 +49,10 @@ def chain_rows(
         row[p + "iv"] = None if q.iv is None else round(q.iv * 100, 1)
         row[p + "delta"] = None if q.delta is None else round(q.delta, 3)
         row[p + "gamma"] = None if q.gamma is None else round(q.gamma, 4)
-        row[p + "theta"] = None if q.theta is None else round(q.theta, 3)
-        row[p + "vega"] = None if q.vega is None else round(q.vega, 3)
+        row[p + "theta"] = None if q.theta is None else round(q.theta * CONTRACT_MULTIPLIER, 2)
+        row[p + "vega"] = None if q.vega is None else round(q.vega * CONTRACT_MULTIPLIER, 2)
+        if ticket is not None and (c.right, c.strike) == ticket:
+            row["ticket"] = c.right
     rows = [by_strike[k] for k in sorted(by_strike)]
     if spot and rows:
         atm = min(rows, key=lambda r: abs(r["strike"] - spot))

@@ -54,3 +54,24 @@ def test_flow_lists_the_most_active_contracts(tab: OptionsTab) -> None:
     premiums = [r["premium"] for r in rows if r["premium"] is not None]
     assert premiums == sorted(premiums, reverse=True)
     assert status is not None
+
+
+def test_the_chain_reads_calls_strike_puts_and_lights_the_tickets_contract(tab: OptionsTab) -> None:
+    groups = [c.get("headerName") for c in CN.CHAIN_COLUMNS]
+    assert groups == ["CALLS", "Strike", "PUTS"]  # the strike in the centre
+    calls, _strike, puts = CN.CHAIN_COLUMNS
+    fields = [c["field"] for c in calls["children"]]
+    assert fields == [c["field"].replace("p_", "c_") for c in reversed(puts["children"])]
+    assert fields[-3:] == ["c_bid", "c_mid", "c_ask"]  # prices next to the strike
+    headers = {c["field"]: c["headerName"] for c in calls["children"]}
+    assert headers["c_theta"] == "Θ $/day" and headers["c_vega"] == "Vega $/pt"
+
+    values = tab.ticket()
+    expiry, strike = values["expiry"], values["strike"]
+    ticket = {"direction": "long", "strike": strike, "expiry": expiry}
+    rows, _title, _status = CN.chain_grid(tab.reads, expiry, "5", "SPY", ticket)
+    lit = [r for r in rows if r.get("ticket")]
+    assert len(lit) == 1 and lit[0]["strike_key"] == strike and lit[0]["ticket"] == "C"
+    other_expiry = {**ticket, "expiry": "2099-01-01"}  # another expiry's contract: none lit
+    rows, *_ = CN.chain_grid(tab.reads, expiry, "5", "SPY", other_expiry)
+    assert not [r for r in rows if r.get("ticket")]

@@ -37,3 +37,17 @@ def test_flow_rows_aggregate_hand_made_prints() -> None:
     assert c["premium"] == 500 * 2.05 * 100
     assert (p["vol_oi"], c["vol_oi"]) == (2.0, 0.5)
     assert (p["side"], c["side"]) == ("bid", "ask")  # last at the bid / at the ask
+
+
+def test_theta_and_vega_are_dollars_per_contract_and_the_ticket_row_is_marked() -> None:
+    expiry = date(2026, 12, 18)
+    chain = make_chain([expiry], [600, 610], spot=603.0, now=NOW)
+    put = next(q for q in chain.quotes if q.contract.right == "P" and q.contract.strike == 600)
+    assert put.theta is not None and put.vega is not None
+    rows, _ = chain_rows(chain, expiry, moneyness_pct=5.0, ticket=("P", put.contract.strike))
+    row = next(r for r in rows if r["strike"] == 600.0)
+    assert row["p_theta"] == round(put.theta * 100, 2)  # per share per day × 100 shares
+    assert row["p_vega"] == round(put.vega * 100, 2)
+    assert row["ticket"] == "P"
+    assert [r.get("ticket") for r in rows] == ["P", None]
+    assert all("ticket" not in r for r in chain_rows(chain, expiry, 5.0)[0])
