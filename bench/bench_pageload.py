@@ -128,12 +128,11 @@ def _fit_regimes(settings: Any) -> None:
     """Fit the day's regime models before the server starts, as tests/e2e does: the fits
     land in the data directory's disk cache, which the workers read instead of fitting
     (under load, two workers fitting at once while serving the page took many minutes)."""
-    from dashboard.regime_service import get_regime_service
     from dashboard.services import build_services
 
     services = build_services(settings, exit_monitor=False)
     try:
-        regimes = get_regime_service(services)
+        regimes = services.regime
         regimes.wait(timeout=900)
         regimes.symbol_regimes(settings.watchlist)
         regimes.wait(timeout=900)
