@@ -39,7 +39,6 @@ Why this shape:
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -393,9 +392,33 @@ def _skeleton(
     return factor, own, u
 
 
-@functools.lru_cache(maxsize=4)
+_PROCESS_CACHE: OrderedDict[tuple[int, tuple[SymbolSpec, ...]], _Process] = OrderedDict()
+_PROCESS_LOCK = threading.Lock()
+
+
 def _process(seed: int, universe: tuple[SymbolSpec, ...], blocks: int) -> _Process:
-    """The history of ``blocks`` × 256 sessions from EPOCH (pure; cached per process)."""
+    """At least ``blocks`` × 256 sessions of history from EPOCH, computed once per seed.
+
+    A longer history has the shorter one as its prefix (block-seeded draws, sequential
+    recursions from EPOCH), so the longest one computed so far serves every request.
+    """
+    key = (seed, universe)
+    with _PROCESS_LOCK:
+        hit = _PROCESS_CACHE.get(key)
+        if hit is not None and hit.regime.size >= blocks * _BLOCK:
+            _PROCESS_CACHE.move_to_end(key)
+            return hit
+    proc = _compute_process(seed, universe, blocks)
+    with _PROCESS_LOCK:
+        _PROCESS_CACHE[key] = proc
+        _PROCESS_CACHE.move_to_end(key)
+        while len(_PROCESS_CACHE) > 8:
+            _PROCESS_CACHE.popitem(last=False)
+    return proc
+
+
+def _compute_process(seed: int, universe: tuple[SymbolSpec, ...], blocks: int) -> _Process:
+    """The history of ``blocks`` × 256 sessions from EPOCH (pure)."""
     n = len(universe)
     count = blocks * _BLOCK
     draws = [_daily_draws(seed, b, n) for b in range(blocks)]
@@ -533,7 +556,7 @@ class Market:
         needed = self.calendar.count_sessions(EPOCH, horizon + timedelta(days=1))
         blocks = max(1, -(-needed // _BLOCK))
         proc = _process(self.seed, self.universe, blocks)
-        last = self.calendar.offset_sessions(EPOCH, blocks * _BLOCK - 1)
+        last = self.calendar.offset_sessions(EPOCH, proc.regime.size - 1)
         dates = self.calendar.session_array(EPOCH, last)
         anchor_idx = min(
             int(np.searchsorted(dates, np.datetime64(self.anchor, "D"))), dates.size - 1

@@ -291,14 +291,14 @@ def test_the_path_extremes_follow_the_brownian_bridge_law() -> None:
     a, b, var = 0.0, 0.5, 1.0
     u = 1.0 - rng.random((2, 20000))
     hi, lo = _extremes(np.full(20000, a), np.full(20000, b), np.full(20000, var), u[0], u[1])
-    steps = 2000
-    walk = np.cumsum(rng.standard_normal((4000, steps)) * np.sqrt(var / steps), axis=1)
+    steps = 1000
+    walk = np.cumsum(rng.standard_normal((3000, steps)) * np.sqrt(var / steps), axis=1)
     clock = np.arange(1, steps + 1) / steps
     bridge = walk - clock * (walk[:, -1:] - b)
     for m in (0.75, 1.0, 1.5):
         exact = np.exp(-2 * (m - a) * (m - b) / var)
         assert abs((hi > m).mean() - exact) < 0.015
-        assert abs((bridge.max(axis=1) > m).mean() - exact) < 0.04
+        assert abs((bridge.max(axis=1) > m).mean() - exact) < 0.045
     assert abs(np.median(lo) - np.median(bridge.min(axis=1))) < 0.03
 
 
