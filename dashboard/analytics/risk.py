@@ -400,7 +400,7 @@ def portfolio_returns(
 VarModel = Literal["full_revaluation", "delta"]
 VarMethod = Literal["historical", "parametric"]
 _MODEL_LABEL = {"full_revaluation": "Full revaluation", "delta": "Delta"}
-_GRID_NODES = 2049  # price points per underlying when many draws are repriced
+_GRID_NODES = 1025  # price points per underlying when many draws are repriced
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,7 +443,7 @@ def book_lines(
     rate: float = 0.0,
     dividend_yields: Mapping[str, float] | None = None,
 ) -> tuple[BookLine, ...]:
-    """Positions as ``BookLine`` records.
+    """Positions as ``BookLine`` records (options solved for IV in one vectorised call).
 
     An option's volatility is the one implied by its own mark, so the model reproduces
     today's value and a long can never be shown losing more than it is worth; when the
@@ -452,57 +452,78 @@ def book_lines(
     """
     ivs = ivs or {}
     yields = dividend_yields or {}
-    out: list[BookLine] = []
-    for p in positions:
-        under = underlying_of(p)
-        if under not in underlying_prices:
-            raise ValueError(f"no underlying price for {under}")
-        spot = float(underlying_prices[under])
-        qty = float(p.qty)
-        if p.asset_class != "us_option":
-            out.append(BookLine(p.symbol, under, "stock", qty, 1, spot, spot))
-            continue
-        occ = parse_occ(p.symbol)
-        strike = float(occ.strike)
-        t = years_to_expiry(p.symbol, now)
-        q = float(yields.get(under, 0.0))
-        implied = implied_vol(float(p.current_price), spot, strike, t, rate, occ.right, q)
-        source: Literal["mark", "quote", "intrinsic", "stock"]
-        if np.isfinite(implied):
-            sigma, source = float(implied), "mark"
-        elif (ivs.get(p.symbol) or 0.0) > 0:
-            sigma, source = float(ivs[p.symbol]), "quote"
-        else:
-            sigma, source = 0.0, "intrinsic"
-        value = float(bs_price(spot, strike, t, rate, sigma, occ.right, q))
-        out.append(
-            BookLine(
-                p.symbol,
-                under,
-                "option",
-                qty,
-                CONTRACT_MULTIPLIER,
-                spot,
-                value,
-                strike,
-                occ.right,
-                t,
-                sigma,
-                q,
-                source,
-            )
+    held = list(positions)
+    for p in held:
+        if underlying_of(p) not in underlying_prices:
+            raise ValueError(f"no underlying price for {underlying_of(p)}")
+    opts = [p for p in held if p.asset_class == "us_option"]
+    occs = [parse_occ(p.symbol) for p in opts]
+    spot = np.array([float(underlying_prices[o.root]) for o in occs])
+    strike = np.array([float(o.strike) for o in occs])
+    years = np.array([years_to_expiry(p.symbol, now) for p in opts])
+    q = np.array([float(yields.get(o.root, 0.0)) for o in occs])
+    rights = np.array([o.right for o in occs], dtype="<U1")
+    marks = np.array([float(p.current_price) for p in opts])
+    quoted = np.array([float(ivs.get(p.symbol) or 0.0) for p in opts])
+    implied = np.asarray(implied_vol(marks, spot, strike, years, rate, rights, q), dtype=float)
+    sources = np.where(np.isfinite(implied), "mark", np.where(quoted > 0, "quote", "intrinsic"))
+    sigma = np.where(np.isfinite(implied), implied, np.where(quoted > 0, quoted, 0.0))
+    value = np.asarray(bs_price(spot, strike, years, rate, sigma, rights, q), dtype=float)
+    option_lines = {
+        p.symbol: BookLine(
+            p.symbol,
+            occs[i].root,
+            "option",
+            float(p.qty),
+            CONTRACT_MULTIPLIER,
+            float(spot[i]),
+            float(value[i]),
+            float(strike[i]),
+            str(rights[i]),
+            float(years[i]),
+            float(sigma[i]),
+            float(q[i]),
+            str(sources[i]),  # type: ignore[arg-type]
         )
+        for i, p in enumerate(opts)
+    }
+    out = []
+    for p in held:
+        if p.asset_class == "us_option":
+            out.append(option_lines[p.symbol])
+        else:
+            spot_p = float(underlying_prices[p.symbol])
+            out.append(BookLine(p.symbol, p.symbol, "stock", float(p.qty), 1, spot_p, spot_p))
     return tuple(out)
 
 
-def _line_values(line: BookLine, prices: np.ndarray, years: float, rate: float) -> np.ndarray:
-    """Per-share value of ``line`` at each underlying price, ``years`` to expiry."""
-    if line.kind == "stock":
-        return prices
-    return np.asarray(
-        bs_price(prices, line.strike, years, rate, line.sigma, line.right, line.dividend_yield),
-        dtype=float,
-    )
+def _lines_pnl(
+    lines: Sequence[BookLine], prices: np.ndarray, decay_years: float, rate: float
+) -> np.ndarray:
+    """Dollar P&L of ``lines`` (one underlying) at each price, all lines in one call."""
+    pnl = np.zeros(prices.size)
+    stocks = [ln for ln in lines if ln.kind == "stock"]
+    for ln in stocks:
+        pnl += ln.qty * (prices - ln.value_now)
+    opts = [ln for ln in lines if ln.kind == "option"]
+    if opts:
+        col = np.array
+        size = col([ln.qty * ln.multiplier for ln in opts])
+        left = np.maximum(col([ln.years for ln in opts]) - decay_years, 0.0)
+        values = np.asarray(
+            bs_price(
+                prices[None, :],
+                col([ln.strike for ln in opts])[:, None],
+                left[:, None],
+                rate,
+                col([ln.sigma for ln in opts])[:, None],
+                col([ln.right for ln in opts], dtype="<U1")[:, None],
+                col([ln.dividend_yield for ln in opts])[:, None],
+            ),
+            dtype=float,
+        )
+        pnl += size @ values - float(size @ col([ln.value_now for ln in opts]))
+    return pnl
 
 
 def revalue_book(
@@ -517,10 +538,10 @@ def revalue_book(
     scenario price with ``horizon_days`` calendar days less to expiry (IV held), minus
     its value now.
 
-    With ``grid_nodes`` and more scenarios than that, each underlying's option P&L is
-    computed exactly on that many prices spanning its scenarios and interpolated
-    linearly between them (a chord of the exact curve: between two exact values, so no
-    bound that holds for the exact P&L is broken).
+    With ``grid_nodes`` and more scenarios than that, each underlying's P&L is computed
+    exactly on that many prices spanning its scenarios and interpolated linearly between
+    them (a chord of the exact curve: between two exact values, so no bound that holds
+    for the exact P&L is broken).
     """
     n = len(next(iter(scenario_prices.values()))) if scenario_prices else 0
     total = np.zeros(n)
@@ -530,25 +551,33 @@ def revalue_book(
             raise ValueError(f"no scenarios for {under}")
         prices = np.asarray(scenario_prices[under], dtype=float)
         mine = [ln for ln in lines if ln.underlying == under]
-        use_grid = grid_nodes is not None and prices.size > grid_nodes
-        at = np.linspace(prices.min(), prices.max(), grid_nodes) if use_grid else prices
-        pnl = np.zeros(at.size)
-        for ln in mine:
-            left = max(ln.years - decay, 0.0)
-            pnl += ln.qty * ln.multiplier * (_line_values(ln, at, left, rate) - ln.value_now)
-        total += np.interp(prices, at, pnl) if use_grid else pnl
+        if grid_nodes is not None and prices.size > grid_nodes:
+            at = np.linspace(prices.min(), prices.max(), grid_nodes)
+            total += np.interp(prices, at, _lines_pnl(mine, at, decay, rate))
+        else:
+            total += _lines_pnl(mine, prices, decay, rate)
     return total
 
 
 def line_deltas(lines: Sequence[BookLine], rate: float = 0.0) -> dict[str, float]:
     """Dollar delta per underlying at today's spot, from the same model as ``revalue_book``."""
     out: dict[str, float] = {}
+    opts = [ln for ln in lines if ln.kind == "option"]
+    deltas = np.ones(0)
+    if opts:
+        g = bs_greeks(
+            np.array([ln.spot for ln in opts]),
+            np.array([ln.strike for ln in opts]),
+            np.array([ln.years for ln in opts]),
+            rate,
+            np.array([ln.sigma for ln in opts]),
+            np.array([ln.right for ln in opts], dtype="<U1"),
+            np.array([ln.dividend_yield for ln in opts]),
+        )
+        deltas = np.atleast_1d(np.asarray(g.delta, dtype=float))
+    by_option = {id(ln): float(d) for ln, d in zip(opts, deltas, strict=True)}
     for ln in lines:
-        if ln.kind == "stock":
-            d = 1.0
-        else:
-            g = bs_greeks(ln.spot, ln.strike, ln.years, rate, ln.sigma, ln.right, ln.dividend_yield)
-            d = float(g.delta)
+        d = by_option.get(id(ln), 1.0)
         out[ln.underlying] = out.get(ln.underlying, 0.0) + ln.qty * ln.multiplier * d * ln.spot
     return out
 
@@ -656,7 +685,12 @@ def full_revaluation_var(
     missing = [u for u in unders if u not in closes.columns]
     if missing:
         raise ValueError(f"no price history for {', '.join(missing)}")
-    rets = closes[unders].astype(float).pct_change().iloc[1:].dropna(how="any")
+    # An empty book has no underlyings, so no scenarios: its rows are NaN, not zero.
+    rets = (
+        closes[unders].astype(float).pct_change().iloc[1:].dropna(how="any")
+        if unders
+        else pd.DataFrame()
+    )
     spot = {u: next(ln.spot for ln in lines if ln.underlying == u) for u in unders}
     hist_prices = {u: spot[u] * (1.0 + rets[u].to_numpy()) for u in unders}
     hist_pnl = revalue_book(lines, hist_prices, horizon_days=horizon_days, rate=rate)

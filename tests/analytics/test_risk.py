@@ -459,7 +459,7 @@ def test_grid_repricing_equals_exact_repricing() -> None:
     )
     prices = {"SPY": 100 * np.exp(np.random.default_rng(1).normal(0, 0.03, 5000))}
     exact = risk.revalue_book(lines, prices)
-    gridded = risk.revalue_book(lines, prices, grid_nodes=2049)
+    gridded = risk.revalue_book(lines, prices, grid_nodes=1025)
     assert np.abs(gridded - exact).max() < 0.01  # dollars, on a 300-share-delta book
 
 
@@ -523,3 +523,12 @@ def test_gamma_stays_per_underlying_in_shares_per_dollar() -> None:
     total = risk.book_greeks(rows)
     assert total == risk.BookGreeks(dollar_delta=43_600.0, theta_day=-33.0, vega=82.0)
     assert not hasattr(total, "gamma_shares")
+
+
+def test_an_empty_book_has_no_scenarios() -> None:
+    rep = risk.full_revaluation_var(
+        [], _closes(SPY=[1.0, 2.0, 3.0]), equity=1_000.0, now=now_for(0.1), underlying_prices={}
+    )
+    assert rep.observations == 0 and rep.delta_pnl.size == 0 and rep.parametric_draws == 0
+    assert all(math.isnan(r.var_dollars) for r in rep.rows)
+    assert rep.max_loss == 0.0 and rep.premium_at_risk == 0.0
