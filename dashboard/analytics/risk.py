@@ -400,7 +400,7 @@ def portfolio_returns(
 VarModel = Literal["full_revaluation", "delta"]
 VarMethod = Literal["historical", "parametric"]
 _MODEL_LABEL = {"full_revaluation": "Full revaluation", "delta": "Delta"}
-_GRID_NODES = 1025  # price points per underlying when many draws are repriced
+_GRID_NODES = 513  # price points per underlying when many draws are repriced
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,8 +469,8 @@ def book_lines(
     sources = np.where(np.isfinite(implied), "mark", np.where(quoted > 0, "quote", "intrinsic"))
     sigma = np.where(np.isfinite(implied), implied, np.where(quoted > 0, quoted, 0.0))
     value = np.asarray(bs_price(spot, strike, years, rate, sigma, rights, q), dtype=float)
-    option_lines = {
-        p.symbol: BookLine(
+    option_lines = [
+        BookLine(
             p.symbol,
             occs[i].root,
             "option",
@@ -486,11 +486,12 @@ def book_lines(
             str(sources[i]),  # type: ignore[arg-type]
         )
         for i, p in enumerate(opts)
-    }
+    ]
+    next_option = iter(option_lines)
     out = []
     for p in held:
         if p.asset_class == "us_option":
-            out.append(option_lines[p.symbol])
+            out.append(next(next_option))
         else:
             spot_p = float(underlying_prices[p.symbol])
             out.append(BookLine(p.symbol, p.symbol, "stock", float(p.qty), 1, spot_p, spot_p))
@@ -575,9 +576,8 @@ def line_deltas(lines: Sequence[BookLine], rate: float = 0.0) -> dict[str, float
             np.array([ln.dividend_yield for ln in opts]),
         )
         deltas = np.atleast_1d(np.asarray(g.delta, dtype=float))
-    by_option = {id(ln): float(d) for ln, d in zip(opts, deltas, strict=True)}
-    for ln in lines:
-        d = by_option.get(id(ln), 1.0)
+    stocks = [(ln, 1.0) for ln in lines if ln.kind == "stock"]
+    for ln, d in [*stocks, *zip(opts, deltas.tolist(), strict=True)]:
         out[ln.underlying] = out.get(ln.underlying, 0.0) + ln.qty * ln.multiplier * d * ln.spot
     return out
 
