@@ -23,7 +23,6 @@ refit schedule, like every threshold, is a field of ``RegimeParams``.
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ import pandas as pd
 from jumpmodels.jump import JumpModel
 
 from dashboard.analytics.performance import max_drawdown, sharpe_ratio
+from dashboard.analytics.regimes import REGIME_ORDER, Regime
 
 __all__ = [
     "Regime",
@@ -51,19 +51,6 @@ __all__ = [
 ]
 
 
-class Regime(enum.StrEnum):
-    TREND_BULL = "TREND_BULL"
-    TREND_NEUTRAL = "TREND_NEUTRAL"
-    TREND_BEAR = "TREND_BEAR"
-    CRASH = "CRASH"
-
-
-REGIME_ORDER: tuple[Regime, ...] = (
-    Regime.TREND_BULL,
-    Regime.TREND_NEUTRAL,
-    Regime.TREND_BEAR,
-    Regime.CRASH,
-)
 BULL, BEAR = 0, 1  # jump-model states after sorting by cumulative return
 
 
