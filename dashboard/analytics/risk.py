@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import empyrical
 import numpy as np
@@ -29,6 +28,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
+from dashboard.conventions import CONTRACT_MULTIPLIER, NEW_YORK
 from dashboard.models import OptionQuote, Position
 from dashboard.options.occ import parse_occ
 from dashboard.options.pricing import bs_greeks, bs_price, implied_vol
@@ -72,8 +72,6 @@ __all__ = [
     "years_to_expiry",
 ]
 
-CONTRACT_MULTIPLIER = 100
-_NY = ZoneInfo("America/New_York")
 _EXPIRY_CLOSE = time(16, 0)
 
 RiskBasis = Literal["stop", "no_stop_premium", "no_stop_value"]
@@ -93,7 +91,7 @@ def years_to_expiry(symbol: str, now: datetime) -> float:
     """Year fraction from ``now`` to the contract's 16:00 New York close on expiry day,
     on a 365-day count (the count ``bs_greeks`` uses for theta per calendar day)."""
     occ = parse_occ(symbol)
-    close = datetime.combine(occ.expiry, _EXPIRY_CLOSE, tzinfo=_NY)
+    close = datetime.combine(occ.expiry, _EXPIRY_CLOSE, tzinfo=NEW_YORK)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     return max((close - now).total_seconds(), 0.0) / (365.0 * 86400.0)
@@ -279,8 +277,9 @@ def position_size(
 
 
 def _returns(returns: ArrayLike | pd.Series) -> np.ndarray:
-    r = np.asarray(returns, dtype=float)
-    return r[np.isfinite(r)]
+    r: np.ndarray = np.asarray(returns, dtype=float)
+    finite: np.ndarray = r[np.isfinite(r)]
+    return finite
 
 
 def historical_var(returns: ArrayLike | pd.Series, confidence: float = 0.95) -> float:
@@ -369,8 +368,8 @@ def var_report(
     rows = []
     for method in ("historical", "parametric"):
         for c in confidences:
-            v = value_at_risk(r, c, method)  # type: ignore[arg-type]
-            cv = conditional_var(r, c, method)  # type: ignore[arg-type]
+            v = value_at_risk(r, c, method)
+            cv = conditional_var(r, c, method)
             rows.append((method, c, v, cv, v * equity))
     return VarReport(int(r.size), float(equity), tuple(rows))
 

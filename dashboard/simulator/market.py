@@ -762,7 +762,7 @@ class Market:
         return bid / 100.0, (bid + spread) / 100.0
 
     # ---- daily bars -------------------------------------------------------------------------
-    def _daily_bar_of_minute_day(self, d: date, completed: int) -> tuple[float, ...]:
+    def _daily_bar_of_minute_day(self, d: date, completed: int) -> tuple[np.ndarray, ...]:
         full = completed >= MINUTES_PER_SESSION
         if full:
             hit = self._daily_agg_cache.get(d)
