@@ -492,14 +492,30 @@ def _compute_process(seed: int, universe: tuple[SymbolSpec, ...], blocks: int) -
     adv = np.array([s.adv for s in universe])
     size = np.abs(r_on + r_day) / np.maximum(np.sqrt(sig_i**2 + (beta * sig_f[:, None]) ** 2), 1e-9)
     vols = adv * (_REGIME_VOL[regime] / 0.15 * vol_mult)[:, None] ** 0.7 * np.exp(0.25 * d["vol"])
-    vols = vols * (1.0 + 0.3 * np.minimum(size, 4.0))
+    volume = np.round(vols * (1.0 + 0.3 * np.minimum(size, 4.0))).astype(np.int64)
+    shared_arrays = (
+        volume,
+        regime,
+        log_open,
+        log_close,
+        hi_rel,
+        lo_rel,
+        f_mu,
+        f_drive,
+        f_bm,
+        f_sd,
+        i_sd,
+        path_beta,
+    )
+    for shared in shared_arrays:
+        shared.setflags(write=False)  # every Market of this seed shares these arrays
     return _Process(
         regime=regime,
         log_open=log_open,
         log_close=log_close,
         hi_rel=hi_rel,
         lo_rel=lo_rel,
-        volume=np.round(vols).astype(np.int64),
+        volume=volume,
         f_mu=f_mu,
         f_drive=f_drive,
         f_bm=f_bm,
