@@ -197,7 +197,7 @@ def render_equity(
     spec = spec or strategy_by_id(None)
     rev = "strategy-equity"
     if not runs:
-        method = empty_line("the method is listed once the backtests have run")
+        method: Any = empty_line("the method is listed once the backtests have run")
         if errors:
             err: DataResult[Any] = DataResult(
                 None, "backtest", None, DataState.ERROR, "; ".join(errors)
@@ -262,7 +262,7 @@ def update_equity(
         dates,
         strategy_by_id(strategy_id),
         errors,
-        sizing=SizingRule.from_settings(settings),
+        sizing=SizingRule.from_heat_limit(settings.heat_limit_pct),
         synthetic=settings.mode == "demo",
     )
 

@@ -96,7 +96,7 @@ def synthetic_banner(settings: Settings) -> list[html.Div]:
 
 
 def layout(settings: Settings) -> html.Div:
-    sizing = SizingRule.from_settings(settings)
+    sizing = SizingRule.from_heat_limit(settings.heat_limit_pct)
     symbols = [s.upper() for s in settings.watchlist]
     session: dict[str, Any] = {"persistence": True, "persistence_type": "session"}
     controls = dbc.Row(

@@ -114,7 +114,7 @@ def test_callback_follows_an_option_strategy_and_rejects_a_bad_range(
 
     fig, bench_rows, rolling, status, method = C.update_equity(services, *args)
     assert "fresh" in str(status)
-    sizing = SizingRule.from_settings(services.settings)
+    sizing = SizingRule.from_heat_limit(services.settings.heat_limit_pct)
     assert [r["curve"] for r in bench_rows] == [eq.strategy_name(sizing), eq.BENCHMARK_NAME]
     assert "Same-bar order" in str(method) and "Modelled options" in str(method)
     assert pd.Timestamp(fig.data[0].x[0]) >= pd.Timestamp("2012-01-01")
