@@ -602,8 +602,9 @@ def _quote_json(sim: Simulator, sym: str, now: datetime) -> dict[str, Any]:
 def _trade_json(sim: Simulator, sym: str, now: datetime) -> dict[str, Any]:
     spec = sim.market.spec(sym)
     minute = int(now.timestamp()) // 60
-    t = sim.calendar.session_of(now) and now
-    last_t = t or min(now, sim.calendar.close_at(sim.calendar.last_completed_session(now)))
+    in_session = sim.calendar.session_of(now) is not None
+    last_close = sim.calendar.close_at(sim.calendar.last_completed_session(now))
+    last_t = now if in_session else min(now, last_close)
     return {
         "t": iso(last_t),
         "x": "V",
