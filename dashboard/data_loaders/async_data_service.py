@@ -26,6 +26,15 @@ import pandas as pd
 
 from dashboard.data_loaders.alpaca import AlpacaAsyncClient, OrderRequest
 from dashboard.data_loaders.bars import TIMEFRAMES, lookback_start
+from dashboard.data_loaders.budget import (
+    BudgetPolicy,
+    BudgetStore,
+    DiskBudgetStore,
+    Priority,
+    RateBudget,
+    RedisBudgetStore,
+    budget_priority,
+)
 from dashboard.data_loaders.cache import (
     DiskSharedCache,
     ReadCache,
@@ -107,7 +116,8 @@ class AsyncDataService:
         if settings.thetadata_url:
             sources.append("thetadata")
         health = HealthTracker(sources, window=settings.stale_after_seconds)
-        alpaca = AlpacaAsyncClient.from_settings(settings, health=health)
+        budget = rate_budget_for(settings)
+        alpaca = AlpacaAsyncClient.from_settings(settings, health=health, budget=budget)
         theta = ThetaDataAsyncClient.from_settings(settings, health=health)
         shared: SharedCache
         if settings.redis_url is not None:
@@ -128,7 +138,13 @@ class AsyncDataService:
         namespace = hashlib.sha256(scope.encode()).hexdigest()[:16]
         secret_src = settings.secret_key or settings.alpaca_secret_key or settings.redis_url
         secret = secret_src.get_secret_value().encode() if secret_src else os.urandom(32)
-        cache = ReadCache(shared, namespace=namespace, secret=secret)
+        cache = ReadCache(
+            shared,
+            namespace=namespace,
+            secret=secret,
+            read_deadline=settings.read_deadline_seconds,
+            budget_grace=2 * settings.refresh_seconds,
+        )
         return cls(settings, alpaca, theta, cache=cache, health=health)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -166,6 +182,12 @@ class AsyncDataService:
         """Per-source state from recent call outcomes (no I/O)."""
         return self._health.snapshot()
 
+    def budget_usage(self) -> dict[str, Any] | None:
+        """The deployment's request budget over the last minute (``/healthz``, header);
+        one read of the shared store. None when the clients have no budget."""
+        budget = self.alpaca.trading.budget
+        return budget.usage() if budget is not None else None
+
     @property
     def generation(self) -> int:
         """Moves on every invalidation, so anything rendered from older reads can tell."""
@@ -198,6 +220,10 @@ class AsyncDataService:
         if self._shared is not None:
             with contextlib.suppress(Exception):
                 self._shared.close()
+        budget = self.alpaca.trading.budget
+        if budget is not None:
+            with contextlib.suppress(Exception):
+                budget.store.close()
 
     # -- account and trading reads -------------------------------------------------------
     async def fetch_account(self) -> DataResult[Account]:
@@ -403,6 +429,15 @@ class AsyncDataService:
         chain's ``source`` names which one answered, and ``expiries`` lists every expiry.
         """
         under = underlying.upper()
+        if expiry is not None and not isinstance(expiry, date):
+            # A form or URL handed something else (a number, a string): say so, do not raise.
+            return DataResult(
+                value=None,
+                source=self.alpaca.options_source,
+                as_of=None,
+                state=DataState.ERROR,
+                error=f"expiry must be a date, got {type(expiry).__name__}",
+            )
         if expiry is None:
             # Resolve "the nearest" to its date first, so it shares the dated read's cache
             # entry instead of fetching the same chain under a second key.
@@ -543,23 +578,41 @@ class AsyncDataService:
         )
 
     # -- orders (raise; the UI shows the broker's message) --------------------------------
+    # Order paths draw from the budget's order class (their lookups after a time-out too).
     async def submit_order(self, req: OrderRequest) -> Order:
         try:
-            return await self.alpaca.submit_order(req)
+            with budget_priority(Priority.ORDER):
+                return await self.alpaca.submit_order(req)
         finally:
             await self._invalidate_after_order()
 
     async def cancel_order(self, order_id: str) -> None:
         try:
-            await self.alpaca.cancel_order(order_id)
+            with budget_priority(Priority.ORDER):
+                await self.alpaca.cancel_order(order_id)
         finally:
             await self._invalidate_after_order()
 
     async def close_position(self, symbol: str, qty: Decimal | None = None) -> Order:
         try:
-            return await self.alpaca.close_position(symbol, qty)
+            with budget_priority(Priority.ORDER):
+                return await self.alpaca.close_position(symbol, qty)
         finally:
             await self._invalidate_after_order()
+
+
+def rate_budget_for(settings: Settings) -> RateBudget:
+    """The request budget every process of this deployment shares for one Alpaca account:
+    in Redis when ``REDIS_URL`` is set, else in diskcache under ``data_dir`` (one host)."""
+    store: BudgetStore
+    if settings.redis_url is not None:
+        store = RedisBudgetStore(settings.redis_url.get_secret_value())
+    else:
+        store = DiskBudgetStore(settings.data_dir / "cache" / "budget")
+    key_id = settings.alpaca_key_id.get_secret_value() if settings.alpaca_key_id else ""
+    account = hashlib.sha256(f"{settings.alpaca_trading_url}|{key_id}".encode()).hexdigest()[:16]
+    policy = BudgetPolicy(broker_limit=settings.alpaca_rate_limit_per_minute)
+    return RateBudget(store, f"strat:budget:v1:{account}", policy)
 
 
 def _nearest(expiries: Sequence[date], now: datetime) -> date | None:
