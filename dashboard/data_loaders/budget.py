@@ -152,7 +152,7 @@ class BudgetStore(Protocol):
 
     def admit(
         self, key: str, interval: float, tolerance: float, max_wait: float
-    ) -> float | None: ...
+    ) -> float | None: ...  # seconds to wait; None (no room) or PAUSED (a 429's pause)
     def note(self, key: str, what: str, pause: float = 0.0) -> None: ...
     def usage(self, key: str) -> dict[str, float]: ...
     def close(self) -> None: ...
@@ -192,12 +192,15 @@ class _State:
             del self.buckets[old]
 
 
+PAUSED = -1.0  # what a store's admit answers when a 429's pause (not the pace) refused
+
+
 def _apply_admit(
     st: _State, now: float, interval: float, tolerance: float, max_wait: float
 ) -> float | None:
     got = admit(st.tat, st.paused_until, now, interval, tolerance, max_wait)
     if got is None:
-        return None
+        return PAUSED if st.paused_until - now > max_wait else None
     st.tat, wait = got
     st.count("sent", now + wait)
     return wait
@@ -309,7 +312,10 @@ local tat = tonumber(redis.call('HGET', KEYS[1], 'tat') or '0')
 local paused = tonumber(redis.call('HGET', KEYS[1], 'paused') or '0')
 local send_at = math.max(now, paused, tat - tolerance)
 local wait = send_at - now
-if wait > max_wait then return '' end
+if wait > max_wait then
+  if paused - now > max_wait then return 'P' end
+  return ''
+end
 redis.call('HSET', KEYS[1], 'tat', string.format('%.6f', math.max(tat, send_at) + interval))
 local bucket = KEYS[1] .. ':sent:' .. math.floor((now + wait) / tonumber(ARGV[4]))
 redis.call('INCR', bucket)
@@ -352,6 +358,8 @@ class RedisBudgetStore:
     def admit(self, key: str, interval: float, tolerance: float, max_wait: float) -> float | None:
         out = self._admit(keys=[key], args=[interval, tolerance, max_wait, BUCKET_SECONDS])
         text = out.decode() if isinstance(out, bytes) else str(out)
+        if text == "P":
+            return PAUSED
         return float(text) if text else None
 
     def note(self, key: str, what: str, pause: float = 0.0) -> None:
@@ -440,9 +448,15 @@ class RateBudget:
         interval, tolerance, class_wait = self._numbers(priority)
         wait_cap = class_wait if max_wait is None else max(0.0, min(class_wait, max_wait))
         wait = await asyncio.to_thread(self._call, "admit", interval, tolerance, wait_cap)
-        if wait is None:
+        if wait is None or wait == PAUSED:
             if priority is Priority.REFRESH:
                 await asyncio.to_thread(self._call, "note", "yielded", 0.0)
+            if wait == PAUSED:  # status 429: the broker refused, so this is a fault
+                raise RateBudgetExhausted(
+                    "the broker answered 429 (rate limit); waiting out its Retry-After",
+                    source=source,
+                    status=429,
+                )
             raise RateBudgetExhausted(
                 "request budget in use (orders first); showing the last values",
                 source=source,

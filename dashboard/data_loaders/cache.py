@@ -397,7 +397,7 @@ class ReadCache:
         """The budget deferred this refresh: a recent value serves as it is (its own as-of
         says how old it is); anything older than ``budget_grace`` is marked STALE."""
         good = self.last_good(key) or await self._shared_get("g:" + key)
-        if good is not None:
+        if good is not None and exc.status != 429:  # a 429 pause is a fault: stale
             age = (self._wall() - good.as_of).total_seconds()
             if age <= self.budget_grace:
                 # Not remembered: the next caller (the exit monitor, say) tries again.
