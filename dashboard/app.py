@@ -163,7 +163,12 @@ def _register_health(server: Flask, services: Services) -> None:
     def healthz() -> Any:
         sources = services.data.health()
         worst = "ok" if all(v in ("connected", "unknown") for v in sources.values()) else "degraded"
-        return jsonify(status=worst, mode=services.settings.mode_label, sources=sources)
+        return jsonify(
+            status=worst,
+            mode=services.settings.mode_label,
+            sources=sources,
+            budget=services.data.budget_usage(),
+        )
 
 
 def _install_security(app: Dash, settings: Settings, *, production: bool) -> None:
@@ -216,6 +221,9 @@ def create_app(
         module.register_callbacks(app, services)
     _register_health(app.server, services)
     _install_security(app, settings, production=production)
+    from dashboard.security.requests import install_request_guards
+
+    install_request_guards(app)  # after the login: strangers are refused before parsing
     install_refresh_memo(  # after the login check: only signed-in viewers share renders
         app.server,
         RefreshMemo(
