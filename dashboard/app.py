@@ -172,7 +172,7 @@ def _register_health(server: Flask, services: Services) -> None:
 
 
 def _install_security(app: Dash, settings: Settings, *, production: bool) -> None:
-    from dashboard.security.auth import configure_session_cookies, disk_failure_store, install_login
+    from dashboard.security.auth import configure_session_cookies, install_login, login_stores
     from dashboard.security.headers import install_security_headers
 
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
@@ -185,7 +185,7 @@ def _install_security(app: Dash, settings: Settings, *, production: bool) -> Non
             username=settings.username,
             password_hash=settings.password_hash.get_secret_value(),
             mode_label=settings.mode_label,
-            failures=disk_failure_store(settings.data_dir),
+            **login_stores(settings),
         )
 
 

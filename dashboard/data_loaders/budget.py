@@ -155,6 +155,7 @@ class BudgetStore(Protocol):
     ) -> float | None: ...  # seconds to wait; None (no room) or PAUSED (a 429's pause)
     def note(self, key: str, what: str, pause: float = 0.0) -> None: ...
     def usage(self, key: str) -> dict[str, float]: ...
+    def reset(self, key: str) -> None: ...  # forget a key's state (the login gates use it)
     def close(self) -> None: ...
 
 
@@ -243,6 +244,10 @@ class MemoryBudgetStore:
         with self._lock:
             return _usage(self._states.get(key), self._clock())
 
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._states.pop(key, None)
+
     def close(self) -> None:
         pass
 
@@ -292,6 +297,9 @@ class DiskBudgetStore:
         raw = self._db().get(key)
         st = _State(*raw) if isinstance(raw, tuple) and len(raw) == 3 else None
         return _usage(st, self._clock())
+
+    def reset(self, key: str) -> None:
+        self._db().delete(key)
 
     def close(self) -> None:
         if self._cache is not None and self._pid == os.getpid():
@@ -379,6 +387,9 @@ class RedisBudgetStore:
         out["paused_for_s"] = max(0.0, float(paused or 0) - now)
         out["backlog_s"] = max(0.0, float(tat or 0) - now)
         return out
+
+    def reset(self, key: str) -> None:
+        self._client.delete(key)
 
     def close(self) -> None:
         self._client.close()
