@@ -69,6 +69,9 @@ class RetryPolicy:
     jitter: float = 0.25  # up to +25 % random spread so retries do not synchronise
     max_retry_after: float = 30.0  # a longer server hint fails fast instead of hanging a page
     retry_429_refresh: bool = False  # interval refreshes never retry a 429: they show cached data
+    # An interval refresh tries at most this often: the next tick comes in seconds, and an
+    # outage should cost it one quick retry, not its whole deadline.
+    refresh_attempts: int = 2
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Delay before retry number ``attempt`` (1-based): exponential with jitter."""
@@ -404,6 +407,10 @@ class AsyncHTTPClient:
         now = time.monotonic()
         left = remaining()
         deadline = now + (policy.max_total if left is None else min(policy.max_total, left))
+        refresh = method in IDEMPOTENT and current_priority() is Priority.REFRESH
+        max_attempts = (
+            min(policy.max_attempts, policy.refresh_attempts) if refresh else (policy.max_attempts)
+        )
         attempt = 0
         while True:
             attempt += 1
@@ -438,7 +445,7 @@ class AsyncHTTPClient:
                 ):
                     self._failed(key, error)
                     raise error
-            if attempt >= policy.max_attempts:
+            if attempt >= max_attempts:
                 self._failed(key, error)
                 raise error
             if delay is None:

@@ -60,7 +60,9 @@ def _client(url: str, backend: str, sleep: SleepLog, **kw: object) -> AsyncHTTPC
         "source": "test",
         "backend": backend,
         "sleep": sleep,
-        "retry": RetryPolicy(max_attempts=4, base_delay=0.1, max_delay=1.0, max_total=30),
+        "retry": RetryPolicy(
+            max_attempts=4, base_delay=0.1, max_delay=1.0, max_total=30, refresh_attempts=4
+        ),
         "headers": {"APCA-API-SECRET-KEY": SECRET},
         "secrets": (SECRET,),
         "seed": 1,
@@ -351,3 +353,19 @@ def test_parse_retry_after_http_date() -> None:
 
     now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("Wed, 01 Jan 2025 12:00:07 GMT", now) == 7.0
+
+
+def test_an_interval_refresh_retries_once_an_order_path_more() -> None:
+    """A refresh (the default class) tries twice at most; order-class reads (the exit
+    monitor, a lookup after a time-out) use the policy's full count."""
+    policy = RetryPolicy(max_attempts=4, base_delay=0.1, max_total=30)
+    for order, expected in ((False, 2), (True, 4)):
+        sleep = SleepLog()
+        with respx.mock() as mock:
+            route = mock.get("https://api.test/v2/clock").mock(
+                return_value=httpx.Response(503, json={"message": "unavailable"})
+            )
+            read = _rclient(sleep, retry=policy).get_json("/v2/clock")
+            with pytest.raises(UpstreamError):
+                run_async(as_order(read) if order else read)
+        assert route.call_count == expected
