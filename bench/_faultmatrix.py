@@ -144,6 +144,7 @@ class Matrix:
         read_deadline: float,
         pause: float,
         every_callback: bool = False,
+        recovery_deadline: float | None = None,
     ) -> None:
         self.app = app
         self.services = services
@@ -152,6 +153,10 @@ class Matrix:
         self.read_deadline = read_deadline
         self.pause = pause
         self.every_callback = every_callback
+        # The read deadline while checking recovery (default: the same). A longer one keeps
+        # a busy machine's slow reads from passing for a failure to recover; a slot still
+        # held by the fault's slow load would still show, since that load never finishes.
+        self.recovery_deadline = recovery_deadline or read_deadline
         self._baselines: dict[tuple[str, ...], dict[str, frozenset[str]]] = {}
         self._keys = {self._key(o): o for f in FAMILIES.values() for o in f.callbacks}
 
@@ -208,7 +213,11 @@ class Matrix:
         # callbacks (every cell ends recovered), or one clean refresh now.
         baseline = self._baselines.get(tuple(keys))
         if baseline is None:
-            baseline = {k: markers(t) for k, t in self.refresh(keys, result).items()}
+            self.services.data.cache.read_deadline = self.recovery_deadline
+            try:
+                baseline = {k: markers(t) for k, t in self.refresh(keys, result).items()}
+            finally:
+                self.services.data.cache.read_deadline = self.read_deadline
             self._baselines[tuple(keys)] = baseline
         since = datetime.now(UTC)
         self.set_faults(self.fault_config(fault, family.routes))
@@ -222,15 +231,21 @@ class Matrix:
             if key in own and markers(text):
                 result.stale_shown = True
         wait = self.pause + float(FAULTS[fault].get("retry_after", 0.0))
-        for n in range(1, max_recovery + 1):
-            time.sleep(wait)  # the time to the next tick (a 429's Retry-After is shorter)
-            wait = self.pause
-            after = self.refresh(keys, result)
-            for text in after.values():
-                result.frozen_fresh.extend(frozen_fresh(text, since))
-            if all(markers(t) <= baseline[k] for k, t in after.items()):
-                result.refreshes_to_recover = n
-                break
+        cache = self.services.data.cache
+        cache.read_deadline = self.recovery_deadline
+        try:
+            for n in range(1, max_recovery + 1):
+                time.sleep(wait)  # the time to the next tick (a 429's Retry-After is shorter)
+                wait = self.pause
+                after = self.refresh(keys, result)
+                for text in after.values():
+                    result.frozen_fresh.extend(frozen_fresh(text, since))
+                if all(markers(t) <= baseline[k] for k, t in after.items()):
+                    result.refreshes_to_recover = n
+                    self._baselines[tuple(keys)] = {k: markers(t) for k, t in after.items()}
+                    break
+        finally:
+            cache.read_deadline = self.read_deadline
         return result
 
 

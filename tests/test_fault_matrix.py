@@ -1,8 +1,9 @@
 """The fault matrix in the suite: every upstream family × every fault, through the real
 callbacks (POSTed as the browser does) against the simulator.
 
-Short here: a 2 s read deadline (the simulator's chains take up to a second on a
-busy 2-core machine), refreshes 0.1 s apart (0.3 s after a 429), the family's own callbacks.
+Short here: a 1.5 s read deadline while the fault is on (30 s while recovery is
+checked, so a busy 2-core machine's slow reads are not taken for a failure), refreshes
+0.1 s apart (0.3 s after a 429), and only each family's own callbacks.
 ``bench/bench_faults.py`` runs the full version (production deadline, every callback)
 and writes docs/reliability.md. Each cell must show: no callback failure, stale shown
 as stale, never "fresh" with an as-of from before the fault, and the baseline back
@@ -23,7 +24,7 @@ from dashboard.services import build_services
 from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
 from tests.conftest import settings_for
 
-READ_DEADLINE = 2.0
+READ_DEADLINE = 1.5
 PAUSE = 0.1  # between refreshes (production: 5 s), plus a 429's Retry-After (0.2 s)
 RECOVERY_REFRESHES = 1  # the stated bound: the first refresh after the fault clears
 
@@ -75,6 +76,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
         values,
         read_deadline=READ_DEADLINE,
         pause=PAUSE,
+        recovery_deadline=30.0,  # a busy CI machine's slow read is not a failure to recover
     )
     try:
         yield m

@@ -43,7 +43,13 @@ from dashboard.data_loaders.cache import (
 )
 from dashboard.data_loaders.errors import UpstreamError
 from dashboard.data_loaders.health import HealthTracker
-from dashboard.data_loaders.loop import in_loop_thread, loop_running, run_async
+from dashboard.data_loaders.loop import (
+    deadline_after,
+    in_loop_thread,
+    loop_running,
+    remaining,
+    run_async,
+)
 from dashboard.data_loaders.thetadata import ThetaDataAsyncClient
 from dashboard.models import (
     Account,
@@ -446,12 +452,12 @@ class AsyncDataService:
                 return await self.fetch_option_chain(under, nearest)
 
         async def load() -> OptionChain:
-            if self.thetadata is not None and time.monotonic() >= self._theta_skip_until:
+            if self._theta_usable():
                 try:
-                    return await self._theta_chain(under, expiry)
+                    with self._theta_share():
+                        return await self._theta_chain(under, expiry)
                 except UpstreamError as exc:
-                    self._theta_skip_until = time.monotonic() + THETA_RETRY_AFTER
-                    log.info("ThetaData chain for %s failed (%s); using Alpaca", under, exc)
+                    self._theta_failed(f"chain for {under}", exc)
             return await self._alpaca_chain(under, expiry)
 
         return await self._read(
@@ -480,15 +486,33 @@ class AsyncDataService:
         """Every listed expiry of ``underlying`` from whichever source serves chains
         (cached for ``EXPIRIES_TTL``); empty when neither can list them."""
         under = underlying.upper()
+        if self._theta_usable():
+            theta = self.thetadata
+            assert theta is not None
+            try:
+                with self._theta_share():
+                    return await self._cached_expiries(
+                        f"theta-exp:{under}", lambda: theta.list_expirations(under)
+                    )
+            except UpstreamError as exc:
+                self._theta_failed(f"expiries of {under}", exc)
         try:
-            if self.thetadata is not None and time.monotonic() >= self._theta_skip_until:
-                theta = self.thetadata
-                return await self._cached_expiries(
-                    f"theta-exp:{under}", lambda: theta.list_expirations(under)
-                )
             return await self._alpaca_expiries(under)
         except UpstreamError:
             return []
+
+    def _theta_usable(self) -> bool:
+        return self.thetadata is not None and time.monotonic() >= self._theta_skip_until
+
+    def _theta_share(self) -> contextlib.AbstractContextManager[float | None]:
+        """ThetaData gets half of the time left, so Alpaca's fallback still has the rest
+        when the Terminal is slow (a chain from Alpaca, fresh, rather than a stale one)."""
+        left = remaining()
+        return deadline_after(None if left is None else left / 2)
+
+    def _theta_failed(self, what: str, exc: UpstreamError) -> None:
+        self._theta_skip_until = time.monotonic() + THETA_RETRY_AFTER
+        log.info("ThetaData %s failed (%s); using Alpaca", what, exc)
 
     async def _alpaca_expiries(self, under: str) -> list[date]:
         async def contracts() -> list[date]:
