@@ -345,6 +345,9 @@ class AsyncDataService:
         sym = symbol.upper()
         if timeframe not in TIMEFRAMES:
             raise ValueError(f"unknown timeframe {timeframe!r}")
+        batched = self._bars_from_batch(sym, timeframe, lookback)
+        if batched is not None:
+            return batched
 
         async def load() -> pd.DataFrame:
             end = await self._broker_now_bound()
@@ -365,6 +368,20 @@ class AsyncDataService:
             ttl=self.bars_ttl,
             is_empty=lambda f: f.empty,
         )
+
+    def _bars_from_batch(
+        self, sym: str, timeframe: str, lookback: int
+    ) -> DataResult[pd.DataFrame] | None:
+        """The bars from a fresh watchlist read that already holds them (the signal scan's
+        ``fetch_bars_many``), so a chart of a scanned symbol costs no second request."""
+        for key, res in self.cache.fresh_values(f"barsmany:{timeframe}:"):
+            _prefix, _tf, symbols, n = key.split(":")
+            if res.state is not DataState.FRESH or res.value is None or int(n) < lookback:
+                continue
+            frame = res.value.get(sym) if sym in symbols.split(",") else None
+            if frame is not None and len(frame) >= min(lookback, 1):
+                return DataResult(frame.tail(lookback), res.source, res.as_of, res.state)
+        return None
 
     async def fetch_bars_history(
         self, symbol: str, timeframe: str, start: datetime

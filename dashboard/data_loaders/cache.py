@@ -283,6 +283,15 @@ class ReadCache:
             except Exception as exc:  # a broken cache must not break an order path
                 self._note_shared_error(exc)
 
+    def fresh_values(self, prefix: str) -> list[tuple[str, DataResult[Any]]]:
+        """Unexpired results in this process whose key starts with ``prefix`` (no I/O), so
+        a read can be served from another that already holds its data."""
+        now = self._clock()
+        with self._lock:
+            return [
+                (k, r) for k, (exp, r) in self._fresh.items() if k.startswith(prefix) and exp > now
+            ]
+
     def last_good(self, key: str) -> Entry | None:
         with self._lock:
             return self._last_good.get(key)

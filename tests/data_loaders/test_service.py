@@ -305,3 +305,22 @@ def test_bars_bound_on_a_recent_clock_without_waiting_for_a_new_one(
         assert len(again) == 40 and (again.index == first.index).all()
     finally:
         service.close_sync()
+
+
+def test_a_scanned_symbols_bars_are_not_fetched_twice(sim, tmp_path) -> None:
+    """The Options tab scans the watchlist (one batched request per timeframe) and charts
+    the selected signal's symbol: the chart is served from the scan's fresh batch."""
+    service = AsyncDataService.from_settings(settings_for(sim, tmp_path))
+    try:
+        batch = run_async(service.fetch_bars_many(["SPY", "QQQ"], ["1Day"], lookback=120))
+        before = dict(service.alpaca.data.calls)
+        single = run_async(service.fetch_bars("SPY", "1Day", lookback=100))
+        assert dict(service.alpaca.data.calls) == before  # no second request
+        assert single.state is DataState.FRESH and len(single.value) == 100
+        assert single.value.equals(batch[("SPY", "1Day")].value.tail(100))
+        assert single.as_of == batch[("SPY", "1Day")].as_of
+        # A longer lookback than the batch holds is fetched on its own.
+        run_async(service.fetch_bars("SPY", "1Day", lookback=200))
+        assert sum(service.alpaca.data.calls.values()) == sum(before.values()) + 1
+    finally:
+        service.close_sync()
