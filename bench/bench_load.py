@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench._book import open_book
+from bench._book import UNMETERED, open_book
 from bench._server import ExitWorker, Gunicorn, cpu_seconds, rss_mb
 from bench._simproc import SimProcess
 from bench.bench_refresh import page_values
@@ -143,7 +143,10 @@ def run(quick: bool = False) -> dict[str, float]:
         base = load_settings(env={"DASHBOARD_DATA_DIR": str(tmp)}, env_file=None)
         settings = demo_settings(base, sim.url).with_overrides(simulator_url=sim.url)
         ttl = settings.cache_ttl_seconds
-        data = AsyncDataService.from_settings(settings)
+        # Opening the book is set-up, not the subject: unmetered (the workers use the budget).
+        data = AsyncDataService.from_settings(
+            settings.with_overrides(alpaca_rate_limit_per_minute=UNMETERED)
+        )
         journal = Journal.from_settings(settings)
         open_book(data, journal, BOOK, sim.advance)
         values = page_values(data)
@@ -333,7 +336,10 @@ def run_deployment(
     try:
         base = load_settings(env={"DASHBOARD_DATA_DIR": str(tmp)}, env_file=None)
         settings = demo_settings(base, sim.url).with_overrides(simulator_url=sim.url)
-        data = AsyncDataService.from_settings(settings)
+        # Opening the book is set-up, not the subject: unmetered (the workers use the budget).
+        data = AsyncDataService.from_settings(
+            settings.with_overrides(alpaca_rate_limit_per_minute=UNMETERED)
+        )
         journal = Journal.from_settings(settings)
         open_book(data, journal, BOOK, sim.advance)
         values = page_values(data)

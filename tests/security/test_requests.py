@@ -174,3 +174,22 @@ def test_healthz_reports_budget_use(app_and_services: Any, tmp_path: Path) -> No
     assert budget["broker_limit_per_minute"] == 200
     assert budget["budget_per_minute"] == 160 and budget["window_bound"] < 200
     assert budget["sent_last_minute"] >= 1 and budget["store"] == "diskcache"
+
+
+def test_a_huge_strike_in_the_payoff_preview_is_refused_not_computed(app_and_services: Any) -> None:
+    """The payoff preview builds the contract from the raw strike on every edit; a strike
+    of 1e500000 used to cost minutes of big-integer work in one worker (issue 23)."""
+    app, _services, _sim = app_and_services
+    body = _body(
+        app,
+        "options-payoff-chart.figure",
+        {
+            "options-symbol.value": "SPY",
+            "options-direction.value": "long",
+            "options-expiry.value": "2030-01-18",
+            "options-strike.value": "1e500000",
+        },
+    )
+    r = _post(app.server.test_client(), body)
+    assert r.status_code == 200
+    assert "Not a valid contract" in r.get_data(as_text=True)
