@@ -652,7 +652,7 @@ def rate_budget_for(settings: Settings) -> RateBudget:
         store = DiskBudgetStore(settings.data_dir / "cache" / "budget")
     key_id = settings.alpaca_key_id.get_secret_value() if settings.alpaca_key_id else ""
     account = hashlib.sha256(f"{settings.alpaca_trading_url}|{key_id}".encode()).hexdigest()[:16]
-    policy = BudgetPolicy(broker_limit=settings.alpaca_rate_limit_per_minute)
+    policy = BudgetPolicy.for_limit(settings.alpaca_rate_limit_per_minute)
     return RateBudget(store, f"strat:budget:v1:{account}", policy)
 
 

@@ -109,6 +109,14 @@ class BudgetPolicy:
         if not 1 <= self.refresh_burst <= self.order_burst:
             raise ValueError("need 1 <= refresh burst <= order burst")
 
+    @classmethod
+    def for_limit(cls, broker_limit: int) -> BudgetPolicy:
+        """The default shares for any limit: bursts of 12.5 % (orders) and 4 % (refreshes)
+        of it, so the window bound stays under the limit (25 and 8 for Alpaca's 200)."""
+        order = max(2, round(broker_limit * ORDER_BURST / BROKER_LIMIT_PER_MINUTE))
+        refresh = max(1, min(order, round(broker_limit * REFRESH_BURST / BROKER_LIMIT_PER_MINUTE)))
+        return cls(broker_limit=broker_limit, order_burst=order, refresh_burst=refresh)
+
     @property
     def per_minute(self) -> float:
         return max(1.0, math.floor(self.broker_limit * self.share))

@@ -18,7 +18,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Protocol
@@ -304,7 +304,7 @@ class AsyncHTTPClient:
             budget = RateBudget(
                 MemoryBudgetStore(),
                 f"local:{source}",
-                BudgetPolicy(broker_limit=rate_limit_per_minute, share=1.0),
+                replace(BudgetPolicy.for_limit(rate_limit_per_minute), share=1.0),
             )
         self.budget = budget
         self.attempt_timeout = (

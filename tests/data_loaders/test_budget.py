@@ -222,3 +222,75 @@ def test_budget_falls_back_to_a_smaller_local_share_when_the_store_fails() -> No
     # A third of the refresh burst (three processes share the broker's limit).
     assert run_async(burst()) == POLICY.refresh_burst // 3
     assert budget.usage()["store"] == "redis (unavailable)"
+
+
+# -- the deployment end to end: three processes, one budget, the simulator's real limit -------
+
+TINY_LIMIT = 60  # the simulator refuses past 60 Alpaca requests in any 60 s
+
+
+def _deployment_process(settings: Any, reads: int, frozen: bool, out: Any) -> None:
+    """One of the deployment's processes (a gunicorn worker or the exit worker): a
+    refresh read as often as it can, its own read cache expired every time. ``frozen``
+    stops the shared store's clock, so the budget admits exactly its burst in all."""
+    from dashboard.data_loaders.async_data_service import AsyncDataService
+
+    service = AsyncDataService.from_settings(settings)
+    budget = service.alpaca.trading.budget
+    assert budget is not None and budget is service.alpaca.data.budget  # one per account
+    if frozen:
+        budget.store._clock = _fixed_clock  # type: ignore[attr-defined]
+    states: dict[str, int] = {}
+    try:
+        for _ in range(reads):
+            service.invalidate()
+            state = run_async(service.fetch_clock()).state
+            states[state.value] = states.get(state.value, 0) + 1
+    finally:
+        service.close_sync()
+    out.put(states)
+
+
+@pytest.mark.parametrize("store", ["diskcache", "redis"])
+def test_three_processes_stay_under_the_brokers_limit(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Three processes share one budget (diskcache in one data directory, or Redis) and
+    read as fast as they can against a simulator enforcing the broker's limit: the
+    simulator sees at most the budget's window bound and refuses nothing."""
+    from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
+    from tests.conftest import settings_for
+
+    handle = start_simulator_thread(SimulatorConfig(seed=7, speed=0.0, port=0))
+    try:
+        handle.set_faults({"rate_limit_per_minute": TINY_LIMIT})
+        settings = settings_for(handle, tmp_path).with_overrides(
+            alpaca_rate_limit_per_minute=TINY_LIMIT, thetadata_url=None
+        )
+        if store == "redis":
+            from pydantic import SecretStr
+
+            url = request.getfixturevalue("redis_url")
+            settings = settings.with_overrides(redis_url=SecretStr(url))
+        ctx = multiprocessing.get_context("fork")
+        out = ctx.Queue()
+        frozen = store == "diskcache"
+        procs = [
+            ctx.Process(target=_deployment_process, args=(settings, 30, frozen, out))
+            for _ in range(3)
+        ]
+        for p in procs:
+            p.start()
+        results = [out.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(30)
+        rate = handle.sim.faults.rate
+        policy = BudgetPolicy.for_limit(TINY_LIMIT)
+        assert rate.refused == 0, results
+        assert 1 <= rate.total <= policy.window_bound < TINY_LIMIT, (rate.total, results)
+        if frozen:  # one budget for all three: its refresh burst once, not three times
+            assert rate.total == policy.refresh_burst, (rate.total, results)
+        # 90 reads were asked for; the rest yielded and showed what the cache had.
+        assert sum(sum(r.values()) for r in results) == 90
+    finally:
+        handle.stop()
