@@ -144,7 +144,9 @@ def refresh_section(r: dict[str, float]) -> list[str]:
 def load_section(r: dict[str, float]) -> list[str]:
     from bench.bench_load import DETAILS
 
-    levels = sorted(int(k[1:].split("_")[0]) for k in r if k.endswith("_p50_ms"))
+    levels = sorted(
+        int(k[1:].split("_")[0]) for k in r if k.endswith("_p50_ms") and k[1:2].isdigit()
+    )
     head = ["viewers", "requests", "p50 ms", "p95 ms", "p99 ms", "errors", "worker CPU (cores)",
             "sim CPU", "max worker RSS MB", "upstream calls/min", "busiest read /min",
             "max calls per read per TTL"]  # fmt: skip
@@ -231,6 +233,12 @@ def goals(results: dict[str, dict[str, float] | None]) -> list[list[str]]:
         rss = max((v for k, v in ld.items() if k.endswith("_rss_max_mb")), default=math.nan)
         rows.append(["RSS per worker (max over the load test)", "< 300 MB", f"{_f(rss)} MB",
                      _verdict(rss < 300, rss / 300)])  # fmt: skip
+    if "deploy_refused_pct" in ld:
+        pct, order = ld["deploy_refused_pct"], ld["deploy_order_max_ms"]
+        rows.append([f"{int(ld['deploy_viewers'])} viewers + exit worker under 200/min: 429s",
+                     "< 1%", f"{pct:.2f}%", _verdict(pct < 1.0, pct)])  # fmt: skip
+        rows.append(["Order entry under that load (slowest)", "< 2 s", f"{order / 1000:.2f} s",
+                     _verdict(order < 2000, order / 2000)])  # fmt: skip
     pl = results.get("bench_pageload") or {}
     if pl:
         worst_tab = max(
@@ -284,7 +292,7 @@ def write_doc(
         "The machine is shared: a load average above the CPU count means other work ran "
         "alongside the benchmarks and every time below is inflated by it.",
         "",
-        "## Goals (issue 13)",
+        "## Goals (issues 13 and 23)",
         "",
         *_table(["goal", "target", "measured", "verdict"], goals(results)),
         "",
@@ -308,6 +316,7 @@ def write_doc(
             lines += ["Failed:", "", "```", errors[name].strip(), "```", ""]
         else:
             lines += [*fn(results[name]), ""]
+    lines += _deployment_block(results.get("bench_load"))
     lines += _profile_section()
     lines += ["## Micro-benchmarks", ""]
     for name in MICRO:
@@ -321,6 +330,25 @@ def write_doc(
             lines += [*_kv(results[name]), ""]
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def _deployment_block(load: dict[str, float] | None) -> list[str]:
+    """The deployment under the enforced rate limit (issue 23): from this run's
+    ``bench_load`` when it ran, else the block the document already has."""
+    from bench.bench_load import SECTION_BEGIN, SECTION_END, deployment_section
+
+    title = ["## The deployment under Alpaca's rate limit (issue 23)", ""]
+    deploy = {
+        k.removeprefix("deploy_"): v for k, v in (load or {}).items() if k.startswith("deploy_")
+    }
+    if deploy:
+        return [*title, SECTION_BEGIN, *deployment_section(deploy), SECTION_END, ""]
+    if DOC.exists():
+        text = DOC.read_text()
+        if SECTION_BEGIN in text and SECTION_END in text:
+            kept = text.split(SECTION_BEGIN, 1)[1].split(SECTION_END, 1)[0].strip("\n")
+            return [*title, SECTION_BEGIN, kept, SECTION_END, ""]
+    return []
 
 
 def _profile_section() -> list[str]:

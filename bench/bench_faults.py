@@ -136,8 +136,8 @@ def write_doc(
         "clean state. Every callback the matrix knows (header, Live Portfolio, Risk, "
         f"Options) runs in every cell. Read deadline {figures['read_deadline_s']:g} s "
         f"(`DASHBOARD_READ_DEADLINE_SECONDS`), refreshes {figures['refresh_pause_s']:g} s "
-        "apart. The suite runs the same cells with a 2 s deadline and each family's own "
-        "callbacks (`tests/test_fault_matrix.py`).",
+        "apart. The suite runs the same cells with a 1.5 s deadline during the fault and each "
+        "family's own callbacks (`tests/test_fault_matrix.py`).",
         "",
         "| goal | result |",
         "|---|---|",
