@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install run test lint format chromium bench clean screenshots
+.PHONY: install run test lint format chromium bench clean screenshots plotly-bundle
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ screenshots: install chromium
 ## Every benchmark; writes docs/performance.md.
 bench: install
 	$(PY) -m bench
+
+## Rebuild dashboard/assets/05-plotly-partial.min.js (plotly.js with only the traces in
+## frontend/plotly-bundle/traces.json) from the npm registry; needs node and npm. The built
+## file is committed, so `make run` and the tests need neither.
+plotly-bundle: install
+	cd frontend/plotly-bundle && npm ci --ignore-scripts --no-audit --no-fund
+	cd frontend/plotly-bundle && node build.mjs --expect-version \
+		"$$($(CURDIR)/$(PY) -c 'import plotly.offline as o; print(o.get_plotlyjs_version())')"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

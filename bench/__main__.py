@@ -1,6 +1,7 @@
 """``python -m bench [--quick] [--only NAME ...]``: run every benchmark in one process and
 write docs/performance.md (machine, date, each figure and each ratio of the same run, the
-goals of issue 13 and how far each is).
+goals of issues 13 and 24 and how far each is). With ``--only``, only the sections and goal
+rows of the benchmarks named are rewritten, each marked with its own date and load.
 
 The hand-written notes between the ``notes`` markers of docs/performance.md are kept
 across runs. Benchmarks never run inside pytest.
@@ -23,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 MICRO = ("bench_strat", "bench_options", "bench_charts", "bench_data_service", "bench_analytics")
-WHOLE = ("bench_refresh", "bench_load", "bench_pageload")
+WHOLE = ("bench_refresh", "bench_load", "bench_deployment", "bench_pageload")
 BEGIN, END = "<!-- notes:begin -->", "<!-- notes:end -->"
 DEFAULT_NOTES = "_No notes yet._"
 
@@ -144,9 +145,7 @@ def refresh_section(r: dict[str, float]) -> list[str]:
 def load_section(r: dict[str, float]) -> list[str]:
     from bench.bench_load import DETAILS
 
-    levels = sorted(
-        int(k[1:].split("_")[0]) for k in r if k.endswith("_p50_ms") and k[1:2].isdigit()
-    )
+    levels = sorted(int(k[1:].split("_")[0]) for k in r if k.endswith("_p50_ms"))
     head = ["viewers", "requests", "p50 ms", "p95 ms", "p99 ms", "errors", "worker CPU (cores)",
             "sim CPU", "max worker RSS MB", "upstream calls/min", "busiest read /min",
             "max calls per read per TTL"]  # fmt: skip
@@ -179,8 +178,14 @@ def load_section(r: dict[str, float]) -> list[str]:
     return lines
 
 
+def deployment_section(r: dict[str, float]) -> list[str]:
+    from bench.bench_deployment import section
+
+    return section(r)
+
+
 def pageload_section(r: dict[str, float]) -> list[str]:
-    from bench.bench_pageload import TABS
+    from bench.bench_pageload import STOCK, TABS
 
     rows = [
         [
@@ -188,15 +193,34 @@ def pageload_section(r: dict[str, float]) -> list[str]:
             _f(r[f"{t}_first_render_s"]),
             _f(r.get(f"{t}_callbacks_answered_s", math.nan)),
             _f(r[f"{t}_drawn_s"]),
+            f"{r[f'{t}_x_stock']:.2f}×" if f"{t}_x_stock" in r else "—",
+            _f(r.get(f"{t}_script_s", math.nan)),
+            _f(r.get(f"{t}_task_s", math.nan)),
             _f(r[f"{t}_graphs"]),
             _f(r[f"{t}_kb"]),
+            _f(r.get(f"{t}_js_kb", math.nan)),
         ]
-        for t, label in TABS
+        for t, label in (*STOCK, *TABS)
         if f"{t}_drawn_s" in r
     ]
-    head = ["tab", "first render s", "callbacks answered s", "all figures drawn s", "graphs",
-            "KB transferred"]  # fmt: skip
-    return _table(head, rows)
+    head = ["page", "first render s", "callbacks answered s", "all figures drawn s",
+            "÷ stock page", "script s", "busy s", "graphs", "KB transferred",
+            "of which JS KB"]  # fmt: skip
+    rounds = int(r.get("rounds", 1))
+    timed_out = sum(r.get(f"{t}_timed_out", 0) for t, _ in (*STOCK, *TABS))
+    return [
+        f"Medians of {rounds} rounds, each loading every page once in a fresh browser "
+        "context (empty cache), after warm-up loads until each page had drawn once; the "
+        "stock page and the tabs side by side in the same run (`bench/bench_pageload.py`), "
+        "the simulator's clock at real time. *÷ stock page*: the "
+        'median "drawn" over the stock Dash page\'s (one 200-bar candlestick graph, full '
+        "plotly.js). *Script s* / *busy s*: Chromium's main thread running JavaScript / "
+        'busy at all, up to "drawn". KB are as sent (the app compresses; stock Dash '
+        "does not)."
+        + (f" {timed_out:.0f} load(s) timed out and are left out." if timed_out else ""),
+        "",
+        *_table(head, rows),
+    ]
 
 
 def goals(results: dict[str, dict[str, float] | None]) -> list[list[str]]:
@@ -233,22 +257,30 @@ def goals(results: dict[str, dict[str, float] | None]) -> list[list[str]]:
         rss = max((v for k, v in ld.items() if k.endswith("_rss_max_mb")), default=math.nan)
         rows.append(["RSS per worker (max over the load test)", "< 300 MB", f"{_f(rss)} MB",
                      _verdict(rss < 300, rss / 300)])  # fmt: skip
-    if "deploy_refused_pct" in ld:
-        pct, order = ld["deploy_refused_pct"], ld["deploy_order_max_ms"]
-        rows.append([f"{int(ld['deploy_viewers'])} viewers + exit worker under 200/min: 429s",
-                     "< 1%", f"{pct:.2f}%", _verdict(pct < 1.0, pct)])  # fmt: skip
+    dp = results.get("bench_deployment") or {}
+    if "refused_pct" in dp:
+        pct, order = dp["refused_pct"], dp["order_max_ms"]
+        rows.append([f"{int(dp['viewers'])} viewers + exit worker under 200/min: 429s", "< 1%",
+                     f"{pct:.2f}%", _verdict(pct < 1.0, pct)])  # fmt: skip
         rows.append(["Order entry under that load (slowest)", "< 2 s", f"{order / 1000:.2f} s",
                      _verdict(order < 2000, order / 2000)])  # fmt: skip
     pl = results.get("bench_pageload") or {}
     if pl:
-        worst_tab = max(
-            (k for k in pl if k.endswith("_drawn_s")),
-            key=lambda k: math.inf if math.isnan(pl[k]) else pl[k],
-        )
-        v = math.inf if math.isnan(pl[worst_tab]) else pl[worst_tab]
-        rows.append(["Each tab fully drawn (slowest tab)", "< 1.5 s",
-                     f"{_f(v)} s ({worst_tab.removesuffix('_drawn_s')})",
+        from bench.bench_pageload import TABS
+
+        def slowest(suffix: str) -> tuple[str, float]:
+            worst = max(
+                ((t, pl.get(f"{t}{suffix}", math.nan)) for t, _label in TABS),
+                key=lambda kv: math.inf if math.isnan(kv[1]) else kv[1],
+            )
+            return worst[0], math.inf if math.isnan(worst[1]) else worst[1]
+
+        tab, v = slowest("_drawn_s")
+        rows.append(["Each tab fully drawn (slowest tab)", "< 1.5 s", f"{_f(v)} s ({tab})",
                      _verdict(v < 1.5, v / 1.5)])  # fmt: skip
+        tab, x = slowest("_x_stock")
+        rows.append(["Each tab drawn ÷ a stock Dash page drawn (slowest tab; issue 24)",
+                     "≤ 1.0×", f"{x:.2f}× ({tab})", _verdict(x <= 1.0, x)])  # fmt: skip
     return rows
 
 
@@ -281,8 +313,8 @@ def write_doc(
         "Generated by `make bench` (`python -m bench"
         + (" --quick" if quick else "")
         + f"`) on {started:%Y-%m-%d %H:%M} UTC. Every figure and ratio below comes from this "
-        "one run; nothing is copied from an earlier run. Edit only the notes section: the "
-        "runner keeps it and rewrites the rest.",
+        f"one run{RERUN_EXCEPT}; nothing is copied from an earlier run. Edit only the notes "
+        "section: the runner keeps it and rewrites the rest.",
         "",
         "## Machine",
         "",
@@ -292,7 +324,7 @@ def write_doc(
         "The machine is shared: a load average above the CPU count means other work ran "
         "alongside the benchmarks and every time below is inflated by it.",
         "",
-        "## Goals (issues 13 and 23)",
+        GOALS_HEADING,
         "",
         *_table(["goal", "target", "measured", "verdict"], goals(results)),
         "",
@@ -303,52 +335,126 @@ def write_doc(
         END,
         "",
     ]
-    sections = {
-        "bench_refresh": ("Refresh cycle (Live Portfolio and Options tabs)", refresh_section),
-        "bench_load": ("Load test (gunicorn, production config)", load_section),
-        "bench_pageload": ("Page load (headless Chromium)", pageload_section),
-    }
-    for name, (title, fn) in sections.items():
-        if name not in results:
-            continue
-        lines += [f"## {title}", "", f"_{seconds[name]:.0f} s._", ""]
-        if results[name] is None:
-            lines += ["Failed:", "", "```", errors[name].strip(), "```", ""]
-        else:
-            lines += [*fn(results[name]), ""]
-    lines += _deployment_block(results.get("bench_load"))
+    for name in SECTIONS:
+        if name in results:
+            lines += _whole_block(name, results, errors, f"_{seconds[name]:.0f} s._")
     lines += _profile_section()
     lines += ["## Micro-benchmarks", ""]
     for name in MICRO:
-        if name not in results:
-            continue
-        doc = (importlib.import_module(f"bench.{name}").__doc__ or "").strip().splitlines()
-        lines += [f"### `bench/{name}.py` ({seconds[name]:.0f} s)", "", doc[0] if doc else "", ""]
-        if results[name] is None:
-            lines += ["Failed:", "", "```", errors[name].strip(), "```", ""]
-        else:
-            lines += [*_kv(results[name]), ""]
+        if name in results:
+            lines += _micro_block(name, results, errors, seconds[name], None)
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(lines).rstrip() + "\n")
 
 
-def _deployment_block(load: dict[str, float] | None) -> list[str]:
-    """The deployment under the enforced rate limit (issue 23): from this run's
-    ``bench_load`` when it ran, else the block the document already has."""
-    from bench.bench_load import SECTION_BEGIN, SECTION_END, deployment_section
+SECTIONS = {
+    "bench_refresh": ("Refresh cycle (Live Portfolio and Options tabs)", refresh_section),
+    "bench_load": ("Load test (gunicorn, production config)", load_section),
+    "bench_pageload": ("Page load (headless Chromium)", pageload_section),
+    "bench_deployment": ("The deployment under Alpaca's rate limit (issue 23)", deployment_section),
+}
+GOALS_HEADING = "## Goals (issues 13, 23 and 24)"
+RERUN_EXCEPT = " (except any section marked as re-run alone, which gives its own date and load)"
 
-    title = ["## The deployment under Alpaca's rate limit (issue 23)", ""]
-    deploy = {
-        k.removeprefix("deploy_"): v for k, v in (load or {}).items() if k.startswith("deploy_")
-    }
-    if deploy:
-        return [*title, SECTION_BEGIN, *deployment_section(deploy), SECTION_END, ""]
-    if DOC.exists():
-        text = DOC.read_text()
-        if SECTION_BEGIN in text and SECTION_END in text:
-            kept = text.split(SECTION_BEGIN, 1)[1].split(SECTION_END, 1)[0].strip("\n")
-            return [*title, SECTION_BEGIN, kept, SECTION_END, ""]
-    return []
+
+def _failed(name: str, errors: dict[str, str]) -> list[str]:
+    return ["Failed:", "", "```", errors[name].strip(), "```", ""]
+
+
+def _whole_block(
+    name: str, results: dict[str, dict[str, float] | None], errors: dict[str, str], note: str
+) -> list[str]:
+    title, fn = SECTIONS[name]
+    res = results[name]
+    return [f"## {title}", "", note, "", *(_failed(name, errors) if res is None else fn(res)), ""]
+
+
+def _micro_block(
+    name: str,
+    results: dict[str, dict[str, float] | None],
+    errors: dict[str, str],
+    secs: float,
+    note: str | None,
+) -> list[str]:
+    doc = (importlib.import_module(f"bench.{name}").__doc__ or "").strip().splitlines()
+    res = results[name]
+    return [
+        f"### `bench/{name}.py` ({secs:.0f} s)",
+        "",
+        *([note, ""] if note else []),
+        doc[0] if doc else "",
+        "",
+        *(_failed(name, errors) if res is None else _kv(res)),
+        "",
+    ]
+
+
+def _replace_block(text: str, heading: str, block: list[str], before: str | None) -> str:
+    """Replace the block that starts with the line ``heading…`` and runs to the next heading
+    of its level or above; without one, insert ``block`` before the line ``before`` (or at
+    the end)."""
+    lines = text.splitlines()
+    level = len(heading) - len(heading.lstrip("#"))
+    start = next((i for i, ln in enumerate(lines) if ln.startswith(heading)), None)
+    if start is None:
+        at = next((i for i, ln in enumerate(lines) if before and ln == before), len(lines))
+        return "\n".join([*lines[:at], *block, *lines[at:]])
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(lines))
+            if lines[i].startswith("#") and 0 < len(lines[i]) - len(lines[i].lstrip("#")) <= level
+        ),
+        len(lines),
+    )
+    return "\n".join([*lines[:start], *block, *lines[end:]])
+
+
+def _merge_goals(text: str, results: dict[str, dict[str, float] | None]) -> str:
+    """The goals table with the rows of the benchmarks just run replaced (matched by goal)
+    or added, and every other row kept."""
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("## Goals"))
+    stop = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    rows_at = [i for i in range(start + 1, stop) if lines[i].startswith("| ")]
+    new = {row[0]: row for row in goals(results)}
+    kept = []
+    for i in rows_at[1:]:  # the first is the header row
+        cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
+        kept.append(new.pop(cells[0], cells))
+    table = _table(["goal", "target", "measured", "verdict"], [*kept, *new.values()])
+    end = rows_at[-1] + 1 if rows_at else start + 1
+    return "\n".join([*lines[:start], GOALS_HEADING, "", *table, *lines[end:]])
+
+
+def update_doc(
+    results: dict[str, dict[str, float] | None],
+    errors: dict[str, str],
+    seconds: dict[str, float],
+    started: datetime,
+    start_load: str,
+    end_load: str,
+) -> None:
+    """``--only``: rewrite the sections of the benchmarks run and their goal rows in the
+    existing docs/performance.md, each marked as re-run alone; keep the rest as it was."""
+    text = DOC.read_text()
+    text = text.replace("comes from this one run;", f"comes from this one run{RERUN_EXCEPT};")
+    text = _merge_goals(text, results)
+    for name in results:
+        note = (
+            f"_{seconds[name]:.0f} s; re-run alone on {started:%Y-%m-%d %H:%M} UTC "
+            f"(`python -m bench --only {name}`), load average (1/5/15 min) {start_load} at "
+            f"start and {end_load} at end. The other sections are from the run in the header._"
+        )
+        if name in SECTIONS:
+            block = _whole_block(name, results, errors, note)
+            text = _replace_block(text, f"## {SECTIONS[name][0]}", block, "## Micro-benchmarks")
+        else:
+            block = _micro_block(name, results, errors, seconds[name], note)
+            text = _replace_block(text, f"### `bench/{name}.py`", block, None)
+        if name == "bench_refresh" and (profile := _profile_section()):
+            text = _replace_block(text, profile[0], profile, "## Micro-benchmarks")
+    DOC.write_text(text.rstrip() + "\n")
 
 
 def _profile_section() -> list[str]:
@@ -379,7 +485,12 @@ def _profile_section() -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="fewer repeats, shorter load levels")
-    p.add_argument("--only", nargs="*", help="benchmark module names to run (default: all)")
+    p.add_argument(
+        "--only",
+        nargs="*",
+        help="benchmark module names to run (default: all); their sections and goal rows "
+        "are rewritten in the existing docs/performance.md and the rest is kept",
+    )
     ns = p.parse_args(argv)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -399,7 +510,11 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print(f"[bench] {name} done in {secs:.0f} s", flush=True)
     end_load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    write_doc(facts, results, errors, seconds, ns.quick, started, end_load)
+    if ns.only and DOC.exists():
+        start_load = facts["Load average (1/5/15 min) at start"]
+        update_doc(results, errors, seconds, started, start_load, end_load)
+    else:
+        write_doc(facts, results, errors, seconds, ns.quick, started, end_load)
     print(f"[bench] wrote {DOC.relative_to(ROOT)}")
     if errors:
         raise SystemExit(1)

@@ -7,7 +7,7 @@ plotly's JSON engine, the path Dash uses.
 
 It also times one Options refresh response (12 trade cards, the 100-trade progress chart
 and 500 journal rows) through plotly's "json" and "orjson" engines in the same run: the
-app sets "json" (``theme.py``) because it measured faster.
+app sets "json" (``theme.install_theme``) because it measured faster.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import plotly.io as pio
 
 from dashboard.strat import detect_patterns, evaluate_setups
 from dashboard.visualizations.enhanced_charts import create_strat_candlestick_chart
+from dashboard.visualizations.theme import install_theme
 
 SIZES = (5_000, 50_000)
 SETUPS_SHOWN = 20
@@ -80,7 +81,8 @@ def bench_serialise() -> dict[str, float]:
 
     from plotly.io.json import to_json_plotly
 
-    from dashboard.components.options_panel import active_trade_card, trade_view
+    from dashboard.components.options.trades import active_trade_card
+    from dashboard.views.options.trades import trade_view
     from dashboard.visualizations.enhanced_charts import create_trade_progress_chart
     from dashboard.visualizations.inputs import TradeProgress
 
@@ -117,6 +119,7 @@ def bench_serialise() -> dict[str, float]:
 
 
 def run() -> dict[str, float]:
+    install_theme()  # what create_app does: the template and JSON engine the app uses
     out: dict[str, float] = {"json_engine_orjson": float(_orjson_in_use())}
     out.update(bench_serialise())
     for n in SIZES:

@@ -20,7 +20,7 @@ from dashboard.data_loaders.async_data_service import AsyncDataService
 from dashboard.data_loaders.loop import run_async
 from dashboard.services import demo_settings
 from dashboard.settings import load_settings
-from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
+from dashboard.simulator.embedded import SimulatorConfig, start_simulator_thread
 
 LATENCY_MS = 100.0
 VIEWERS = 20

@@ -32,7 +32,7 @@ def run(quick: bool = False) -> tuple[dict[str, float], list[CellResult], dict[s
     from dashboard.data_loaders.loop import run_async
     from dashboard.services import build_services, demo_settings
     from dashboard.settings import load_settings
-    from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
+    from dashboard.simulator.embedded import SimulatorConfig, start_simulator_thread
 
     handle = start_simulator_thread(SimulatorConfig(seed=11, speed=0.0, port=0))
     handle.advance_to_open()

@@ -196,8 +196,6 @@ def run(quick: bool = False) -> dict[str, float]:
         if server is not None:
             server.stop()
         sim.stop()
-    # The same deployment plus its exit worker, under the broker's enforced limit.
-    out.update({f"deploy_{k}": v for k, v in run_deployment(quick).items()})
     return out
 
 
@@ -209,7 +207,6 @@ DEPLOY_QUICK_SECONDS = 60.0
 BROKER_LIMIT = 200  # the simulator enforces Alpaca's per-account limit over any 60 s
 ORDER_EVERY_S = 15.0
 STALE_MARKERS = ("stale since", "(stale)")
-SECTION_BEGIN, SECTION_END = "<!-- deployment-load:begin -->", "<!-- deployment-load:end -->"
 
 
 def _ticket_values(data: AsyncDataService) -> dict[str, Any]:
@@ -416,69 +413,8 @@ def run_deployment(
     return out
 
 
-def deployment_section(r: dict[str, float]) -> list[str]:
-    """The docs/performance.md block for ``run_deployment``'s figures."""
-    rows = [
-        ["upstream (Alpaca) requests", _fmt(r["upstream_requests"]),
-         f"{_fmt(r['upstream_per_min'])}/min"],
-        ["busiest 60 s window (simulator's count)", _fmt(r["busiest_60s"]),
-         f"limit {BROKER_LIMIT}; budget {_fmt(r['budget_per_minute'])}/min, "
-         f"bound {_fmt(r['budget_window_bound'])}"],
-        ["refused with 429", _fmt(r["refused_429"]), f"{r['refused_pct']:.2f}% (goal < 1%)"],
-        ["viewer callbacks", _fmt(r["callbacks"]),
-         f"{_fmt(r['callback_errors'])} errors; p50 {_fmt(r['callback_p50_ms'])} ms, "
-         f"p95 {_fmt(r['callback_p95_ms'])} ms"],
-        ["callbacks showing a stale label", f"{r['callbacks_showing_stale_pct']:.1f}%",
-         "refreshes the budget deferred past their grace, or an upstream miss"],
-        ["orders entered (submit callback)", _fmt(r["orders"]),
-         f"{_fmt(r['orders_sent'])} sent; p50 {_fmt(r['order_p50_ms'])} ms, "
-         f"max {_fmt(r['order_max_ms'])} ms (goal < 2,000 ms)"],
-        ["budget at the end (/healthz)", _fmt(r["budget_sent_last_minute"]),
-         f"sent in the last minute; {_fmt(r['budget_yielded_last_minute'])} refreshes yielded"],
-    ]  # fmt: skip
-    lines = [
-        f"{int(r['viewers'])} viewers on the Options tab ({int(r['callbacks_per_tick'])} interval "
-        f"callbacks every {PERIOD_S:g} s each) for {r['duration_s']:.0f} s, an order every "
-        f"{ORDER_EVERY_S:g} s through the submit callback, gunicorn (2 workers) plus the exit "
-        f"worker on one data directory, against the simulator refusing past {BROKER_LIMIT} "
-        f"Alpaca requests in any 60 s; {BOOK} option positions under the exit monitor.",
-        "",
-        "| figure | value | note |",
-        "|---|---|---|",
-        *[f"| {a} | {b} | {c} |" for a, b, c in rows],
-    ]
-    if DETAILS.get("deployment_orders_not_sent"):
-        lines += ["", f"Orders not sent: {DETAILS['deployment_orders_not_sent']}"]
-    return lines
-
-
-def _fmt(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 100 or float(v).is_integer() else f"{v:.2f}"
-
-
-def write_deployment_section(lines: list[str], doc: Path) -> None:
-    """Put the block between its markers in ``doc`` (appended the first time)."""
-    block = "\n".join([SECTION_BEGIN, *lines, SECTION_END])
-    text = doc.read_text() if doc.exists() else ""
-    if SECTION_BEGIN in text and SECTION_END in text:
-        head, rest = text.split(SECTION_BEGIN, 1)
-        text = head + block + rest.split(SECTION_END, 1)[1]
-    else:
-        title = "## The deployment under Alpaca's rate limit (issue 23)"
-        text = text.rstrip() + f"\n\n{title}\n\n{block}\n"
-    doc.write_text(text)
-
-
 if __name__ == "__main__":
     import sys
 
-    if "--deployment" in sys.argv:
-        from bench.__main__ import DOC
-
-        figures = run_deployment(quick="--quick" in sys.argv)
-        for k, v in figures.items():
-            print(f"{k:32s} {v:12.2f}")
-        write_deployment_section(deployment_section(figures), DOC)
-    else:
-        for k, v in run(quick="--quick" in sys.argv).items():
-            print(f"{k:32s} {v:12.2f}")
+    for k, v in run(quick="--quick" in sys.argv).items():
+        print(f"{k:32s} {v:12.2f}")

@@ -34,10 +34,12 @@ from bench._dashcall import Phases, PhaseTimer, callback_key, post_callback, upd
 from bench._rounds import RoundTracer, upstream_rounds
 from bench._simproc import SimProcess
 from dashboard.app import create_app
-from dashboard.components import options_panel, portfolio
+from dashboard.components.options import chain, chart, reads, signals, ticket, trades
+from dashboard.components.portfolio import callbacks as portfolio_callbacks
 from dashboard.data_loaders.loop import run_async
 from dashboard.services import build_services, demo_settings
 from dashboard.settings import load_settings
+from dashboard.views.options.ticket import chain_expiries
 
 BOOKS = (10, 100, 500)
 QUICK_BOOKS = (10, 100)
@@ -60,9 +62,9 @@ PARTS = ("total", "upstream", "compute", "serialise", "framework", "excl_upstrea
 
 def page_values(data: Any) -> dict[str, Any]:
     """What a viewer's page holds: SPY chosen, a signal loaded, the nearest chain expiry."""
-    chain = run_async(data.fetch_option_chain("SPY")).value
+    option_chain = run_async(data.fetch_option_chain("SPY")).value
     now = run_async(data.fetch_clock()).value
-    expiries = options_panel.chain_expiries(chain, now.timestamp) if chain and now else []
+    expiries = chain_expiries(option_chain, now.timestamp) if option_chain and now else []
     return {
         "portfolio-period.value": "1M",
         "options-signal-category.value": "all",
@@ -95,7 +97,8 @@ def _pct(xs: list[float], q: float) -> float:
 def _one_book(n: int, repeats: int, out: dict[str, float]) -> None:
     tmp = tempfile.mkdtemp(prefix="bench-refresh-")
     sim = SimProcess(Path(tmp))
-    timer = PhaseTimer([portfolio, options_panel])
+    # the modules whose run_async calls are the tabs' upstream waits
+    timer = PhaseTimer([portfolio_callbacks, reads, signals, ticket, chart, chain, trades])
     tracer = RoundTracer()
     services = None
     try:
@@ -109,7 +112,7 @@ def _one_book(n: int, repeats: int, out: dict[str, float]) -> None:
         opener = build_services(settings, exit_monitor=False)
         try:
             t0 = time.perf_counter()
-            filled = open_book(opener.data, opener.extras["journal"], n, sim.advance)
+            filled = open_book(opener.data, opener.journal, n, sim.advance)
             out[f"book_{n}_filled"] = float(filled)
             out[f"book_{n}_seed_s"] = time.perf_counter() - t0
         finally:

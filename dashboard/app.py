@@ -15,10 +15,11 @@ import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import Flask, jsonify
 
-from dashboard.components import header, options_panel, portfolio, regime, risk, strategy
+from dashboard.components import header, options, portfolio, regime, risk, strategy
 from dashboard.refresh_memo import RefreshMemo, install_refresh_memo
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings, load_settings
+from dashboard.visualizations.theme import install_theme
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ TABS = (
     (strategy, "Strategy Performance"),
     (portfolio, "Live Portfolio"),
     (risk, "Risk Management"),
-    (options_panel, "Options Trading"),
+    (options, "Options Trading"),
 )
 
 
@@ -39,7 +40,9 @@ DEFAULT_TAB = "options"
 
 def _pane(module: Any, settings: Settings, *, mounted: bool) -> html.Div:
     waiting = html.Div("Opening the tab…", className="state-line state-line-loading mt-3")
-    return html.Div(module.layout(settings) if mounted else waiting, id=f"{module.TAB_ID}-pane")
+    return html.Div(
+        module.build_layout(settings) if mounted else waiting, id=f"{module.TAB_ID}-pane"
+    )
 
 
 def build_layout(settings: Settings, *, mount_all: bool = False) -> html.Div:
@@ -152,7 +155,7 @@ def _register_tab_refresh(app: Dash, settings: Settings) -> None:
         if ctx.triggered_id != "main-tabs":
             restart = None  # only a tab switch refreshes at once
         modules = [m for m, _ in TABS]
-        panes = [m.layout(settings) if mount == m.TAB_ID else no_update for m in modules]
+        panes = [m.build_layout(settings) if mount == m.TAB_ID else no_update for m in modules]
         counters = [0 if i == restart else no_update for i in ids]
         new_mounted = [*(mounted or []), mount] if mount else no_update
         return (*disabled, *([ms] * len(ids)), *counters, *panes, new_mounted)
@@ -200,6 +203,7 @@ def create_app(
     ``production`` (the gunicorn entry) marks cookies Secure and sends HSTS, since the
     app is then served behind an HTTPS proxy.
     """
+    install_theme()
     if services is None:
         services = build_services(settings or load_settings())
     settings = services.settings
@@ -208,17 +212,17 @@ def create_app(
         title="STRAT Options Dashboard",
         assets_folder=str(ASSETS),
         suppress_callback_exceptions=False,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # Dash accepts None: no title flicker
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         serve_locally=True,
         compress=True,  # flask-compress: the JS bundles shrink about 4x on the wire
     )
     app.layout = build_layout(settings)
-    app.validation_layout = build_layout(settings, mount_all=True)
-    header.register_callbacks(app, services)
+    app.validation_layout = build_layout(settings, mount_all=True)  # type: ignore[assignment]
+    header.register(app, services)
     _register_tab_refresh(app, settings)
     for module, _label in TABS:
-        module.register_callbacks(app, services)
+        module.register(app, services)
     _register_health(app.server, services)
     _install_security(app, settings, production=production)
     from dashboard.security.requests import install_request_guards
@@ -229,7 +233,7 @@ def create_app(
         RefreshMemo(
             settings.cache_ttl_seconds,
             lambda: services.data.generation,
-            slow_outputs={o: services.data.bars_ttl for o in options_panel.BARS_PACED_OUTPUTS},
+            slow_outputs={o: services.data.bars_ttl for o in options.BARS_PACED_OUTPUTS},
         ),
     )
     app.server.extensions["dashboard_services"] = services

@@ -8,14 +8,15 @@ orders and positions), so fractional quantities and cents survive the round trip
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
-T = TypeVar("T")
+from dashboard.conventions import Right
 
-Right = Literal["C", "P"]
+T = TypeVar("T")
 
 
 class DataState(enum.StrEnum):
@@ -62,6 +63,19 @@ class Account:
     trading_blocked: bool = False
     pattern_day_trader: bool = False
     options_trading_level: int | None = None
+
+    @property
+    def day_pnl(self) -> Decimal:
+        """Today's P&L: equity − last_equity (Alpaca's equity at the previous close). It
+        holds everything that moved the account today: open positions, positions closed
+        today, fees and cash movements."""
+        return self.equity - self.last_equity
+
+    @property
+    def day_pnl_pct(self) -> float:
+        """Today's P&L in % of last_equity; NaN for a new account (last_equity 0)."""
+        last = float(self.last_equity)
+        return float(self.day_pnl) / last * 100.0 if last > 0 else math.nan
 
 
 @dataclass(frozen=True, slots=True)

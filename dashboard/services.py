@@ -1,7 +1,10 @@
-"""The long-lived services of one process, built once by the app factory from settings.
+"""The long-lived services of one process, built once by the composition root.
 
-Callbacks receive this object instead of importing globals, so tests can inject their
-own (a simulator on a free port, a temporary journal) and nothing is built at import.
+``build_services`` is the only place that wires the process together: the data service
+(and, in demo mode, the embedded simulator it talks to), the journal, the regime model,
+the background job cache and the exit monitor. Callbacks receive the typed ``Services``
+instead of importing globals, so tests can inject their own (a simulator on a free port,
+a temporary journal) and nothing is built at import.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
@@ -19,24 +22,32 @@ from dashboard.settings import Settings
 
 if TYPE_CHECKING:
     from dashboard.data_loaders.async_data_service import AsyncDataService
+    from dashboard.jobs import DailyJobCache
+    from dashboard.regime_service import RegimeService
+    from dashboard.simulator.embedded import SimulatorHandle
+    from dashboard.trading.exit_monitor import ExitMonitor
+    from dashboard.trading.journal import Journal
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Services:
+    """Everything a callback may use. ``exit_monitor`` is None when a separate worker
+    process manages exits; ``simulator`` is set only when demo mode runs it in-process."""
+
     settings: Settings
     data: AsyncDataService
-    simulator: Any | None = None  # SimulatorHandle when demo mode runs it in-process
-    extras: dict[str, Any] = field(default_factory=dict)
-    _closers: list[Callable[[], None]] = field(default_factory=list)
+    journal: Journal
+    regime: RegimeService
+    jobs: DailyJobCache
+    exit_monitor: ExitMonitor | None = None
+    simulator: SimulatorHandle | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def current_regime(self) -> tuple[str, datetime] | None:
         """The latest regime label and its date, once the regime model has produced one."""
-        provider = self.extras.get("regime_provider")
-        if provider is None:
-            return None
-        return provider()
+        return self.regime.current_regime()
 
     def on_close(self, fn: Callable[[], None]) -> None:
         self._closers.append(fn)
@@ -69,9 +80,9 @@ def demo_snapshot_path(settings: Settings) -> Path:
     return settings.sim_snapshot or settings.data_dir / "simulator-snapshot.json"
 
 
-def start_embedded_simulator(settings: Settings) -> Any:
+def start_embedded_simulator(settings: Settings) -> SimulatorHandle:
     """Start the simulator in this process on a free loopback port."""
-    from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
+    from dashboard.simulator.embedded import SimulatorConfig, start_simulator_thread
 
     config = SimulatorConfig(
         seed=settings.sim_seed,
@@ -82,12 +93,16 @@ def start_embedded_simulator(settings: Settings) -> Any:
 
 
 def build_services(settings: Settings, *, exit_monitor: bool = True) -> Services:
-    """Build the data service, the journal and the exit monitor (and, in demo mode, the
-    simulator they talk to). ``exit_monitor=False`` leaves exits to a separate worker."""
+    """Build the data service, the journal, the regime model, the job cache and the exit
+    monitor (and, in demo mode, the simulator they talk to). ``exit_monitor=False`` leaves
+    exits to a separate worker."""
     from dashboard.data_loaders.async_data_service import AsyncDataService
+    from dashboard.jobs import DailyJobCache, shutdown_compute_pool
+    from dashboard.regime_service import RegimeService
     from dashboard.trading.exit_monitor import ExitMonitor
     from dashboard.trading.journal import Journal
 
+    closers: list[Callable[[], None]] = []
     simulator = None
     effective = settings
     if settings.mode == "demo":
@@ -95,22 +110,30 @@ def build_services(settings: Settings, *, exit_monitor: bool = True) -> Services
             effective = demo_settings(settings, settings.simulator_url)
         else:
             simulator = start_embedded_simulator(settings)
+            closers.append(simulator.stop)
             effective = demo_settings(settings, simulator.url)
     data = AsyncDataService.from_settings(effective)
-    services = Services(settings=effective, data=data, simulator=simulator)
-    if simulator is not None:
-        services.on_close(simulator.stop)
-    services.on_close(data.close_sync)
-    from dashboard.regime_service import install_regime_service
-
-    install_regime_service(services)  # fits off the request path; feeds the header badge
+    closers.append(data.close_sync)
+    regime = RegimeService(data, effective.data_dir)  # fits off the request path
+    jobs = DailyJobCache(effective.data_dir / "jobs-cache")
+    closers += [regime.close, jobs.close, shutdown_compute_pool]
     journal = Journal.from_settings(effective)
-    services.extras["journal"] = journal
-    services.on_close(journal.close)
+    closers.append(journal.close)
+    monitor = None
     if exit_monitor:
         # The monitor holds a lease in the journal, so several processes never double-exit.
         monitor = ExitMonitor(data, journal)
-        services.extras["exit_monitor"] = monitor
         monitor.start()
-        services.on_close(monitor.stop)
+        closers.append(monitor.stop)
+    services = Services(
+        settings=effective,
+        data=data,
+        journal=journal,
+        regime=regime,
+        jobs=jobs,
+        exit_monitor=monitor,
+        simulator=simulator,
+    )
+    for fn in closers:
+        services.on_close(fn)
     return services

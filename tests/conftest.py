@@ -9,12 +9,14 @@ import pytest
 
 from dashboard.services import demo_settings
 from dashboard.settings import Settings, load_settings
-from dashboard.simulator.testing import SimulatorConfig, SimulatorHandle, start_simulator_thread
-from dashboard.visualizations import enhanced_charts
+from dashboard.simulator.embedded import SimulatorConfig, SimulatorHandle, start_simulator_thread
+from dashboard.visualizations import figures
+from dashboard.visualizations.theme import install_theme
 
-# Production builds figures without plotly's validation (see enhanced_charts._figure);
-# every figure any test builds is validated instead.
-enhanced_charts.VALIDATE_FIGURES = True
+# Production builds figures without plotly's validation (see figures.make_figure);
+# every figure any test builds is validated instead. The theme is what create_app installs.
+figures.VALIDATE_FIGURES = True
+install_theme()
 
 
 def _start(seed: int = 7, speed: float = 0.0) -> SimulatorHandle:

@@ -21,7 +21,7 @@ from bench._faultmatrix import FAMILIES, FAULTS, Matrix, layout_values
 from dashboard.data_loaders.alpaca import OrderRequest
 from dashboard.data_loaders.loop import run_async
 from dashboard.services import build_services
-from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
+from dashboard.simulator.embedded import SimulatorConfig, start_simulator_thread
 from tests.conftest import settings_for
 
 READ_DEADLINE = 1.5

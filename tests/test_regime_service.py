@@ -5,21 +5,15 @@ from __future__ import annotations
 import pickle
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from dashboard import regime_service as rs
 from dashboard.analytics.regime import Regime
-from dashboard.regime_service import (
-    DailyJobCache,
-    RegimeService,
-    completed_sessions,
-    install_regime_service,
-)
+from dashboard.regime_service import RegimeService, completed_sessions
 from dashboard.services import Services, build_services
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 from tests.conftest import settings_for
 
 
@@ -31,8 +25,7 @@ def services(sim: SimulatorHandle, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_fit_covers_history_and_feeds_the_badge(services: Services) -> None:
-    regime = install_regime_service(services)
-    assert services.extras["regime_provider"] == regime.current_regime
+    regime = services.regime
     snap = regime.wait(timeout=180)
     assert snap.status == "ready" and snap.error is None
     fit = snap.fit
@@ -49,13 +42,12 @@ def test_fit_covers_history_and_feeds_the_badge(services: Services) -> None:
     label, as_of = services.current_regime() or ("", None)
     assert label == str(r.labels[-1]) and label in {str(x) for x in Regime}
     assert as_of == r.dates[-1].to_pydatetime()
-    assert install_regime_service(services) is regime  # idempotent
 
 
 def test_second_service_reads_the_day_cache(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = install_regime_service(services).wait(timeout=180).fit
+    first = services.regime.wait(timeout=180).fit
     assert first is not None
 
     def no_fit(*_a: object, **_k: object) -> None:
@@ -75,7 +67,7 @@ def test_second_service_reads_the_day_cache(
 
 
 def test_fit_pickles_round_trip(services: Services) -> None:
-    fit = install_regime_service(services).wait(timeout=180).fit
+    fit = services.regime.wait(timeout=180).fit
     assert fit is not None
     back = pickle.loads(pickle.dumps(fit))
     assert back.result.labels == fit.result.labels
@@ -92,36 +84,3 @@ def test_completed_sessions_drops_the_running_day() -> None:
     assert list(completed_sessions(bars, during, True)["close"]) == [1.0, 2.0]
     after = datetime(2024, 3, 6, 22, 0, tzinfo=UTC)  # 17:00 New York, closed
     assert list(completed_sessions(bars, after, False)["close"]) == [1.0, 2.0, 3.0]
-
-
-def test_daily_job_cache_computes_once_and_shares_on_disk(tmp_path: Path) -> None:
-    calls: list[int] = []
-
-    def work() -> dict[str, int]:
-        calls.append(1)
-        return {"answer": 42}
-
-    jobs = DailyJobCache(tmp_path)
-    assert jobs.get("k:2024-01-02", work).status in ("pending", "ready")
-    done = jobs.wait("k:2024-01-02", timeout=10)
-    assert done is not None and done.status == "ready" and done.value == {"answer": 42}
-    assert jobs.get("k:2024-01-02", work).value == {"answer": 42}
-    jobs.close()
-
-    def boom() -> dict[str, int]:
-        raise AssertionError("must come from disk")
-
-    again = DailyJobCache(tmp_path)
-    again.get("k:2024-01-02", boom)
-    hit = again.wait("k:2024-01-02", timeout=10)
-    assert hit is not None and hit.value == {"answer": 42}
-    assert calls == [1]
-
-    def fails() -> int:
-        raise ValueError("no bars")
-
-    again.get("bad", fails)
-    err = again.wait("bad", timeout=10)
-    assert err is not None and err.status == "error" and "no bars" in (err.error or "")
-    assert again.get("bad", fails).status == "error"  # not retried at once
-    again.close()

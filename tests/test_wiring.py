@@ -17,7 +17,7 @@ from dash.development.base_component import Component
 
 from dashboard.app import create_app
 from dashboard.services import build_services
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 from tests.conftest import settings_for
 
 
@@ -35,7 +35,7 @@ def app(sim: SimulatorHandle, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimulatorHandle]:
-    from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
+    from dashboard.simulator.embedded import SimulatorConfig, start_simulator_thread
 
     handle = start_simulator_thread(SimulatorConfig(seed=7, speed=0, port=0))
     yield handle
@@ -100,7 +100,7 @@ def _parse_id(comp_id: str) -> str | dict[str, Any]:
 # are absent from the initial layout: type → (the container they are rendered into, the
 # module that builds them).
 DYNAMIC_TYPES = {
-    "options-manage": ("options-active-trades", "dashboard/components/options_panel.py")
+    "options-manage": ("options-active-trades", "dashboard/components/options/trades.py")
 }
 ROOT = Path(__file__).resolve().parents[1]
 

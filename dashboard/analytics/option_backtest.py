@@ -1,21 +1,37 @@
 """Modelled option legs for STRAT backtest trades (Black-Scholes, no historical quotes).
 
 There are no historical option quotes in the data, so an option variant of a backtest
-trade is *priced*, not replayed: at the trigger bar it buys the call (long setups) or put
-(short setups) whose Black-Scholes |delta| is closest to a target on a listed-looking
-strike grid, with a fixed number of calendar days to expiry. Volatility is the realised
-volatility of the ``window`` bars *before* the trigger bar (known at entry, so no
-look-ahead), held constant to the exit. The leg exits when the underlying trade exits
-(T1, stop or time, the live exit monitor's rules), or at the close of the last bar before
-expiry when the option would expire first. R is the option P&L over the premium paid:
-the premium is the defined maximum loss of a long option.
+trade is *priced*, not replayed. Every assumption is a named constant here, and
+``OptionSpec.assumptions()`` states them for the page:
 
-What this leaves out, on purpose and visibly: implied-volatility level and skew, bid-ask
-spreads and early exercise. The UI labels these results as modelled.
+- **Contract.** A call for a long setup, a put for a short one, whose Black-Scholes
+  |delta| *at the trigger price* is closest to the target on a listed-looking strike
+  grid: the contract a trader picks for the signal before it triggers.
+- **Expiry.** Calendar days to expiry drawn uniformly from the timeframe's DTE window,
+  the one the live contract selection uses (``options.selection``, never under its
+  5-DTE floor). The draw is seeded by the trade (symbol, timeframe, entry time,
+  direction), so a rerun gives the same contract.
+- **Volatility.** Implied volatility = the realised volatility of the ``vol_window``
+  bars *before* the trigger bar (known at entry) × (1 + ``iv_premium``), clamped to
+  ``iv_bounds``, held constant to the exit. Index options' implied volatility has
+  historically run above realised (the variance risk premium); the 20% default is a
+  stated assumption, settable.
+- **Costs.** Buy at mid + half the bid-ask spread, sell at mid − half, the spread being
+  a share of the mid (default: 5%, the widest the live selection accepts), plus a fee
+  per contract on each side (default $0.65, a common retail commission; Alpaca charges
+  no commission but passes on regulatory fees, so set it lower there).
+- **Exit.** With the underlying trade (T1, stop or time), or at the close of the last
+  bar before expiry when the option would expire first.
+
+R is the option P&L after costs over the cash paid (premium at the ask plus the fee):
+the cash paid is a long option's maximum loss. Left out, visibly: skew and term
+structure, early exercise, and quotes that are not there (every strike is assumed
+listed and quoted).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,14 +41,25 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from dashboard.conventions import CONTRACT_MULTIPLIER, MARKET_TZ_NAME, RISK_FREE_RATE
 from dashboard.options.pricing import bs_greeks, bs_price
-from dashboard.options.selection import DEFAULT_DTE_BY_TIMEFRAME, normalize_timeframe
+from dashboard.options.selection import (
+    DEFAULT_DTE_BY_TIMEFRAME,
+    SelectionConfig,
+    normalize_timeframe,
+)
 from dashboard.strat.signals import Direction
 
 __all__ = [
+    "DEFAULT_FEE_PER_CONTRACT",
+    "DEFAULT_IV_PREMIUM",
+    "DEFAULT_SPREAD_SHARE",
+    "IV_BOUNDS",
     "MIN_PREMIUM",
+    "OptionCosts",
     "OptionLeg",
     "OptionSpec",
+    "draw_dte",
     "periods_per_year",
     "price_option_leg",
     "realised_volatility",
@@ -41,32 +68,104 @@ __all__ = [
 ]
 
 MIN_PREMIUM = 0.01  # below a cent a premium is not a tradable price, and R would explode
+_LIVE_SELECTION = SelectionConfig()
+DEFAULT_SPREAD_SHARE = _LIVE_SELECTION.max_spread_pct  # full spread as a share of the mid
+DEFAULT_FEE_PER_CONTRACT = 0.65  # $ per contract, on entry and again on exit
+DEFAULT_IV_PREMIUM = 0.20  # implied = realised × (1 + premium)
+IV_BOUNDS: tuple[float, float] = (0.10, 1.00)  # strat.md §4.1: realised-vol fallback 10–100%
 _FIXED_PERIODS = {"1Day": 252.0, "1Week": 52.0, "1Month": 12.0}
-_MARKET_TZ = "America/New_York"
 
 
-def _default_dte() -> dict[str, int]:
-    # The lower end of the live contract-selection window per timeframe (never under 5).
-    out = {tf: max(lo, 5) for tf, (lo, _hi) in DEFAULT_DTE_BY_TIMEFRAME.items()}
-    out.setdefault("15Min", 5)
+def _live_dte_windows() -> dict[str, tuple[int, int]]:
+    """The live selection's DTE window per timeframe, with its minimum-DTE floor."""
+    out: dict[str, tuple[int, int]] = {}
+    for tf in DEFAULT_DTE_BY_TIMEFRAME:
+        window = _LIVE_SELECTION.dte_window(tf)
+        if window is not None:
+            out[tf] = window
     return out
 
 
 @dataclass(frozen=True, slots=True)
+class OptionCosts:
+    """Bid-ask spread and fees of a modelled option trade."""
+
+    spread_share: float = DEFAULT_SPREAD_SHARE  # full bid-ask width / mid
+    fee_per_contract: float = DEFAULT_FEE_PER_CONTRACT  # $ per contract per side
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.spread_share < 2.0:
+            raise ValueError("spread_share must be in [0, 2)")
+        if self.fee_per_contract < 0:
+            raise ValueError("fee_per_contract must be >= 0")
+
+    def buy(self, mid: float) -> float:
+        """Cash per share to open: the ask plus the fee."""
+        return mid * (1.0 + 0.5 * self.spread_share) + self.fee_per_contract / CONTRACT_MULTIPLIER
+
+    def sell(self, mid: float) -> float:
+        """Cash per share on closing: the bid less the fee (never below zero)."""
+        bid = mid * (1.0 - 0.5 * self.spread_share)
+        return max(bid - self.fee_per_contract / CONTRACT_MULTIPLIER, 0.0)
+
+    def describe(self) -> str:
+        return (
+            f"bid-ask spread {self.spread_share:.0%} of the mid (buy at the ask, sell at "
+            f"the bid), ${self.fee_per_contract:.2f} per contract each side"
+        )
+
+
+def draw_dte(window: tuple[int, int], key: str, seed: int = 0) -> int:
+    """A DTE drawn uniformly from ``window`` (inclusive), fixed by ``key`` and ``seed``:
+    the same trade always gets the same expiry, different trades spread over the
+    window (a stable hash, not Python's salted ``hash``)."""
+    lo, hi = window
+    if hi < lo:
+        raise ValueError(f"empty DTE window {window}")
+    digest = hashlib.blake2b(f"{seed}|{key}".encode(), digest_size=8).digest()
+    return lo + int.from_bytes(digest, "big") % (hi - lo + 1)
+
+
+@dataclass(frozen=True, slots=True)
 class OptionSpec:
-    """How an option variant picks and prices its contract."""
+    """How an option variant picks, prices and costs its contract."""
 
-    target_delta: float = 0.50  # |delta| of the contract bought at the trigger
-    dte_by_timeframe: Mapping[str, int] = field(default_factory=_default_dte)
+    target_delta: float = 0.50  # |delta| at the trigger price of the contract bought
+    dte_windows: Mapping[str, tuple[int, int]] = field(default_factory=_live_dte_windows)
     vol_window: int = 20  # bars of realised volatility before the trigger bar
-    risk_free_rate: float = 0.04
+    iv_premium: float = DEFAULT_IV_PREMIUM
+    iv_bounds: tuple[float, float] = IV_BOUNDS
+    costs: OptionCosts = field(default_factory=OptionCosts)
+    risk_free_rate: float = RISK_FREE_RATE
     dividend_yield: float = 0.0
+    seed: int = 0  # of the DTE draw
 
-    def dte_for(self, timeframe: str | None) -> int | None:
-        """Calendar days to expiry at entry for a timeframe (None: no rule)."""
+    def dte_window(self, timeframe: str | None) -> tuple[int, int] | None:
+        """The timeframe's DTE window (None: no rule)."""
         if timeframe is None:
             return None
-        return self.dte_by_timeframe.get(normalize_timeframe(timeframe))
+        return self.dte_windows.get(normalize_timeframe(timeframe))
+
+    def implied_vol(self, realised: float) -> float:
+        lo, hi = self.iv_bounds
+        return min(max(realised * (1.0 + self.iv_premium), lo), hi)
+
+    def assumptions(self) -> tuple[str, ...]:
+        """The model's assumptions in words, for the page that shows its results."""
+        windows = ", ".join(f"{tf} {lo}–{hi}" for tf, (lo, hi) in self.dte_windows.items())
+        lo, hi = self.iv_bounds
+        return (
+            f"Contract: call (long) or put (short) nearest {self.target_delta:.2f} |delta| "
+            "at the trigger price, on a $0.50/$1/$5 strike grid",
+            f"Expiry: DTE drawn per trade from the timeframe's window ({windows} days)",
+            f"Volatility: {self.vol_window}-bar realised volatility before the trigger bar "
+            f"× {1 + self.iv_premium:.2f} (implied-over-realised premium), clamped to "
+            f"{lo:.0%}–{hi:.0%}; Black-Scholes at r = {self.risk_free_rate:.1%}",
+            f"Costs: {self.costs.describe()}",
+            "Exit: with the underlying trade, or at the last bar before expiry",
+            "Left out: volatility skew and term structure, early exercise, and whether the "
+            "strike is listed and quoted",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,15 +175,19 @@ class OptionLeg:
     right: str  # "C" or "P"
     strike: float
     dte_at_entry: int
-    delta_at_entry: float  # signed (puts negative)
-    volatility: float  # annualised realised vol used for both prices
-    premium_entry: float  # per share
-    premium_exit: float | None  # None while still open
+    delta_at_entry: float  # signed (puts negative), at the trigger price
+    volatility: float  # annualised implied volatility used for both prices
+    premium_entry: float  # model mid per share at the fill
+    premium_exit: float | None  # model mid per share at the exit; None while open
     exit_index: int | None
     exit_time: datetime | None
     exit_underlying: float | None
     expired_first: bool  # closed at the last bar before expiry, before the trade's exit
-    r_multiple: float | None  # (exit − entry premium) / entry premium
+    r_multiple: float | None  # (cash out − cash in) / cash in, after spread and fees
+    realised_vol: float = math.nan  # before the implied-over-realised premium
+    cash_entry: float = math.nan  # per share paid: ask + fee
+    cash_exit: float | None = None  # per share received: bid − fee
+    cost_r: float | None = None  # R given up to spread and fees (mid-to-mid R − r_multiple)
 
 
 def periods_per_year(timeframe: str | None, index: pd.Index | None = None) -> float:
@@ -94,7 +197,7 @@ def periods_per_year(timeframe: str | None, index: pd.Index | None = None) -> fl
     if tf in _FIXED_PERIODS:
         return _FIXED_PERIODS[tf]
     if isinstance(index, pd.DatetimeIndex) and len(index):
-        local = index.tz_convert(_MARKET_TZ) if index.tz is not None else index
+        local = index.tz_convert(MARKET_TZ_NAME) if index.tz is not None else index
         per_day = pd.Series(1, index=local).groupby(local.date).size()
         return 252.0 * float(per_day.median())
     return 252.0
@@ -170,30 +273,40 @@ def price_option_leg(
     timeframe: str | None,
     spec: OptionSpec,
     periods: float | None = None,
+    trigger_price: float | None = None,
+    key: str = "",
 ) -> OptionLeg | None:
     """Price the option variant of one underlying trade; None when it cannot be priced
     honestly (no DTE rule, too little history for the volatility, a sub-cent premium).
 
     ``entry_price``/``exit_price`` are the underlying fills of the trade; the option is
-    valued at those spots, at the entry and exit bar times.
+    bought at the entry fill and sold at the exit, at those bars' times.
+    ``trigger_price`` (default: the fill) is where the contract is chosen by delta;
+    ``key`` names the trade for the DTE draw.
     """
-    dte = spec.dte_for(timeframe)
-    if dte is None or dte <= 0 or entry_price <= 0:
+    window = spec.dte_window(timeframe)
+    if window is None or entry_price <= 0:
+        return None
+    dte = draw_dte(window, f"{key}|{timeframe}|{direction}", spec.seed)
+    if dte <= 0:
         return None
     ppy = periods if periods is not None else periods_per_year(timeframe, times)
-    sigma = realised_volatility(closes, entry_index, spec.vol_window, ppy)
-    if not math.isfinite(sigma) or sigma <= 0:
+    realised = realised_volatility(closes, entry_index, spec.vol_window, ppy)
+    if not math.isfinite(realised) or realised <= 0:
         return None
+    sigma = spec.implied_vol(realised)
     right = "C" if direction == "long" else "P"
     r, q = spec.risk_free_rate, spec.dividend_yield
     t0 = dte / 365.0
-    raw_k = strike_for_delta(entry_price, t0, r, sigma, spec.target_delta, right, q)
-    step = strike_step(entry_price)
+    at = trigger_price if trigger_price is not None and trigger_price > 0 else entry_price
+    raw_k = strike_for_delta(at, t0, r, sigma, spec.target_delta, right, q)
+    step = strike_step(at)
     strike = max(step, round(raw_k / step) * step)
-    g = bs_greeks(entry_price, strike, t0, r, sigma, right, q)
-    premium = float(g.price)
+    delta = float(bs_greeks(at, strike, t0, r, sigma, right, q).delta)
+    premium = float(bs_price(entry_price, strike, t0, r, sigma, right, q))
     if premium < MIN_PREMIUM:
         return None
+    cash_in = spec.costs.buy(premium)
     entry_time = times[entry_index]
     expiry_i = _expiry_exit(times, entry_index, entry_time, dte)
     exit_at_expiry = expiry_i is not None and (exit_index is None or exit_index > expiry_i)
@@ -204,16 +317,19 @@ def price_option_leg(
         x_i, x_s = exit_index, float(exit_price)
     else:  # neither the trade's exit nor the expiry has come yet
         return OptionLeg(
-            right, strike, dte, float(g.delta), sigma, premium, None, None, None, None, False, None
-        )
+            right, float(strike), dte, delta, sigma, premium, None, None, None, None, False,
+            None, realised, cash_in,
+        )  # fmt: skip
     elapsed = (times[x_i] - entry_time).total_seconds() / 86_400.0
     t_left = max(dte - elapsed, 0.0) / 365.0
     value = float(bs_price(x_s, strike, t_left, r, sigma, right, q))
+    cash_out = spec.costs.sell(value)
+    r_net = (cash_out - cash_in) / cash_in
     return OptionLeg(
         right=right,
         strike=float(strike),
         dte_at_entry=dte,
-        delta_at_entry=float(g.delta),
+        delta_at_entry=delta,
         volatility=sigma,
         premium_entry=premium,
         premium_exit=value,
@@ -221,5 +337,9 @@ def price_option_leg(
         exit_time=times[x_i].to_pydatetime(),
         exit_underlying=x_s,
         expired_first=exit_at_expiry,
-        r_multiple=(value - premium) / premium,
+        r_multiple=r_net,
+        realised_vol=realised,
+        cash_entry=cash_in,
+        cash_exit=cash_out,
+        cost_r=(value - premium) / premium - r_net,
     )

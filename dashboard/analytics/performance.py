@@ -9,8 +9,10 @@ expectancy in R, not win rate, is what tells an edge apart (strat.md §3.2).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import empyrical
 import numpy as np
@@ -19,7 +21,11 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 __all__ = [
+    "DEFAULT_MAX_OPEN_RISK",
+    "DEFAULT_RISK_PER_TRADE",
     "CurveStats",
+    "PortfolioEquity",
+    "SizingRule",
     "TradeStats",
     "annual_volatility",
     "buy_and_hold",
@@ -32,6 +38,7 @@ __all__ = [
     "grouped_trade_stats",
     "max_drawdown",
     "normalise_to",
+    "portfolio_equity",
     "r_distribution",
     "rolling_sharpe",
     "rolling_sortino",
@@ -42,8 +49,13 @@ __all__ = [
     "wilson_interval",
 ]
 
+if TYPE_CHECKING:  # typing only: the pure core never reads the environment
+    from dashboard.settings import Settings
+
 TRADING_DAYS = 252
 MARKET_TZ = "America/New_York"
+DEFAULT_RISK_PER_TRADE = 0.01  # equity fraction risked per trade in the backtest equity
+DEFAULT_MAX_OPEN_RISK = 0.08  # the default portfolio heat limit (Settings.heat_limit_pct)
 
 
 def _clean(returns: ArrayLike | pd.Series) -> np.ndarray:
@@ -362,4 +374,123 @@ def curve_stats(equity: pd.Series, periods_per_year: int = TRADING_DAYS) -> Curv
         sharpe=sharpe_ratio(r, periods_per_year=periods_per_year),
         sortino=sortino_ratio(r, periods_per_year=periods_per_year),
         days=len(eq),
+    )
+
+
+# ------------------------------------------------------------------ portfolio equity
+
+
+@dataclass(frozen=True, slots=True)
+class SizingRule:
+    """Fixed-fractional sizing with a cap on the total risk open at once.
+
+    Each trade risks ``risk_per_trade`` of the equity at its entry (its R in dollars); a
+    trade that would take the open risk above ``max_open_risk`` of that equity is not
+    taken, as a trader at the heat limit would pass on it.
+    """
+
+    risk_per_trade: float = DEFAULT_RISK_PER_TRADE
+    max_open_risk: float = DEFAULT_MAX_OPEN_RISK
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.risk_per_trade <= self.max_open_risk <= 1.0:
+            raise ValueError("need 0 < risk_per_trade <= max_open_risk <= 1")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: float) -> SizingRule:
+        """The cap from the configured heat limit, so backtest and live agree."""
+        cap = float(settings.heat_limit_pct) / 100.0
+        return cls(**{"max_open_risk": cap, **overrides})
+
+    @property
+    def max_positions(self) -> int:
+        """Most trades open at once when every one risks the full fraction."""
+        return math.floor(self.max_open_risk / self.risk_per_trade + 1e-9)
+
+    def describe(self) -> str:
+        return (
+            f"{self.risk_per_trade:.1%} of equity at entry per trade, total open risk "
+            f"capped at {self.max_open_risk:.0%} (at most {self.max_positions} full-size "
+            "trades open); a trade that would exceed the cap is skipped"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioEquity:
+    """Equity of trades taken together, with concurrency respected."""
+
+    equity: pd.Series  # equity after each exit, indexed by exit time
+    sizing: SizingRule
+    start_value: float
+    taken: int
+    skipped: int  # not taken: the open-risk cap was full at their entry
+    max_concurrent: int  # most positions open at one time
+    max_open_risk: float  # peak open risk as a fraction of equity
+    open_at_end: int  # taken and still open when the data ends
+
+
+def portfolio_equity(
+    entries: Iterable[datetime | None],
+    exits: Iterable[datetime | None],
+    r_multiples: Iterable[float | None],
+    sizing: SizingRule = SizingRule(),
+    start_value: float = 1.0,
+) -> PortfolioEquity:
+    """Compound trades in time order as one account would.
+
+    At each entry the trade risks ``sizing.risk_per_trade`` of the *realised* equity
+    then; it is skipped when the risk already open plus its own would exceed
+    ``sizing.max_open_risk`` of that equity. At its exit the equity changes by its risk
+    × R. A trade without an exit (still open) holds its risk to the end. Events at one
+    timestamp take entries before exits: inside one bar the order is unknown, so a
+    position closing in the bar is still counted as open, and its P&L is not yet in
+    the equity a new entry sizes from. Trades without an entry time are left out.
+    """
+    rows = [
+        (pd.Timestamp(e), None if x is None else pd.Timestamp(x), r)
+        for e, x, r in zip(entries, exits, r_multiples, strict=True)
+        if e is not None
+    ]
+    events: list[tuple[pd.Timestamp, int, int]] = []
+    for i, (e, x, r) in enumerate(rows):
+        events.append((e, 0, i))
+        if x is not None and r is not None and math.isfinite(r):
+            events.append((x, 1, i))
+    events.sort(key=lambda ev: (ev[0], ev[1], ev[2]))
+    equity = float(start_value)
+    risk_of: dict[int, float] = {}
+    open_risk = 0.0
+    taken = skipped = max_open = 0
+    peak_risk = 0.0
+    times: list[pd.Timestamp] = []
+    values: list[float] = []
+    for t, kind, i in events:
+        if kind == 0:
+            risk = sizing.risk_per_trade * equity
+            if equity <= 0 or open_risk + risk > sizing.max_open_risk * equity * (1 + 1e-12):
+                skipped += 1
+                continue
+            risk_of[i] = risk
+            open_risk += risk
+            taken += 1
+            max_open = max(max_open, len(risk_of))
+            peak_risk = max(peak_risk, open_risk / equity)
+        elif i in risk_of:
+            risk = risk_of.pop(i)
+            open_risk -= risk
+            r = rows[i][2]
+            assert r is not None
+            equity += risk * float(r)
+            times.append(t)
+            values.append(equity)
+    curve = pd.Series(values, index=pd.DatetimeIndex(times) if times else None, dtype=float)
+    return PortfolioEquity(
+        equity=curve.rename("equity"),
+        sizing=sizing,
+        start_value=float(start_value),
+        taken=taken,
+        skipped=skipped,
+        max_concurrent=max_open,
+        max_open_risk=peak_risk,
+        open_at_end=len(risk_of),
     )

@@ -23,7 +23,6 @@ refit schedule, like every threshold, is a field of ``RegimeParams``.
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,14 +34,18 @@ import pandas as pd
 from jumpmodels.jump import JumpModel
 
 from dashboard.analytics.performance import max_drawdown, sharpe_ratio
+from dashboard.analytics.regimes import REGIME_ORDER, Regime
 
 __all__ = [
+    "REGIME_STATS_LAG",
+    "REGIME_STATS_NOTE",
     "Regime",
     "RegimeParams",
     "RegimeResult",
     "RegimeSegment",
     "excess_returns",
     "fit_regimes",
+    "labels_before",
     "map_regimes",
     "regime_features",
     "regime_segments",
@@ -51,19 +54,6 @@ __all__ = [
 ]
 
 
-class Regime(enum.StrEnum):
-    TREND_BULL = "TREND_BULL"
-    TREND_NEUTRAL = "TREND_NEUTRAL"
-    TREND_BEAR = "TREND_BEAR"
-    CRASH = "CRASH"
-
-
-REGIME_ORDER: tuple[Regime, ...] = (
-    Regime.TREND_BULL,
-    Regime.TREND_NEUTRAL,
-    Regime.TREND_BEAR,
-    Regime.CRASH,
-)
 BULL, BEAR = 0, 1  # jump-model states after sorting by cumulative return
 
 
@@ -330,19 +320,29 @@ def fit_regimes(
 # --------------------------------------------------------------------------- reporting
 
 
+REGIME_STATS_LAG = 1
+REGIME_STATS_NOTE = (
+    "Each regime is credited with the return of the session after its label (lag 1): "
+    "what holding through a regime you could see earned, not the move that produced the "
+    "label."
+)
+
+
 def regime_statistics(
     close: pd.Series,
     labels: pd.Series,
     *,
-    lag: int = 0,
+    lag: int = REGIME_STATS_LAG,
     periods_per_year: int = 252,
 ) -> pd.DataFrame:
     """Per regime: days, share of days, mean daily return, annualised return and
     volatility, max drawdown and Sharpe of the returns earned in that regime.
 
-    The return from t−1 to t is attributed to the label at t − ``lag`` (0: the day's own
-    label; 1: the label known at the previous close, i.e. what holding through that
-    regime earned). Max drawdown compounds only that regime's days, chained, so it is a
+    The return from t−1 to t is attributed to the label at t − ``lag``. The default,
+    1, is the label known at the previous close, i.e. what holding through that regime
+    earned; 0 credits each regime with the very return that produced its label (a
+    label is computed at the close), which flatters every regime (look-ahead). Max
+    drawdown compounds only that regime's days, chained, so it is a
     real peak-to-trough fall, not the worst single day. All four regimes are always
     rows (zeros/NaN when absent) so the table keeps its shape.
     """
@@ -397,4 +397,42 @@ def regime_segments(dates: Sequence[Any] | pd.Index, labels: Sequence[Any]) -> l
             nxt = idx[i] if i < len(labs) else None
             out.append(RegimeSegment(labs[start], idx[start], idx[i - 1], nxt, i - start))
             start = i
+    return out
+
+
+def _ny_dates(times: Sequence[Any]) -> list[pd.Timestamp | None]:
+    out: list[pd.Timestamp | None] = []
+    for t in times:
+        if t is None:
+            out.append(None)
+            continue
+        stamp = pd.Timestamp(t)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("America/New_York").tz_localize(None)
+        out.append(stamp.normalize())
+    return out
+
+
+def labels_before(times: Sequence[Any], labels: pd.Series) -> list[str | None]:
+    """For each time, the label of the last labelled session *before* its New York date.
+
+    A label is computed at its session's close, so a trade entering during session D
+    can only know labels of sessions before D. Label dates are keyed like the model's
+    daily bars (``_day_keys``: midnight New York and midnight UTC stamps both keep
+    their session date). None when no earlier label exists or the time is None.
+    """
+    if labels.empty:
+        return [None] * len(times)
+    keys = _day_keys(labels.index)
+    lab = pd.Series(labels.astype(str).to_numpy(), index=keys)
+    lab = lab[~lab.index.duplicated(keep="last")].sort_index()
+    key_arr = lab.index.to_numpy()
+    values = lab.to_numpy()
+    out: list[str | None] = []
+    for day in _ny_dates(times):
+        if day is None:
+            out.append(None)
+            continue
+        j = int(np.searchsorted(key_arr, day.to_datetime64(), side="left")) - 1
+        out.append(str(values[j]) if j >= 0 else None)
     return out

@@ -15,7 +15,15 @@ from decimal import Decimal, InvalidOperation
 
 from dashboard.models import Right
 
-__all__ = ["OccSymbol", "build_occ", "display_occ", "format_strike", "parse_occ"]
+__all__ = [
+    "OccSymbol",
+    "build_occ",
+    "contract_label",
+    "display_occ",
+    "format_strike",
+    "parse_occ",
+    "underlying_of",
+]
 
 _ROOT_RE = re.compile(r"^[A-Z0-9]{1,6}$")
 _TAIL_RE = re.compile(r"^(\d{2})(\d{2})(\d{2})([CP])(\d{8})$")
@@ -160,3 +168,29 @@ def display_occ(symbol: str | OccSymbol) -> str:
     occ = parse_occ(symbol) if isinstance(symbol, str) else symbol
     exp = occ.expiry
     return f"{occ.root} {exp:%b} {exp.day} '{exp:%y} ${format_strike(occ.strike)} {occ.right}"
+
+
+def underlying_of(symbol: str, asset_class: str | None = None) -> str:
+    """The underlying ticker: the OCC root of an option, else the symbol itself.
+
+    ``asset_class`` (Alpaca's ``us_option`` / ``us_equity`` / ``crypto`` …) decides when
+    known; without it the symbol's shape does. A symbol that does not parse as OCC stays
+    as it is, so one odd record never breaks a list that only wants to group by it.
+    """
+    if asset_class is not None and asset_class != "us_option":
+        return symbol
+    try:
+        return parse_occ(symbol).root
+    except ValueError:
+        return symbol
+
+
+def contract_label(symbol: str, asset_class: str | None = None) -> str:
+    """How a held symbol reads on screen: ``SPY Dec 19 '25 $600 C`` for an option, else the
+    ticker (the same shape rule as ``underlying_of``)."""
+    if asset_class is not None and asset_class != "us_option":
+        return symbol
+    try:
+        return display_occ(symbol)
+    except ValueError:
+        return symbol

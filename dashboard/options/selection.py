@@ -16,6 +16,7 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from dashboard.conventions import RISK_FREE_RATE
 from dashboard.models import OptionChain, OptionQuote, Right
 from dashboard.options.expiry import days_to_expiry, is_expired, years_to_expiry
 from dashboard.options.pricing import bs_greeks, implied_vol
@@ -33,8 +34,15 @@ __all__ = [
     "select_for_pattern",
 ]
 
+# strat.md §4.2: 15m → 2–7 DTE (ATLAS), floored at the 5-DTE minimum; 60m → 7–14; …
 DEFAULT_DTE_BY_TIMEFRAME: Mapping[str, tuple[int, int]] = MappingProxyType(
-    {"1Hour": (7, 14), "1Day": (14, 45), "1Week": (30, 60), "1Month": (60, 120)}
+    {
+        "15Min": (5, 7),
+        "1Hour": (7, 14),
+        "1Day": (14, 45),
+        "1Week": (30, 60),
+        "1Month": (60, 120),
+    }
 )
 
 _TIMEFRAME_ALIASES = {
@@ -85,7 +93,7 @@ class SelectionConfig:
     max_spread_pct: float = 0.05
     min_open_interest: int = 500
     allow_longer_expiry: bool = True  # if no expiry is in the window, take the next one out
-    risk_free_rate: float = 0.04  # only used when a quote lacks delta
+    risk_free_rate: float = RISK_FREE_RATE  # only used when a quote lacks delta
     dividend_yield: float = 0.0
 
     @classmethod

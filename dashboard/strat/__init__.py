@@ -24,6 +24,7 @@ from dashboard.strat.continuity import (
     period_keys,
     timeframe_continuity,
 )
+from dashboard.strat.ideas import TradeIdea, group_ideas, merge_coinciding
 from dashboard.strat.patterns import (
     LevelConfig,
     detect_patterns,
@@ -32,10 +33,12 @@ from dashboard.strat.patterns import (
     setup_mask,
 )
 from dashboard.strat.scanner import DEFAULT_TIMEFRAMES, ScanRow, scan
+from dashboard.strat.settlement import DEFAULT_INTRABAR_RULE, IntrabarRule, Settlement
 from dashboard.strat.setups import active_setups, evaluate_setups, setups_from_ticks
 from dashboard.strat.signals import Direction, Level, Pattern, Setup, SetupStatus
 
 __all__ = [
+    "DEFAULT_INTRABAR_RULE",
     "DEFAULT_TIMEFRAMES",
     "DOWN",
     "INSIDE",
@@ -44,13 +47,16 @@ __all__ = [
     "UP",
     "ContinuityResult",
     "Direction",
+    "IntrabarRule",
     "Level",
     "LevelConfig",
     "Pattern",
     "ScanRow",
+    "Settlement",
     "Setup",
     "SetupStatus",
     "TimeframeState",
+    "TradeIdea",
     "active_setups",
     "average_true_range",
     "bar_label",
@@ -61,7 +67,9 @@ __all__ = [
     "detect_patterns",
     "evaluate_setups",
     "from_ticks",
+    "group_ideas",
     "live_patterns",
+    "merge_coinciding",
     "patterns_from_ticks",
     "period_keys",
     "scan",

@@ -45,7 +45,8 @@ class LevelConfig:
       = opposite extreme of the bar before the inside bar in X-1-2 patterns (the 2, or the
       3 for 3-1-2, as ATLAS does). In every other pattern the setup bar already is the
       first directional bar, so both rules agree.
-    - ``target_rule``: "structural" = T1 at the C2 extreme (bar before the setup), then a
+    - ``target_rule``: "structural" = T1 at the C2 extreme (bar before the setup; for the
+      1-2-2 RevStrat the mother bar before the inside bar), then a
       ladder of untaken prior highs/lows; "measured_move" = T1 at entry ± the first bar's
       range × ``measured_move_mult``, then the ladder; "r_multiples" = entry ± k·R.
     - ``fallback_r``: T1 = entry ± fallback_r·R when the structural/measured T1 is not
@@ -84,6 +85,8 @@ class _Spec:
     direction: Direction
     bar_indices: tuple[int, ...]
     stop_bar: int  # bar whose opposite extreme is the "first_directional" stop
+    # Bar whose extreme is the structural T1; None = C2, the bar before the setup bar.
+    target_bar: int | None = None
 
 
 class _Bars:
@@ -165,6 +168,9 @@ def _build(
             rng = int(b.high[first] - b.low[first])
             t1 = entry + _round_half_up(cfg.measured_move_mult * rng)
             t1_rule = f"entry {pm} {_fmt(cfg.measured_move_mult)}× first-bar range (measured move)"
+        elif spec.target_bar is not None:
+            t1 = int(fav[spec.target_bar])
+            t1_rule = f"mother-bar {ext} (bar before the inside bar)"
         else:
             t1, t1_rule = int(fav[s - 1]), f"C2 {ext}"
         if t1 <= entry:
@@ -213,7 +219,11 @@ def _specs_at(s: int, c: NDArray, hammer: bool, shooter: bool, cfg: LevelConfig)
         if prev == OUTSIDE:
             out.append(_Spec("3-2-2", f"3-{me}-{brk}", "reversal", rev_dir, (s - 1, s), s))
         elif prev == INSIDE:
-            out.append(_Spec("1-2-2 RevStrat", f"1-{me}-{brk}", "reversal", rev_dir, (s - 1, s), s))
+            # T1 from the mother bar before the inside bar (strat.md §1.3); s - 2 exists
+            # because an inside bar is never the first, unclassified bar.
+            out.append(
+                _Spec("1-2-2 RevStrat", f"1-{me}-{brk}", "reversal", rev_dir, (s - 1, s), s, s - 2)
+            )
         else:
             out.append(_Spec("2-2", f"{me}-{brk}", "reversal", rev_dir, (s,), s))
         if cfg.include_22_continuation:

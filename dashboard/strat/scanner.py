@@ -23,6 +23,13 @@ from dashboard.strat.continuity import (
     timeframe_continuity,
 )
 from dashboard.strat.patterns import LevelConfig, patterns_from_ticks
+from dashboard.strat.settlement import (
+    DEFAULT_INTRABAR_RULE,
+    MAGNIFIER_LADDER,
+    IntrabarRule,
+    LowerBars,
+    lower_bars_from_ticks,
+)
 from dashboard.strat.setups import active_setups, setups_from_ticks
 from dashboard.strat.signals import Pattern, Setup
 
@@ -80,6 +87,29 @@ def _error_row(sym: str, tf: str, error: str, tfc: ContinuityResult | None) -> S
     return ScanRow(sym, tf, "", 0, True, float("nan"), None, (), (), tfc, error=error)
 
 
+def _magnifier_frames(
+    bars: Mapping[tuple[str, str], pd.DataFrame],
+    sym: str,
+    frames: Mapping[str, _Frame],
+    tick: float,
+) -> dict[str, LowerBars]:
+    """Every timeframe of ``sym`` in ``bars`` (scanned or not) as magnifier input; a
+    frame that cannot be read is left out, as the magnifier is only a refinement."""
+    out: dict[str, LowerBars] = {}
+    for (s, tf), df in bars.items():
+        if s != sym or tf not in MAGNIFIER_LADDER:
+            continue
+        f = frames.get(tf)
+        if f is None:
+            try:
+                f = _frame(df, tick)
+            except (KeyError, ValueError):
+                continue
+        if isinstance(f.index, pd.DatetimeIndex) and f.close.size:
+            out[tf] = lower_bars_from_ticks(tf, f.index, *f.ticks)
+    return out
+
+
 def _closed_flag(last_bar_closed: bool | Mapping[str, bool], tf: str) -> bool:
     if isinstance(last_bar_closed, Mapping):
         return bool(last_bar_closed.get(tf, True))
@@ -115,13 +145,18 @@ def scan(
     tfc_mode: TfcMode = "candle",
     tfc_timeframes: Sequence[str] | None = None,
     include_resolved: bool = False,
+    intrabar: IntrabarRule = DEFAULT_INTRABAR_RULE,
 ) -> list[ScanRow]:
     """Scan ``bars`` keyed by (symbol, timeframe); frames need open/high/low/close columns
     and a DatetimeIndex, oldest first. Rows come per symbol (first-seen order), then in
     ``timeframes`` order; pairs missing from ``bars`` are skipped.
 
     ``setups`` holds the setups of the last ``expire_after + 1`` closed bars that are
-    still pending or triggered (all of them with ``include_resolved``).
+    still pending or triggered (all of them with ``include_resolved``). A bar that
+    reaches the trigger and the stop (or T1 and the stop) is settled like the backtest
+    (``strat.settlement``): on the symbol's finer timeframes in ``bars`` when they cover
+    it, else by ``intrabar``; so an in-force breakout is not dropped as stopped by the
+    part of its bar before the entry.
     """
     symbols = list(dict.fromkeys(sym for sym, _ in bars))
     tfc_tfs = tuple(tfc_timeframes) if tfc_timeframes is not None else tuple(timeframes)
@@ -136,6 +171,7 @@ def scan(
                 except (KeyError, ValueError) as exc:  # one bad frame must not sink the scan
                     errors[tf] = f"{type(exc).__name__}: {exc}"
         tfc = _symbol_continuity(frames, tfc_tfs, tfc_mode, tick)
+        lower = _magnifier_frames(bars, sym, frames, tick)
         for tf in timeframes:
             if tf in errors:
                 rows.append(_error_row(sym, tf, errors[tf], tfc))
@@ -173,6 +209,10 @@ def scan(
                     expire_after,
                     tick=tick,
                     last_bar_closed=closed,
+                    open_t=o_t,
+                    timeframe=tf,
+                    lower=lower,
+                    intrabar=intrabar,
                 )
                 found = evaluated if include_resolved else active_setups(evaluated)
             last_ts = f.index[-1]

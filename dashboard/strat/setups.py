@@ -2,14 +2,16 @@
 
 pending → triggered → target_hit / stopped, or pending → expired. A trigger is intrabar
 (price trades through the entry, strat.md §1.2); ``in_force_close_index`` separately
-records the first bar that *closed* beyond the entry. With only OHLC we cannot know the
-order of events inside one bar, so a bar that touches both stop and target, or triggers
-and touches the stop, is scored as stopped (conservative) and says so in ``notes``.
+records the first bar that *closed* beyond the entry. When one bar reaches the entry and
+the stop, or T1 and the stop, the order inside the bar is settled by ``strat.settlement``
+(exact from the OHLC, magnified on lower-timeframe bars, or the OHLC path rule; the
+conservative stop-first rule is an option), so an in-force breakout is never stopped by
+the part of its trigger bar before the entry. Each setup records how it was settled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,21 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from dashboard.strat.bars import to_ticks
+from dashboard.strat.bars import from_ticks, to_ticks
+from dashboard.strat.settlement import (
+    DEFAULT_INTRABAR_RULE,
+    IntrabarRule,
+    LowerBars,
+    Phase,
+    Settlement,
+    SignedLevels,
+    bar_end_ns,
+    lower_bars,
+    magnifier_for,
+    settle_bar,
+    utc_ns,
+    weakest,
+)
 from dashboard.strat.signals import Pattern, Setup, SetupStatus
 
 _FIRST_WINDOW = 64  # bars scanned before the window doubles; most setups resolve fast
@@ -60,18 +76,35 @@ def evaluate_setups(
     *,
     tick: float = 0.01,
     last_bar_closed: bool = True,
+    open: ArrayLike | None = None,
+    timeframe: str | None = None,
+    lower: Mapping[str, pd.DataFrame | LowerBars] | None = None,
+    intrabar: IntrabarRule = DEFAULT_INTRABAR_RULE,
+    gap_fills: bool = False,
 ) -> list[Setup]:
     """Walk the bars after each pattern's setup bar and report its state.
 
     - Triggered on the first bar whose high (long) reaches the entry, within
       ``expire_after`` bars of the setup; otherwise EXPIRED at setup + ``expire_after``
       (``None`` = never expires).
-    - After the trigger (the trigger bar included) the first bar reaching T1 is
-      TARGET_HIT and the first reaching the stop is STOPPED; both in one bar → STOPPED.
+    - From the entry on, the first bar reaching T1 is TARGET_HIT and the first reaching
+      the stop is STOPPED. A bar that reaches both, or a trigger bar that also reaches
+      the stop, is settled by ``strat.settlement``: exactly when its OHLC decides it,
+      else on the ``lower`` timeframes' bars (keyed by timeframe, needs ``timestamps``
+      and the bars' ``timeframe``), else by ``intrabar`` ("path": the OHLC path rule,
+      needs ``open``; "conservative": the stop). Without ``open`` an undecided bar is
+      scored as the stop and marked ambiguous.
+    - ``gap_fills``: a bar that opens through the entry fills at its open, one that opens
+      through the stop or T1 exits at its open (the backtest's fills); otherwise fills
+      and exits are at the levels.
     - ``last_bar_closed=False``: the final bar is still forming. It may trigger or hit
       levels (those are intrabar facts), but it cannot count as a close beyond the entry
       and does not use up a bar of the expiry window.
     """
+    frames = {
+        tf: f if isinstance(f, LowerBars) else lower_bars(f, tf, tick)
+        for tf, f in (lower or {}).items()
+    }
     return setups_from_ticks(
         patterns,
         to_ticks(high, tick),
@@ -81,6 +114,11 @@ def evaluate_setups(
         expire_after,
         tick=tick,
         last_bar_closed=last_bar_closed,
+        open_t=None if open is None else to_ticks(open, tick),
+        timeframe=timeframe,
+        lower=frames,
+        intrabar=intrabar,
+        gap_fills=gap_fills,
     )
 
 
@@ -94,14 +132,45 @@ def setups_from_ticks(
     *,
     tick: float = 0.01,
     last_bar_closed: bool = True,
+    open_t: NDArray[np.int64] | None = None,
+    timeframe: str | None = None,
+    lower: Mapping[str, LowerBars] | None = None,
+    intrabar: IntrabarRule = DEFAULT_INTRABAR_RULE,
+    gap_fills: bool = False,
 ) -> list[Setup]:
-    """``evaluate_setups`` on high/low/close already in ticks (rounded once by the caller)."""
+    """``evaluate_setups`` on prices already in ticks (rounded once by the caller)."""
     per_unit = 1.0 / tick
     n = h.size
     last_closed = n - 1 if last_bar_closed else n - 2
     fav = {"long": h, "short": -lo}
     adv = {"long": lo, "short": -h}
     cls = {"long": c, "short": -c}
+    has_open = open_t is not None
+    o_arr = open_t if open_t is not None else c  # placeholder; never read without an open
+    starts = utc_ns(timestamps) if lower and timestamps is not None else None
+    magnifiers: dict[str | None, tuple[LowerBars, ...]] = {}
+
+    def settle(i: int, sgn: int, lv: SignedLevels, phase: Phase, tf: str | None) -> Any:
+        if tf not in magnifiers:
+            magnifiers[tf] = magnifier_for(tf, lower or {})
+        mag = magnifiers[tf] if starts is not None else ()
+        span = None
+        if mag and starts is not None:
+            nxt = int(starts[i + 1]) if i + 1 < n else None
+            span = (int(starts[i]), bar_end_ns(tf, int(starts[i]), nxt))
+        bar = (int(o_arr[i]), int(h[i]), int(lo[i]), int(c[i]))
+        return settle_bar(
+            bar,
+            sgn,
+            lv,
+            phase,
+            span=span,
+            magnifier=mag,
+            rule=intrabar,
+            gap_fills=gap_fills,
+            has_open=has_open,
+        )
+
     out: list[Setup] = []
     for p in patterns:
         sgn = 1 if p.direction == "long" else -1
@@ -111,7 +180,6 @@ def setups_from_ticks(
         stop = sgn * round(p.stop.price * per_unit)
         t1 = sgn * round(p.targets[0].price * per_unit) if p.targets else None
         magnitude = abs(p.targets[0].price - p.entry.price) / p.entry.price if p.targets else None
-        notes: list[str] = []
 
         window_end = n if expire_after is None else min(n, s + 1 + expire_after)
         trig = _scan(s + 1, window_end, lambda a, b, f=f, e=entry: f[a:b] >= e)
@@ -124,26 +192,36 @@ def setups_from_ticks(
             )
             continue
 
-        if t1 is None:
-            res = _scan(trig, n, lambda a, b, a_=a_, st=stop: a_[a:b] <= st)
-        else:
-            res = _scan(
-                trig, n, lambda a, b, f=f, a_=a_, t=t1, st=stop: (f[a:b] >= t) | (a_[a:b] <= st)
-            )
-        status, exit_price, resolved = SetupStatus.TRIGGERED, None, None
-        if res >= 0:
-            stopped = bool(a_[res] <= stop)
-            resolved = res
-            if stopped:
-                status, exit_price = SetupStatus.STOPPED, p.stop.price
-                if t1 is not None and f[res] >= t1:
-                    notes.append("target and stop in the same bar; assumed stopped (conservative)")
-                elif res == trig:
-                    notes.append(
-                        "triggered and stopped in the same bar; order unknown, assumed stopped"
-                    )
+        tf = timeframe if timeframe is not None else p.timeframe
+        lv = SignedLevels(entry, stop, t1)
+        first = settle(trig, sgn, lv, Phase.WAITING, tf)
+        phase, fill, exit_t = first.phase, first.fill, first.exit
+        how: Settlement = first.settlement
+        notes: list[str] = list(first.notes)
+        if phase is Phase.WAITING:  # cannot happen: the trigger bar reached the entry
+            phase, fill = Phase.IN, entry
+        resolved = trig if phase in (Phase.TARGET, Phase.STOP) else None
+        nxt = trig + 1
+        while phase is Phase.IN and nxt < n:
+            if t1 is None:
+                res = _scan(nxt, n, lambda a, b, a_=a_, st=stop: a_[a:b] <= st)
             else:
-                status, exit_price = SetupStatus.TARGET_HIT, p.targets[0].price
+                res = _scan(
+                    nxt, n, lambda a, b, f=f, a_=a_, t=t1, st=stop: (f[a:b] >= t) | (a_[a:b] <= st)
+                )
+            if res < 0:
+                break
+            later = settle(res, sgn, lv, Phase.IN, tf)
+            phase, exit_t = later.phase, later.exit
+            how = weakest(how, later.settlement)
+            notes += later.notes
+            resolved = res if phase in (Phase.TARGET, Phase.STOP) else None
+            nxt = res + 1
+        status = {
+            Phase.TARGET: SetupStatus.TARGET_HIT,
+            Phase.STOP: SetupStatus.STOPPED,
+        }.get(phase, SetupStatus.TRIGGERED)
+        exit_price = None if exit_t is None or resolved is None else from_ticks(sgn * exit_t, tick)
         close_end = min(resolved if resolved is not None else n - 1, last_closed)
         ifc = _scan(trig, close_end + 1, lambda a, b, cl=cl, e=entry: cl[a:b] >= e)
         out.append(
@@ -159,6 +237,9 @@ def setups_from_ticks(
                 magnitude_pct=magnitude,
                 notes=tuple(notes),
                 setup_time=_time_at(timestamps, s),
+                fill_price=None if fill is None else from_ticks(sgn * fill, tick),
+                settlement=how,
+                trigger_settlement=first.settlement,
             )
         )
     return out

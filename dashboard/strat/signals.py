@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from dashboard.strat.settlement import Settlement
+
 Direction = Literal["long", "short"]
 
 
@@ -47,6 +49,9 @@ class Pattern:
     targets: tuple[Level, ...]
     timeframe: str | None = None
     symbol: str | None = None
+    # Actionable signals (Hammer, Shooter) that coincide with this trade: same setup bar,
+    # direction, entry, stop and T1 (``strat.ideas.merge_coinciding``).
+    tags: tuple[str, ...] = ()
 
     @property
     def setup_index(self) -> int:
@@ -80,3 +85,7 @@ class Setup:
     magnitude_pct: float | None = None  # |T1 - entry| / entry, for low-magnitude rejects
     notes: tuple[str, ...] = field(default=())
     setup_time: datetime | None = None  # when the setup bar opened (stable id across refreshes)
+    fill_price: float | None = None  # entry fill: the entry level, or a gapped open
+    # How the intrabar order of its trigger and exit bars was known (strat.settlement).
+    settlement: Settlement = Settlement.EXACT
+    trigger_settlement: Settlement = Settlement.EXACT  # the trigger bar's alone

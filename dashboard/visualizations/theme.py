@@ -1,6 +1,6 @@
 """The dashboard's one Plotly template ("strat_dark"): colours, fonts and chart defaults.
 
-Every figure in ``enhanced_charts`` uses this template (it is plotly's default here), so the dark theme, the STRAT type
+Every figure uses this template (``install_theme`` makes it plotly's default), so the dark theme, the STRAT type
 colours and the regime colours are defined once. The values mirror the CSS variables in
 ``dashboard/assets/10-dashboard.css`` (background, card, text, bull/bear/warn), so charts
 sit on the page without a visible seam. Fonts are a system stack (no web-font download:
@@ -14,6 +14,9 @@ from typing import Final
 
 import plotly.graph_objects as go
 import plotly.io as pio
+
+from dashboard.analytics.regimes import REGIME_ORDER as ANALYTICS_REGIME_ORDER
+from dashboard.analytics.regimes import Regime
 
 TEMPLATE_NAME: Final = "strat_dark"
 
@@ -51,23 +54,10 @@ STRAT_CODE_COLORS: Final = MappingProxyType(
     {1: STRAT_COLORS["1"], 2: BULL, -2: BEAR, 3: STRAT_COLORS["3"], 0: STRAT_COLORS[""]}
 )
 
-REGIME_COLORS: Final = MappingProxyType(
-    {
-        "TREND_BULL": BULL,
-        "TREND_NEUTRAL": "#78909c",
-        "TREND_BEAR": "#ff8a65",
-        "CRASH": "#c62828",
-    }
-)
-REGIME_NAMES: Final = MappingProxyType(
-    {
-        "TREND_BULL": "Bull trend",
-        "TREND_NEUTRAL": "Neutral",
-        "TREND_BEAR": "Bear trend",
-        "CRASH": "Crash",
-    }
-)
-REGIME_ORDER: Final = ("CRASH", "TREND_BEAR", "TREND_NEUTRAL", "TREND_BULL")
+# Regime names and colours are the ``Regime`` type's; these are views of it by code.
+REGIME_COLORS: Final = MappingProxyType({str(r): r.colour for r in Regime})
+REGIME_NAMES: Final = MappingProxyType({str(r): r.label for r in Regime})
+REGIME_ORDER: Final = tuple(str(r) for r in reversed(ANALYTICS_REGIME_ORDER))  # crash first
 UNKNOWN_REGIME_COLOR: Final = "#3a3340"
 
 # Level lines on the STRAT chart.
@@ -115,15 +105,23 @@ def _build_template() -> go.layout.Template:
 
 
 TEMPLATE: Final = _build_template()
-pio.templates[TEMPLATE_NAME] = TEMPLATE
-# The default rather than named per figure: plotly deep-copies and re-validates a named
-# template on every figure (about 5 ms each, most of a small figure's build time), while
-# the default is attached as already validated.
-pio.templates.default = TEMPLATE_NAME
-# Dash serialises every callback response with plotly's JSON encoder. Its orjson engine
-# (the "auto" choice when orjson is installed) first walks the whole value in Python and
-# measured 1.1-3.5x slower than the standard-library engine on our responses (bench/).
-pio.json.config.default_engine = "json"
+
+
+def install_theme() -> None:
+    """Make "strat_dark" plotly's default template and the stdlib its JSON engine.
+
+    Called by ``create_app`` (and the tests' conftest), not at import: these are
+    process-wide plotly settings. The default rather than a template named per figure:
+    plotly deep-copies and re-validates a named template on every figure (about 5 ms
+    each, most of a small figure's build time), while the default is attached as already
+    validated. Dash serialises every callback response with plotly's JSON encoder; its
+    orjson engine (the "auto" choice when orjson is installed) first walks the whole value
+    in Python and measured 1.1-3.5x slower than the standard-library engine on our
+    responses (bench/).
+    """
+    pio.templates[TEMPLATE_NAME] = TEMPLATE
+    pio.templates.default = TEMPLATE_NAME
+    pio.json.config.default_engine = "json"
 
 
 def strat_color(label: str) -> str:

@@ -206,3 +206,57 @@ def test_rolling_ratios_against_a_loop() -> None:
         want_so = w.mean() / math.sqrt(np.mean(np.minimum(w, 0.0) ** 2)) * math.sqrt(252)
         assert sharpe.iloc[end - 1] == pytest.approx(want_sh, rel=1e-9)
         assert sortino.iloc[end - 1] == pytest.approx(want_so, rel=1e-9)
+
+
+# ------------------------------------------------------------------ portfolio equity
+
+
+def test_portfolio_equity_hand_worked() -> None:
+    from dashboard.analytics.performance import SizingRule, portfolio_equity
+
+    d = pd.date_range("2024-01-01", periods=7, freq="D", tz="UTC")
+    # (entry, exit, R). 1% risk per trade, open risk capped at 2% of equity.
+    trades = [
+        (d[0], d[2], 2.0),  # A
+        (d[1], d[3], -1.0),  # B
+        (d[1], d[4], 1.0),  # C: A and B already hold 2% → skipped
+        (d[2], d[2], 1.0),  # D: enters before A's exit on the same bar is counted → skipped
+        (d[3], d[5], -1.0),  # E: B still open (entries first): 1000 + 1020 ≤ 2040 → taken
+        (d[6], None, None),  # F: still open at the end
+    ]
+    eq = portfolio_equity(
+        [t[0] for t in trades],
+        [t[1] for t in trades],
+        [t[2] for t in trades],
+        SizingRule(risk_per_trade=0.01, max_open_risk=0.02),
+        100_000.0,
+    )
+    # A +2R of 1000 → 102000; B −1R of 1000 → 101000; E −1R of 1% of 102000 → 99980.
+    assert eq.equity.tolist() == pytest.approx([102_000.0, 101_000.0, 99_980.0])
+    assert list(eq.equity.index) == [d[2], d[3], d[5]]
+    assert (eq.taken, eq.skipped, eq.max_concurrent, eq.open_at_end) == (4, 2, 2, 1)
+    assert eq.max_open_risk == pytest.approx(0.02)
+
+
+def test_portfolio_equity_without_overlap_is_plain_compounding() -> None:
+    from dashboard.analytics.performance import SizingRule, portfolio_equity
+
+    d = pd.date_range("2024-01-01", periods=8, freq="D", tz="UTC")
+    r = [1.0, -1.0, 2.0, 0.5]
+    eq = portfolio_equity(d[0::2], d[1::2], r, SizingRule(), 1.0)
+    want = np.cumprod([1 + 0.01 * x for x in r])
+    assert eq.equity.to_numpy() == pytest.approx(want)
+    assert (eq.max_concurrent, eq.skipped) == (1, 0)
+
+
+def test_sizing_rule_checks_and_settings() -> None:
+    from dashboard.analytics.performance import SizingRule
+    from dashboard.settings import Settings
+
+    assert SizingRule().max_positions == 8  # 1% each under the 8% heat limit
+    assert "capped at 8%" in SizingRule().describe()
+    with pytest.raises(ValueError):
+        SizingRule(risk_per_trade=0.05, max_open_risk=0.02)
+    s = Settings(heat_limit_pct=5.0)
+    assert SizingRule.from_settings(s).max_open_risk == pytest.approx(0.05)
+    assert Settings().heat_limit_pct / 100 == SizingRule().max_open_risk

@@ -208,7 +208,9 @@ def test_regime_statistics_hand_worked() -> None:
     labels = pd.Series(
         ["TREND_NEUTRAL", "TREND_BULL", "TREND_BEAR", "TREND_BULL", "TREND_BEAR"], index=idx
     )
-    st = regime_statistics(close, labels).set_index("regime")
+    # lag 0 (each return credited to its own day's label) is the look-ahead variant the
+    # tab used to show; it stays available for comparison, the default is lag 1.
+    st = regime_statistics(close, labels, lag=0).set_index("regime")
     bull = st.loc["TREND_BULL"]
     assert bull["days"] == 2
     assert bull["mean_daily_return"] == pytest.approx(0.075)
@@ -222,7 +224,7 @@ def test_regime_statistics_hand_worked() -> None:
     assert bear["share_pct"] == pytest.approx(50.0)
     assert st.loc["CRASH", "days"] == 0 and math.isnan(st.loc["CRASH", "mean_daily_return"])
     assert list(st.index) == ["TREND_BULL", "TREND_NEUTRAL", "TREND_BEAR", "CRASH"]
-    lagged = regime_statistics(close, labels, lag=1).set_index("regime")
+    lagged = regime_statistics(close, labels).set_index("regime")  # default: lag 1
     # lag 1: +10% ← NEUTRAL, -10% ← BULL, +5% ← BEAR, +10% ← BULL
     assert lagged.loc["TREND_NEUTRAL", "mean_daily_return"] == pytest.approx(0.10)
     assert lagged.loc["TREND_BULL", "mean_daily_return"] == pytest.approx(0.0)
@@ -244,3 +246,73 @@ def test_regime_segments_keeps_final_single_bar() -> None:
     assert regime_segments([], []) == []
     with pytest.raises(ValueError):
         regime_segments(idx, labs[:-1])
+
+
+def test_labels_before_uses_only_earlier_sessions() -> None:
+    from dashboard.analytics.regime import labels_before
+
+    # Daily labels stamped like Alpaca's daily bars: midnight New York.
+    days = pd.DatetimeIndex(["2024-03-04", "2024-03-05", "2024-03-06"]).tz_localize(
+        "America/New_York"
+    )
+    labels = pd.Series(["TREND_BULL", "CRASH", "TREND_BEAR"], index=days)
+    times = [
+        pd.Timestamp("2024-03-04", tz="America/New_York"),  # the first day: nothing before
+        pd.Timestamp("2024-03-05", tz="America/New_York"),  # a daily bar of Mar 5
+        pd.Timestamp("2024-03-05 15:00", tz="America/New_York"),  # intraday on Mar 5
+        pd.Timestamp("2024-03-06 01:00", tz="UTC"),  # 20:00 NY on Mar 5
+        pd.Timestamp("2024-03-11", tz="America/New_York"),  # after the last label
+        None,
+    ]
+    assert labels_before(times, labels) == [
+        None,
+        "TREND_BULL",
+        "TREND_BULL",
+        "TREND_BULL",
+        "TREND_BEAR",
+        None,
+    ]
+    # Labels stamped at midnight UTC key to the same sessions.
+    utc = pd.Series(labels.to_numpy(), index=pd.DatetimeIndex(["2024-03-04", "2024-03-05",
+                                                               "2024-03-06"], tz="UTC"))  # fmt: skip
+    assert labels_before(times, utc) == labels_before(times, labels)
+    assert labels_before(times, labels.iloc[:0]) == [None] * len(times)
+
+
+def test_labels_before_ignores_the_future() -> None:
+    """Shuffling every label from the entry's own session on changes nothing."""
+    from dashboard.analytics.regime import REGIME_ORDER, labels_before
+
+    rng = np.random.default_rng(3)
+    days = pd.bdate_range("2023-01-02", periods=300, tz="America/New_York")
+    labels = pd.Series(rng.choice([str(r) for r in REGIME_ORDER], size=300), index=days)
+    entries = sorted(rng.choice(days[5:], size=40, replace=False))
+    before = labels_before(entries, labels)
+    for _ in range(5):
+        for e, want in zip(entries, before, strict=True):
+            future = labels.copy()
+            mask = future.index >= e
+            future[mask] = rng.choice([str(r) for r in REGIME_ORDER], size=int(mask.sum()))
+            assert labels_before([e], future) == [want]
+
+
+def test_regime_statistics_default_lag_ignores_the_future() -> None:
+    """With lag 1, changing the label of the last day cannot change any statistic."""
+    from dashboard.analytics.regime import REGIME_ORDER
+
+    rng = np.random.default_rng(8)
+    idx = pd.bdate_range("2024-01-01", periods=60, tz="UTC")
+    close = pd.Series(100 * np.cumprod(1 + rng.normal(0, 0.01, 60)), index=idx)
+    names = [str(r) for r in REGIME_ORDER]
+    labels = pd.Series(rng.choice(names, size=60), index=idx)
+    base = regime_statistics(close, labels)
+    for other in names:
+        changed = labels.copy()
+        changed.iloc[-1] = other
+        pd.testing.assert_frame_equal(regime_statistics(close, changed), base)
+    # Lag 0 does use it (the look-ahead the default avoids).
+    flipped = labels.copy()
+    flipped.iloc[-1] = next(n for n in names if n != labels.iloc[-1])
+    assert not regime_statistics(close, flipped, lag=0).equals(
+        regime_statistics(close, labels, lag=0)
+    )

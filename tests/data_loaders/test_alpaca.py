@@ -15,7 +15,7 @@ from dashboard.data_loaders.alpaca import AlpacaAsyncClient, OrderRequest
 from dashboard.data_loaders.errors import NetworkError, OrderRejected
 from dashboard.data_loaders.http import AsyncHTTPClient
 from dashboard.data_loaders.loop import run_async
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 
 T = "https://trade.test"
 

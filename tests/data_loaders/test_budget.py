@@ -258,7 +258,7 @@ def test_three_processes_stay_under_the_brokers_limit(
     """Three processes share one budget (diskcache in one data directory, or Redis) and
     read as fast as they can against a simulator enforcing the broker's limit: the
     simulator sees at most the budget's window bound and refuses nothing."""
-    from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
+    from dashboard.simulator.embedded import SimulatorConfig, start_simulator_thread
     from tests.conftest import settings_for
 
     handle = start_simulator_thread(SimulatorConfig(seed=7, speed=0.0, port=0))

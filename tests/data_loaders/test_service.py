@@ -20,7 +20,7 @@ from dashboard.data_loaders.errors import OrderRejected
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataState
 from dashboard.settings import Settings
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 from tests.components._rounds import record_rounds
 from tests.conftest import settings_for
 

@@ -137,7 +137,7 @@ def start_live_app(
     """
     from dashboard.app import create_app
     from dashboard.services import build_services
-    from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
+    from dashboard.simulator.embedded import SimulatorConfig, start_simulator_thread
     from tests.conftest import settings_for
 
     handle = handle or start_simulator_thread(SimulatorConfig(seed=7, speed=0, port=0))
@@ -147,9 +147,7 @@ def start_live_app(
     if warm_regime:
         # Fit before the browser opens: the fit thread shares the GIL with every callback,
         # and under a page's refreshes a cold fit takes minutes instead of seconds.
-        from dashboard.regime_service import get_regime_service
-
-        regimes = get_regime_service(services)
+        regimes = services.regime
         regimes.wait(timeout=180)
         regimes.symbol_regimes(settings.watchlist)
         regimes.wait(timeout=180)

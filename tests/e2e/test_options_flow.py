@@ -139,7 +139,7 @@ def _flow(page: Any, live: LiveApp) -> None:
     live.handle.advance(1)
     trade_card = "#options-active-trades .active-trade"
     page.wait_for_selector(f"{trade_card} .progress", timeout=30_000)
-    journal = live.services.extras["journal"]
+    journal = live.services.journal
     wait_until(
         lambda: any(str(t.status) == "open" for t in journal.list_trades()),
         timeout=30,

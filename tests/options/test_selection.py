@@ -130,7 +130,7 @@ def test_no_expiry_in_window() -> None:
 
 
 def test_unknown_timeframe_is_a_no_contract_reason(chain: OptionChain) -> None:
-    result = select_contract(chain, "long", "15Min", NOW)
+    result = select_contract(chain, "long", "5Min", NOW)
     assert isinstance(result, NoContract) and "no DTE rule" in result.reason
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dashboard.services import build_services
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 from tests.conftest import settings_for
 
 
@@ -20,7 +20,7 @@ def app_and_services(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Any, Any, SimulatorHandle]]:
     from dashboard.app import create_app
-    from dashboard.simulator.testing import SimulatorConfig, start_simulator_thread
+    from dashboard.simulator.embedded import SimulatorConfig, start_simulator_thread
 
     handle = start_simulator_thread(SimulatorConfig(seed=7, speed=0.0, port=0))
     tmp = tmp_path_factory.mktemp("guards")
@@ -119,7 +119,7 @@ def test_hostile_ticket_values_send_and_journal_nothing(app_and_services: Any) -
     refuses; the broker sees no order and the journal no trade."""
     app, services, sim = app_and_services
     client = app.server.test_client()
-    journal = services.extras["journal"]
+    journal = services.journal
     orders_before = len(sim.sim.broker.state.orders)
     trades_before = len(journal.active_trades())
     base = {

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dashboard.simulator.testing import SimulatorConfig, SimulatorHandle, start_simulator_thread
+from dashboard.simulator.embedded import SimulatorConfig, SimulatorHandle, start_simulator_thread
 
 # Tuesday 3 June 2025, 09:30 New York: a session open.
 PINNED_START = datetime(2025, 6, 3, 13, 30, tzinfo=UTC)

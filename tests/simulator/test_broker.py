@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 
 ACCOUNT_FIELDS = {
     "id", "account_number", "status", "currency", "cash", "equity", "last_equity",

@@ -14,7 +14,7 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import OrderSide, OrderStatus, QueryOrderStatus, TimeInForce
 from alpaca.trading.requests import GetOrdersRequest, LimitOrderRequest, MarketOrderRequest
 
-from dashboard.simulator.testing import SimulatorConfig, SimulatorHandle, start_simulator_thread
+from dashboard.simulator.embedded import SimulatorConfig, SimulatorHandle, start_simulator_thread
 
 
 # ---- faults ------------------------------------------------------------------------------------

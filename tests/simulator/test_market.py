@@ -9,8 +9,8 @@ import pytest
 
 from dashboard.simulator.calendar import NEW_YORK, SessionCalendar, nyse_holidays
 from dashboard.simulator.clock import SimClock
+from dashboard.simulator.embedded import SimulatorHandle
 from dashboard.simulator.market import Market, parse_timeframe
-from dashboard.simulator.testing import SimulatorHandle
 
 ANCHOR = date(2025, 6, 2)
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from dashboard.options.occ import parse_occ
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 
 
 @pytest.fixture(scope="module")

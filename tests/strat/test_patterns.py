@@ -206,7 +206,9 @@ def test_322_long_and_short() -> None:
 
 
 def test_122_revstrat_long_and_short() -> None:
-    # 0: (100, 95)   1: (99, 96) 1   2: (98.5, 95.5) 2D
+    # T1 is the mother bar's extreme (the bar before the inside bar), strat.md §1.3. The
+    # old expectation took T1 from the inside bar (C2), which halved the target (issue 21).
+    # 0: (100, 95) mother   1: (99, 96) 1   2: (98.5, 95.5) 2D
     pats = _detect([(100, 95), (99, 96), (98.5, 95.5)])
     assert _at(pats, 1) == {}  # an inside bar after the unclassified first bar: no setup
     p = _at(pats, 2)["1-2D-2U"]
@@ -214,14 +216,22 @@ def test_122_revstrat_long_and_short() -> None:
     assert _levels(p) == (
         (98.51, "setup-bar high + 1 tick"),
         (95.5, "setup-bar low"),
-        ((99.0, "C2 high"), (100.0, "untaken high from bar 0")),
+        ((100.0, "mother-bar high (bar before the inside bar)"),),
     )
     # 2: (99.5, 96.5) 2U
     s = _at(_detect([(100, 95), (99, 96), (99.5, 96.5)]), 2)["1-2U-2D"]
     assert _levels(s) == (
         (96.49, "setup-bar low - 1 tick"),
         (99.5, "setup-bar high"),
-        ((96.0, "C2 low"), (95.0, "untaken low from bar 0")),
+        ((95.0, "mother-bar low (bar before the inside bar)"),),
+    )
+    # With older bars the ladder continues beyond the mother bar's extreme.
+    # 0: (102, 93), three nested inside bars (101, 94) (100, 95) (99, 96), then a 2D.
+    pats = _at(_detect([(102, 93), (101, 94), (100, 95), (99, 96), (98.5, 95.5)]), 4)
+    assert _levels(pats["1-2D-2U"])[2] == (
+        (100.0, "mother-bar high (bar before the inside bar)"),
+        (101.0, "untaken high from bar 1"),
+        (102.0, "untaken high from bar 0"),
     )
 
 

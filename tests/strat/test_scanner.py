@@ -134,3 +134,34 @@ def test_bad_frame_gives_an_error_row_and_the_scan_goes_on() -> None:
     # TFC falls back to the frames that are usable.
     aaa_tfc = rows[("AAA", "1Day")].continuity
     assert aaa_tfc is not None and [s.timeframe for s in aaa_tfc.states] == ["1Day"]
+
+
+# The live day trades under the 2-1-2 long's 99.00 stop *and* through its 103.01 entry.
+# It opened at 99.50, nearer its 98.50 low than its 103.50 high.
+LIVE_BOTH = (99.5, 103.5, 98.5, 103.2)
+
+
+def _live_both(hours: list[tuple[float, float, float, float]] | None) -> list:
+    bars = {("AAA", "1Day"): _frame([*DAILY[:3], LIVE_BOTH], "2024-03-04", "D")}
+    if hours is not None:
+        bars[("AAA", "1Hour")] = _frame(hours, "2024-03-07 09:00", "h")
+    (row,) = scan(bars, timeframes=("1Day",), last_bar_closed=False, tfc_timeframes=("1Day",))
+    return [s for s in row.setups if s.pattern.label == "2D-1-2U"]
+
+
+def test_in_force_breakout_is_not_stopped_by_the_bar_before_its_entry() -> None:
+    # Without finer bars the path rule (open nearer the low: O→L→H→C) puts the low before
+    # the entry: the breakout is in force and stays on the board.
+    (s,) = _live_both(None)
+    assert (s.status, s.settlement, s.triggered_index) == (SetupStatus.TRIGGERED, "path rule", 3)
+    # Hourly bars showing the low first agree, and settle it exactly ("magnified").
+    low_first = [(99.5, 100.0, 98.5, 99.8), (99.8, 103.5, 99.7, 103.2)]
+    (s,) = _live_both(low_first)
+    assert (s.status, s.settlement) == (SetupStatus.TRIGGERED, "magnified")
+    # Hourly bars showing the entry first and the stop after it: stopped, off the board.
+    entry_first = [(99.5, 103.5, 99.4, 103.0), (103.0, 103.1, 98.5, 99.0), (99.0, 103.2, 99, 103.2)]
+    assert _live_both(entry_first) == []
+    # The conservative rule would have dropped the in-force breakout.
+    bars = {("AAA", "1Day"): _frame([*DAILY[:3], LIVE_BOTH], "2024-03-04", "D")}
+    (row,) = scan(bars, timeframes=("1Day",), last_bar_closed=False, intrabar="conservative")
+    assert [s for s in row.setups if s.pattern.label == "2D-1-2U"] == []

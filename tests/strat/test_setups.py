@@ -65,15 +65,43 @@ def test_stopped_after_trigger() -> None:
 
 
 def test_target_and_stop_in_one_bar_is_scored_stopped() -> None:
+    # No opens given: the path rule cannot apply, so the bar is scored conservatively.
     s = _run([(103.5, 100.0, 102.0), (104.5, 98.5, 101.0)])
     assert (s.status, s.resolved_index) == (SetupStatus.STOPPED, 4)
     assert s.notes == ("target and stop in the same bar; assumed stopped (conservative)",)
 
 
 def test_trigger_and_stop_in_one_bar_is_scored_stopped() -> None:
-    s = _run([(103.5, 98.5, 101.0)])
+    s = _run([(103.5, 98.5, 101.0)])  # no opens: conservative, as above
     assert (s.status, s.triggered_index, s.resolved_index) == (SetupStatus.STOPPED, 3, 3)
     assert s.notes == ("triggered and stopped in the same bar; order unknown, assumed stopped",)
+    assert s.settlement == "ambiguous"
+
+
+def test_with_opens_the_same_bars_follow_the_path_rule() -> None:
+    # Setup: 2D-1-2U, entry 103.01, stop 99, T1 104 (BASE).
+    base_h = np.array([b[0] for b in BASE])
+    base_l = np.array([b[1] for b in BASE])
+    mid = (base_h + base_l) / 2
+    (pat,) = [p for p in detect_patterns(base_h, base_l, mid, mid) if p.label == "2D-1-2U"]
+
+    def run(after: list[tuple[float, float, float, float]]) -> Setup:
+        rows = [(m, h, lo, m) for m, (h, lo, _c) in zip(mid, BASE, strict=True)] + after
+        o, h, lo, c = (np.array(col) for col in zip(*rows, strict=True))
+        (s,) = evaluate_setups([pat], h, lo, c, open=o)
+        return s
+
+    # Trigger bar opening nearer its low (O→L→H→C): the 98.5 low precedes the entry.
+    s = run([(99.5, 103.5, 98.5, 101.0)])
+    assert (s.status, s.triggered_index, s.settlement) == (SetupStatus.TRIGGERED, 3, "path rule")
+    assert s.fill_price == 103.01
+    # Opening nearer its high (O→H→L→C): entry, then the stop.
+    s = run([(103.0, 103.5, 98.5, 101.0)])
+    assert (s.status, s.resolved_index, s.exit_price) == (SetupStatus.STOPPED, 3, 99.0)
+    # A later bar reaching T1 and the stop, opening nearer the high: T1 first.
+    s = run([(101.0, 103.5, 100.0, 102.0), (103.9, 104.5, 98.5, 101.0)])
+    assert (s.status, s.resolved_index, s.exit_price) == (SetupStatus.TARGET_HIT, 4, 104.0)
+    assert s.settlement == "path rule" and s.trigger_settlement == "exact"
 
 
 def test_gap_through_trigger_and_target() -> None:

@@ -17,7 +17,7 @@ import pytest
 from dashboard.data_loaders.async_data_service import AsyncDataService
 from dashboard.data_loaders.loop import run_async
 from dashboard.settings import Settings, load_settings
-from dashboard.simulator.testing import SimulatorHandle
+from dashboard.simulator.embedded import SimulatorHandle
 from dashboard.trading.exit_monitor import ExitMonitor
 from dashboard.trading.journal import Journal, TradeStatus
 from dashboard.trading.orders import (

@@ -7,7 +7,7 @@ package (no network), rendered with ``Plotly.newPlot``, and each must produce it
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 import numpy as np
@@ -16,7 +16,7 @@ import plotly.io as pio
 import pytest
 from plotly.offline import get_plotlyjs
 
-from dashboard.models import Account, Clock, OptionContract, OptionQuote
+from dashboard.models import OptionContract, OptionQuote
 from dashboard.options.projection import payoff_curve
 from dashboard.strat import detect_patterns, evaluate_setups
 from dashboard.visualizations import enhanced_charts as ec
@@ -46,9 +46,6 @@ def _figures() -> dict[str, object]:
         detect_patterns(high, low, open_, close, since=-60), high, low, close, idx
     )
     regimes = pd.Series(np.where(np.arange(n) // 150 % 2, "TREND_BULL", "CRASH"), index=idx)
-    now = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-    z = Decimal(0)
-    account = Account("PA1", "ACTIVE", "USD", z, Decimal(10250), Decimal(10000), z, z, z)
     contract = OptionContract("SPY261218C00600000", "SPY", date(2026, 12, 18), "call", Decimal(600))
     quote = OptionQuote(contract, 2.0, 2.2, None, 10, None, None, None, None, None, None, None)
     curve = payoff_curve(
@@ -59,19 +56,11 @@ def _figures() -> dict[str, object]:
         "strat_empty": ec.create_strat_candlestick_chart(df.iloc[:0]),
         "strat_one": ec.create_strat_candlestick_chart(df.iloc[:1]),
         "error": ec.empty_figure("upstream failed", kind="error"),
-        "cards": ec.create_portfolio_metrics_cards(
-            account,
-            [],
-            Clock(now, True, now, now + timedelta(hours=2)),
-            heat_pct=3.0,
-            heat_limit_pct=8,
-        ),
         "heatmap": ec.create_regime_heatmap([RegimeCell("SPY", "1Day", "TREND_BULL", "FTFC up")]),
         "timeline": ec.create_regime_timeline(regimes, df["close"]),
         "features": ec.create_feature_evolution(df[["close"]], {"close": 100.0}),
         "waterfall": ec.create_pnl_waterfall({"delta": 10.0, "theta": -3.0}),
         "flow": ec.create_options_flow_chart([quote], spot=598.0),
-        "sparkline": ec.create_sparkline(close[:50], color="hsl(200, 60%, 60%)"),
         "progress": ec.create_trade_progress_chart(
             [TradeProgress("SPY C", "long", 100, 102, 104, 98, 50.0, 12.0)]
         ),

@@ -11,7 +11,7 @@ import pytest
 from dashboard.strat import detect_patterns, evaluate_setups
 from dashboard.strat.signals import Level, Pattern, Setup, SetupStatus
 from dashboard.visualizations import enhanced_charts as ec
-from dashboard.visualizations import theme
+from dashboard.visualizations import figures, theme
 from dashboard.visualizations.enhanced_charts import create_strat_candlestick_chart
 
 # Bars (oldest first): ref, 2U, 1, 2D, 3. Highs/lows chosen by hand against the rules.
@@ -311,5 +311,5 @@ def test_unvalidated_figures_serialise_exactly_like_validated_ones(monkeypatch) 
         ]
 
     validated = [json.loads(f.to_json()) for f in build()]
-    monkeypatch.setattr(ec, "VALIDATE_FIGURES", False)
+    monkeypatch.setattr(figures, "VALIDATE_FIGURES", False)
     assert [json.loads(f.to_json()) for f in build()] == validated  # key order may differ

@@ -1,0 +1,42 @@
+"""Options Trading tab: STRAT signals → order ticket → journal → monitored exit.
+
+One module per feature, each with ``register(app, services, …)``: the signal board
+(``signals``), the ticket (``ticket``), the signal chart and payoff (``chart``), the
+chain and flow (``chain``), and the active trades (``trades``). What they show is
+``views.options``'s; ``layout`` holds the ids.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dash import Dash
+
+from dashboard.components.options import chain, chart, signals, ticket, trades
+from dashboard.components.options.layout import TAB_ID
+from dashboard.components.options.layout import layout as build_layout
+from dashboard.components.options.reads import Reads
+
+if TYPE_CHECKING:
+    from dashboard.services import Services
+
+__all__ = ["BARS_PACED_OUTPUTS", "TAB_ID", "build_layout", "register"]
+
+# Outputs that show only bars and chains, which the data service caches for its bars TTL:
+# their shared refresh responses (refresh_memo) live that long too, since re-rendering
+# them sooner would draw the same data.
+BARS_PACED_OUTPUTS = (
+    "options-signals-grid",
+    "options-signal-chart",
+    "options-chain-grid",
+    "options-flow-chart",
+)
+
+
+def register(app: Dash, services: Services) -> None:
+    reads = Reads(services.data)
+    signals.register(app, services, reads)
+    ticket.register(app, services, reads)
+    chart.register(app, services, reads)
+    chain.register(app, services, reads)
+    trades.register(app, services)

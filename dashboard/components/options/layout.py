@@ -1,0 +1,67 @@
+"""The Options Trading tab's page: the features' blocks in their places, the tab's
+stores and its toast. Each block's layout lives with its callbacks (``signals``,
+``ticket``, ``chart``, ``chain``, ``trades``); ids are ``options-<thing>``."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.components.options.chain import chain_card, flow_card
+from dashboard.components.options.chart import payoff_card, signal_chart_card
+from dashboard.components.options.signals import board_card
+from dashboard.components.options.ticket import confirm_modal, ticket_card
+from dashboard.components.options.trades import (
+    active_trades_card,
+    close_modal,
+    journal_card,
+    progress_and_pnl_row,
+)
+from dashboard.settings import Settings
+
+TAB_ID = "options"
+
+
+def layout(settings: Settings) -> html.Div:
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(board_card(), lg=7, className="mb-3"),
+                    dbc.Col(ticket_card(settings), lg=5, className="mb-3"),
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(signal_chart_card(), lg=7, className="mb-3"),
+                    dbc.Col(payoff_card(), lg=5, className="mb-3"),
+                ]
+            ),
+            chain_card(),
+            flow_card(),
+            active_trades_card(),
+            progress_and_pnl_row(),
+            journal_card(),
+            confirm_modal(),
+            close_modal(),
+            dbc.Toast(
+                id="options-toast",
+                header="Order",
+                is_open=False,
+                dismissable=True,
+                duration=8000,
+                style={
+                    "position": "fixed",
+                    "top": 70,
+                    "right": 10,
+                    "zIndex": 2000,
+                    "minWidth": "18rem",
+                },
+            ),
+            dcc.Store(id="options-selected-signal", storage_type="session"),
+            dcc.Store(id="options-ticket-nonce", storage_type="memory"),
+            dcc.Store(id="options-trades-version", storage_type="memory"),
+            dcc.Store(id="options-manage-trade", storage_type="memory"),
+        ],
+        id=f"{TAB_ID}-root",
+    )

@@ -1,0 +1,159 @@
+"""Risk Management callbacks: read what is held and what depends on it in one round,
+hand the records to ``views.risk``, render what it returns."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import plotly.graph_objects as go
+from dash import Dash, Input, Output, html
+
+from dashboard.analytics.risk import RiskLimits, underlying_of
+from dashboard.components.risk.layout import limits_panel
+from dashboard.components.status import status_line
+from dashboard.data_loaders.loop import run_async
+from dashboard.models import DataResult, PortfolioHistory, PortfolioSnapshot, Position
+from dashboard.views.portfolio import trades_by_contract
+from dashboard.views.risk import VAR_LOOKBACK, HeatChart, RiskInputs, VarChart, risk_view
+from dashboard.views.states import Blank
+from dashboard.visualizations.figures import empty_figure
+from dashboard.visualizations.inputs import GreeksExposure
+from dashboard.visualizations.risk_charts import (
+    create_greeks_exposure_chart,
+    create_heat_chart,
+    create_var_histogram,
+)
+
+if TYPE_CHECKING:
+    from dashboard.services import Services
+
+REFRESH_OUTPUTS = {
+    "heat_chart": Output("risk-heat-chart", "figure"),
+    "heat_summary": Output("risk-heat-summary", "children"),
+    "heat_note": Output("risk-heat-note", "children"),
+    "heat_rows": Output("risk-heat-grid", "rowData"),
+    "heat_status": Output("risk-heat-status", "children"),
+    "var_chart": Output("risk-var-chart", "figure"),
+    "var_rows": Output("risk-var-grid", "rowData"),
+    "var_note": Output("risk-var-note", "children"),
+    "var_status": Output("risk-var-status", "children"),
+    "greeks_chart": Output("risk-greeks-chart", "figure"),
+    "greeks_rows": Output("risk-greeks-grid", "rowData"),
+    "greeks_note": Output("risk-greeks-note", "children"),
+    "greeks_status": Output("risk-greeks-status", "children"),
+    "concentration_rows": Output("risk-concentration-grid", "rowData"),
+    "concentration_status": Output("risk-concentration-status", "children"),
+    "limits": Output("risk-limits", "children"),
+    "limits_status": Output("risk-limits-status", "children"),
+}
+
+
+def _held(positions: Sequence[Position]) -> tuple[list[str], list[str]]:
+    """(option symbols, underlyings) of the positions."""
+    options = sorted(p.symbol for p in positions if p.asset_class == "us_option")
+    return options, sorted({underlying_of(p) for p in positions})
+
+
+def gather_risk_inputs(services: Services) -> RiskInputs:
+    """One concurrent round: what is held (and the year's equity) together with what
+    depends on it (option snapshots and daily bars of every held underlying) for the last
+    known holdings; only a changed holding costs a second round."""
+    data = services.data
+
+    def dependents(options: list[str], unders: list[str]) -> Awaitable[tuple[Any, Any]]:
+        return asyncio.gather(
+            data.fetch_option_quotes(options), data.fetch_bars_many(unders, ["1Day"], VAR_LOOKBACK)
+        )
+
+    guess = _held(data.positions_hint())
+
+    async def read() -> tuple[PortfolioSnapshot, DataResult[PortfolioHistory], Any, Any]:
+        snap, history, (oq, bars) = await asyncio.gather(
+            data.fetch_portfolio_data(),
+            data.fetch_portfolio_history("1A", "1D"),
+            dependents(*guess),
+        )
+        held = _held(snap.positions.value or ())
+        if held != guess:
+            oq, bars = await dependents(*held)
+        return snap, history, oq, bars
+
+    snap, history, oq, bars = run_async(read())
+    return RiskInputs(
+        snapshot=snap,
+        history=history,
+        option_quotes=oq,
+        bars={sym: res for (sym, _tf), res in bars.items()},
+        trades=trades_by_contract(services.journal.active_trades()),
+        read_at=datetime.now(UTC),
+    )
+
+
+def _blank(b: Blank, uirevision: str) -> go.Figure:
+    return empty_figure(b.message, kind=b.kind, uirevision=uirevision)
+
+
+def heat_figure(chart: HeatChart | Blank) -> go.Figure:
+    if isinstance(chart, Blank):
+        return _blank(chart, "risk-heat")
+    return create_heat_chart(
+        chart.bars, equity=chart.equity, limit_pct=chart.limit_pct, uirevision="risk-heat"
+    )
+
+
+def var_figure(chart: VarChart | Blank) -> go.Figure:
+    if isinstance(chart, Blank):
+        return _blank(chart, "risk-var")
+    return create_var_histogram(
+        chart.pnl,
+        var=chart.var,
+        cvar=chart.cvar,
+        confidence=chart.confidence,
+        title=f"1-day P&L distribution (historical {chart.confidence:.0%})",
+        uirevision=f"risk-var-{chart.source}",
+    )
+
+
+def greeks_figure(chart: list[GreeksExposure] | Blank) -> go.Figure:
+    if isinstance(chart, Blank):
+        return _blank(chart, "risk-greeks")
+    return create_greeks_exposure_chart(chart, uirevision="risk-greeks")
+
+
+def refresh_risk(services: Services, var_source: str | None) -> dict[str, Any]:
+    limits = RiskLimits.from_settings(services.settings)
+    v = risk_view(gather_risk_inputs(services), limits, var_source or "")
+    panel = limits_panel(v.limits) or [
+        html.Div("Limits unknown: account or positions unavailable.", className="text-danger")
+    ]
+    return {
+        "heat_chart": heat_figure(v.heat_chart),
+        "heat_summary": v.heat_summary,
+        "heat_note": v.heat_note,
+        "heat_rows": v.heat_rows,
+        "heat_status": status_line(v.heat_status, empty_text="no open positions"),
+        "var_chart": var_figure(v.var_chart),
+        "var_rows": v.var_rows,
+        "var_note": v.var_note,
+        "var_status": status_line(v.var_status, empty_text="no open positions"),
+        "greeks_chart": greeks_figure(v.greeks_chart),
+        "greeks_rows": v.greeks_rows,
+        "greeks_note": v.greeks_note,
+        "greeks_status": status_line(v.greeks_status, empty_text="no option positions"),
+        "concentration_rows": v.concentration_rows,
+        "concentration_status": status_line(v.concentration_status, empty_text="no open positions"),
+        "limits": panel,
+        "limits_status": status_line(v.limits_status),
+    }
+
+
+def register(app: Dash, services: Services) -> None:
+    @app.callback(
+        output=REFRESH_OUTPUTS,
+        inputs=[Input("risk-interval", "n_intervals"), Input("risk-var-source", "value")],
+    )
+    def _refresh(_n: int | None, var_source: str | None) -> dict[str, Any]:
+        return refresh_risk(services, var_source)

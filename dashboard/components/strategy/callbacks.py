@@ -1,0 +1,373 @@
+"""Strategy Performance callbacks. Backtests run per strategy × symbol × timeframe in the
+background (``backtest_jobs``) and are cached per trading day, so a callback only
+collects finished results; while some still run, a 1 s poll is on and the widgets say
+how many are pending. Everything follows the strategy selector and the date range."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from dash import Dash, Input, Output, State, html, no_update
+
+from dashboard.analytics.strategy import StrategySpec, journal_option_frame, strategy_by_id
+from dashboard.backtest_jobs import collect_runs
+from dashboard.components.status import empty_line, loading_line, status_line
+from dashboard.data_loaders.loop import run_async
+from dashboard.models import DataResult, DataState
+from dashboard.views.strategy import (
+    DEFAULT_TIMEFRAMES,
+    LOOKBACK,
+    BacktestRun,
+    DateRange,
+    broker_day,
+    combined_trades,
+    edge_by_regime,
+    journal_dte_rows,
+    journal_in_range,
+    journal_rows,
+    parse_date_range,
+    strategy_view,
+    trades_csv,
+)
+from dashboard.views.strategy_equity import (
+    DAILY_CURVE_NOTE,
+    ROLLING_WINDOW,
+    benchmark_rows,
+    equity_view,
+    has_daily_runs,
+    rolling_ratios,
+)
+from dashboard.visualizations.figures import empty_figure
+from dashboard.visualizations.portfolio_charts import create_equity_curve
+from dashboard.visualizations.strategy_charts import (
+    create_pattern_performance_chart,
+    create_r_multiple_histogram,
+    create_rolling_ratio_chart,
+)
+
+if TYPE_CHECKING:
+    from dashboard.services import Services
+
+STRATEGY_OUTPUTS = {
+    "pattern_chart": Output("strategy-pattern-chart", "figure"),
+    "r_histogram": Output("strategy-r-histogram", "figure"),
+    "edge_rows": Output("strategy-edge-grid", "rowData"),
+    "pattern_status": Output("strategy-pattern-status", "children"),
+    "r_status": Output("strategy-r-status", "children"),
+    "edge_status": Output("strategy-edge-status", "children"),
+    "progress": Output("strategy-progress", "children"),
+    "poll_off": Output("strategy-poll", "disabled"),
+    "tfc_rows": Output("strategy-tfc-grid", "rowData"),
+    "tfc_status": Output("strategy-tfc-status", "children"),
+    "option_rows": Output("strategy-option-grid", "rowData"),
+    "option_status": Output("strategy-option-status", "children"),
+    "dates_status": Output("strategy-dates-status", "children"),
+    "note": Output("strategy-note", "children"),
+}
+# What the user chose (timeframes, symbols, strategy, date range), as the State of the
+# callbacks that follow a finished render; the render itself takes them as Inputs.
+SELECTION = (
+    State("strategy-timeframes", "value"),
+    State("strategy-symbols", "value"),
+    State("strategy-strategy", "value"),
+    State("strategy-dates", "start_date"),
+    State("strategy-dates", "end_date"),
+)
+NO_TRADES = "no closed backtest trades in this range"
+
+
+def runs_for(
+    services: Services,
+    timeframes: list[str] | None,
+    symbols: list[str] | None,
+    strategy_id: str | None,
+) -> tuple[list[str], list[BacktestRun], list[str], list[str]]:
+    """The chosen timeframes and today's finished runs, pending pairs and errors."""
+    tfs = [tf for tf in (timeframes or []) if tf in LOOKBACK] or list(DEFAULT_TIMEFRAMES)
+    syms = [s.upper() for s in (symbols or [])]
+    spec = strategy_by_id(strategy_id)
+    clock = run_async(services.data.fetch_clock(), timeout=10)
+    now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+    runs, pending, errors = collect_runs(
+        services.jobs, services.data, syms, tfs, broker_day(now), spec.id
+    )
+    return tfs, runs, pending, errors
+
+
+def render_strategy(
+    runs: Sequence[BacktestRun],
+    pending: Sequence[str],
+    errors: Sequence[str],
+    timeframes: Sequence[str],
+    spec: StrategySpec | None = None,
+    dates: DateRange | None = None,
+) -> dict[str, Any]:
+    """Figures, rows and status lines from finished runs (no I/O)."""
+    spec = spec or strategy_by_id(None)
+    v = strategy_view(
+        runs, pending, errors, timeframes, spec, dates or DateRange(), datetime.now(UTC)
+    )
+    if v.state == "ready":
+        line: Any = status_line(v.status, empty_text=NO_TRADES)
+        chart = create_pattern_performance_chart(v.pattern_stats)
+        hist = create_r_multiple_histogram(v.closed_r)
+    elif v.state == "failed":
+        line = status_line(v.status)
+        chart = hist = empty_figure("Backtest failed", kind="error")
+    else:
+        line = loading_line("running the backtests…")
+        chart = hist = empty_figure("Running the backtests…", kind="loading")
+    if not spec.is_option:
+        option_line: Any = empty_line(v.option_note)
+    elif v.option_note:
+        option_line = html.Div([line, html.Div(v.option_note, className="small text-muted")])
+    else:
+        option_line = line
+    progress: list[Any] = [html.Div(v.progress, className="small text-muted")]
+    if v.pending:
+        progress.append(loading_line(f"{len(v.pending)} backtests running: {', '.join(v.pending)}"))
+    return {
+        "pattern_chart": chart,
+        "r_histogram": hist,
+        "edge_rows": v.edge_rows,
+        "pattern_status": line,
+        "r_status": line,
+        "edge_status": line,
+        "progress": progress,
+        "poll_off": not v.pending,
+        "tfc_rows": v.tfc_rows,
+        "tfc_status": line,
+        "option_rows": v.option_rows,
+        "option_status": option_line,
+    }
+
+
+def update_strategy(
+    services: Services,
+    timeframes: list[str] | None,
+    symbols: list[str] | None,
+    strategy_id: str | None,
+    start: str | None,
+    end: str | None,
+) -> dict[str, Any]:
+    dates = parse_date_range(start, end)
+    if dates.error:
+        msg = html.Div(f"✕ {dates.error}: nothing updated", className="text-danger small")
+        return {**dict.fromkeys(STRATEGY_OUTPUTS, no_update), "dates_status": msg}
+    spec = strategy_by_id(strategy_id)
+    if not symbols:
+        fig = empty_figure("Pick at least one symbol")
+        note = empty_line("no symbols selected")
+        return {
+            "pattern_chart": fig,
+            "r_histogram": fig,
+            "edge_rows": [],
+            "pattern_status": note,
+            "r_status": note,
+            "edge_status": note,
+            "progress": note,
+            "poll_off": True,
+            "tfc_rows": [],
+            "tfc_status": note,
+            "option_rows": [],
+            "option_status": note,
+            "dates_status": None,
+            "note": spec.description,
+        }
+    tfs, runs, pending, errors = runs_for(services, timeframes, symbols, spec.id)
+    rendered = render_strategy(runs, pending, errors, tfs, spec, dates)
+    return {**rendered, "dates_status": None, "note": spec.description}
+
+
+def render_equity(
+    runs: Sequence[BacktestRun],
+    dates: DateRange,
+    spec: StrategySpec | None = None,
+    errors: Sequence[str] = (),
+) -> tuple[Any, list[dict[str, Any]], Any, Any]:
+    """Equity vs buy-and-hold figure, their stats rows, the rolling-ratio figure and a
+    status line, from finished runs (no I/O)."""
+    spec = spec or strategy_by_id(None)
+    rev = "strategy-equity"
+    if not runs:
+        if errors:
+            err: DataResult[Any] = DataResult(
+                None, "backtest", None, DataState.ERROR, "; ".join(errors)
+            )
+            fig = empty_figure("Backtest failed", kind="error", uirevision=rev)
+            return fig, [], empty_figure("Backtest failed", kind="error"), status_line(err)
+        fig = empty_figure("Running the backtests…", kind="loading", uirevision=rev)
+        wait = empty_figure("Running the backtests…", kind="loading")
+        return fig, [], wait, loading_line("running the backtests…")
+    view = equity_view(combined_trades(runs, dates), runs, dates)
+    if view.strategy.empty:
+        msg = "No closed backtest trades in this range"
+        return empty_figure(msg, uirevision=rev), [], empty_figure(msg), empty_line(msg.lower())
+    bench = view.benchmark if not view.benchmark.empty else None
+    fig = create_equity_curve(view.strategy, bench, uirevision=rev)
+    sharpe, sortino = rolling_ratios(view)
+    rolling = create_rolling_ratio_chart(sharpe, sortino, window=ROLLING_WINDOW)
+    as_of = max((r.data_as_of for r in runs if r.data_as_of), default=None)
+    symbols = ", ".join(sorted({r.symbol for r in runs}))
+    source = f"{runs[0].source} · {spec.label} vs buy & hold of {symbols}"
+    if not has_daily_runs(runs):
+        source += f" ({DAILY_CURVE_NOTE})"
+    if bench is None:
+        why = "no closes for the benchmark in this range"
+        line = status_line(DataResult(view, source, as_of, DataState.STALE, why, as_of))
+    elif errors:
+        why = "; ".join(errors)
+        line = status_line(DataResult(view, source, as_of, DataState.STALE, why, as_of))
+    else:
+        line = status_line(DataResult(view, source, as_of, DataState.FRESH))
+    return fig, benchmark_rows(view), rolling, line
+
+
+def update_equity(
+    services: Services,
+    timeframes: list[str] | None,
+    symbols: list[str] | None,
+    strategy_id: str | None,
+    start: str | None,
+    end: str | None,
+) -> tuple[Any, ...]:
+    dates = parse_date_range(start, end)
+    if dates.error:
+        return (no_update,) * 4
+    _tfs, runs, _pending, errors = runs_for(services, timeframes, symbols, strategy_id)
+    return render_equity(runs, dates, strategy_by_id(strategy_id), errors)
+
+
+def update_regime_edge(
+    services: Services,
+    timeframes: list[str] | None,
+    symbols: list[str] | None,
+    strategy_id: str | None,
+    start: str | None,
+    end: str | None,
+) -> tuple[Any, ...]:
+    dates = parse_date_range(start, end)
+    if dates.error:
+        return no_update, no_update
+    snap = services.regime.snapshot()
+    if snap.fit is None:
+        return [], loading_line("waiting for the regime fit…")
+    runs = runs_for(services, timeframes, symbols, strategy_id)[1]
+    rows = edge_by_regime(combined_trades(runs, dates), snap.fit.result.series())
+    state = DataState.FRESH if rows else DataState.EMPTY
+    return rows, status_line(
+        DataResult(rows, snap.as_result().source, snap.fit.fitted_at, state),
+        empty_text=NO_TRADES,
+    )
+
+
+def export_trades(
+    services: Services,
+    timeframes: list[str] | None,
+    symbols: list[str] | None,
+    strategy_id: str | None,
+    start: str | None,
+    end: str | None,
+) -> Any:
+    dates = parse_date_range(start, end)
+    spec = strategy_by_id(strategy_id)
+    runs = runs_for(services, timeframes, symbols, spec.id)[1]
+    if dates.error or not runs:
+        return no_update
+    span = f"{dates.start or 'start'}_{dates.end or 'latest'}"
+    return {"content": trades_csv(runs, dates), "filename": f"strat-{spec.id}-{span}.csv"}
+
+
+JOURNAL_DELTA_NOTE = (
+    "R = realised P&L / premium paid. No delta: the journal keeps neither the underlying "
+    "price at the fill nor an IV, so it is not shown."
+)
+
+
+def update_journal(services: Services, start: str | None, end: str | None) -> tuple[Any, ...]:
+    dates = parse_date_range(start, end)
+    if dates.error:
+        return (no_update,) * 4
+    try:
+        trades = services.journal.list_trades(["closed"])
+    except Exception as exc:  # show the failure, keep the page alive
+        err = status_line(DataResult(None, "journal", None, DataState.ERROR, str(exc)))
+        return [], err, [], err
+    kept = journal_in_range(trades, dates)
+    rows = journal_rows(kept)
+    dte_rows = journal_dte_rows(journal_option_frame(kept))
+    now = datetime.now(UTC)
+    line = status_line(
+        DataResult(rows, "journal", now, DataState.FRESH if rows else DataState.EMPTY),
+        empty_text="no closed trades in this range",
+    )
+    dte_state = DataState.FRESH if dte_rows else DataState.EMPTY
+    dte_line = html.Div(
+        [
+            status_line(
+                DataResult(dte_rows, "journal", now, dte_state),
+                empty_text="no closed option trades in this range",
+            ),
+            html.Div(JOURNAL_DELTA_NOTE, className="small text-muted"),
+        ]
+    )
+    return rows, line, dte_rows, dte_line
+
+
+def register(app: Dash, services: Services) -> None:
+    @app.callback(
+        output=STRATEGY_OUTPUTS,
+        inputs=[
+            Input("strategy-poll", "n_intervals"),
+            Input("strategy-timeframes", "value"),
+            Input("strategy-symbols", "value"),
+            Input("strategy-strategy", "value"),
+            Input("strategy-dates", "start_date"),
+            Input("strategy-dates", "end_date"),
+        ],
+    )
+    def _strategy(_poll: int, *selection: Any) -> dict[str, Any]:
+        return update_strategy(services, *selection)
+
+    @app.callback(
+        Output("strategy-equity-chart", "figure"),
+        Output("strategy-benchmark-grid", "rowData"),
+        Output("strategy-rolling-chart", "figure"),
+        Output("strategy-equity-status", "children"),
+        Input("strategy-progress", "children"),
+        *SELECTION,
+    )
+    def _equity(_progress: Any, *selection: Any) -> tuple[Any, ...]:
+        return update_equity(services, *selection)
+
+    @app.callback(
+        Output("strategy-regime-grid", "rowData"),
+        Output("strategy-regime-status", "children"),
+        Input("strategy-progress", "children"),
+        *SELECTION,
+    )
+    def _regime_edge(_progress: Any, *selection: Any) -> tuple[Any, ...]:
+        return update_regime_edge(services, *selection)
+
+    @app.callback(
+        Output("strategy-download", "data"),
+        Input("strategy-export", "n_clicks"),
+        *SELECTION,
+        prevent_initial_call=True,
+    )
+    def _export(_n: int | None, *selection: Any) -> Any:
+        return export_trades(services, *selection)
+
+    @app.callback(
+        Output("strategy-journal-grid", "rowData"),
+        Output("strategy-journal-status", "children"),
+        Output("strategy-journal-dte-grid", "rowData"),
+        Output("strategy-journal-dte-status", "children"),
+        Input("strategy-interval", "n_intervals"),
+        Input("strategy-dates", "start_date"),
+        Input("strategy-dates", "end_date"),
+    )
+    def _journal(_tick: int, start: str | None, end: str | None) -> tuple[Any, ...]:
+        return update_journal(services, start, end)

@@ -1,0 +1,89 @@
+"""The watchlist's signal board: every symbol's frames scanned with its own closed-bar
+flags, then ranked into one board.
+
+Pure: bars in (already fetched, with the broker's time they are judged at), rows out.
+``signal_scan.scan_signals`` is the shell that fetches them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from dashboard.models import DataResult, DataState
+from dashboard.strat.board import TIMEFRAME_ORDER, SignalRow, build_signal_board
+from dashboard.strat.scanner import scan
+from dashboard.strat.timeframes import is_bar_closed
+
+__all__ = ["SIGNAL_TIMEFRAMES", "SignalBoard", "board_from_bars", "board_state"]
+
+SIGNAL_TIMEFRAMES: tuple[str, ...] = ("1Month", "1Week", "1Day", "1Hour")
+
+
+@dataclass(frozen=True, slots=True)
+class SignalBoard:
+    rows: tuple[SignalRow, ...]
+    errors: tuple[str, ...]  # "SPY 1Hour: reason" for frames that failed
+    source: str
+    as_of: datetime | None  # the broker clock the scan was judged at
+    state: DataState
+    scanned: int  # symbol × timeframe frames that had data
+
+
+def _closed_flags(frames: dict[str, pd.DataFrame], now: datetime) -> dict[str, bool]:
+    flags: dict[str, bool] = {}
+    for tf, df in frames.items():
+        last = df.index[-1].to_pydatetime()
+        flags[tf] = is_bar_closed(tf, last, now)
+    return flags
+
+
+def board_from_bars(
+    bars: dict[tuple[str, str], DataResult[pd.DataFrame]],
+    now: datetime,
+    timeframes: Sequence[str] = SIGNAL_TIMEFRAMES,
+    *,
+    min_magnitude_pct: float = 0.5,
+) -> tuple[list[SignalRow], list[str], int]:
+    """Pure: scan each symbol with its own closed-bar flags, then build the board."""
+    rows: list[SignalRow] = []
+    errors: list[str] = []
+    scanned = 0
+    symbols = list(dict.fromkeys(sym for sym, _ in bars))
+    for sym in symbols:
+        frames: dict[str, pd.DataFrame] = {}
+        for tf in timeframes:
+            res = bars.get((sym, tf))
+            if res is None:
+                continue
+            if res.value is None or res.state is DataState.ERROR:
+                errors.append(f"{sym} {tf}: {res.error or 'no data'}")
+                continue
+            if len(res.value) == 0:
+                continue
+            frames[tf] = res.value
+        if not frames:
+            continue
+        scanned += len(frames)
+        scan_rows = scan(
+            {(sym, tf): df for tf, df in frames.items()},
+            timeframes=[tf for tf in timeframes if tf in frames],
+            last_bar_closed=_closed_flags(frames, now),
+        )
+        errors.extend(f"{r.symbol} {r.timeframe}: {r.error}" for r in scan_rows if r.error)
+        rows.extend(build_signal_board(scan_rows, min_magnitude_pct=min_magnitude_pct))
+    order = {"triggered": 0, "pending": 1, "low_magnitude": 2}
+    rows.sort(key=lambda r: (order[r.category], r.symbol, TIMEFRAME_ORDER.get(r.timeframe, 9)))
+    return rows, errors, scanned
+
+
+def board_state(scanned: int, errors: Sequence[str], states: Sequence[DataState]) -> DataState:
+    """Empty or error when nothing was scanned; stale when any frame came stale or failed."""
+    if scanned == 0:
+        return DataState.ERROR if errors else DataState.EMPTY
+    if any(s in (DataState.STALE, DataState.ERROR) for s in states):
+        return DataState.STALE
+    return DataState.FRESH

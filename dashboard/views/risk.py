@@ -1,0 +1,423 @@
+"""Risk Management view: heat to stops, VaR/CVaR, greeks exposure, concentration and the
+limit checks, from the broker's records and the journal's stops.
+
+The maths is ``analytics/risk.py``; this module adapts the records to its inputs and
+shapes its results for the tab. Positions without a journal stop are counted at their
+whole value, and the view says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.analytics.performance import simple_returns
+from dashboard.analytics.risk import (
+    GreeksRow,
+    HeatReport,
+    LimitCheck,
+    RiskLimits,
+    VarReport,
+    check_limits,
+    concentration,
+    greeks_by_underlying,
+    greeks_exposure,
+    portfolio_heat,
+    portfolio_returns,
+    underlying_of,
+    var_report,
+)
+from dashboard.conventions import NEW_YORK
+from dashboard.models import (
+    Account,
+    DataResult,
+    DataState,
+    OptionQuote,
+    PortfolioHistory,
+    PortfolioSnapshot,
+    Position,
+    Quote,
+)
+from dashboard.options.occ import contract_label
+from dashboard.views.formatting import worst_of
+from dashboard.views.portfolio import JournalTradeLike, history_series
+from dashboard.views.states import Blank
+from dashboard.visualizations.inputs import GreeksExposure, PositionRisk
+
+VAR_LOOKBACK = 253  # daily bars: one year of returns
+VAR_SOURCES = {
+    "positions": "Today's book over 1Y of underlying returns",
+    "history": "Account equity history (1A)",
+}
+_BASIS_TEXT = {
+    "stop": "journal stop",
+    "no_stop_premium": "no stop: whole premium",
+    "no_stop_value": "no stop: whole value",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HeatChart:
+    bars: list[PositionRisk]
+    equity: float
+    limit_pct: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class VarChart:
+    """The 1-day P&L distribution in dollars with the historical VaR and CVaR marked."""
+
+    pnl: np.ndarray
+    var: float
+    cvar: float
+    confidence: float
+    source: str  # which return series ("positions" or "history")
+
+
+def underlying_prices(
+    positions: Sequence[Position], quotes: Mapping[str, Quote]
+) -> dict[str, float]:
+    """Spot per held underlying: the quote mid, else (for a stock) the position's own
+    current price. An option whose underlying has no quote gets no spot."""
+    out: dict[str, float] = {}
+    for sym, q in quotes.items():
+        if q.bid > 0 and q.ask > 0:
+            out[sym] = q.mid
+    for p in positions:
+        if p.asset_class != "us_option" and p.symbol not in out:
+            out[p.symbol] = float(p.current_price)
+    return out
+
+
+def journal_stops(
+    positions: Sequence[Position],
+    trades: Mapping[str, JournalTradeLike] | None,
+    prices: Mapping[str, float],
+) -> tuple[dict[str, float], list[str]]:
+    """Stops (underlying levels) by position symbol, and a note per position without one.
+
+    An option stop needs the underlying's price to reprice at the stop; without it the
+    position falls back to its whole premium and the note says why.
+    """
+    stops: dict[str, float] = {}
+    notes: list[str] = []
+    for p in positions:
+        trade = trades.get(p.symbol) if trades else None
+        label = contract_label(p.symbol, p.asset_class)
+        if trade is None:
+            notes.append(f"{label}: no journal stop")
+            continue
+        if p.asset_class == "us_option" and underlying_of(p) not in prices:
+            notes.append(f"{label}: no {underlying_of(p)} price to reprice at the stop")
+            continue
+        stops[p.symbol] = float(trade.stop_level)
+    return stops, notes
+
+
+def heat_rows(report: HeatReport, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "symbol": r.symbol,
+            "contract": labels.get(r.symbol, r.symbol),
+            "underlying": r.underlying,
+            "qty": r.qty,
+            "market_value": r.market_value,
+            "stop": r.stop,
+            "value_at_stop": r.value_at_stop,
+            "risk": r.risk_dollars,
+            "risk_pct": r.risk_pct,
+            "basis": _BASIS_TEXT[r.basis] + (f" ({r.note})" if r.note else ""),
+        }
+        for r in report.positions
+    ]
+
+
+def heat_summary(report: HeatReport, limit_pct: float) -> str:
+    """'Heat 3.21% of equity ($3,210.00 to stops), limit 8%.'"""
+    if not math.isfinite(report.heat_pct):
+        return "Heat unknown: equity is not positive."
+    return (
+        f"Heat {report.heat_pct:.2f}% of equity (${report.total_risk:,.2f} to stops), "
+        f"limit {limit_pct:g}%."
+    )
+
+
+def fallback_note(notes: Sequence[str], journal_connected: bool) -> str:
+    """The on-screen statement of how positions without a known stop are counted."""
+    if not notes:
+        return ""
+    how = "counted at their whole market value (an option's whole premium)"
+    if not journal_connected:
+        return f"Trade journal not connected: every position is {how}."
+    return f"{len(notes)} position(s) without a usable stop are {how}: " + "; ".join(notes)
+
+
+def closes_frame(frames: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
+    """Daily closes by underlying, one column each, indexed by New York trading date."""
+    cols = {}
+    for sym, df in frames.items():
+        if df is None or df.empty:
+            continue
+        dates = pd.DatetimeIndex(df.index).tz_convert(NEW_YORK).normalize().tz_localize(None)
+        cols[sym] = pd.Series(df["close"].to_numpy(dtype=float), index=dates)
+    if not cols:
+        return pd.DataFrame()
+    return pd.DataFrame(cols).sort_index()
+
+
+def exposures_by_underlying(rows: Sequence[GreeksRow]) -> dict[str, float]:
+    """Dollar delta per underlying: what the book earns per 1 = 100% move of each."""
+    out: dict[str, float] = {}
+    for r in rows:
+        out[r.underlying] = out.get(r.underlying, 0.0) + r.dollar_delta
+    return out
+
+
+def _finite(x: Any) -> float | None:
+    """JSON has no NaN: unknown numbers travel as null (a blank cell)."""
+    return None if x is None or not math.isfinite(float(x)) else float(x)
+
+
+def var_rows(report: VarReport) -> list[dict[str, Any]]:
+    """Rows in % of equity and dollars (VaR/CVaR are positive losses)."""
+    return [
+        {
+            "key": f"{row['method']}-{row['confidence']:g}",
+            "method": row["method"],
+            "confidence": f"{row['confidence']:.0%}",
+            "var_pct": _finite(float(row["var"]) * 100.0),
+            "var_dollars": _finite(row["var_dollars"]),
+            "cvar_pct": _finite(float(row["cvar"]) * 100.0),
+            "cvar_dollars": _finite(row["cvar_dollars"]),
+        }
+        for row in report.frame().to_dict("records")
+    ]
+
+
+def greeks_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Net greeks per underlying (``greeks_by_underlying``), NaN shown as blank."""
+
+    clean = _finite
+
+    return [
+        {
+            "underlying": r["underlying"],
+            "delta_shares": clean(r["delta_shares"]),
+            "dollar_delta": clean(r["dollar_delta"]),
+            "gamma_shares": clean(r["gamma_shares"]),
+            "theta_day": clean(r["theta_day"]),
+            "vega": clean(r["vega"]),
+        }
+        for r in table.to_dict("records")
+    ]
+
+
+def greeks_chart_inputs(
+    rows: Sequence[GreeksRow], labels: Mapping[str, str]
+) -> list[GreeksExposure]:
+    """Per-position bars: $ delta, gamma (share delta per $1), theta $/day, vega $/vol pt."""
+    return [
+        GreeksExposure(
+            labels.get(r.symbol, r.symbol), r.dollar_delta, r.gamma_shares, r.theta_day, r.vega
+        )
+        for r in rows
+    ]
+
+
+def concentration_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": f"{r['underlying']}-{r['asset_class']}",
+            "underlying": r["underlying"],
+            "asset_class": "option" if r["asset_class"] == "us_option" else "stock",
+            "market_value": float(r["market_value"]),
+            "pct_equity": float(r["pct_equity"]),
+            "pct_gross": float(r["pct_gross"]),
+        }
+        for r in table.to_dict("records")
+    ]
+
+
+def high_water_mark(history: PortfolioHistory | None, equity: float) -> float:
+    """The year's highest equity (from Alpaca's history), never below today's equity."""
+    if history is None:
+        return equity
+    s = history_series(history)
+    return max(float(s.max()), equity) if not s.empty else equity
+
+
+@dataclass(frozen=True, slots=True)
+class RiskInputs:
+    snapshot: PortfolioSnapshot
+    history: DataResult[PortfolioHistory]
+    option_quotes: DataResult[dict[str, OptionQuote]]
+    bars: dict[str, DataResult[pd.DataFrame]]
+    trades: dict[str, JournalTradeLike] | None
+    read_at: datetime  # when the reads were made: the as-of of a computed error
+
+
+@dataclass(frozen=True, slots=True)
+class RiskView:
+    heat_chart: HeatChart | Blank
+    heat_summary: str
+    heat_note: str
+    heat_rows: list[dict[str, Any]]
+    heat_status: DataResult[Any]
+    var_chart: VarChart | Blank
+    var_rows: list[dict[str, Any]]
+    var_note: str
+    var_status: DataResult[Any]
+    greeks_chart: list[GreeksExposure] | Blank
+    greeks_rows: list[dict[str, Any]]
+    greeks_note: str
+    greeks_status: DataResult[Any]
+    concentration_rows: list[dict[str, Any]]
+    concentration_status: DataResult[Any]
+    limits: tuple[LimitCheck, ...]
+    limits_status: DataResult[Any]
+
+
+def _error_result(message: str, source: str, as_of: datetime) -> DataResult[Any]:
+    return DataResult(None, source, as_of, DataState.ERROR, message)
+
+
+def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positions") -> RiskView:
+    """Every block of the tab from one set of inputs."""
+    snap = inputs.snapshot
+    account: Account | None = snap.account.value
+    positions = tuple(snap.positions.value or ())
+    now = snap.clock.value.timestamp if snap.clock.value else inputs.read_at
+    equity = float(account.equity) if account else math.nan
+    limit = limits.heat_limit_pct
+    labels = {p.symbol: contract_label(p.symbol, p.asset_class) for p in positions}
+    prices = underlying_prices(positions, snap.quotes.value or {})
+    oq = inputs.option_quotes.value or {}
+    ivs = {s: q.iv for s, q in oq.items() if q.iv}
+
+    # Heat ---------------------------------------------------------------------------
+    heat_status = worst_of(snap.account, snap.positions, snap.quotes)
+    report: HeatReport | None = None
+    if account is None or snap.positions.value is None:
+        heat_chart: HeatChart | Blank = Blank("account or positions unavailable", "error")
+        summary, note, hrows = "Heat unknown: account or positions unavailable.", "", []
+    else:
+        stops, notes = journal_stops(positions, inputs.trades, prices)
+        report = portfolio_heat(
+            positions, equity=equity, now=now, stops=stops, underlying_prices=prices, ivs=ivs
+        )
+        heat_chart = HeatChart(
+            [PositionRisk(labels[r.symbol], r.risk_dollars) for r in report.positions],
+            equity=equity,
+            limit_pct=limit,
+        )
+        summary = heat_summary(report, limit)
+        note = fallback_note(notes, inputs.trades is not None)
+        hrows = heat_rows(report, labels)
+
+    # Greeks -------------------------------------------------------------------------
+    priced = [p for p in positions if underlying_of(p) in prices]
+    missing = sorted({underlying_of(p) for p in positions if underlying_of(p) not in prices})
+    grows = greeks_exposure(priced, underlying_prices=prices, now=now, quotes=oq, ivs=ivs)
+    greeks_note = f"no price for {', '.join(missing)}: not included" if missing else ""
+    if any(r.source == "model" for r in grows):
+        greeks_note = (greeks_note + "; " if greeks_note else "") + (
+            "some option greeks are Black-Scholes at the implied vol (no broker greeks)"
+        )
+    greeks_status = worst_of(snap.positions, snap.quotes, inputs.option_quotes)
+    if snap.positions.value is None:
+        greeks_chart: list[GreeksExposure] | Blank = Blank("positions unavailable", "error")
+    else:
+        greeks_chart = greeks_chart_inputs(grows, labels)
+
+    # VaR ----------------------------------------------------------------------------
+    var_chart, vrows, var_note, var_status = _var_block(inputs, grows, equity, var_source, now)
+
+    # Concentration ------------------------------------------------------------------
+    conc = concentration(positions, equity) if account else None
+    crows = concentration_rows(conc) if conc is not None else []
+    conc_status = worst_of(snap.account, snap.positions)
+
+    # Limits -------------------------------------------------------------------------
+    checks: tuple[LimitCheck, ...] = ()
+    if account is not None and report is not None and conc is not None:
+        top = conc.iloc[0] if not conc.empty else None
+        checks = check_limits(
+            heat_pct=report.heat_pct,
+            largest_position_pct=float(top["pct_equity"]) if top is not None else 0.0,
+            largest_position=str(top["underlying"]) if top is not None else None,
+            equity=equity,
+            last_equity=float(account.last_equity),
+            high_water_mark=high_water_mark(inputs.history.value, equity),
+            limits=limits,
+        )
+    return RiskView(
+        heat_chart,
+        summary,
+        note,
+        hrows,
+        heat_status,
+        var_chart,
+        vrows,
+        var_note,
+        var_status,
+        greeks_chart,
+        greeks_rows(greeks_by_underlying(grows)),
+        greeks_note,
+        greeks_status,
+        crows,
+        conc_status,
+        checks,
+        worst_of(snap.account, snap.positions, inputs.history),
+    )
+
+
+def _var_block(
+    inputs: RiskInputs, grows: Sequence[GreeksRow], equity: float, source: str, now: datetime
+) -> tuple[VarChart | Blank, list[dict[str, Any]], str, DataResult[Any]]:
+    """1-day VaR/CVaR of the chosen return series, with the $ P&L distribution."""
+    snap = inputs.snapshot
+    if not math.isfinite(equity) or equity <= 0:
+        err = snap.account if snap.account.value is None else _error_result("equity ≤ 0", "", now)
+        return Blank("equity unavailable", "error"), [], "", err
+    status: DataResult[Any]
+    if source == "history":
+        status = inputs.history
+        if inputs.history.value is None:
+            return Blank("equity history unavailable", "error"), [], "", status
+        returns = simple_returns(history_series(inputs.history.value))
+        note = "daily returns of the account's equity over the last year"
+    else:
+        exposures = exposures_by_underlying(grows)
+        frames = {s: inputs.bars[s].value if s in inputs.bars else None for s in exposures}
+        bar_results = [inputs.bars[s] for s in exposures if s in inputs.bars]
+        status = worst_of(snap.positions, *bar_results) if bar_results else snap.positions
+        if not exposures:
+            return Blank("No open positions"), [], "", status
+        closes = closes_frame(frames)
+        lacking = [s for s in exposures if s not in closes.columns]
+        if lacking:
+            msg = f"no daily bars for {', '.join(lacking)}"
+            return Blank(msg, "error"), [], msg, status
+        returns = portfolio_returns(exposures, closes, equity)
+        note = f"today's dollar deltas replayed over {len(returns)} daily returns of " + ", ".join(
+            sorted(exposures)
+        )
+    report = var_report(returns, equity)
+    if report.observations < 2:
+        msg = f"{report.observations} return(s): too few for VaR"
+        return Blank(msg), var_rows(report), msg, status
+    hist95 = report.frame().query("method == 'historical' and confidence == 0.95").iloc[0]
+    chart = VarChart(
+        returns.to_numpy() * equity,
+        var=float(hist95["var_dollars"]),
+        cvar=float(hist95["cvar_dollars"]),
+        confidence=0.95,
+        source=source,
+    )
+    return chart, var_rows(report), note, status

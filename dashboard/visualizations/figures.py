@@ -1,0 +1,222 @@
+"""Shared figure helpers: the figure constructor, the empty/error/loading figure, bar-index
+ticks, regime background bands and number formats.
+
+Rules every chart module follows:
+- the "strat_dark" template from ``theme.py`` (installed by ``create_app``; colours and
+  fonts are defined there only);
+- ``uirevision`` is set, so zoom and legend state survive interval refreshes;
+- empty input returns ``empty_figure`` with an explicit message instead of raising, and
+  ``empty_figure(kind="error")`` looks different from "no data";
+- data go in as numpy arrays, which plotly ≥ 6 serialises as base64 typed arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from numpy.typing import ArrayLike, NDArray
+
+from dashboard.views.states import BlankKind
+from dashboard.visualizations import theme
+
+DISPLAY_TZ = "America/New_York"
+EmptyKind = BlankKind  # the kinds of "nothing to draw" a view can return
+
+_EMPTY_STYLE: dict[str, tuple[str, str]] = {
+    "empty": ("○", theme.MUTED),
+    "error": ("⚠", theme.BEAR),
+    "loading": ("…", theme.ACCENT),
+}
+
+
+# Off in production: plotly re-checks every element of every array of every trace for
+# each figure, which was most of a refresh callback's server time (issue 13). The charts
+# here build known-good dicts; tests/conftest.py turns validation on, so every figure a
+# test builds is checked, and a test compares both paths' JSON.
+VALIDATE_FIGURES = False
+
+
+def make_figure(data: Sequence[Any], layout: Mapping[str, Any]) -> go.Figure:
+    return go.Figure(data=list(data), layout=dict(layout), _validate=VALIDATE_FIGURES)
+
+
+def base_layout(title: str | None, uirevision: Any, **extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {"uirevision": uirevision}  # theme.TEMPLATE_NAME is the default
+    if title:
+        layout["title"] = {"text": title}
+    layout.update(extra)
+    return layout
+
+
+def empty_figure(
+    message: str,
+    *,
+    kind: EmptyKind = "empty",
+    title: str | None = None,
+    uirevision: Any = "empty",
+) -> go.Figure:
+    """A blank figure with one centred message; "error" is red with ⚠, "loading" blue.
+
+    Axes are hidden so an empty chart does not pretend to show a zero line. ``meta``
+    carries the kind, so tests and callbacks can tell the three apart.
+    """
+    icon, colour = _EMPTY_STYLE[kind]
+    fig = make_figure(
+        [],
+        base_layout(
+            title,
+            uirevision,
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+            meta={"empty_kind": kind},
+            annotations=[
+                {
+                    "text": f"{icon} {message}",
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.5,
+                    "showarrow": False,
+                    "font": {"size": 14, "color": colour},
+                    "name": f"empty-state-{kind}",
+                }
+            ],
+        ),
+    )
+    return fig
+
+
+def index_dtype(n: int) -> type[np.unsignedinteger]:
+    """Smallest unsigned dtype for bar indices: halves or quarters the typed-array size."""
+    if n <= np.iinfo(np.uint16).max:
+        return np.uint16
+    return np.uint32
+
+
+def label_runs(labels: NDArray[np.object_]) -> list[tuple[int, int, Any]]:
+    """Maximal runs of equal labels as (first, last, label); None/NaN labels are skipped."""
+    n = labels.size
+    if n == 0:
+        return []
+    change = np.ones(n, dtype=bool)
+    change[1:] = labels[1:] != labels[:-1]
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:] - 1, n - 1)
+    out = []
+    for a, b in zip(starts, ends, strict=True):
+        lab = labels[a]
+        if lab is None or (isinstance(lab, float) and math.isnan(lab)) or lab == "":
+            continue
+        out.append((int(a), int(b), lab))
+    return out
+
+
+def time_format(index: pd.DatetimeIndex) -> str:
+    """Intraday bars show date and time; daily and longer show the date only."""
+    if len(index) > 1:
+        head = index[: min(len(index), 1000)]
+        step = pd.Series(head[1:] - head[:-1]).median().total_seconds()
+        if step < 0.9 * 86_400:  # anything shorter than a day is intraday
+            return "%m-%d %H:%M"
+    return "%Y-%m-%d"
+
+
+def display_index(index: pd.Index) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(index)
+    if idx.tz is None:
+        idx = idx.tz_localize("UTC")
+    return idx.tz_convert(DISPLAY_TZ)
+
+
+def bar_ticks(idx: pd.DatetimeIndex, fmt: str, count: int = 8) -> tuple[NDArray, list[str]]:
+    n = len(idx)
+    pos = np.unique(np.linspace(0, n - 1, num=min(count, n)).round().astype(np.int64))
+    return pos.astype(index_dtype(n)), [idx[i].strftime(fmt) for i in pos]
+
+
+def regime_labels(regimes: ArrayLike | pd.Series, index: pd.Index) -> NDArray[np.object_]:
+    """Per-bar regime names aligned to ``index``; a Series is matched by time (ffill)."""
+    if isinstance(regimes, pd.Series) and isinstance(regimes.index, pd.DatetimeIndex):
+        aligned = regimes.reindex(index, method="ffill")
+        return aligned.to_numpy(dtype=object)
+    arr = np.asarray(regimes, dtype=object)
+    if arr.size != len(index):
+        raise ValueError(f"regimes has {arr.size} labels for {len(index)} bars")
+    return arr
+
+
+def regime_shapes(
+    labels: NDArray[np.object_], yref: str, xref: str = "x", x: ArrayLike | None = None
+) -> list[dict[str, Any]]:
+    """Background rectangles, one per regime run, on the panel given by ``yref``.
+
+    With ``x`` None the runs are in bar units (±0.5 around each bar); otherwise ``x``
+    gives each bar's coordinate (e.g. timestamps) and a run ends where the next starts.
+    """
+    shapes: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    xs = None if x is None else np.asarray(x)
+    for a, b, lab in label_runs(labels):
+        name = str(lab)
+        if xs is None:
+            x0: Any = a - 0.5
+            x1: Any = b + 0.5
+        else:
+            x0 = xs[a]
+            x1 = xs[b + 1] if b + 1 < xs.size else xs[b]
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": xref,
+                "yref": f"{yref} domain",
+                "x0": x0,
+                "x1": x1,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": theme.regime_color(name),
+                "opacity": 0.14,
+                "line": {"width": 0},
+                "layer": "below",
+                "name": theme.REGIME_NAMES.get(name, name),
+                "legendgroup": f"regime-{name}",
+                "showlegend": name not in seen,
+            }
+        )
+        seen.add(name)
+    return shapes
+
+
+def fmt_price(x: float) -> str:
+    return f"{x:,.2f}"
+
+
+def fmt_money(x: float) -> str:
+    sign = "-" if x < 0 else ""
+    return f"{sign}${abs(x):,.2f}"
+
+
+def vline(
+    x: float, label: str, colour: str, dash: str = "dash", position: str = "end"
+) -> dict[str, Any]:
+    return {
+        "type": "line",
+        "xref": "x",
+        "yref": "y domain",
+        "x0": x,
+        "x1": x,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": colour, "width": 1, "dash": dash},
+        "label": {
+            "text": label,
+            "textposition": position,
+            "textangle": -90,
+            "font": {"size": 10, "color": colour},
+        },
+        "name": label,
+    }

@@ -1,0 +1,156 @@
+"""Strategy Performance callbacks: grid rows equal the pure backtest's edge table for the
+same bars, and the renders follow the strategy, the range and the job states."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from datetime import date
+
+import pandas as pd
+import pytest
+from dash import Dash, no_update
+
+from dashboard.analytics.strategy import (
+    backtest_patterns,
+    edge_table,
+    journal_option_frame,
+    run_strategy,
+    strategy_by_id,
+    trades_between,
+)
+from dashboard.app import create_app
+from dashboard.components.strategy import callbacks as C
+from dashboard.data_loaders.loop import run_async
+from dashboard.services import Services, build_services
+from dashboard.simulator.embedded import SimulatorHandle
+from dashboard.views import strategy as tab
+from dashboard.views import strategy_equity as eq
+from tests.conftest import settings_for
+from tests.views._backtests import TRADES, _runs
+
+
+@pytest.fixture(scope="module")
+def wired(
+    sim: SimulatorHandle, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Dash, Services]]:
+    settings = settings_for(sim, tmp_path_factory.mktemp("strategy-tab"), watchlist=("SPY", "QQQ"))
+    services = build_services(settings)
+    app = create_app(services=services)
+    yield app, services
+    services.close()
+
+
+def _until_done(services: Services, *args: object) -> dict:
+    deadline = time.monotonic() + 120
+    out = C.update_strategy(services, *args)  # type: ignore[arg-type]
+    while not out["poll_off"] and time.monotonic() < deadline:  # poll until every run is in
+        time.sleep(0.3)
+        out = C.update_strategy(services, *args)  # type: ignore[arg-type]
+    return out
+
+
+def test_callback_rows_equal_the_pure_backtest(wired: tuple[Dash, Services]) -> None:
+    _app, services = wired
+    out = _until_done(services, ["1Month", "1Week"], ["SPY", "QQQ"], "all", None, None)
+    chart, hist, rows = out["pattern_chart"], out["r_histogram"], out["edge_rows"]
+    assert out["poll_off"]
+
+    trades = []
+    for sym in ("SPY", "QQQ"):
+        for tf in ("1Month", "1Week"):
+            bars = run_async(services.data.fetch_bars(sym, tf, tab.LOOKBACK[tf])).value
+            trades += backtest_patterns(bars, symbol=sym, timeframe=tf).trades
+    want = edge_table(trades, by=("pattern", "timeframe"))
+    assert rows == tab.edge_rows(want)
+    assert len(rows) > 3
+
+    closed = [t.r_multiple for t in trades if t.r_multiple is not None]
+    assert hist.layout.meta["trades"] == len(closed)
+    assert hist.layout.meta["expectancy_r"] == pytest.approx(sum(closed) / len(closed))
+    bars_trace = next(tr for tr in chart.data if tr.name == "expectancy R")
+    assert len(bars_trace.y) == int((want["trades"] > 0).sum())
+
+
+def test_journal_callback(wired: tuple[Dash, Services]) -> None:
+    _app, services = wired
+    rows, status, dte_rows, dte_status = C.update_journal(services, None, None)
+    closed = services.journal.list_trades(["closed"])
+    assert rows == tab.journal_rows(closed)
+    assert dte_rows == tab.journal_dte_rows(journal_option_frame(closed))
+    assert ("no closed trades in this range" in str(status)) == (rows == [])
+    assert "No delta" in str(dte_status)
+
+
+def test_callback_follows_an_option_strategy_and_rejects_a_bad_range(
+    wired: tuple[Dash, Services],
+) -> None:
+    _app, services = wired
+    args = (["1Month"], ["SPY"], "opt30", "2012-01-01", None)
+    out = _until_done(services, *args)
+    bars = run_async(services.data.fetch_bars("SPY", "1Month", tab.LOOKBACK["1Month"])).value
+    res = run_strategy(bars, strategy_by_id("opt30"), symbol="SPY", timeframe="1Month")
+    trades = trades_between(res.trades, date(2012, 1, 1), None)
+    assert trades and all(t.instrument == "option" for t in trades)
+    assert out["edge_rows"] == tab.edge_rows(edge_table(trades, by=("pattern", "timeframe")))
+    assert out["tfc_rows"] == tab.tfc_rows(trades)
+    assert out["option_rows"] == tab.option_rows(trades) and out["option_rows"]
+    assert "modelled" in str(out["option_status"]) and "Black-Scholes" in str(out["note"])
+    assert out["dates_status"] is None  # no date-range message
+
+    fig, bench_rows, rolling, status = C.update_equity(services, *args)
+    assert "fresh" in str(status)
+    assert [r["curve"] for r in bench_rows] == [eq.STRATEGY_NAME, eq.BENCHMARK_NAME]
+    assert pd.Timestamp(fig.data[0].x[0]) >= pd.Timestamp("2012-01-01")
+    assert {t.name for t in rolling.data} >= {"Strategy Sharpe", "Buy & hold Sortino"}
+
+    csv = C.export_trades(services, *args)
+    frame = pd.read_csv(io.StringIO(csv["content"]))
+    assert len(frame) == len(trades) and csv["filename"] == "strat-opt30-2012-01-01_latest.csv"
+    assert {"dte_at_entry", "delta_at_entry", "tfc_aligned"} <= set(frame.columns)
+    assert frame["r_multiple"].dropna().tolist() == pytest.approx(
+        [t.r_multiple for t in trades if t.r_multiple is not None]
+    )
+
+    bad_args = (["1Month"], ["SPY"], "opt30", "2020-02-01", "2020-01-01")
+    bad = C.update_strategy(services, *bad_args)
+    assert all(v is no_update for k, v in bad.items() if k != "dates_status")
+    assert "after end" in str(bad["dates_status"])
+    assert C.update_equity(services, *bad_args) == (no_update,) * 4
+    assert C.export_trades(services, *bad_args) is no_update
+
+
+def test_render_equity_figure_and_states() -> None:
+    fig, rows, rolling, line = C.render_equity(_runs(TRADES), tab.DateRange())
+    assert [t.name for t in fig.data] == [
+        "equity",
+        "buy & hold (equal weight) (rebased)",
+        "drawdown %",
+    ]
+    assert list(fig.data[0].y) == pytest.approx([100_000, 102_000, 102_000, 100_980])
+    assert list(fig.data[1].y) == pytest.approx([100_000, 105_000, 110_500, 74_500])
+    assert len(rows) == 2 and "fresh" in str(line)
+    assert rolling.layout.meta["empty_kind"] == "empty"  # 4 days < the 63-day window
+    loading = C.render_equity([], tab.DateRange())
+    assert loading[0].layout.meta["empty_kind"] == "loading"
+    failed = C.render_equity([], tab.DateRange(), errors=["SPY 1Day: boom"])
+    assert failed[0].layout.meta["empty_kind"] == "error" and "boom" in str(failed[3])
+    none = C.render_equity(_runs(TRADES), tab.DateRange(date(2025, 1, 1), None))
+    assert none[0].layout.meta["empty_kind"] == "empty" and none[1] == []
+
+
+def test_render_strategy_follows_the_range_and_the_strategy_kind() -> None:
+    runs = _runs(TRADES)
+    out = C.render_strategy(runs, [], [], ["1Day"], strategy_by_id("all"), tab.DateRange())
+    tfc = {r["id"]: r for r in out["tfc_rows"]}
+    assert tfc["Aligned: every higher TF agrees"]["trades"] == 1  # the open one has no R
+    assert tfc["Not aligned"]["expectancy_r"] == -1.0
+    assert out["option_rows"] == [] and "pick an option strategy" in str(out["option_status"])
+    ranged = C.render_strategy(
+        runs, [], [], ["1Day"], strategy_by_id("all"), tab.DateRange(date(2024, 1, 3), None)
+    )
+    rows = ranged["edge_rows"]
+    assert [r["trades"] for r in rows] == [1]  # one closed trade entered from Jan 3
+    assert rows == tab.edge_rows(edge_table(TRADES[1:], by=("pattern", "timeframe")))
+    assert "2 triggered in range · 1 closed" in str(ranged["progress"])

@@ -1,0 +1,159 @@
+"""The partial plotly.js bundle (dashboard/assets/05-plotly-partial.min.js) in headless
+Chromium: it draws every trace type it lists and every chart of the app, and the served app
+uses it instead of the full plotly.js that dcc.Graph would otherwise fetch."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import plotly.io as pio
+import pytest
+from plotly.offline import get_plotlyjs_version
+
+from tests.e2e.conftest import TAB_IDS, LiveApp, open_page, show_tab, start_live_app, wait_until
+from tests.visualizations._plotly_bundle import BUNDLE, bundled_traces
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
+
+# One small figure per trace type, and the element plotly.js draws for that type's data
+# (a point, a box, a heatmap image), which exists only if the trace module did its work.
+ONE_OF_EACH: dict[str, tuple[dict[str, Any], str]] = {
+    "scatter": (
+        {"type": "scatter", "x": [1, 2, 3], "y": [2, 1, 3], "mode": "lines+markers"},
+        ".scatterlayer .trace.scatter path.point",
+    ),
+    "bar": ({"type": "bar", "x": ["a", "b"], "y": [1, -2]}, ".barlayer .trace.bars .point path"),
+    "histogram": (
+        {"type": "histogram", "x": [1, 1, 2, 3, 3, 3]},
+        ".barlayer .trace.bars .point path",
+    ),
+    "waterfall": (
+        {"type": "waterfall", "x": ["a", "b", "c"], "y": [3, -1, 2]},
+        ".waterfalllayer .trace.bars .point path",
+    ),
+    "candlestick": (
+        {
+            "type": "candlestick",
+            "x": ["2026-01-02", "2026-01-05"],
+            "open": [10, 11],
+            "high": [12, 12.5],
+            "low": [9, 10.5],
+            "close": [11, 10.8],
+        },
+        ".boxlayer .trace.boxes path.box",
+    ),
+    "heatmap": ({"type": "heatmap", "z": [[1, 2], [3, 4]]}, ".heatmaplayer .hm image"),
+    "indicator": (
+        {"type": "indicator", "mode": "number+delta", "value": 42, "delta": {"reference": 40}},
+        ".indicatorlayer .trace text.number",
+    ),
+}
+
+RENDER_JS = """async (specs) => {
+  const drawn = {};
+  for (const [id, f] of Object.entries(specs)) {
+    const div = document.createElement('div');
+    div.id = id;
+    div.style.cssText = 'width:700px;height:360px';
+    document.body.appendChild(div);
+    await Plotly.newPlot(div, f.data, f.layout || {});
+    drawn[id] = !!div.querySelector('.main-svg');
+  }
+  return drawn;
+}"""
+
+
+@pytest.fixture
+def bundle_page(browser) -> Iterator[tuple[Any, list[str]]]:
+    """A blank page with nothing but the committed bundle loaded."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_content("<html><head><meta charset='utf-8'></head><body></body></html>")
+    page.add_script_tag(path=str(BUNDLE))
+    yield page, errors
+    page.close()
+
+
+def test_the_bundle_draws_one_figure_of_each_trace_type_it_lists(bundle_page) -> None:
+    page, errors = bundle_page
+    assert set(ONE_OF_EACH) == bundled_traces(), "give each bundled trace type a sample here"
+    assert page.evaluate("Plotly.version") == get_plotlyjs_version()
+    specs = {f"t-{kind}": {"data": [trace]} for kind, (trace, _sel) in ONE_OF_EACH.items()}
+    assert page.evaluate(RENDER_JS, specs) == dict.fromkeys(specs, True)
+    drawn = {
+        kind: page.locator(f"#t-{kind} {selector}").count()
+        for kind, (_trace, selector) in ONE_OF_EACH.items()
+    }
+    assert all(n > 0 for n in drawn.values()), drawn
+    assert errors == []
+
+
+def test_the_bundle_draws_every_chart_of_the_app(bundle_page) -> None:
+    from tests.visualizations.test_render_browser import _figures
+
+    page, errors = bundle_page
+    specs = {f"c-{name}": json.loads(pio.to_json(fig)) for name, fig in _figures().items()}
+    assert page.evaluate(RENDER_JS, specs) == dict.fromkeys(specs, True)
+    assert page.locator("#c-strat .boxlayer .trace.boxes").count() >= 4  # a trace per STRAT type
+    assert page.locator("#c-heatmap .heatmaplayer .hm image").count() == 1
+    assert errors == []
+
+
+# ----------------------------------------------------------------------------- the app
+
+GRAPHS_JS = """(tab) => {
+  const graphs = [...document.querySelectorAll('#' + tab + '-root .js-plotly-plot')];
+  return {
+    // drawn, and past the placeholders (empty_figure's "loading" kind)
+    drawn: graphs.filter(g => g.querySelector('.main-svg')
+      && ((g.layout || {}).meta || {}).empty_kind !== 'loading').length,
+    total: document.querySelectorAll('#' + tab + '-root .dash-graph').length,
+    types: [...new Set(graphs.flatMap(g => (g.data || []).map(t => t.type || 'scatter')))],
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    # Fitted before the browser opens, as in test_tabs.py: a cold fit under the page's
+    # refreshes takes minutes.
+    app = start_live_app(
+        tmp_path_factory.mktemp("e2e-bundle"), refresh_seconds=5.0, warm_regime=True
+    )
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+def test_the_app_draws_with_the_bundle_and_never_fetches_the_full_plotly(
+    browser, live: LiveApp
+) -> None:
+    page, watch = open_page(browser, live.url)
+    try:
+        page.wait_for_selector("#main-tabs")
+        types: set[str] = set()
+        for tab in TAB_IDS:
+            show_tab(page, tab)
+            snap = wait_until(
+                lambda tab=tab: (
+                    (s := page.evaluate(GRAPHS_JS, tab))["total"] and s["drawn"] == s["total"] and s
+                ),
+                timeout=180,
+                what=f"every graph of the {tab} tab to draw",
+            )
+            types |= set(snap["types"])
+        version = page.evaluate("window.Plotly && window.Plotly.version")
+    finally:
+        page.context.close()
+    urls = [url for url, _status in watch.responses]
+    assert any("/assets/05-plotly-partial.min.js" in u for u in urls)
+    full = [u for u in urls if "plotly.min.js" in u or "async-plotlyjs" in u]
+    assert full == [], "dcc.Graph fetched the full plotly.js"
+    assert version == get_plotlyjs_version()
+    assert types and types <= bundled_traces(), sorted(types)
+    watch.assert_clean()  # no console errors: the CSP (script-src 'self') lets the asset run

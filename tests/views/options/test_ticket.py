@@ -1,0 +1,114 @@
+"""The order ticket's view: limits on the contract's tick, expiries for selection, the
+projection and the payoff, all on hand-made chains with hand-checked numbers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from dashboard.options.expiry import years_to_expiry
+from dashboard.options.projection import expected_hold_days
+from dashboard.views.options import ticket as T
+from tests.options._chains import make_chain, make_quote
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 ET
+EXPIRY = date(2026, 12, 18)
+
+
+def test_suggested_limit_rounds_the_mid_up_to_the_contracts_tick() -> None:
+    q = make_quote(EXPIRY, "C", 600, spot=600, now=NOW)
+    q = replace(q, bid=1.20, ask=1.25)  # SPY: penny ticks
+    assert T.suggested_limit(q) == 1.23
+    aapl = replace(q, contract=replace(q.contract, underlying="AAPL"), bid=2.40, ask=2.60)
+    assert T.suggested_limit(aapl) == 2.50  # nickel below $3
+    aapl_hi = replace(aapl, bid=3.21, ask=3.31)
+    assert T.suggested_limit(aapl_hi) == 3.30  # dime at/above $3
+    assert T.suggested_limit(replace(q, bid=0.0, ask=0.0)) is None  # no two-sided market
+
+
+def test_selection_expiries_prefer_the_middle_of_the_dte_window() -> None:
+    expiries = [(NOW + timedelta(days=d)).date() for d in (7, 14, 30, 44, 60)]
+    picks = T.selection_expiries(expiries, "1Day", NOW)  # window 14–45 DTE, middle 29.5
+    assert [(e - NOW.date()).days for e in picks] == [30, 44, 14]
+    none_inside = [(NOW + timedelta(days=d)).date() for d in (3, 50, 90)]
+    assert [(e - NOW.date()).days for e in T.selection_expiries(none_inside, "1Day", NOW)] == [50]
+
+
+def test_parse_float_refuses_junk_and_infinities() -> None:
+    assert T.parse_float("1.5") == 1.5 and T.parse_float(2) == 2.0
+    for bad in (None, "", "abc", "1e999", float("nan"), "inf"):
+        assert T.parse_float(bad) is None
+    assert T.parse_expiry("2026-12-18") == EXPIRY and T.parse_expiry("12/18") is None
+
+
+def test_fill_from_chain_suggests_a_contract_and_says_why() -> None:
+    chain = make_chain([EXPIRY], [590, 595, 600, 605, 610], spot=601.0, now=NOW)
+    fill = T.fill_from_chain(chain, "long", "1Day", NOW, 601.0)
+    assert fill.expiry == EXPIRY and fill.expiries == [EXPIRY]
+    assert fill.strike is not None and fill.strikes == sorted(fill.strikes)
+    assert fill.why.startswith("Suggested SPY Dec 18 '26")
+    assert fill.limit is not None and fill.limit > 0
+    none = T.fill_from_chain(chain, "long", "1Month", NOW, 601.0)  # 24 DTE is too short
+    assert none.strike is None and none.why.startswith("No contract suggested")
+
+
+def test_hold_days_is_the_timeframes_hold_capped_at_expiry() -> None:
+    assert T.hold_days("1Week", 1.0) == expected_hold_days("1Week")
+    assert T.hold_days(None, 1.0) == T.DEFAULT_HOLD_DAYS  # a typed-in ticket
+    assert T.hold_days("1Month", 2 / 365) == pytest.approx(2 - 0.01)  # never past expiry
+    assert T.hold_days("1Day", 0.0) == 0.0
+
+
+def test_projection_view_max_loss_is_the_premium_and_r_is_reward_over_risk() -> None:
+    q = make_quote(EXPIRY, "C", 600, spot=600, now=NOW, iv=0.2)
+    limit = round(q.ask, 2)
+    view = T.projection_view(
+        q, spot=600.0, now=NOW, stop=594.0, target=612.0, target2=None,
+        timeframe="1Day", limit=limit, contracts=2,
+    )  # fmt: skip
+    assert view.max_loss == pytest.approx(limit * 100 * 2)
+    p = view.projection
+    assert p is not None and set(p.levels) == {"T1", "stop"}
+    assert p.r_multiple == pytest.approx(p.levels["T1"].pnl / -p.levels["stop"].pnl)
+    assert view.summary.startswith(f"Max loss ${limit * 200:,.0f} (premium) · hold ")
+    assert f" · R {p.r_multiple:.2f}" in view.summary
+    assert "IV 20.0%" in view.summary
+    no_iv = T.projection_view(
+        replace(q, iv=None), spot=600.0, now=NOW, stop=594.0, target=612.0, target2=None,
+        timeframe=None, limit=5.0, contracts=1,
+    )  # fmt: skip
+    assert no_iv.projection is None and "no implied volatility" in no_iv.summary
+
+
+def test_payoff_view_band_brackets_the_curve_and_today_is_at_zero_days() -> None:
+    q = make_quote(EXPIRY, "P", 600, spot=600, now=NOW, iv=0.25)
+    view = T.payoff_view(
+        q, premium=8.0, spot=600.0, iv=0.25, now=NOW, timeframe="1Week", contracts=0
+    )
+    years = years_to_expiry(EXPIRY, NOW)
+    assert view.hold == pytest.approx(T.hold_days("1Week", years))
+    assert view.contracts == 1  # at least one contract is drawn
+    lo, hi = view.band
+    assert lo.pnl_at_time is not None and hi.pnl_at_time is not None
+    assert view.curve.pnl_at_time is not None
+    mid = len(view.curve.prices) // 2  # near the money, vega is largest
+    assert lo.pnl_at_time[mid] < view.curve.pnl_at_time[mid] < hi.pnl_at_time[mid]
+    assert view.today.days_forward == 0.0
+
+
+def test_ticket_fields_take_the_plan_only_from_the_same_symbol() -> None:
+    signal = {"symbol": "SPY", "label": "2D-2U", "timeframe": "1Day", "id": "s1", "target2": 610}
+    same = T.ticket_fields({"symbol": " spy "}, signal)
+    assert (same["pattern"], same["timeframe"], same["signal_id"]) == ("2D-2U", "1Day", "s1")
+    other = T.ticket_fields({"symbol": "QQQ"}, signal)
+    assert "pattern" not in other and "signal_id" not in other
+
+
+def test_expiry_and_strike_options_label_dte_and_moneyness() -> None:
+    [opt] = T.expiry_options([EXPIRY], NOW)
+    assert opt == {"label": "Fri Dec 18 '26 (24 DTE)", "value": "2026-12-18"}
+    strikes = T.strike_options([Decimal("595"), Decimal("602.5")], 600.0)
+    assert [s["label"] for s in strikes] == ["$595 (ITM)", "$602.5"]
