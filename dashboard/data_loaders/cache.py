@@ -22,6 +22,7 @@ is, with its own as-of time; an older one is marked STALE.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import logging
@@ -263,7 +264,7 @@ class ReadCache:
             assert limit is not None
             task = loop.create_task(self._load(key, ttl, fetch, is_empty, error_source, limit))
             self._inflight[key] = task
-            task.add_done_callback(lambda t, k=key: self._done(k, t))
+            task.add_done_callback(functools.partial(self._done, key))
         # shield: a caller that gives up (its deadline) must not cancel the others' fetch.
         if caller_left is None:
             return await asyncio.shield(task)

@@ -44,6 +44,7 @@ import bcrypt
 from flask import Flask, Response, redirect, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response as BaseResponse
 
 from dashboard.data_loaders.budget import (
     BudgetStore,
@@ -237,7 +238,7 @@ def install_login(
         return User(username)
 
     @server.before_request
-    def require_login() -> Response | None:
+    def require_login() -> BaseResponse | None:
         path = request.path
         if path in OPEN_PATHS or current_user.is_authenticated:
             return None
@@ -250,7 +251,7 @@ def install_login(
         if not token or len(token) > 500:
             return False
         try:
-            digest = devices.loads(token, max_age=policy.device_days * 86400)
+            digest = devices.loads(token, max_age=int(policy.device_days * 86400))
         except BadSignature:
             return False
         return isinstance(digest, str) and hmac.compare_digest(digest, _user_digest(username))
@@ -263,7 +264,7 @@ def install_login(
         return resp
 
     @server.route("/login", methods=["GET", "POST"])
-    def login() -> Response:
+    def login() -> BaseResponse:
         if request.method == "GET":
             return page(_safe_next(request.args.get("next")))
         user = _field("username", MAX_USERNAME_CHARS)
@@ -300,7 +301,7 @@ def install_login(
         return resp
 
     @server.route("/logout", methods=["GET", "POST"])
-    def logout() -> Response:
+    def logout() -> BaseResponse:
         sid = session.get("sid")
         if isinstance(sid, str):
             registry.delete(session_key(sid))

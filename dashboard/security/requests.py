@@ -98,8 +98,9 @@ def _location_ids(app: Dash) -> frozenset[str]:
         if layout is None or callable(layout):
             continue
         for node in layout._traverse():
-            if isinstance(node, dcc.Location) and isinstance(getattr(node, "id", None), str):
-                ids.add(node.id)
+            node_id = getattr(node, "id", None)
+            if isinstance(node, dcc.Location) and isinstance(node_id, str):
+                ids.add(node_id)
     return frozenset(ids)
 
 
