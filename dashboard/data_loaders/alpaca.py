@@ -27,6 +27,7 @@ from dashboard.data_loaders.errors import (
 )
 from dashboard.data_loaders.health import HealthTracker
 from dashboard.data_loaders.http import AsyncHTTPClient
+from dashboard.data_loaders.loop import remaining
 from dashboard.data_loaders.parsing import (
     parse_account,
     parse_clock,
@@ -317,7 +318,12 @@ class AlpacaAsyncClient:
             except RateLimited as exc:
                 last = exc
                 wait = exc.retry_after if exc.retry_after is not None else 0.5 * attempt
-                if attempt == self.order_attempts or wait > self.trading.retry.max_retry_after:
+                left = remaining()
+                if (
+                    attempt == self.order_attempts
+                    or wait > self.trading.retry.max_retry_after
+                    or (left is not None and wait >= left)  # never past the caller's deadline
+                ):
                     raise
                 await asyncio.sleep(wait)
             except (NetworkError, BadResponse) as exc:
