@@ -407,10 +407,9 @@ class AsyncHTTPClient:
         now = time.monotonic()
         left = remaining()
         deadline = now + (policy.max_total if left is None else min(policy.max_total, left))
-        refresh = method in IDEMPOTENT and current_priority() is Priority.REFRESH
-        max_attempts = (
-            min(policy.max_attempts, policy.refresh_attempts) if refresh else (policy.max_attempts)
-        )
+        max_attempts = policy.max_attempts
+        if method in IDEMPOTENT and current_priority() is Priority.REFRESH:
+            max_attempts = min(max_attempts, policy.refresh_attempts)
         attempt = 0
         while True:
             attempt += 1
