@@ -84,7 +84,8 @@ def check_update_body(payload: Any, callbacks: Any, location_ids: frozenset[str]
         return "'changedPropIds' must be a list of strings"
     for item in (*inputs, *state):
         if (
-            item["id"] in location_ids
+            isinstance(item["id"], str)  # pattern-matching ids are dicts
+            and item["id"] in location_ids
             and item["property"] in LOCATION_PROPS
             and not isinstance(item.get("value"), (str, type(None)))
         ):

@@ -193,3 +193,25 @@ def test_a_huge_strike_in_the_payoff_preview_is_refused_not_computed(app_and_ser
     r = _post(app.server.test_client(), body)
     assert r.status_code == 200
     assert "Not a valid contract" in r.get_data(as_text=True)
+
+
+def test_pattern_matching_callbacks_pass_the_guard(app_and_services: Any) -> None:
+    """Inputs with dict ids (``{"type": ..., "index": ALL}``) arrive as lists of
+    {id, property, value}; the guard lets them through to the callback."""
+    app, _services, _sim = app_and_services
+    key = _key(app, "options-manage-modal.is_open")
+    body = {
+        "output": key,
+        "outputs": [
+            dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
+            for p in key[2:-2].split("...")
+        ],
+        "inputs": [
+            [{"id": {"type": "options-manage", "index": 7}, "property": "n_clicks", "value": 1}],
+            {"id": "options-manage-cancel", "property": "n_clicks", "value": None},
+        ],
+        "state": [],
+        "changedPropIds": ['{"index":7,"type":"options-manage"}.n_clicks'],
+    }
+    r = _post(app.server.test_client(), body)
+    assert r.status_code in (200, 204), (r.status_code, r.get_data(as_text=True)[:300])
