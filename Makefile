@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install run test lint format chromium bench clean screenshots plotly-bundle
+.PHONY: install run test lint format chromium services bench clean screenshots plotly-bundle
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ chromium:
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+## Debian's Postgres and Redis: tests start throwaway servers of each (tests/_servers.py).
+services:
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then \
+		echo "Installing Debian postgresql and redis-server for the database tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null; \
+	fi
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -34,8 +41,8 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-## Lint, then every test (unit, HTTP, simulator, browser).
-test: install chromium lint
+## Lint, then every test (unit, HTTP, simulator, Postgres, Redis, deployment, browser).
+test: install chromium services lint
 	$(PY) -m pytest -n 2 -p no:cacheprovider -m "not e2e"
 	$(PY) -m pytest -p no:cacheprovider -m e2e
 

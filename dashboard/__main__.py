@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+from types import FrameType
 
-from dashboard.settings import SettingsError, load_settings
+from dashboard.security.startup import (
+    StartupRefused,
+    check_data_dir,
+    check_demo_snapshot,
+    check_redis,
+    check_serving,
+    open_journal,
+    startup_settings,
+)
+
+
+def _stop_serving(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # werkzeug's serve_forever returns on it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,21 +35,21 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    changes = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    if changes:
-        settings = settings.with_overrides(**changes)
-
-    loopback = settings.host in ("127.0.0.1", "localhost", "::1")
-    if not loopback and not settings.auth_required and settings.auth != "off":
-        print(
-            f"refusing to serve on {settings.host} without a login: set DASHBOARD_USERNAME and "
-            "DASHBOARD_PASSWORD_HASH, or DASHBOARD_AUTH=off if you really mean it",
-            file=sys.stderr,
-        )
+        settings = startup_settings()
+        changes = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+        if changes:
+            settings = settings.with_overrides(**changes)
+        check_serving(settings, hosts=[settings.host], workers=1)
+        check_data_dir(settings)
+        check_redis(settings)
+        journal = open_journal(settings)  # also creates or upgrades its schema
+        try:
+            if settings.mode == "demo" and not settings.simulator_url:
+                check_demo_snapshot(settings, journal)
+        finally:
+            journal.close()
+    except StartupRefused as exc:
+        print(exc.code, file=sys.stderr)
         return 2
     if settings.key_mismatch:
         logging.getLogger("dashboard").warning("Alpaca keys: %s", settings.key_mismatch)
@@ -49,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         f"[{settings.mode_label}; {login}]",
         flush=True,
     )
+    # SIGTERM (a host stopping the app) ends the server loop like Ctrl-C, so the services
+    # below close: the exit monitor releases its lease, the compute process and the
+    # embedded simulator stop (and its snapshot is saved).
+    signal.signal(signal.SIGTERM, _stop_serving)
     try:
         app.run(host=settings.host, port=settings.port, debug=False, threaded=True)
     finally:

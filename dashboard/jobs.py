@@ -223,17 +223,39 @@ _compute_pool_pid: int | None = None
 _compute_pool_lock = threading.Lock()
 
 
+def _exit_with_parent() -> None:
+    """Compute-process initializer: exit the moment the process that started it is gone.
+
+    Waits on multiprocessing's parent sentinel (a pipe the parent holds open), so a parent
+    killed by SIGKILL or a gunicorn time-out ends it too; once it exits, the last holder of
+    the resource tracker's pipe is gone and the tracker exits as well. Without this both
+    outlived their parent for hours.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(0)  # mid-task: nobody is left to read the result
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def compute_off_process(fn: Callable[..., T], *args: Any) -> T:
     """Run a pure, picklable CPU-bound ``fn`` in the process's one compute process.
 
     Regime fits and backtests are seconds of pure-Python CPU; in a thread they would hold
     the GIL against every callback of the web process, so pages would stall meanwhile.
+    The compute process exits with its parent (``_exit_with_parent``).
     """
     global _compute_pool, _compute_pool_pid
     with _compute_pool_lock:
         if _compute_pool is None or _compute_pool_pid != os.getpid():
             ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
-            _compute_pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+            _compute_pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=ctx, initializer=_exit_with_parent
+            )
             _compute_pool_pid = os.getpid()
         pool = _compute_pool
     try:
@@ -245,8 +267,15 @@ def compute_off_process(fn: Callable[..., T], *args: Any) -> T:
 
 
 def shutdown_compute_pool() -> None:
+    """Stop the compute process now: on shutdown nobody waits for a half-done fit, and a
+    process stopping within its graceful time-out must not wait for one either."""
     global _compute_pool
     with _compute_pool_lock:
-        if _compute_pool is not None and _compute_pool_pid == os.getpid():
-            _compute_pool.shutdown(wait=False, cancel_futures=True)
+        pool = _compute_pool if _compute_pool_pid == os.getpid() else None
         _compute_pool = None
+    if pool is not None:
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in workers:  # a running task is cut short: its caller gets BrokenProcessPool
+            if proc.is_alive():
+                proc.terminate()

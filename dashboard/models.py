@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +18,71 @@ from typing import Generic, Literal, TypeVar
 from dashboard.conventions import Right
 
 T = TypeVar("T")
+
+# Alpaca's asset classes the app models (alpaca-py ``AssetClass``); a position in any
+# other class is kept aside with a note instead of breaking the positions read.
+AssetClass = Literal["us_equity", "us_option", "crypto", "crypto_perp"]
+ASSET_CLASSES: tuple[AssetClass, ...] = ("us_equity", "us_option", "crypto", "crypto_perp")
+Side = Literal["buy", "sell"]
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """Records of one kind a read left out for one reason (``reason`` is safe to show)."""
+
+    kind: str  # "position", "order", "fill", "option contract", "chain row"
+    reason: str  # e.g. "unknown asset class 'x'", "missing field 'qty'"
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ParseReport:
+    """What a list read received and which records it could not use, grouped by reason.
+
+    One unusable record never breaks a list: it is counted here instead, so a status
+    line can say "2 records not shown: unknown asset class 'x'".
+    """
+
+    received: int = 0
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(s.count for s in self.skipped)
+
+    @property
+    def clean(self) -> bool:
+        return not self.skipped
+
+    def __add__(self, other: ParseReport) -> ParseReport:
+        counts: dict[tuple[str, str], int] = {}
+        for s in (*self.skipped, *other.skipped):
+            counts[(s.kind, s.reason)] = counts.get((s.kind, s.reason), 0) + s.count
+        return ParseReport(
+            received=self.received + other.received,
+            skipped=tuple(Skipped(k, r, n) for (k, r), n in counts.items()),
+        )
+
+
+NO_SKIPS = ParseReport()
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed(Generic[T]):
+    """The records a list read could use plus the report of those it could not.
+
+    Iterable and sized like the tuple it wraps, so callers that only walk the records
+    need not change.
+    """
+
+    items: tuple[T, ...]
+    report: ParseReport = NO_SKIPS
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
 
 
 class DataState(enum.StrEnum):
@@ -41,6 +107,7 @@ class DataResult(Generic[T]):
     state: DataState
     error: str | None = None
     stale_since: datetime | None = None
+    report: ParseReport = NO_SKIPS  # records of a list read that are not shown, and why
 
     @property
     def ok(self) -> bool:
@@ -81,7 +148,7 @@ class Account:
 @dataclass(frozen=True, slots=True)
 class Position:
     symbol: str
-    asset_class: Literal["us_equity", "us_option"]
+    asset_class: AssetClass
     qty: Decimal  # signed: negative for short
     side: Literal["long", "short"]
     avg_entry_price: Decimal
@@ -96,12 +163,31 @@ class Position:
 
 
 @dataclass(frozen=True, slots=True)
-class Order:
+class OrderLeg:
+    """One leg of a multi-leg (``mleg``) order: Alpaca puts the contract and side here."""
+
     id: str
-    client_order_id: str
     symbol: str
     asset_class: str
-    side: Literal["buy", "sell"]
+    side: Side
+    ratio_qty: Decimal  # contracts of this leg per unit of the order's qty
+    status: str
+    position_intent: str | None = None
+    filled_qty: Decimal = Decimal(0)
+    filled_avg_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order. A multi-leg order (``order_class == "mleg"``) has no top-level
+    ``symbol``, ``side`` or ``asset_class`` (Alpaca sends them empty): its ``legs`` carry
+    them, and ``qty``/``limit_price`` are for the whole spread (net price per unit)."""
+
+    id: str
+    client_order_id: str
+    symbol: str | None  # None for mleg orders
+    asset_class: str | None  # None for mleg orders
+    side: Side | None  # None for mleg orders
     type: str
     time_in_force: str
     status: str
@@ -114,6 +200,13 @@ class Order:
     filled_at: datetime | None = None
     canceled_at: datetime | None = None
     position_intent: str | None = None
+    order_class: str = "simple"  # simple | bracket | oco | oto | mleg
+    legs: tuple[OrderLeg, ...] = ()
+    stop_price: Decimal | None = None
+
+    @property
+    def is_multileg(self) -> bool:
+        return self.order_class == "mleg"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +214,14 @@ class Fill:
     id: str
     order_id: str
     symbol: str
-    side: Literal["buy", "sell"]
+    side: Side  # a short sale ("sell_short") is a sell with ``short_sale`` set
     qty: Decimal
     price: Decimal
     transaction_time: datetime
     type: str = "fill"  # fill | partial_fill
     leaves_qty: Decimal = Decimal(0)
     cum_qty: Decimal = Decimal(0)
+    short_sale: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +294,7 @@ class OptionQuote:
     theta: float | None  # per calendar day, per share
     vega: float | None  # per vol point, per share
     as_of: datetime | None
-    rho: float | None = None
+    rho: float | None = None  # per 1 percentage point of rate, per share
 
     @property
     def mid(self) -> float | None:
@@ -215,6 +309,26 @@ class OptionQuote:
         return self.ask - self.bid
 
 
+GreekName = Literal["iv", "delta", "gamma", "theta", "vega", "rho"]
+GREEK_NAMES: tuple[GreekName, ...] = ("iv", "delta", "gamma", "theta", "vega", "rho")
+
+
+@dataclass(frozen=True, slots=True)
+class GreeksCoverage:
+    """Which greeks a chain source served, and why any are missing.
+
+    ThetaData sells greeks by subscription: Value has none, Standard has IV and the
+    first-order greeks (no gamma), Pro has all. ``tier`` is what the client found out
+    (None while unknown); ``missing`` lists the greeks the chain lacks for that reason.
+    """
+
+    source: str  # "thetadata:v3"
+    tier: str | None  # "pro" | "standard" | "value" | None (not known yet)
+    endpoint: str | None  # the greeks endpoint that answered, e.g. "greeks/first_order"
+    missing: tuple[GreekName, ...] = ()
+    reason: str = ""  # safe to show, e.g. "gamma needs a ThetaData Pro subscription"
+
+
 @dataclass(frozen=True, slots=True)
 class OptionChain:
     underlying: str
@@ -223,6 +337,8 @@ class OptionChain:
     source: str  # e.g. "alpaca:indicative", "alpaca:opra", "thetadata:v3", "simulator"
     as_of: datetime | None
     expiries: tuple[date, ...] = field(default=())
+    report: ParseReport = NO_SKIPS  # chain rows left out, and why
+    greeks: GreeksCoverage | None = None  # None: the source always sends every greek
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from dashboard.analytics.regime import RegimeParams, RegimeResult, fit_regimes
 from dashboard.analytics.regime_fits import RegimeFit, RegimeSnapshot
+from dashboard.conventions import NEW_YORK
 from dashboard.jobs import DiskStore, ThreadExecutor, compute_off_process, compute_shared
 
 if TYPE_CHECKING:
@@ -44,7 +44,6 @@ __all__ = [
     "fit_off_process",
 ]
 
-NEW_YORK = ZoneInfo("America/New_York")
 MARKET_SYMBOL = "SPY"
 VIX_SYMBOL = "VIX"  # the simulator's VIX-like index (DEFAULT_UNIVERSE); absent on Alpaca
 HISTORY_YEARS = 25  # ask for more than the model needs; the source returns what it has

@@ -6,8 +6,10 @@ so they never appear in reprs, logs or error messages.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -23,6 +25,54 @@ PAPER_TRADING_URL = "https://paper-api.alpaca.markets"
 LIVE_TRADING_URL = "https://api.alpaca.markets"
 ALPACA_DATA_URL = "https://data.alpaca.markets"
 DEFAULT_WATCHLIST = ("SPY", "QQQ", "IWM", "AAPL", "MSFT", "NVDA", "TSLA", "AMZN")
+ALPACA_DOMAIN = "alpaca.markets"
+PAPER_TRADING_HOST = "paper-api.alpaca.markets"
+_DATABASE_SCHEMES = {
+    "sqlite": "sqlite",
+    "postgres": "postgresql+psycopg",  # Railway and Heroku hand these out
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+MIN_SECRET_KEY_LENGTH = 32
+_HOST = re.compile(r"[A-Za-z0-9.:%-]{1,253}")
+_BCRYPT_HASH = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").rstrip(".").lower()
+
+
+def is_alpaca_host(url: str) -> bool:
+    host = _host(url)
+    return host == ALPACA_DOMAIN or host.endswith("." + ALPACA_DOMAIN)
+
+
+def is_live_trading_url(url: str) -> bool:
+    """Whether orders sent to ``url`` reach real money: any Alpaca host but the paper API
+    (and the sandboxes). Judged from the URL itself, so no flag can make a live endpoint
+    look like paper."""
+    if not is_alpaca_host(url):
+        return False
+    host = _host(url)
+    return host != PAPER_TRADING_HOST and not host.endswith(".sandbox." + ALPACA_DOMAIN)
+
+
+def _http_url(value: str) -> str:
+    """An http(s) URL with a host, without a trailing slash; else a one-line reason."""
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ValueError("is not a valid URL") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("must be an http:// or https:// URL")
+    if not parts.hostname:
+        raise ValueError("must name a host, e.g. https://host:port")
+    if any(c.isspace() for c in text):
+        raise ValueError("must not contain spaces")
+    return text.rstrip("/")
 
 
 class SettingsError(ValueError):
@@ -73,8 +123,16 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=Path("data"), validation_alias=_env("DASHBOARD_DATA_DIR"))
-    database_url_setting: str | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
+    database_url_setting: SecretStr | None = Field(
+        default=None, validation_alias=_env("DATABASE_URL")
+    )
     redis_url: SecretStr | None = Field(default=None, validation_alias=_env("REDIS_URL"))
+
+    # The production server (gunicorn.conf.py reads these).
+    web_concurrency: int = Field(default=2, ge=1, le=64, validation_alias=_env("WEB_CONCURRENCY"))
+    gunicorn_threads: int = Field(
+        default=8, ge=1, le=256, validation_alias=_env("GUNICORN_THREADS")
+    )
 
     refresh_seconds: float = Field(
         default=5.0, ge=1.0, le=3600.0, validation_alias=_env("DASHBOARD_REFRESH_SECONDS")
@@ -141,6 +199,9 @@ class Settings(BaseSettings):
         default=60.0, gt=0, le=100000, validation_alias=_env("DASHBOARD_SIM_SPEED")
     )
     sim_snapshot: Path | None = Field(default=None, validation_alias=_env("DASHBOARD_SIM_SNAPSHOT"))
+    simulator_port: int = Field(
+        default=18765, ge=1, le=65535, validation_alias=_env("DASHBOARD_SIMULATOR_PORT")
+    )
 
     @field_validator("watchlist", mode="before")
     @classmethod
@@ -161,12 +222,112 @@ class Settings(BaseSettings):
         "password_hash",
         "secret_key",
         "redis_url",
+        "database_url_setting",
+        "alpaca_trading_url_setting",
+        "alpaca_data_url_setting",
+        "thetadata_url",
+        "simulator_url",
+        "sim_snapshot",
         mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator(
+        "alpaca_trading_url_setting", "alpaca_data_url_setting", "thetadata_url", "simulator_url"
+    )
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
+
+    @field_validator("simulator_url")
+    @classmethod
+    def _simulator_is_not_alpaca(cls, value: str | None) -> str | None:
+        if value is not None and is_alpaca_host(value):
+            raise ValueError("points at Alpaca; demo mode sends its orders to the simulator only")
+        return value
+
+    @field_validator("database_url_setting")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value.get_secret_value().strip())
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "is not a database URL (postgresql://user:password@host:5432/db or "
+                "sqlite:///path/journal.sqlite)"
+            ) from None
+        if url.drivername not in _DATABASE_SCHEMES:
+            raise ValueError(
+                f"{url.drivername!r} is not supported: use postgresql:// (psycopg 3) or sqlite:///"
+            )
+        if url.drivername != "sqlite" and not url.host:
+            raise ValueError("a Postgres URL must name a host")
+        if url.drivername != "sqlite" and not url.database:
+            raise ValueError("a Postgres URL must name a database")
+        if url.drivername == "sqlite" and not url.database:
+            raise ValueError("a SQLite URL must name a file: sqlite:///path/journal.sqlite")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        text = value.get_secret_value().strip()
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError:
+            raise ValueError("is not a valid URL") from None
+        if parts.scheme not in _REDIS_SCHEMES:
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        if parts.scheme != "unix" and not parts.hostname:
+            raise ValueError("must name a host, e.g. redis://host:6379/0")
+        if parts.scheme == "unix" and not parts.path:
+            raise ValueError("must name a socket path, e.g. unix:///run/redis.sock")
+        return SecretStr(text)
+
+    @field_validator("host")
+    @classmethod
+    def _check_host(cls, value: str) -> str:
+        host = value.strip().strip("[]")
+        if not host or not _HOST.fullmatch(host):
+            raise ValueError("must be an address or a host name, e.g. 127.0.0.1 or 0.0.0.0")
+        return host
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_KEY_LENGTH} random characters, e.g. "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return value
+
+    @field_validator("password_hash")
+    @classmethod
+    def _check_password_hash(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _BCRYPT_HASH.fullmatch(value.get_secret_value().strip()):
+            raise ValueError(
+                "is not a bcrypt hash; make one with python -m dashboard.security.hash_password"
+            )
+        return None if value is None else SecretStr(value.get_secret_value().strip())
+
+    @field_validator("data_dir", "sim_snapshot")
+    @classmethod
+    def _check_path(cls, value: Path | None) -> Path | None:
+        if value is not None and ("\x00" in str(value) or not str(value).strip()):
+            raise ValueError("is not a usable path")
         return value
 
     @model_validator(mode="after")
@@ -186,6 +347,15 @@ class Settings(BaseSettings):
             )
         if self.alpaca_live_trading and self.alpaca_paper:
             raise ValueError("ALPACA_LIVE_TRADING: set ALPACA_PAPER=false as well to trade live")
+        if (
+            self.alpaca_trading_url_setting is not None
+            and is_live_trading_url(self.alpaca_trading_url_setting)
+            and not self.live_opt_in
+        ):
+            raise ValueError(
+                "APCA_API_BASE_URL: points at Alpaca's live host; live trading needs "
+                "ALPACA_PAPER=false and ALPACA_LIVE_TRADING=1"
+            )
         if self.auth == "on" and (not self.username or self.password_hash is None):
             raise ValueError(
                 "DASHBOARD_AUTH: 'on' needs DASHBOARD_USERNAME and DASHBOARD_PASSWORD_HASH"
@@ -200,6 +370,11 @@ class Settings(BaseSettings):
         return "alpaca" if self.alpaca_key_id is not None else "demo"
 
     @property
+    def live_opt_in(self) -> bool:
+        """Both switches for live trading are set (not that orders go live: see ``is_live``)."""
+        return not self.alpaca_paper and self.alpaca_live_trading
+
+    @property
     def key_mismatch(self) -> str | None:
         """Why the keys look like the other environment's, or None.
 
@@ -210,15 +385,16 @@ class Settings(BaseSettings):
         if self.mode != "alpaca" or self.alpaca_key_id is None:
             return None
         prefix = self.alpaca_key_id.get_secret_value()[:2].upper()
-        if self.alpaca_paper and prefix == "AK":
+        if not self.is_live and prefix == "AK":
             return "These are live keys (AK…) but the paper endpoint is selected (ALPACA_PAPER)."
-        if not self.alpaca_paper and prefix == "PK":
+        if self.is_live and prefix == "PK":
             return "These are paper keys (PK…) but live trading is selected (ALPACA_PAPER=false)."
         return None
 
     @property
     def is_live(self) -> bool:
-        return self.mode == "alpaca" and not self.alpaca_paper
+        """Orders go to a live account: decided by the trading URL actually used."""
+        return self.mode == "alpaca" and is_live_trading_url(self.alpaca_trading_url)
 
     @property
     def mode_label(self) -> str:
@@ -231,7 +407,7 @@ class Settings(BaseSettings):
     def alpaca_trading_url(self) -> str:
         if self.alpaca_trading_url_setting:
             return self.alpaca_trading_url_setting.rstrip("/")
-        return LIVE_TRADING_URL if self.is_live else PAPER_TRADING_URL
+        return LIVE_TRADING_URL if self.live_opt_in else PAPER_TRADING_URL
 
     @property
     def alpaca_data_url(self) -> str:
@@ -239,12 +415,12 @@ class Settings(BaseSettings):
 
     @property
     def database_url(self) -> str:
-        if self.database_url_setting:
-            url = self.database_url_setting
-            # Railway and Heroku hand out postgres:// which SQLAlchemy 2 does not accept.
-            if url.startswith("postgres://"):
-                url = "postgresql://" + url.removeprefix("postgres://")
-            return url
+        """The journal's SQLAlchemy URL; Postgres always through psycopg 3, the installed
+        driver (``postgres://`` from Railway or Heroku included)."""
+        if self.database_url_setting is not None:
+            url = self.database_url_setting.get_secret_value()
+            scheme, rest = url.split("://", 1)
+            return f"{_DATABASE_SCHEMES[scheme]}://{rest}"
         return f"sqlite:///{(self.data_dir / 'journal.sqlite').as_posix()}"
 
     @property

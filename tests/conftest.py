@@ -1,9 +1,11 @@
-"""Shared fixtures: the simulator over real HTTP on loopback, and settings that point at it."""
+"""Shared fixtures: the simulator over real HTTP on loopback, settings that point at it, and
+throwaway Postgres and Redis servers (``tests/_servers.py``) for the SQL and cache backends."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +14,10 @@ from dashboard.settings import Settings, load_settings
 from dashboard.simulator.embedded import SimulatorConfig, SimulatorHandle, start_simulator_thread
 from dashboard.visualizations import figures
 from dashboard.visualizations.theme import install_theme
+from tests._servers import PostgresServer, RedisServer
+
+if TYPE_CHECKING:
+    from dashboard.data_loaders.cache import SharedCache
 
 # Production builds figures without plotly's validation (see figures.make_figure);
 # every figure any test builds is validated instead. The theme is what create_app installs.
@@ -60,6 +66,75 @@ def sim_settings(sim: SimulatorHandle, tmp_path: Path) -> Settings:
 @pytest.fixture
 def fresh_settings(fresh_sim: SimulatorHandle, tmp_path: Path) -> Settings:
     return settings_for(fresh_sim, tmp_path)
+
+
+# ---- real Postgres and Redis ------------------------------------------------------------------
+# One server of each per test process (xdist worker), started on first use; each test gets a
+# new database or an emptied Redis.
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """An empty Postgres schema that the URL (SQLAlchemy, psycopg 3) makes the default one,
+    so the app sees an empty database; a schema costs milliseconds, a database ~0.5 s."""
+    url = postgres_server.create_schema()
+    yield url
+    postgres_server.drop_schema(url)
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The test Redis, emptied."""
+    redis_server.flush()
+    return redis_server.url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def journal_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh journal database: a SQLite file, then a Postgres database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'journal.sqlite'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=["diskcache", "redis"])
+def shared_cache_factory(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], SharedCache]]:
+    """Makes one worker's view of a store shared by workers: diskcache, then Redis."""
+    from dashboard.data_loaders.cache import DiskSharedCache, RedisSharedCache
+
+    made: list[SharedCache] = []
+    if request.param == "diskcache":
+
+        def make() -> SharedCache:
+            made.append(DiskSharedCache(tmp_path / "shared-cache"))
+            return made[-1]
+
+    else:
+        url = request.getfixturevalue("redis_url")
+
+        def make() -> SharedCache:
+            made.append(RedisSharedCache(url))
+            return made[-1]
+
+    yield make
+    for cache in made:
+        cache.close()
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -20,10 +20,15 @@ def test_railway_requirements_match_pyproject_runtime_dependencies() -> None:
 
 def test_procfile_runs_gunicorn_on_port_and_a_worker() -> None:
     procfile = (ROOT / "Procfile").read_text()
+    # The check first (gunicorn's own int(WEB_CONCURRENCY) would end in a traceback), then
+    # exec, so gunicorn gets the platform's SIGTERM itself.
     assert re.search(
-        r"^web: gunicorn dashboard\.app:server .*--bind 0\.0\.0\.0:\$PORT", procfile, re.M
+        r"^web: python -m dashboard\.security\.startup && exec gunicorn dashboard\.app:server "
+        r".*--bind 0\.0\.0\.0:\$PORT$",
+        procfile,
+        re.M,
     )
-    assert re.search(r"^worker: python -m dashboard\.", procfile, re.M)
+    assert re.search(r"^worker: exec python -m dashboard\.trading\.exit_worker$", procfile, re.M)
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -57,7 +57,7 @@ def test_watchlist_and_numbers_parse() -> None:
 
 def test_postgres_url_is_normalised_for_sqlalchemy() -> None:
     s = load_settings({"DATABASE_URL": "postgres://u:p@db:5432/x"})
-    assert s.database_url == "postgresql://u:p@db:5432/x"
+    assert s.database_url == "postgresql+psycopg://u:p@db:5432/x"
 
 
 @pytest.mark.parametrize(
@@ -128,3 +128,144 @@ def test_keys_of_the_other_environment_are_detected_without_echoing_them() -> No
         env={"APCA_API_KEY_ID": "PK" + FAKE_KEY_BODY, "APCA_API_SECRET_KEY": "s"}, env_file=None
     )
     assert matching.key_mismatch is None
+
+
+# ---- every variable validated, URLs included (issue 23) ----------------------------------------
+
+KEYS = {"APCA_API_KEY_ID": "PKTEST", "APCA_API_SECRET_KEY": SECRET}
+LIVE_OPT_IN = {"ALPACA_PAPER": "false", "ALPACA_LIVE_TRADING": "1"}
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "mysql://u:p@db/x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql+psycopg2://u:p@db/x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql:///x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://u:p@db:5432"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://u:p@db:port/x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "sqlite://"}, "DATABASE_URL"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis-host:6379/0"}, "REDIS_URL"),
+        ({"REDIS_URL": "http://redis:6379"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis://"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis://host:notaport"}, "REDIS_URL"),
+        ({"WEB_CONCURRENCY": "abc"}, "WEB_CONCURRENCY"),
+        ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY"),
+        ({"GUNICORN_THREADS": "lots"}, "GUNICORN_THREADS"),
+        ({"DASHBOARD_SIMULATOR_PORT": "x"}, "DASHBOARD_SIMULATOR_PORT"),
+        ({"THETADATA_URL": "not a url"}, "THETADATA_URL"),
+        ({"THETADATA_URL": "localhost:25510"}, "THETADATA_URL"),
+        ({"THETADATA_URL": "http://"}, "THETADATA_URL"),
+        ({**KEYS, "APCA_API_BASE_URL": "ftp://paper-api.alpaca.markets"}, "APCA_API_BASE_URL"),
+        ({**KEYS, "APCA_API_BASE_URL": "paper-api.alpaca.markets"}, "APCA_API_BASE_URL"),
+        ({**KEYS, "APCA_API_BASE_URL": "https://paper api.alpaca.markets"}, "APCA_API_BASE_URL"),
+        ({**KEYS, "APCA_API_DATA_URL": "data.alpaca.markets"}, "APCA_API_DATA_URL"),
+        ({"DASHBOARD_SIMULATOR_URL": "127.0.0.1:8765"}, "DASHBOARD_SIMULATOR_URL"),
+        ({"DASHBOARD_SIMULATOR_URL": "https://api.alpaca.markets"}, "DASHBOARD_SIMULATOR_URL"),
+        ({"DASHBOARD_SECRET_KEY": "short"}, "DASHBOARD_SECRET_KEY"),
+        ({"DASHBOARD_HOST": "not a host"}, "DASHBOARD_HOST"),
+        (
+            {"DASHBOARD_USERNAME": "u", "DASHBOARD_PASSWORD_HASH": "hunter2"},
+            "DASHBOARD_PASSWORD_HASH",
+        ),
+    ],
+)
+def test_malformed_variables_fail_in_one_line_naming_them(
+    env: dict[str, str], variable: str
+) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(env, env_file=None)
+    message = str(info.value)
+    assert message.startswith(variable + ":"), message
+    assert "\n" not in message
+    assert SECRET not in message and "u:p@" not in message  # no credentials echoed
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://u:p@db:5432/railway", "postgresql+psycopg://u:p@db:5432/railway"),
+        ("postgresql://u:p@db/x?sslmode=require", "postgresql+psycopg://u:p@db/x?sslmode=require"),
+        ("postgresql+psycopg://u@db/x", "postgresql+psycopg://u@db/x"),
+        ("sqlite:////var/data/j.sqlite", "sqlite:////var/data/j.sqlite"),
+    ],
+)
+def test_database_urls_use_the_installed_driver(url: str, expected: str) -> None:
+    s = load_settings({"DATABASE_URL": url}, env_file=None)
+    assert s.database_url == expected
+    assert "p@" not in repr(s)  # the password is a secret
+
+
+def test_urls_are_kept_without_a_trailing_slash() -> None:
+    s = load_settings({"THETADATA_URL": " http://127.0.0.1:25510/ "}, env_file=None)
+    assert s.thetadata_url == "http://127.0.0.1:25510"
+    assert load_settings({"REDIS_URL": "rediss://:pw@cache:6380/1"}, env_file=None).redis_url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.alpaca.markets",
+        "https://API.Alpaca.Markets./",
+        "https://api.alpaca.markets:443/v2",
+        "http://api.alpaca.markets",
+        "https://broker-api.alpaca.markets",
+    ],
+)
+def test_a_live_trading_url_needs_both_switches(url: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({**KEYS, "APCA_API_BASE_URL": url}, env_file=None)
+    assert str(info.value).startswith("APCA_API_BASE_URL: points at Alpaca's live host")
+    for half in ({"ALPACA_LIVE_TRADING": "1"}, {"ALPACA_PAPER": "false"}):
+        with pytest.raises(SettingsError):
+            load_settings({**KEYS, "APCA_API_BASE_URL": url, **half}, env_file=None)
+    live = load_settings({**KEYS, "APCA_API_BASE_URL": url, **LIVE_OPT_IN}, env_file=None)
+    assert live.is_live and live.mode_label == "LIVE"
+
+
+def test_live_state_comes_from_the_url_not_the_flags() -> None:
+    paper_url = load_settings(
+        {**KEYS, **LIVE_OPT_IN, "APCA_API_BASE_URL": "https://paper-api.alpaca.markets"},
+        env_file=None,
+    )
+    assert not paper_url.is_live and paper_url.mode_label == "PAPER"
+    own_proxy = load_settings({**KEYS, "APCA_API_BASE_URL": "http://127.0.0.1:8765"}, env_file=None)
+    assert not own_proxy.is_live and own_proxy.mode_label == "PAPER"
+    default_live = load_settings({**KEYS, **LIVE_OPT_IN}, env_file=None)
+    assert default_live.alpaca_trading_url == "https://api.alpaca.markets"
+    assert default_live.is_live
+    # A settings copy that swaps in a live URL (no validation on copies) still reads LIVE,
+    # so the order path's confirmation and refusal apply.
+    swapped = paper_url.with_overrides(alpaca_trading_url_setting="https://api.alpaca.markets")
+    assert swapped.is_live and swapped.mode_label == "LIVE"
+
+
+def test_the_header_badge_shows_the_url_derived_mode() -> None:
+    from dashboard.components import header
+
+    def badge(settings: object) -> str:
+        found = []
+
+        def walk(node: object) -> None:
+            if getattr(node, "id", None) == "header-mode-badge":
+                found.append(node.children)  # type: ignore[attr-defined]
+            children = getattr(node, "children", None)
+            for child in children if isinstance(children, list) else [children]:
+                if child is not None and not isinstance(child, str):
+                    walk(child)
+
+        walk(header.layout(settings))  # type: ignore[arg-type]
+        return found[0]
+
+    live = load_settings(
+        {**KEYS, **LIVE_OPT_IN, "APCA_API_BASE_URL": "https://api.alpaca.markets"},
+        env_file=None,
+    )
+    flags_only = load_settings(
+        {**KEYS, **LIVE_OPT_IN, "APCA_API_BASE_URL": "https://paper-api.alpaca.markets"},
+        env_file=None,
+    )
+    assert badge(live) == "LIVE"
+    assert badge(flags_only) == "PAPER"

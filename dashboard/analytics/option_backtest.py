@@ -41,7 +41,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from dashboard.conventions import CONTRACT_MULTIPLIER, MARKET_TZ_NAME, RISK_FREE_RATE
+from dashboard.conventions import (
+    CONTRACT_MULTIPLIER,
+    MARKET_TZ_NAME,
+    RISK_FREE_RATE,
+    right_for_direction,
+)
 from dashboard.options.pricing import bs_greeks, bs_price
 from dashboard.options.selection import (
     DEFAULT_DTE_BY_TIMEFRAME,
@@ -295,7 +300,7 @@ def price_option_leg(
     if not math.isfinite(realised) or realised <= 0:
         return None
     sigma = spec.implied_vol(realised)
-    right = "C" if direction == "long" else "P"
+    right = right_for_direction(direction)
     r, q = spec.risk_free_rate, spec.dividend_yield
     t0 = dte / 365.0
     at = trigger_price if trigger_price is not None and trigger_price > 0 else entry_price

@@ -12,13 +12,14 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import empyrical
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import stats
+
+from dashboard.conventions import MARKET_TZ_NAME
 
 __all__ = [
     "DEFAULT_MAX_OPEN_RISK",
@@ -49,18 +50,15 @@ __all__ = [
     "wilson_interval",
 ]
 
-if TYPE_CHECKING:  # typing only: the pure core never reads the environment
-    from dashboard.settings import Settings
-
 TRADING_DAYS = 252
-MARKET_TZ = "America/New_York"
 DEFAULT_RISK_PER_TRADE = 0.01  # equity fraction risked per trade in the backtest equity
 DEFAULT_MAX_OPEN_RISK = 0.08  # the default portfolio heat limit (Settings.heat_limit_pct)
 
 
-def _clean(returns: ArrayLike | pd.Series) -> np.ndarray:
+def _clean(returns: ArrayLike | pd.Series) -> NDArray[np.float64]:
     arr = np.asarray(returns, dtype=float)
-    return arr[np.isfinite(arr)]
+    finite: NDArray[np.float64] = arr[np.isfinite(arr)]
+    return finite
 
 
 def simple_returns(prices: pd.Series) -> pd.Series:
@@ -143,7 +141,8 @@ def rolling_sortino(
     dd = np.sqrt(down_sq.rolling(window, min_periods=window).mean())
     with np.errstate(divide="ignore", invalid="ignore"):
         out = mean / dd * math.sqrt(periods_per_year)
-    return out.replace([np.inf, -np.inf], np.nan)
+    cleaned: pd.Series = out.replace([np.inf, -np.inf], np.nan)
+    return cleaned
 
 
 def normalise_to(benchmark: pd.Series, reference: pd.Series) -> pd.Series:
@@ -292,13 +291,13 @@ def r_distribution(r_multiples: ArrayLike, bin_width: float = 0.5) -> pd.DataFra
 # ------------------------------------------------------------------ benchmark comparison
 
 
-def _market_days(index: pd.DatetimeIndex, tz: str = MARKET_TZ) -> pd.DatetimeIndex:
+def _market_days(index: pd.DatetimeIndex, tz: str = MARKET_TZ_NAME) -> pd.DatetimeIndex:
     """Midnight (naive) of each timestamp's New York date; naive stamps are taken as NY."""
     local = index.tz_convert(tz).tz_localize(None) if index.tz is not None else index
     return local.normalize()
 
 
-def daily_closes(close: pd.Series, tz: str = MARKET_TZ) -> pd.Series:
+def daily_closes(close: pd.Series, tz: str = MARKET_TZ_NAME) -> pd.Series:
     """The last close of each New York date (naive midnight index), from bars of any
     timeframe (an intraday day's last bar; a weekly bar keeps its own date)."""
     if close.empty:
@@ -397,10 +396,9 @@ class SizingRule:
             raise ValueError("need 0 < risk_per_trade <= max_open_risk <= 1")
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: float) -> SizingRule:
-        """The cap from the configured heat limit, so backtest and live agree."""
-        cap = float(settings.heat_limit_pct) / 100.0
-        return cls(**{"max_open_risk": cap, **overrides})
+    def from_heat_limit(cls, heat_limit_pct: float, **overrides: float) -> SizingRule:
+        """The cap from the portfolio heat limit (in %), so backtest and live agree."""
+        return cls(**{"max_open_risk": float(heat_limit_pct) / 100.0, **overrides})
 
     @property
     def max_positions(self) -> int:

@@ -35,6 +35,7 @@ from jumpmodels.jump import JumpModel
 
 from dashboard.analytics.performance import max_drawdown, sharpe_ratio
 from dashboard.analytics.regimes import REGIME_ORDER, Regime
+from dashboard.conventions import MARKET_TZ_NAME
 
 __all__ = [
     "REGIME_STATS_LAG",
@@ -244,7 +245,9 @@ def fit_regimes(
     close = close[~close.index.duplicated(keep="last")].dropna()
     feats = regime_features(close, params)
     names = list(params.feature_names)
-    valid = feats[names].notna().all(axis=1) & np.isfinite(feats[names]).all(axis=1)
+    valid = feats[names].notna().all(axis=1) & pd.Series(
+        np.isfinite(feats[names].to_numpy(dtype=float)).all(axis=1), index=feats.index
+    )
     usable = feats.index[valid][params.feature_warmup :]
     need = params.min_train + 1
     if len(usable) < need:
@@ -386,7 +389,7 @@ class RegimeSegment:
 
 def regime_segments(dates: Sequence[Any] | pd.Index, labels: Sequence[Any]) -> list[RegimeSegment]:
     """Contiguous runs of equal labels, oldest first; a final one-bar run is kept."""
-    idx = pd.DatetimeIndex(dates)
+    idx = pd.DatetimeIndex(list(dates))
     labs = [str(x) for x in labels]
     if len(idx) != len(labs):
         raise ValueError("dates and labels must have the same length")
@@ -408,7 +411,7 @@ def _ny_dates(times: Sequence[Any]) -> list[pd.Timestamp | None]:
             continue
         stamp = pd.Timestamp(t)
         if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert("America/New_York").tz_localize(None)
+            stamp = stamp.tz_convert(MARKET_TZ_NAME).tz_localize(None)
         out.append(stamp.normalize())
     return out
 

@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from dashboard.analytics.option_backtest import OptionSpec, periods_per_year, price_option_leg
 from dashboard.analytics.performance import (
@@ -50,6 +51,7 @@ from dashboard.analytics.performance import (
     portfolio_equity,
 )
 from dashboard.analytics.regime import labels_before
+from dashboard.conventions import MARKET_TZ_NAME
 from dashboard.options.selection import normalize_timeframe
 from dashboard.strat.continuity import continuity_history, period_keys
 from dashboard.strat.ideas import merge_coinciding
@@ -99,7 +101,6 @@ __all__ = [
 ]
 
 Outcome = Literal["target", "stop", "time", "expiry", "open"]
-MARKET_TZ = "America/New_York"
 
 # Higher timeframes whose candles a trade's continuity is judged against (strat.md §1.4).
 HIGHER_TIMEFRAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -307,10 +308,11 @@ class BacktestResult:
         return tuple(t for t in self.trades if t.r_multiple is not None)
 
 
-def _ts(times: np.ndarray | None, i: int | None) -> datetime | None:
+def _ts(times: NDArray[Any] | None, i: int | None) -> datetime | None:
     if i is None or times is None:
         return None
-    return times[i]
+    when: datetime = times[i]
+    return when
 
 
 def _trade(
@@ -486,7 +488,7 @@ def tfc_at_entry(
     higher_tfs: Sequence[str],
     *,
     tick: float = 0.01,
-    tz: str = MARKET_TZ,
+    tz: str = MARKET_TZ_NAME,
 ) -> tuple[BacktestTrade, ...]:
     """Each trade with its timeframe continuity at entry, without look-ahead.
 
@@ -764,7 +766,7 @@ def _ny_date(ts: datetime | pd.Timestamp) -> date:
     stamp = pd.Timestamp(ts)
     if stamp.tzinfo is None:
         return stamp.date()
-    return stamp.tz_convert(MARKET_TZ).date()
+    return stamp.tz_convert(MARKET_TZ_NAME).date()
 
 
 def trades_between(

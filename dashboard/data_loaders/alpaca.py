@@ -29,19 +29,23 @@ from dashboard.data_loaders.health import HealthTracker
 from dashboard.data_loaders.http import AsyncHTTPClient
 from dashboard.data_loaders.loop import remaining
 from dashboard.data_loaders.parsing import (
+    ReportLog,
     parse_account,
     parse_clock,
     parse_contract,
+    parse_each,
     parse_fill,
     parse_option_snapshot,
     parse_order,
     parse_portfolio_history,
     parse_position,
     parse_quote,
+    parse_records,
     parse_trade,
     parsed,
 )
 from dashboard.models import (
+    NO_SKIPS,
     Account,
     Clock,
     Fill,
@@ -49,6 +53,8 @@ from dashboard.models import (
     OptionContract,
     OptionQuote,
     Order,
+    Parsed,
+    ParseReport,
     PortfolioHistory,
     Position,
     Quote,
@@ -133,6 +139,7 @@ class AlpacaAsyncClient:
         self.options_feed = options_feed
         self.simulator = simulator
         self.order_attempts = order_attempts
+        self.skips = ReportLog("alpaca")
 
     @classmethod
     def from_settings(
@@ -232,21 +239,37 @@ class AlpacaAsyncClient:
         d = await self._get(self.trading, "/v2/account")
         return self._parse(self.trading, "GET /v2/account", parse_account, d)
 
-    async def get_positions(self) -> list[Position]:
-        rows = await self._get(self.trading, "/v2/positions")
-        return self._parse(
-            self.trading, "GET /v2/positions", lambda r: [parse_position(x) for x in r], rows
-        )
+    def _records(
+        self, client: AsyncHTTPClient, key: str, rows: Any, fn: Callable[[Any], T], kind: str
+    ) -> Parsed[T]:
+        """A JSON list parsed record by record; unusable records are counted and logged."""
+        out: Parsed[T] = self._parse(client, key, parse_records, rows, fn, kind)
+        self.skips.note(out.report)
+        return out
 
-    async def get_orders(self, status: str = "open", limit: int = 100) -> list[Order]:
+    async def get_positions(self) -> Parsed[Position]:
+        """Every position the app can model (stocks, options, crypto); others are
+        counted in the report, so one odd holding never hides the rest."""
+        rows = await self._get(self.trading, "/v2/positions")
+        return self._records(self.trading, "GET /v2/positions", rows, parse_position, "position")
+
+    async def get_orders(self, status: str = "open", limit: int = 100) -> Parsed[Order]:
+        """Orders, newest first; a multi-leg order is one order with its legs.
+
+        ``nested=false`` keeps bracket children as their own rows (each can be
+        cancelled); should a leg of an ``mleg`` order also come back as a top-level row,
+        it is dropped, since it is shown (and cancelled) with its parent.
+        """
         rows = await self._get(
             self.trading,
             "/v2/orders",
             {"status": status, "limit": limit, "direction": "desc", "nested": "false"},
         )
-        return self._parse(
-            self.trading, "GET /v2/orders", lambda r: [parse_order(x) for x in r], rows
-        )
+        out = self._records(self.trading, "GET /v2/orders", rows, parse_order, "order")
+        leg_ids = {leg.id for o in out.items if o.is_multileg for leg in o.legs}
+        if not leg_ids:
+            return out
+        return Parsed(tuple(o for o in out.items if o.id not in leg_ids), out.report)
 
     async def get_order_by_client_id(self, client_order_id: str) -> Order | None:
         try:
@@ -261,27 +284,31 @@ class AlpacaAsyncClient:
 
     async def get_fills(
         self, after: datetime | None = None, limit: int | None = None
-    ) -> list[Fill]:
+    ) -> Parsed[Fill]:
         """Fill activities, newest first, every page (``page_token`` is the last id) or
-        only the newest ``limit`` (pages are sequential, so fewer pages cost fewer rounds)."""
+        only the newest ``limit`` (pages are sequential, so fewer pages cost fewer rounds).
+
+        Pages are counted and chained on the raw rows, so a skipped record (say, an
+        unknown side) neither ends the paging early nor loses its place."""
         page_size = 100 if limit is None else max(1, min(limit, 100))
         params: dict[str, Any] = {"direction": "desc", "page_size": page_size}
         if after is not None:
             params["after"] = _iso(after)
         fills: list[Fill] = []
+        report = NO_SKIPS
+        key = "GET /v2/account/activities/FILL"
         for _ in range(MAX_PAGES):
             rows = await self._get(self.trading, "/v2/account/activities/FILL", params)
-            batch = self._parse(
-                self.trading,
-                "GET /v2/account/activities/FILL",
-                lambda r: [parse_fill(x) for x in r],
-                rows,
-            )
-            fills.extend(batch)
-            if len(batch) < page_size or (limit is not None and len(fills) >= limit):
+            batch = self._records(self.trading, key, rows, parse_fill, "fill")
+            fills.extend(batch.items)
+            report = report + batch.report
+            if len(rows) < page_size or (limit is not None and len(fills) >= limit):
                 break
-            params["page_token"] = batch[-1].id
-        return fills if limit is None else fills[:limit]
+            last_id = rows[-1].get("id") if isinstance(rows[-1], dict) else None
+            if not last_id:
+                break  # no id to page from: what arrived is all that can be read
+            params["page_token"] = last_id
+        return Parsed(tuple(fills if limit is None else fills[:limit]), report)
 
     async def get_portfolio_history(
         self, period: str = "1M", timeframe: str = "1D"
@@ -474,7 +501,7 @@ class AlpacaAsyncClient:
         underlying: str,
         expiration_gte: date | None = None,
         expiration_lte: date | None = None,
-    ) -> list[OptionContract]:
+    ) -> Parsed[OptionContract]:
         params = {
             "underlying_symbols": underlying.upper(),
             "expiration_date_gte": _iso(expiration_gte),
@@ -483,11 +510,24 @@ class AlpacaAsyncClient:
             "limit": 10_000,
         }
         pages = await self._paged(self.trading, "/v2/options/contracts", params)
-        return self._parse(
-            self.trading,
-            "GET /v2/options/contracts",
-            lambda ps: [parse_contract(c) for p in ps for c in (p.get("option_contracts") or [])],
-            pages,
+        key = "GET /v2/options/contracts"
+        parts = [
+            self._records(self.trading, key, p.get("option_contracts") or [], parse_contract,
+                          "option contract")
+            for p in pages
+        ]  # fmt: skip
+        return Parsed(
+            tuple(c for part in parts for c in part.items),
+            sum((part.report for part in parts), NO_SKIPS),
+        )
+
+    def _snapshots(self, page: Any) -> Parsed[OptionQuote]:
+        """One page of ``{"snapshots": {symbol: snapshot}}``, snapshot by snapshot."""
+        snaps = page.get("snapshots") or {}
+        if not isinstance(snaps, dict):
+            raise TypeError("snapshots is not a JSON object")
+        return parse_each(
+            snaps.items(), lambda kv: parse_option_snapshot(kv[0], kv[1]), "chain row"
         )
 
     async def get_option_chain(self, underlying: str, expiry: date | None = None) -> OptionChain:
@@ -499,16 +539,11 @@ class AlpacaAsyncClient:
         pages, trades = await asyncio.gather(pages_task, trade_task, return_exceptions=True)
         if isinstance(pages, BaseException):
             raise pages
-        quotes = self._parse(
-            self.data,
-            "GET /v1beta1/options/snapshots",
-            lambda ps: [
-                parse_option_snapshot(sym, snap)
-                for p in ps
-                for sym, snap in (p.get("snapshots") or {}).items()
-            ],
-            pages,
-        )
+        key = "GET /v1beta1/options/snapshots"
+        parts = [self._parse(self.data, key, self._snapshots, p) for p in pages]
+        report: ParseReport = sum((part.report for part in parts), NO_SKIPS)
+        self.skips.note(report)
+        quotes = [q for part in parts for q in part.items]
         quotes.sort(key=lambda q: (q.contract.expiry, q.contract.strike, q.contract.right))
         price = None if isinstance(trades, BaseException) else trades.get(under)
         stamps = [q.as_of for q in quotes if q.as_of is not None]
@@ -519,9 +554,12 @@ class AlpacaAsyncClient:
             source=self.options_source,
             as_of=max(stamps) if stamps else None,
             expiries=tuple(sorted({q.contract.expiry for q in quotes})),
+            report=report,
         )
 
     async def get_option_snapshots(self, symbols: Sequence[str]) -> dict[str, OptionQuote]:
+        """Snapshots by OCC symbol; one that cannot be parsed is left out (and logged),
+        so its position falls back to model greeks instead of failing the whole read."""
         out: dict[str, OptionQuote] = {}
         for chunk in _chunks(symbols, SYMBOLS_PER_REQUEST):
             pages = await self._paged(
@@ -530,15 +568,9 @@ class AlpacaAsyncClient:
                 {"symbols": ",".join(chunk), "feed": self.options_feed},
             )
             for page in pages:
-                out.update(
-                    self._parse(
-                        self.data,
-                        "GET /v1beta1/options/snapshots",
-                        lambda p: {
-                            s: parse_option_snapshot(s, v)
-                            for s, v in (p.get("snapshots") or {}).items()
-                        },
-                        page,
-                    )
+                part = self._parse(
+                    self.data, "GET /v1beta1/options/snapshots", self._snapshots, page
                 )
+                self.skips.note(part.report)
+                out.update((q.contract.symbol, q) for q in part.items)
         return out

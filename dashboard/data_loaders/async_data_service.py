@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -60,6 +61,7 @@ from dashboard.models import (
     OptionChain,
     OptionQuote,
     Order,
+    Parsed,
     PortfolioHistory,
     PortfolioSnapshot,
     Position,
@@ -83,6 +85,28 @@ ORDER_KEYS = ("account", "positions", "orders:", "fills:", "history:", "portfoli
 
 def _nonempty(value: Any) -> bool:
     return not value
+
+
+def _records(result: DataResult[Parsed[T]]) -> DataResult[tuple[T, ...]]:
+    """A list read's records as a tuple, with its parse report moved onto the result
+    (stale results keep the report of the read whose records they show). A plain tuple
+    is a value an earlier version left in the shared cache."""
+    parsed: Any = result.value
+    items: tuple[T, ...] | None = None
+    report = result.report
+    if isinstance(parsed, Parsed):
+        items, report = parsed.items, parsed.report
+    elif parsed is not None:
+        items = tuple(parsed)
+    return DataResult(
+        value=items,
+        source=result.source,
+        as_of=result.as_of,
+        state=result.state,
+        error=result.error,
+        stale_since=result.stale_since,
+        report=report,
+    )
 
 
 def _underlying(symbol: str, asset_class: str) -> str:
@@ -236,31 +260,36 @@ class AsyncDataService:
         return await self._read("account", self.alpaca.get_account, self.alpaca.trading_source)
 
     async def fetch_positions(self) -> DataResult[tuple[Position, ...]]:
-        async def load() -> tuple[Position, ...]:
-            return tuple(await self.alpaca.get_positions())
-
-        return await self._read("positions", load, self.alpaca.trading_source, is_empty=_nonempty)
+        """Positions; ``report`` counts the records not shown, and why."""
+        result = await self._read(
+            "positions", self.alpaca.get_positions, self.alpaca.trading_source, is_empty=_nonempty
+        )
+        return _records(result)
 
     async def fetch_orders(self, status: str = "open") -> DataResult[tuple[Order, ...]]:
-        async def load() -> tuple[Order, ...]:
-            return tuple(await self.alpaca.get_orders(status=status, limit=500))
+        """Orders (multi-leg ones with their legs); ``report`` as for positions."""
 
-        return await self._read(
+        async def load() -> Parsed[Order]:
+            return await self.alpaca.get_orders(status=status, limit=500)
+
+        result = await self._read(
             f"orders:{status}", load, self.alpaca.trading_source, is_empty=_nonempty
         )
+        return _records(result)
 
     async def fetch_fills(
         self, days: int = 30, limit: int | None = None
     ) -> DataResult[tuple[Fill, ...]]:
         """Fills of the last ``days``, newest first; only the newest ``limit`` if given."""
 
-        async def load() -> tuple[Fill, ...]:
+        async def load() -> Parsed[Fill]:
             after = await self._broker_now_bound() - timedelta(days=days)
-            return tuple(await self.alpaca.get_fills(after=after, limit=limit))
+            return await self.alpaca.get_fills(after=after, limit=limit)
 
-        return await self._read(
+        result = await self._read(
             f"fills:{days}:{limit}", load, self.alpaca.trading_source, is_empty=_nonempty
         )
+        return _records(result)
 
     async def fetch_portfolio_history(
         self, period: str = "1M", timeframe: str = "1D"
@@ -318,7 +347,16 @@ class AsyncDataService:
 
     @staticmethod
     def _underlyings(positions: Sequence[Position]) -> tuple[str, ...]:
-        return tuple(sorted({_underlying(p.symbol, p.asset_class) for p in positions}))
+        """US stock quotes to read for what is held (crypto is not on the stock feed)."""
+        return tuple(
+            sorted(
+                {
+                    _underlying(p.symbol, p.asset_class)
+                    for p in positions
+                    if p.asset_class in ("us_equity", "us_option")
+                }
+            )
+        )
 
     # -- market data ---------------------------------------------------------------------
     async def fetch_quotes(self, symbols: Sequence[str]) -> DataResult[dict[str, Quote]]:
@@ -535,7 +573,7 @@ class AsyncDataService:
         async def contracts() -> list[date]:
             since = (await self._broker_now_bound()).date() - timedelta(days=1)
             rows = await self.alpaca.get_option_contracts(under, expiration_gte=since)
-            return sorted({c.expiry for c in rows})
+            return sorted({c.expiry for c in rows.items})
 
         return await self._cached_expiries(f"alpaca-exp:{under}", contracts)
 
@@ -551,13 +589,25 @@ class AsyncDataService:
         listing = self._cached_expiries(f"theta-exp:{under}", lambda: theta.list_expirations(under))
         if expiry is not None:  # the chain does not wait for the expiry list
             expiries, chain = await asyncio.gather(listing, theta.get_option_chain(under, expiry))
-            return _with_expiries(chain, expiries)
+            return await self._with_spot(_with_expiries(chain, expiries))
         expiries = await listing
         chosen = _nearest(expiries, await self._broker_now())
         if chosen is None:
             raise UpstreamError(f"no listed expiries for {under}", source=theta.source)
         chain = await theta.get_option_chain(under, chosen)
-        return _with_expiries(chain, expiries)
+        return await self._with_spot(_with_expiries(chain, expiries))
+
+    async def _with_spot(self, chain: OptionChain) -> OptionChain:
+        """ThetaData sends the underlying's price with the greeks; a subscription without
+        greeks (Value) gets it from Alpaca's latest trade, as Alpaca's own chain does."""
+        if chain.underlying_price is not None:
+            return chain
+        try:
+            trades = await self.alpaca.get_latest_trades([chain.underlying])
+        except UpstreamError:
+            return chain
+        trade = trades.get(chain.underlying)
+        return chain if trade is None else dataclasses.replace(chain, underlying_price=trade.price)
 
     async def _alpaca_chain(self, under: str, expiry: date | None) -> OptionChain:
         if expiry is not None:
@@ -664,11 +714,4 @@ def _nearest(expiries: Sequence[date], now: datetime) -> date | None:
 
 def _with_expiries(chain: OptionChain, expiries: Sequence[date]) -> OptionChain:
     listed = tuple(sorted(set(expiries) | set(chain.expiries)))
-    return OptionChain(
-        underlying=chain.underlying,
-        underlying_price=chain.underlying_price,
-        quotes=chain.quotes,
-        source=chain.source,
-        as_of=chain.as_of,
-        expiries=listed,
-    )
+    return dataclasses.replace(chain, expiries=listed)

@@ -186,7 +186,9 @@ class RedisSharedCache:
         self._client.delete(key)
 
     def delete_prefix(self, prefix: str) -> None:
-        keys = list(self._client.scan_iter(match=prefix.replace("*", r"\*") + "*", count=500))
+        # SCAN's MATCH is a glob: every special character of the prefix must be escaped.
+        literal = "".join("\\" + c if c in "\\*?[]" else c for c in prefix)
+        keys = list(self._client.scan_iter(match=literal + "*", count=500))
         if keys:
             self._client.delete(*keys)
 
@@ -359,6 +361,13 @@ class ReadCache:
                 leased = await self._shared_add("l:" + key, LEASE_SECONDS)
                 if not leased:
                     shared = await self._wait_for_shared("v:" + key, LEASE_SECONDS)
+                else:
+                    # The lease may be free because its holder has just stored the value
+                    # (between our look and our add): look again before calling upstream.
+                    shared = await self._shared_get("v:" + key)
+                    if shared is not None:
+                        await self._shared_delete("l:" + key)
+                        leased = False
             if shared is not None:
                 result = self._result(shared, is_empty)
                 self._remember(key, ttl, result, None)

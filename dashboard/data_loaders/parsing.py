@@ -1,55 +1,165 @@
 """Alpaca JSON → ``models.py`` records (pure; no I/O).
 
 Alpaca sends money and quantities as strings; they become ``Decimal`` so fractional
-shares and cents survive. A missing or mistyped field raises ``BadResponse`` so the data
-service can keep the last good value instead of showing half a record.
+shares and cents survive. A single record with a missing or mistyped field raises, so
+no half record is ever shown; a *list* is parsed record by record (``parse_records``),
+so one record the app cannot use (an unknown asset class, a malformed row) is counted
+in a ``ParseReport`` and never breaks the rest of the list. A reply that is not a list
+at all still raises ``BadResponse``, so the data service keeps the last good value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from dashboard.data_loaders.errors import BadResponse
 from dashboard.models import (
+    ASSET_CLASSES,
     Account,
     Clock,
     Fill,
     OptionContract,
     OptionQuote,
     Order,
+    OrderLeg,
+    Parsed,
+    ParseReport,
     PortfolioHistory,
     Position,
     Quote,
+    Side,
+    Skipped,
     Trade,
 )
 from dashboard.options.occ import parse_occ
 
 __all__ = [
+    "ReportLog",
+    "Unusable",
+    "epoch_to_datetime",
     "parse_account",
     "parse_clock",
     "parse_contract",
+    "parse_each",
     "parse_fill",
     "parse_option_snapshot",
     "parse_order",
     "parse_portfolio_history",
     "parse_position",
     "parse_quote",
+    "parse_records",
     "parse_trade",
     "parsed",
+    "skip_reason",
     "to_datetime",
 ]
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, InvalidOperation, AttributeError)
+# Epoch values above this are milliseconds: 1e11 s is the year 5138, 1e11 ms is 1973.
+EPOCH_MS_THRESHOLD = 1e11
+_SHOWN_VALUE_CHARS = 40  # an unknown value is quoted in notes and logs, cut to this
+
+
+class Unusable(ValueError):
+    """A well-formed record the app knows it cannot use; the message is safe to show."""
+
+
+def _shown(value: Any) -> str:
+    """A vendor value quoted for a note or a log line, never long."""
+    text = str(value)
+    if len(text) > _SHOWN_VALUE_CHARS:
+        text = text[: _SHOWN_VALUE_CHARS - 1] + "…"
+    return repr(text)
+
+
+def skip_reason(exc: BaseException) -> str:
+    """Why a record was left out, in words safe to show (no record contents but the
+    offending field's name or an unknown enumeration value)."""
+    if isinstance(exc, Unusable):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return f"missing field {_shown(exc.args[0] if exc.args else '?')}"
+    if isinstance(exc, InvalidOperation):
+        return "malformed number"
+    if isinstance(exc, TypeError):
+        return "malformed record (a field has the wrong type)"
+    return f"malformed record ({str(exc)[:60]})"
+
+
+def parse_records(
+    rows: Any, fn: Callable[[Any], T], kind: str, *, received: int | None = None
+) -> Parsed[T]:
+    """Parse each element of a JSON list on its own; the ones ``fn`` rejects are counted.
+
+    ``rows`` that is not a list raises ``TypeError`` (the caller's ``parsed`` turns that
+    into ``BadResponse``): a reply of the wrong shape is an error, a bad record is not.
+    """
+    if not isinstance(rows, list):
+        raise TypeError(f"expected a JSON list of {kind} records, got {type(rows).__name__}")
+
+    def one(row: Any) -> T:
+        if not isinstance(row, Mapping):
+            raise Unusable("not a JSON object")
+        return fn(row)
+
+    return parse_each(rows, one, kind, received=received)
+
+
+def parse_each(
+    rows: Iterable[Any], fn: Callable[[Any], T], kind: str, *, received: int | None = None
+) -> Parsed[T]:
+    """``fn`` over ``rows``, each on its own; rejected rows are counted by reason."""
+    items: list[T] = []
+    counts: dict[str, int] = {}
+    n = 0
+    for row in rows:
+        n += 1
+        try:
+            items.append(fn(row))
+        except SHAPE_ERRORS as exc:
+            reason = skip_reason(exc)
+            counts[reason] = counts.get(reason, 0) + 1
+    report = ParseReport(
+        received=n if received is None else received,
+        skipped=tuple(Skipped(kind, r, c) for r, c in counts.items()),
+    )
+    return Parsed(tuple(items), report)
+
+
+class ReportLog:
+    """Logs each (kind, reason) of skipped records once per client, so an account that
+    holds one unusable record does not write a warning on every refresh."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._seen: set[tuple[str, str]] = set()
+
+    def note(self, report: ParseReport) -> None:
+        for s in report.skipped:
+            key = (s.kind, s.reason)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            log.warning(
+                "%s: %d × %s not shown: %s (logged once)",
+                self.source,
+                s.count,
+                s.kind,
+                s.reason,
+            )
 
 
 def parsed(fn: Callable[..., T], *args: Any, source: str = "") -> T:
     """Call a parser, turning shape errors into ``BadResponse``."""
     try:
         return fn(*args)
-    except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:
+    except SHAPE_ERRORS as exc:
         raise BadResponse(
             f"unexpected response shape ({type(exc).__name__}: {exc})", source=source
         ) from None
@@ -69,10 +179,26 @@ def flt_or(value: Any) -> float | None:
     return None if value is None or value == "" else float(value)
 
 
+def epoch_to_datetime(value: Any) -> datetime:
+    """Unix epoch seconds *or* milliseconds, told apart by magnitude → aware UTC.
+
+    Alpaca's portfolio history says seconds, and real replies send seconds, but its own
+    docs sample sends 13-digit milliseconds; both read the same here.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError("epoch timestamp is not a number")
+    number = float(value)
+    if number != number or abs(number) == float("inf"):
+        raise ValueError("epoch timestamp is not finite")
+    if abs(number) >= EPOCH_MS_THRESHOLD:
+        number /= 1000.0
+    return datetime.fromtimestamp(number, UTC)
+
+
 def to_datetime(value: Any) -> datetime:
     """RFC 3339 with up to nanoseconds, ``Z`` or an offset → aware UTC datetime."""
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, UTC)
+        return epoch_to_datetime(value)
     text = str(value).strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
@@ -115,10 +241,10 @@ def parse_account(d: Mapping[str, Any]) -> Account:
 def parse_position(d: Mapping[str, Any]) -> Position:
     side = str(d["side"])
     if side not in ("long", "short"):
-        raise ValueError(f"position side {side!r}")
+        raise Unusable(f"unknown position side {_shown(side)}")
     asset_class = str(d.get("asset_class") or "us_equity")
-    if asset_class not in ("us_equity", "us_option"):
-        raise ValueError(f"asset class {asset_class!r}")
+    if asset_class not in ASSET_CLASSES:
+        raise Unusable(f"unknown asset class {_shown(asset_class)}")
     zero = Decimal(0)
     return Position(
         symbol=str(d["symbol"]),
@@ -137,17 +263,81 @@ def parse_position(d: Mapping[str, Any]) -> Position:
     )
 
 
+# Alpaca's sides beyond buy/sell (alpaca-py ``OrderSide``): a short sale is a sell.
+_SIDES: dict[str, Side] = {
+    "buy": "buy",
+    "sell": "sell",
+    "sell_short": "sell",
+    "sell_short_exempt": "sell",
+}
+_SHORT_SIDES = frozenset({"sell_short", "sell_short_exempt"})
+
+
+def _side(value: Any, what: str) -> Side:
+    side = _SIDES.get(str(value).lower())
+    if side is None:
+        raise Unusable(f"unknown {what} side {_shown(value)}")
+    return side
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def parse_order_leg(d: Mapping[str, Any], *, multileg: bool = True) -> OrderLeg:
+    """A leg under ``legs``: of an ``mleg`` order (legs omit ``type``; ``ratio_qty``
+    sizes the leg, per unit of the order's qty), or a bracket/OCO/OTO child order when
+    Alpaca nests one (its own ``qty``)."""
+    ratio = d.get("ratio_qty") if multileg else None
+    if _blank(ratio):
+        ratio = d.get("qty")
+    if _blank(ratio) and not multileg:
+        ratio = 0  # a child order without its own qty (a notional parent)
+    return OrderLeg(
+        id=str(d["id"]),
+        symbol=str(d["symbol"]),
+        asset_class=str(d.get("asset_class") or ("us_option" if multileg else "us_equity")),
+        side=_side(d["side"], "leg"),
+        ratio_qty=dec(ratio),
+        status=str(d.get("status") or ""),
+        position_intent=d.get("position_intent") or None,
+        filled_qty=dec_or(d.get("filled_qty"), Decimal(0)) or Decimal(0),
+        filled_avg_price=dec_or(d.get("filled_avg_price")),
+    )
+
+
 def parse_order(d: Mapping[str, Any]) -> Order:
-    side = str(d["side"])
-    if side not in ("buy", "sell"):
-        raise ValueError(f"order side {side!r}")
+    """A simple, bracket/OCO/OTO or multi-leg order.
+
+    An ``mleg`` order has empty ``symbol``, ``side`` and ``asset_class`` at the top level
+    (alpaca-py's ``Order`` docstring; Alpaca's docs example sends ``""``): they are None
+    here and the legs carry them. Any other order must have all three (a leg listed on
+    its own is read like a simple order; ``get_orders`` drops it beside its parent).
+    """
+    order_class = str(d.get("order_class") or "simple")
+    multileg = order_class == "mleg"
+    raw_legs = d.get("legs") or []
+    if not isinstance(raw_legs, list):
+        raise TypeError("legs is not a list")
+    legs = tuple(parse_order_leg(x, multileg=multileg) for x in raw_legs)
+    if multileg and not legs and _blank(d.get("symbol")):
+        raise Unusable("multi-leg order without legs")
+    if multileg and legs:
+        symbol = None if _blank(d.get("symbol")) else str(d["symbol"])
+        side = None if _blank(d.get("side")) else _side(d["side"], "order")
+        asset_class = None if _blank(d.get("asset_class")) else str(d["asset_class"])
+    else:
+        symbol = str(d["symbol"])
+        side = _side(d["side"], "order")
+        asset_class = str(d.get("asset_class") or "us_equity")
+    otype = d.get("type") or d.get("order_type")
     return Order(
         id=str(d["id"]),
         client_order_id=str(d.get("client_order_id") or ""),
-        symbol=str(d["symbol"]),
-        asset_class=str(d.get("asset_class") or "us_equity"),
-        side=side,  # type: ignore[arg-type]
-        type=str(d.get("type") or d.get("order_type")),
+        symbol=symbol,
+        asset_class=asset_class,
+        side=side,
+        type=str(otype) if not _blank(otype) else "",
         time_in_force=str(d["time_in_force"]),
         status=str(d["status"]),
         qty=dec_or(d.get("qty")),
@@ -158,25 +348,31 @@ def parse_order(d: Mapping[str, Any]) -> Order:
         submitted_at=dt_or(d.get("submitted_at")),
         filled_at=dt_or(d.get("filled_at")),
         canceled_at=dt_or(d.get("canceled_at")),
-        position_intent=d.get("position_intent"),
+        position_intent=d.get("position_intent") or None,
+        order_class=order_class,
+        legs=legs,
+        stop_price=dec_or(d.get("stop_price")),
     )
 
 
 def parse_fill(d: Mapping[str, Any]) -> Fill:
-    side = str(d["side"])
-    if side not in ("buy", "sell"):
-        raise ValueError(f"fill side {side!r}")
+    """A FILL activity; ``sell_short`` (reported by users of Alpaca's API) is a sell."""
+    kind = d.get("activity_type")
+    if kind is not None and str(kind).upper() != "FILL":
+        raise Unusable(f"not a fill (activity type {_shown(kind)})")
+    raw_side = str(d["side"])
     return Fill(
         id=str(d["id"]),
         order_id=str(d["order_id"]),
         symbol=str(d["symbol"]),
-        side=side,  # type: ignore[arg-type]
+        side=_side(raw_side, "fill"),
         qty=dec(d["qty"]),
         price=dec(d["price"]),
         transaction_time=to_datetime(d["transaction_time"]),
         type=str(d.get("type") or "fill"),
         leaves_qty=dec_or(d.get("leaves_qty"), Decimal(0)) or Decimal(0),
         cum_qty=dec_or(d.get("cum_qty"), Decimal(0)) or Decimal(0),
+        short_sale=raw_side.lower() in _SHORT_SIDES,
     )
 
 
@@ -193,7 +389,8 @@ def parse_clock(d: Mapping[str, Any]) -> Clock:
 
 
 def parse_portfolio_history(d: Mapping[str, Any]) -> PortfolioHistory:
-    ts = tuple(datetime.fromtimestamp(int(t), UTC) for t in d["timestamp"])
+    """Arrays by timestamp; epoch seconds or milliseconds (see ``epoch_to_datetime``)."""
+    ts = tuple(epoch_to_datetime(t) for t in d["timestamp"])
 
     def floats(name: str) -> tuple[float, ...]:
         vals = d.get(name) or []
@@ -232,7 +429,9 @@ def parse_trade(symbol: str, d: Mapping[str, Any]) -> Trade:
 
 
 def parse_contract(d: Mapping[str, Any]) -> OptionContract:
-    right = {"call": "C", "put": "P"}[str(d["type"]).lower()]
+    right = {"call": "C", "put": "P"}.get(str(d["type"]).lower())
+    if right is None:
+        raise Unusable(f"unknown option type {_shown(d['type'])}")
     oi = d.get("open_interest")
     return OptionContract(
         symbol=str(d["symbol"]),
@@ -247,7 +446,11 @@ def parse_contract(d: Mapping[str, Any]) -> OptionContract:
 
 
 def parse_option_snapshot(symbol: str, d: Mapping[str, Any]) -> OptionQuote:
-    """One v1beta1 snapshot (``latestQuote``, ``latestTrade``, ``greeks``, IV)."""
+    """One v1beta1 snapshot (``latestQuote``, ``latestTrade``, ``greeks``, IV).
+
+    Alpaca's greeks are already in the model's units (theta per calendar day, vega per
+    vol point, rho per 1% of rate), so they pass through unscaled.
+    """
     occ = parse_occ(symbol)
     contract = OptionContract(
         symbol=symbol, underlying=occ.root, expiry=occ.expiry, right=occ.right, strike=occ.strike

@@ -5,13 +5,28 @@ dollars, ``right`` as call/put. v2 serves ``/v2/...`` with ``{"header": {"format
 "response": [...]}``: rows are arrays named by ``header.format``, strikes in tenths of a
 cent, rights C/P, and pages chained by ``header.next_page``. Both are parsed into the
 same ``OptionChain`` so the UI only ever sees the source label change.
+
+Units are converted here, at the edge. ThetaData's greeks article says "Rho & Vega must
+be divided by 100 to get their value"; recomputing Black-Scholes for the v3 spec's
+example rows confirms it and shows theta is already per calendar day (pinned in
+``tests/contract/test_thetadata_contract.py``). So vega and rho are scaled by 1/100 to the
+model's per-vol-point and per-1%-rate units, the units Alpaca's snapshots use.
+
+Greeks are sold by subscription (v3 spec ``x-min-subscription``): ``greeks/all`` needs
+Pro, ``greeks/first_order`` (IV, delta, theta, vega, rho; no gamma) Standard, and Value
+has none. The client asks for the best, learns the tier from the Terminal's refusal,
+remembers it, and asks again for the better one every ``TIER_RECHECK_SECONDS``; the
+chain's ``greeks`` says which tier answered and what the chain lacks because of it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Iterable, Mapping
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,21 +36,95 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from dashboard.data_loaders.errors import BadResponse
+from dashboard.conventions import Right
+from dashboard.data_loaders.errors import BadResponse, UpstreamError
 from dashboard.data_loaders.health import HealthTracker
 from dashboard.data_loaders.http import AsyncHTTPClient
-from dashboard.data_loaders.parsing import parsed, to_datetime
-from dashboard.models import OptionChain, OptionContract, OptionQuote, Right
+from dashboard.data_loaders.parsing import ReportLog, parse_each, parsed, to_datetime
+from dashboard.models import (
+    GREEK_NAMES,
+    GreekName,
+    GreeksCoverage,
+    OptionChain,
+    OptionContract,
+    OptionQuote,
+    ParseReport,
+)
 from dashboard.options.occ import build_occ
 
 if TYPE_CHECKING:
     from dashboard.settings import Settings
 
-__all__ = ["ThetaDataAsyncClient", "theta_rows"]
+__all__ = [
+    "RHO_TO_MODEL",
+    "THETA_TO_MODEL",
+    "TIER_RECHECK_SECONDS",
+    "VEGA_TO_MODEL",
+    "ThetaDataAsyncClient",
+    "is_subscription_refusal",
+    "theta_rows",
+]
 
+log = logging.getLogger(__name__)
 Version = Literal["v2", "v3"]
+Tier = Literal["pro", "standard", "value"]
 _NEW_YORK = ZoneInfo("America/New_York")
 MAX_PAGES = 50
+
+# ThetaData units → the model's (``models.OptionQuote``): see the module docstring.
+VEGA_TO_MODEL = 0.01  # per 1.00 of volatility → per vol point
+RHO_TO_MODEL = 0.01  # per 1.00 of rate → per 1 percentage point
+THETA_TO_MODEL = 1.0  # already per calendar day
+TIER_RECHECK_SECONDS = 3600.0  # a lower tier is re-tested this often (the user may upgrade)
+
+# How a Terminal refuses a request the subscription does not cover: v2 documents HTTP
+# 471 PERMISSION; v3 documents no error responses, so any 401/402/403/471, or any other
+# 4xx whose text speaks of permissions or subscriptions, counts as a refusal.
+_REFUSAL_STATUS = frozenset({401, 402, 403, 471})
+_REFUSAL_WORDS = ("permission", "subscription", "subscribed", "upgrade", "not entitled")
+_TIER_NAMES: dict[Tier, str] = {"pro": "Pro", "standard": "Standard", "value": "Value"}
+
+
+def is_subscription_refusal(exc: UpstreamError) -> bool:
+    """Whether ``exc`` is the Terminal saying the subscription does not cover a request."""
+    status = exc.status
+    if status is None or not 400 <= status < 500:
+        return False
+    if status in _REFUSAL_STATUS:
+        return True
+    text = exc.message.lower()
+    return any(w in text for w in _REFUSAL_WORDS)
+
+
+@dataclass(frozen=True, slots=True)
+class _GreeksRoute:
+    tier: Tier  # the lowest subscription that serves it
+    path: str
+    name: str  # shown in the chain's coverage, e.g. "greeks/first_order"
+    missing: tuple[GreekName, ...]  # what it never sends
+    reason: str  # why those are missing
+
+
+_V3_GREEKS = (
+    _GreeksRoute("pro", "/v3/option/snapshot/greeks/all", "greeks/all", (), ""),
+    _GreeksRoute(
+        "standard",
+        "/v3/option/snapshot/greeks/first_order",
+        "greeks/first_order",
+        ("gamma",),
+        "gamma needs a ThetaData Pro subscription",
+    ),
+)
+_V2_GREEKS = (
+    _GreeksRoute(
+        "standard",
+        "/v2/bulk_snapshot/option/greeks",
+        "bulk_snapshot/option/greeks",
+        ("gamma",),
+        "gamma: the v2 Terminal's greeks snapshot is first-order only",
+    ),
+)
+_NO_GREEKS_REASON = "IV and greeks need a ThetaData Standard subscription"
 
 
 def _right(value: Any) -> Right:
@@ -121,11 +210,26 @@ def _flatten(items: Iterable[Any], fmt: list[str]) -> list[dict[str, Any]]:
 class ThetaDataAsyncClient:
     """Expirations, strikes, chain snapshots (quotes, greeks, OI) and EOD history."""
 
-    def __init__(self, http: AsyncHTTPClient, version: Version = "v3") -> None:
+    def __init__(
+        self,
+        http: AsyncHTTPClient,
+        version: Version = "v3",
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if version not in ("v2", "v3"):
             raise ValueError(f"unknown ThetaData version {version!r}")
         self.http = http
         self.version = version
+        self._clock = clock
+        self._tier: Tier | None = None  # learned from the Terminal's answers
+        self._tier_at = 0.0
+        self.skips = ReportLog(self.source)
+
+    @property
+    def tier(self) -> Tier | None:
+        """The subscription tier as far as the greeks endpoints have shown (None: unknown)."""
+        return self._tier
 
     @classmethod
     def from_settings(
@@ -211,13 +315,16 @@ class ThetaDataAsyncClient:
 
     # -- chain ---------------------------------------------------------------------------
     async def get_option_chain(self, root: str, expiry: date) -> OptionChain:
-        """Quotes (required) joined with greeks, open interest and the day's OHLC (optional)."""
+        """Quotes (required) joined with greeks, open interest and the day's OHLC (optional).
+
+        Quotes need a Value subscription; their refusal fails the chain (the data service
+        then falls back to Alpaca). Greeks follow the subscription (see the module doc).
+        """
         root = root.upper()
         if self.version == "v3":
             base = {"symbol": root, "expiration": _ymd(expiry)}
             paths = {
                 "quote": "/v3/option/snapshot/quote",
-                "greeks": "/v3/option/snapshot/greeks/all",
                 "oi": "/v3/option/snapshot/open_interest",
                 "ohlc": "/v3/option/snapshot/ohlc",
             }
@@ -225,29 +332,78 @@ class ThetaDataAsyncClient:
             base = {"root": root, "exp": _ymd(expiry)}
             paths = {
                 "quote": "/v2/bulk_snapshot/option/quote",
-                "greeks": "/v2/bulk_snapshot/option/greeks",
                 "oi": "/v2/bulk_snapshot/option/open_interest",
                 "ohlc": "/v2/bulk_snapshot/option/ohlc",
             }
-        results = await asyncio.gather(
-            *(self._rows(p, base) for p in paths.values()), return_exceptions=True
+        quote, oi, ohlc, greeks = await asyncio.gather(
+            *(self._rows(p, base) for p in paths.values()),
+            self._greeks(base),
+            return_exceptions=True,
         )
-        got = dict(zip(paths, results, strict=True))
-        if isinstance(got["quote"], BaseException):
-            raise got["quote"]
-        extras = {
-            k: ([] if isinstance(v, BaseException) else v) for k, v in got.items() if k != "quote"
-        }
-        return self._parse(
+        if isinstance(quote, UpstreamError) and is_subscription_refusal(quote):
+            raise UpstreamError(
+                f"option quotes need a ThetaData Value subscription ({quote.message})",
+                status=quote.status,
+                source=quote.source,
+            )
+        if isinstance(quote, BaseException):
+            raise quote
+        if isinstance(greeks, BaseException):
+            raise greeks  # _greeks turns upstream failures into coverage; this is a bug
+        greek_rows, coverage = greeks
+        chain: OptionChain = self._parse(
             paths["quote"],
             self._chain,
             root,
             expiry,
-            got["quote"],
-            extras["greeks"],
-            extras["oi"],
-            extras["ohlc"],
+            quote,
+            greek_rows,
+            [] if isinstance(oi, BaseException) else oi,
+            [] if isinstance(ohlc, BaseException) else ohlc,
+            coverage,
         )
+        self.skips.note(chain.report)
+        return chain
+
+    # -- greeks by subscription ------------------------------------------------------------
+    def _greeks_routes(self) -> tuple[_GreeksRoute, ...]:
+        """The greeks endpoints to try, best first, from what is known of the tier."""
+        routes = _V3_GREEKS if self.version == "v3" else _V2_GREEKS
+        if self._tier is None or self._clock() - self._tier_at >= TIER_RECHECK_SECONDS:
+            return routes
+        if self._tier == "value":
+            return ()
+        return tuple(r for r in routes if _rank(r.tier) <= _rank(self._tier))
+
+    def _learn(self, tier: Tier) -> None:
+        """Remember ``tier`` as of now (the recheck of a better tier counts from here)."""
+        if tier != self._tier:
+            log.info("%s: the subscription serves %s greeks", self.source, _TIER_NAMES[tier])
+        self._tier = tier
+        self._tier_at = self._clock()
+
+    async def _greeks(self, base: Mapping[str, Any]) -> tuple[list[dict[str, Any]], GreeksCoverage]:
+        """Greek rows from the best endpoint the subscription allows, and what they cover.
+
+        A refusal moves down one tier at once and is remembered; any other failure leaves
+        the tier alone and returns no greeks with the error as the reason.
+        """
+        for route in self._greeks_routes():
+            try:
+                rows = await self._rows(route.path, base)
+            except UpstreamError as exc:
+                if is_subscription_refusal(exc):
+                    below = [t for t in _ALL_TIERS if _rank(t) < _rank(route.tier)]
+                    self._learn(below[0] if below else "value")
+                    continue
+                reason = f"greeks unavailable: {exc.message}"
+                return [], GreeksCoverage(self.source, self._tier, None, GREEK_NAMES, reason)
+            if self._tier != route.tier:
+                self._learn(route.tier)
+            return rows, GreeksCoverage(
+                self.source, route.tier, route.name, route.missing, route.reason
+            )
+        return [], GreeksCoverage(self.source, "value", None, GREEK_NAMES, _NO_GREEKS_REASON)
 
     def _key(self, row: Mapping[str, Any], expiry: date) -> tuple[date, Decimal, Right]:
         exp = row.get("expiration")
@@ -264,6 +420,13 @@ class ThetaDataAsyncClient:
             return (ny + timedelta(milliseconds=int(row["ms_of_day"]))).astimezone(UTC)
         return None
 
+    def _index(
+        self, rows: list[dict[str, Any]], expiry: date, kind: str
+    ) -> tuple[dict[tuple[date, Decimal, Right], dict[str, Any]], ParseReport]:
+        """Rows by contract; a row whose contract cannot be read is counted, not fatal."""
+        keyed = parse_each(rows, lambda r: (self._key(r, expiry), r), kind)
+        return dict(keyed.items), keyed.report
+
     def _chain(
         self,
         root: str,
@@ -272,18 +435,20 @@ class ThetaDataAsyncClient:
         greeks: list[dict[str, Any]],
         oi: list[dict[str, Any]],
         ohlc: list[dict[str, Any]],
+        coverage: GreeksCoverage | None = None,
     ) -> OptionChain:
-        g = {self._key(r, expiry): r for r in greeks}
-        o = {self._key(r, expiry): r for r in oi}
-        h = {self._key(r, expiry): r for r in ohlc}
-        out: list[OptionQuote] = []
-        underlying_price: float | None = None
-        for q in quotes:
+        g, g_report = self._index(greeks, expiry, "greeks row")
+        o, o_report = self._index(oi, expiry, "open interest row")
+        h, h_report = self._index(ohlc, expiry, "ohlc row")
+        underlying: list[float] = []
+
+        def one(q: dict[str, Any]) -> OptionQuote:
             key = self._key(q, expiry)
             exp, strike, right = key
             gr, oir, ohr = g.get(key, {}), o.get(key, {}), h.get(key, {})
-            underlying_price = underlying_price or _num(gr.get("underlying_price"))
-            bid, ask = _num(q.get("bid")), _num(q.get("ask"))
+            spot = _num(gr.get("underlying_price"))
+            if spot is not None:
+                underlying.append(spot)
             open_interest = oir.get("open_interest")
             volume = ohr.get("volume")
             contract = OptionContract(
@@ -294,32 +459,34 @@ class ThetaDataAsyncClient:
                 strike=strike,
                 open_interest=None if open_interest is None else int(open_interest),
             )
-            out.append(
-                OptionQuote(
-                    contract=contract,
-                    bid=bid,
-                    ask=ask,
-                    last=_num(ohr.get("close")),
-                    volume=None if volume is None else int(volume),
-                    open_interest=contract.open_interest,
-                    iv=_num(gr.get("implied_vol", gr.get("implied_volatility"))),
-                    delta=_num(gr.get("delta")),
-                    gamma=_num(gr.get("gamma")),
-                    theta=_num(gr.get("theta")),
-                    vega=_num(gr.get("vega")),
-                    as_of=self._stamp(q),
-                    rho=_num(gr.get("rho")),
-                )
+            return OptionQuote(
+                contract=contract,
+                bid=_num(q.get("bid")),
+                ask=_num(q.get("ask")),
+                last=_num(ohr.get("close")),
+                volume=None if volume is None else int(volume),
+                open_interest=contract.open_interest,
+                iv=_num(gr.get("implied_vol", gr.get("implied_volatility"))),
+                delta=_num(gr.get("delta")),
+                gamma=_num(gr.get("gamma")),
+                theta=_scaled(gr.get("theta"), THETA_TO_MODEL),
+                vega=_scaled(gr.get("vega"), VEGA_TO_MODEL),
+                as_of=self._stamp(q),
+                rho=_scaled(gr.get("rho"), RHO_TO_MODEL),
             )
-        out.sort(key=lambda x: (x.contract.strike, x.contract.right))
+
+        parsed_quotes = parse_each(quotes, one, "chain row")
+        out = sorted(parsed_quotes.items, key=lambda x: (x.contract.strike, x.contract.right))
         stamps = [x.as_of for x in out if x.as_of is not None]
         return OptionChain(
             underlying=root,
-            underlying_price=underlying_price,
+            underlying_price=underlying[0] if underlying else None,
             quotes=tuple(out),
             source=self.source,
             as_of=max(stamps) if stamps else None,
             expiries=(expiry,),
+            report=parsed_quotes.report + _aux_report(g_report, o_report, h_report),
+            greeks=coverage,
         )
 
     # -- history -------------------------------------------------------------------------
@@ -356,6 +523,28 @@ class ThetaDataAsyncClient:
             }
         rows = await self._rows(path, params)
         return self._parse(path, _eod_frame, rows)
+
+
+_ALL_TIERS: tuple[Tier, ...] = ("pro", "standard", "value")
+
+
+def _rank(tier: Tier) -> int:
+    """Higher is more: value 0, standard 1, pro 2."""
+    return len(_ALL_TIERS) - 1 - _ALL_TIERS.index(tier)
+
+
+def _scaled(value: Any, factor: float) -> float | None:
+    v = _num(value)
+    return None if v is None else v * factor
+
+
+def _aux_report(*reports: ParseReport) -> ParseReport:
+    """Greeks/OI/OHLC rows that could not be matched to a contract: they hide no chain
+    row (the row shows without them), so they are counted but not as received rows."""
+    merged = ParseReport()
+    for r in reports:
+        merged = merged + ParseReport(0, r.skipped)
+    return merged
 
 
 @functools.lru_cache(maxsize=65536)

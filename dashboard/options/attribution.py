@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from dashboard.conventions import RISK_FREE_RATE
 from dashboard.options.expiry import DAYS_PER_YEAR
 from dashboard.options.pricing import bs_greeks
 
@@ -25,7 +26,7 @@ class OptionState:
     years: float  # time to expiry, years
     iv: float  # decimal
     price: float  # option price per share actually observed (fill or mark)
-    rate: float = 0.04
+    rate: float = RISK_FREE_RATE
 
 
 @dataclass(frozen=True, slots=True)

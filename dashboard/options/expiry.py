@@ -9,7 +9,8 @@ and none after it.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+
+from dashboard.conventions import NEW_YORK
 
 __all__ = [
     "DAYS_PER_YEAR",
@@ -20,7 +21,6 @@ __all__ = [
     "years_to_expiry",
 ]
 
-NEW_YORK = ZoneInfo("America/New_York")
 DAYS_PER_YEAR = 365.0
 _CLOSE = time(16, 0)
 

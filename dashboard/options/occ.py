@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from dashboard.models import Right
+from dashboard.conventions import Right
 
 __all__ = [
     "OccSymbol",

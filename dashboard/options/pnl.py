@@ -15,8 +15,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol
 
+from dashboard.conventions import CONTRACT_MULTIPLIER
+
 __all__ = [
-    "CONTRACT_MULTIPLIER",
     "ClosedLot",
     "FifoResult",
     "FillLike",
@@ -26,7 +27,7 @@ __all__ = [
     "unrealized_pnl",
 ]
 
-CONTRACT_MULTIPLIER = Decimal(100)
+_MULTIPLIER = Decimal(CONTRACT_MULTIPLIER)  # exact money: the convention as a Decimal
 Number = Decimal | int | float | str
 
 
@@ -80,7 +81,7 @@ class FifoResult:
         total = sum((lot.qty * lot.price for lot in self.open_lots), Decimal(0))
         return total / self.position
 
-    def unrealized(self, mark: Number, multiplier: Number = CONTRACT_MULTIPLIER) -> Decimal:
+    def unrealized(self, mark: Number, multiplier: Number = _MULTIPLIER) -> Decimal:
         """Open lots marked at ``mark`` per share, net of their opening fees."""
         m, mult = _d(mark), _d(multiplier)
         parts = (
@@ -96,21 +97,21 @@ def unrealized_pnl(
     qty: Number,
     *,
     fees: Number = 0,
-    multiplier: Number = CONTRACT_MULTIPLIER,
+    multiplier: Number = _MULTIPLIER,
 ) -> Decimal:
     """(current − entry) × multiplier × qty − fees; qty is signed (negative = short)."""
     return (_d(current_price) - _d(entry_price)) * _d(multiplier) * _d(qty) - _d(fees)
 
 
 def pnl_percent(
-    pnl: Number, entry_price: Number, qty: Number, multiplier: Number = CONTRACT_MULTIPLIER
+    pnl: Number, entry_price: Number, qty: Number, multiplier: Number = _MULTIPLIER
 ) -> Decimal | None:
     """P&L as a fraction of the premium at risk (None when nothing was paid)."""
     basis = abs(_d(entry_price) * _d(multiplier) * _d(qty))
     return None if basis == 0 else _d(pnl) / basis
 
 
-def fifo_pnl(fills: Iterable[FillLike], multiplier: Number = CONTRACT_MULTIPLIER) -> FifoResult:
+def fifo_pnl(fills: Iterable[FillLike], multiplier: Number = _MULTIPLIER) -> FifoResult:
     """Match fills first-in first-out for one contract symbol.
 
     A fill against the open side closes the oldest lots; any excess opens a new lot on the

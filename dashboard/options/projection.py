@@ -17,13 +17,13 @@ from types import MappingProxyType
 
 import numpy as np
 
+from dashboard.conventions import CONTRACT_MULTIPLIER, RISK_FREE_RATE
 from dashboard.models import OptionQuote
 from dashboard.options.expiry import DAYS_PER_YEAR, years_to_expiry
 from dashboard.options.pricing import bs_greeks, bs_price, implied_vol
 from dashboard.options.selection import normalize_timeframe
 
 __all__ = [
-    "CONTRACT_MULTIPLIER",
     "DEFAULT_HOLD_DAYS",
     "LevelProjection",
     "PayoffCurve",
@@ -35,7 +35,6 @@ __all__ = [
     "project_trade",
 ]
 
-CONTRACT_MULTIPLIER = 100
 DEFAULT_HOLD_DAYS: Mapping[str, float] = MappingProxyType(
     {"1Hour": 1.0, "1Day": 3.0, "1Week": 7.0, "1Month": 21.0}
 )
@@ -102,7 +101,7 @@ def project_trade(
     hold_days: float,
     entry_price: float | None = None,
     contracts: int = 1,
-    r: float = 0.04,
+    r: float = RISK_FREE_RATE,
     q: float = 0.0,
     iv_shifts: Sequence[float] = DEFAULT_IV_SHIFTS,
     iv_change: float = 0.0,
@@ -214,7 +213,7 @@ def project_quote(
     hold_days: float | None = None,
     entry_price: float | None = None,
     contracts: int = 1,
-    r: float = 0.04,
+    r: float = RISK_FREE_RATE,
     q: float = 0.0,
     iv_shifts: Sequence[float] = DEFAULT_IV_SHIFTS,
 ) -> TradeProjection:
@@ -281,7 +280,7 @@ def payoff_curve(
     years: float | None = None,
     iv: float | None = None,
     days_forward: float | None = None,
-    r: float = 0.04,
+    r: float = RISK_FREE_RATE,
     q: float = 0.0,
     points: int = 201,
 ) -> PayoffCurve:

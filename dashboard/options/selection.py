@@ -16,8 +16,8 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from dashboard.conventions import RISK_FREE_RATE
-from dashboard.models import OptionChain, OptionQuote, Right
+from dashboard.conventions import RISK_FREE_RATE, Right, right_for_direction
+from dashboard.models import OptionChain, OptionQuote
 from dashboard.options.expiry import days_to_expiry, is_expired, years_to_expiry
 from dashboard.options.pricing import bs_greeks, implied_vol
 
@@ -215,7 +215,7 @@ def select_contract(
     cfg = config or SelectionConfig()
     if direction not in ("long", "short"):
         raise ValueError(f"direction must be 'long' or 'short', got {direction!r}")
-    right: Right = "C" if direction == "long" else "P"
+    right: Right = right_for_direction(direction)
     side = "call" if right == "C" else "put"
     window = cfg.dte_window(timeframe)
     if window is None:

@@ -47,6 +47,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="enforce Alpaca's per-account limit: 429 past N Alpaca requests in any 60 s",
     )
     p.add_argument("--fault-seed", type=int, default=0)
+    p.add_argument(
+        "--thetadata-tier",
+        default="pro",
+        choices=("free", "value", "standard", "pro"),
+        help="ThetaData subscription the Terminal routes emulate",
+    )
     return p.parse_args(argv)
 
 
@@ -77,6 +83,7 @@ def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
         starting_cash=ns.cash,
         faults=faults if active else None,
         fault_seed=ns.fault_seed,
+        thetadata_tier=ns.thetadata_tier,
     )
 
 

@@ -23,9 +23,9 @@ from dashboard.simulator.calendar import MINUTES_PER_SESSION
 from dashboard.simulator.chains import MULTIPLIER, OptionChains, occ_of
 from dashboard.simulator.market import Market, midnight_ny
 
-__all__ = ["BrokerError", "PaperBroker", "iso"]
+__all__ = ["OPEN_STATUSES", "BrokerError", "PaperBroker", "iso"]
 
-_OPEN_STATUSES = frozenset({"new", "accepted", "pending_new", "partially_filled", "held"})
+OPEN_STATUSES = frozenset({"new", "accepted", "pending_new", "partially_filled", "held"})
 _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 
@@ -111,7 +111,7 @@ class OrderState:
 
     @property
     def is_open(self) -> bool:
-        return self.status in _OPEN_STATUSES
+        return self.status in OPEN_STATUSES
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -934,15 +934,18 @@ class PaperBroker:
         until: datetime | None = None,
         page_size: int = 100,
         page_token: str | None = None,
+        extra: list[dict[str, Any]] | None = None,
     ) -> list[dict[str, Any]]:
-        rows = [a for a in self.state.activities if types is None or a["activity_type"] in types]
+        """Activities, paged by id; ``extra`` (injected records) are merged in by time."""
+        every = self.state.activities + list(extra or ())
+        rows = [a for a in every if types is None or a.get("activity_type") in types]
         if after is not None:
             rows = [a for a in rows if a["_ts"] > after.timestamp()]
         if until is not None:
             rows = [a for a in rows if a["_ts"] < until.timestamp()]
-        rows = sorted(rows, key=lambda a: (a["_ts"], a["id"]), reverse=direction != "asc")
+        rows = sorted(rows, key=lambda a: (a["_ts"], str(a.get("id"))), reverse=direction != "asc")
         if page_token:
-            ids = [a["id"] for a in rows]
+            ids = [a.get("id") for a in rows]
             if page_token in ids:
                 rows = rows[ids.index(page_token) + 1 :]
         rows = rows[: max(1, min(page_size, 100))]

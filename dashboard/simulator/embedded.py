@@ -19,6 +19,7 @@ from aiohttp import web
 from dashboard.simulator.faults import FaultConfig
 from dashboard.simulator.server import build_app
 from dashboard.simulator.simulation import Simulator, SimulatorConfig
+from dashboard.simulator.thetadata_routes import THETADATA_TIERS
 
 __all__ = ["SimulatorConfig", "SimulatorHandle", "start_simulator_thread"]
 
@@ -57,6 +58,19 @@ class SimulatorHandle:
 
     def clear_faults(self) -> None:
         self.sim.faults.clear()
+
+    def inject(self, kind: str, records: list[Any]) -> None:
+        """Serve raw ``records`` ("positions", "orders" or "fills") beside the broker's."""
+        self.sim.injected.set(kind, records)
+
+    def clear_injected(self) -> None:
+        self.sim.injected.clear()
+
+    def set_thetadata_tier(self, tier: str) -> None:
+        """The ThetaData subscription the Terminal routes emulate from now on."""
+        if tier not in THETADATA_TIERS:
+            raise ValueError(f"tier must be one of {', '.join(THETADATA_TIERS)}")
+        self.sim.thetadata_tier = tier
 
     def client(self, **kwargs: Any) -> httpx.Client:
         """An httpx client pointed at the simulator with auth headers set."""

@@ -22,7 +22,7 @@ import numpy as np
 import orjson
 from aiohttp import web
 
-from dashboard.simulator.broker import BrokerError, iso
+from dashboard.simulator.broker import OPEN_STATUSES, BrokerError, iso
 from dashboard.simulator.calendar import NEW_YORK
 from dashboard.simulator.chains import MULTIPLIER, occ_of
 from dashboard.simulator.faults import FaultConfig
@@ -243,7 +243,7 @@ async def list_assets(request: web.Request) -> web.Response:
 async def list_positions(request: web.Request) -> web.Response:
     sim = _sim(request)
     now = sim.sync()
-    return json_response(sim.broker.positions_json(now))
+    return json_response(sim.broker.positions_json(now) + sim.injected.positions())
 
 
 def _resolve_position_symbol(sim: Simulator, key: str) -> str:
@@ -306,7 +306,7 @@ async def list_orders(request: web.Request) -> web.Response:
             symbols=syms,
             side=q.get("side"),
         )
-        return json_response([o.to_json() for o in rows])
+        return json_response([o.to_json() for o in rows] + sim.injected.orders(status))
 
 
 async def post_order(request: web.Request) -> web.Response:
@@ -325,6 +325,9 @@ async def post_order(request: web.Request) -> web.Response:
 async def get_order(request: web.Request) -> web.Response:
     sim = _sim(request)
     sim.sync()
+    injected = sim.injected.get_order(request.match_info["order_id"])
+    if injected is not None:
+        return json_response(injected)
     return json_response(sim.broker.get_order(request.match_info["order_id"]).to_json())
 
 
@@ -340,7 +343,11 @@ async def get_order_by_client_id(request: web.Request) -> web.Response:
 async def cancel_order(request: web.Request) -> web.Response:
     sim = _sim(request)
     now = sim.sync()
-    sim.broker.cancel(request.match_info["order_id"], now)
+    before = sim.injected.cancel(request.match_info["order_id"], iso(now) or "")
+    if before is None:
+        sim.broker.cancel(request.match_info["order_id"], now)
+    elif before not in OPEN_STATUSES:
+        return error(422, 42210000, f'order is already in "{before}" state')
     return web.Response(status=204)
 
 
@@ -379,6 +386,7 @@ async def get_activities(request: web.Request) -> web.Response:
             until=until,
             page_size=_int(q, "page_size", 100, 1, 100),
             page_token=q.get("page_token"),
+            extra=sim.injected.fill_activities(),
         )
     return json_response(rows)
 
@@ -842,6 +850,26 @@ async def sim_get_faults(request: web.Request) -> web.Response:
     return json_response(cfg.to_json() if cfg else None)
 
 
+async def sim_get_records(request: web.Request) -> web.Response:
+    return json_response(_sim(request).injected.to_json())
+
+
+async def sim_set_records(request: web.Request) -> web.Response:
+    """``{"kind": "positions"|"orders"|"fills", "records": [...]}``: served beside the
+    broker's own (see ``injected.py``)."""
+    try:
+        body = orjson.loads(await request.read())
+        _sim(request).injected.set(body["kind"], body["records"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        return error(400, 40010000, f"bad records request: {exc}")
+    return json_response(_sim(request).injected.to_json())
+
+
+async def sim_clear_records(request: web.Request) -> web.Response:
+    _sim(request).injected.clear()
+    return web.Response(status=204)
+
+
 async def sim_save(request: web.Request) -> web.Response:
     path = _sim(request).save()
     return json_response({"saved": str(path) if path else None})
@@ -1020,5 +1048,8 @@ def build_app(sim: Simulator) -> web.Application:
     r.add_post("/_sim/faults", sim_set_faults)
     r.add_delete("/_sim/faults", sim_clear_faults)
     r.add_post("/_sim/save", sim_save)
+    r.add_get("/_sim/records", sim_get_records)
+    r.add_post("/_sim/records", sim_set_records)
+    r.add_delete("/_sim/records", sim_clear_records)
     add_thetadata_routes(app, SIM_KEY)
     return app

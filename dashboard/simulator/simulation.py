@@ -20,7 +20,9 @@ from dashboard.simulator.calendar import SessionCalendar
 from dashboard.simulator.chains import OptionChains
 from dashboard.simulator.clock import SimClock
 from dashboard.simulator.faults import FaultConfig, FaultInjector
+from dashboard.simulator.injected import InjectedRecords
 from dashboard.simulator.market import DEFAULT_UNIVERSE, Market, SymbolSpec
+from dashboard.simulator.thetadata_routes import THETADATA_TIERS
 
 __all__ = ["Simulator", "SimulatorConfig", "default_start"]
 
@@ -49,6 +51,9 @@ class SimulatorConfig:
     # Closed hours pass this many times faster than open ones (speed > 0 only), so a demo
     # shows the close and the next open within minutes instead of sitting closed overnight.
     closed_speedup: float = 20.0
+    # The ThetaData subscription the Terminal routes emulate (free | value | standard |
+    # pro): routes above it are refused as the real Terminal refuses them.
+    thetadata_tier: str = "pro"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -99,6 +104,10 @@ class Simulator:
             self.broker.load_state(snap["broker"])
         self.faults = FaultInjector(config.faults, seed=config.fault_seed)
         self.faults.rate.limit = config.rate_limit
+        if config.thetadata_tier not in THETADATA_TIERS:
+            raise ValueError(f"thetadata_tier must be one of {', '.join(THETADATA_TIERS)}")
+        self.thetadata_tier = config.thetadata_tier
+        self.injected = InjectedRecords()
 
     # ---- time ------------------------------------------------------------------------------
     def now(self) -> datetime:

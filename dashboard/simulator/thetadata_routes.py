@@ -2,10 +2,22 @@
 
 Every quote and greek comes from ``OptionChains.quotes`` at the current simulated time,
 the same call the Alpaca ``/v1beta1/options/snapshots`` routes make, so both sources
-agree number for number. No auth headers (the real Terminal has none). Greeks are in the
-simulator's broker units, identical to Alpaca's snapshot: theta per calendar day, vega per
-vol point (0.01), rho and epsilon per 1% of rate / dividend yield; ``lambda`` is
-delta x spot / mid; ``iv_error`` is 0 because the IV reproduces the model mid exactly.
+agree number for number. No auth headers (the real Terminal has none). Greeks are in
+ThetaData's own units, not Alpaca's: ThetaData's greeks article says "Rho & Vega must be
+divided by 100 to get their value", and its v3 spec examples bear it out (vega 26.3 for a
+contract whose Black-Scholes vega is 0.263 per vol point). So vega, rho and epsilon are
+per 1.00 of volatility / rate / dividend yield (100 x Alpaca's), theta is per calendar
+day (as Alpaca's); ``lambda`` is delta x spot / mid; ``iv_error`` is 0 because the IV
+reproduces the model mid exactly.
+
+Subscriptions: ``Simulator.thetadata_tier`` ("free", "value", "standard" or "pro";
+``SimulatorConfig.thetadata_tier``, ``POST /_sim/thetadata {"tier": ...}``) gates each
+route at the tier ThetaData's docs give it (v3 spec ``x-min-subscription``; v2 docs
+badges): lists and EOD history free; quotes, open interest and OHLC Value; first-order
+greeks Standard; ``greeks/all`` Pro. A route above the tier is refused as the v2 docs
+describe, HTTP 471 ``PERMISSION`` "Your account does not have the permissions required to
+execute the request." (v2 in its JSON envelope, v3 as plain text; v3's refusal is not
+documented, so the simulator reuses v2's code and text).
 
 Routes (contract params: v2 ``root, exp=YYYYMMDD, strike=1/10 cent int, right=C|P``;
 v3 ``symbol, expiration=YYYYMMDD|YYYY-MM-DD|*, strike=dollars|*, right=call|put|both``
@@ -59,9 +71,10 @@ Timestamps are New York local time without offset, ``YYYY-MM-DDTHH:MM:SS.mmm``.
   created, last_trade, open, high, low, close, volume, count, bid_size, bid_exchange, bid,
   bid_condition, ask_size, ask_exchange, ask, ask_condition``
 
-Errors use ThetaData's codes: 472 no data (unknown root, expiry or strike; empty range),
-473 invalid parameters. v2 answers them in the JSON envelope with ``error_type``
-``NO_DATA``/``INVALID_PARAMS``; v3 answers plain text.
+Errors use ThetaData's codes: 471 permission (above the subscription tier), 472 no data
+(unknown root, expiry or strike; empty range), 473 invalid parameters. v2 answers them in
+the JSON envelope with ``error_type`` ``PERMISSION``/``NO_DATA``/``INVALID_PARAMS``; v3
+answers plain text.
 """
 
 from __future__ import annotations
@@ -83,7 +96,7 @@ from dashboard.options.occ import build_occ
 from dashboard.simulator.calendar import NEW_YORK
 from dashboard.simulator.chains import OptionQuotes, occ_of
 
-__all__ = ["add_thetadata_routes"]
+__all__ = ["THETADATA_TIERS", "add_thetadata_routes", "route_tier"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -140,6 +153,43 @@ _V2_EOD_FORMAT = [
     "ask_condition",
     "date",
 ]
+# ThetaData reports vega, rho and epsilon per 1.00 of vol / rate / yield; the chain model
+# (like Alpaca) gives them per 1 point, so they are sent 100 times larger.
+_PER_UNIT = 100.0
+
+THETADATA_TIERS = ("free", "value", "standard", "pro")
+_PERMISSION_TEXT = "Your account does not have the permissions required to execute the request."
+# The lowest subscription that serves each route (v3 spec x-min-subscription; v2 badges).
+_ROUTE_TIER = {
+    "/v2/list/expirations": "free",
+    "/v2/list/strikes": "free",
+    "/v2/hist/option/eod": "free",
+    "/v2/snapshot/option/quote": "value",
+    "/v2/bulk_snapshot/option/quote": "value",
+    "/v2/bulk_snapshot/option/open_interest": "value",
+    "/v2/bulk_snapshot/option/ohlc": "value",
+    "/v2/bulk_snapshot/option/greeks": "standard",
+    "/v3/option/list/expirations": "free",
+    "/v3/option/list/strikes": "free",
+    "/v3/option/history/eod": "free",
+    "/v3/option/snapshot/quote": "value",
+    "/v3/option/snapshot/open_interest": "value",
+    "/v3/option/snapshot/ohlc": "value",
+    "/v3/option/snapshot/greeks/first_order": "standard",
+    "/v3/option/snapshot/greeks/all": "pro",
+}
+
+
+def route_tier(path: str) -> str:
+    """The lowest ThetaData subscription that serves ``path``."""
+    return _ROUTE_TIER[path]
+
+
+def _allowed(sim: Any, path: str) -> bool:
+    tier = getattr(sim, "thetadata_tier", "pro")
+    return THETADATA_TIERS.index(tier) >= THETADATA_TIERS.index(route_tier(path))
+
+
 _V3_CONTRACT = ["symbol", "expiration", "strike", "right"]
 _V3_QUOTE = [
     "timestamp",
@@ -212,7 +262,14 @@ class ThetaError(Exception):
 
     @property
     def error_type(self) -> str:
-        return "NO_DATA" if self.status == 472 else "INVALID_PARAMS"
+        return _ERROR_TYPES.get(self.status, "GENERAL")
+
+
+_ERROR_TYPES = {471: "PERMISSION", 472: "NO_DATA", 473: "INVALID_PARAMS"}
+
+
+def _permission() -> ThetaError:
+    return ThetaError(471, _PERMISSION_TEXT)
 
 
 def _no_data(what: str = "No data found for your request") -> ThetaError:
@@ -336,11 +393,11 @@ def _snapshot(sim: Any, sel: _Selection, now: datetime) -> OptionQuotes:
 
 
 def _epsilon_lambda(qs: OptionQuotes) -> tuple[np.ndarray, np.ndarray]:
-    """Dividend sensitivity (per 1% of yield) and elasticity, from delta, spot and T.
+    """Dividend sensitivity (per 1.00 of yield, ThetaData's unit) and elasticity.
 
     For both rights dV/dq = -S*T*delta under Black-Scholes-Merton (delta carries e^{-qT}).
     """
-    eps = -qs.spot * qs.T * qs.delta / 100.0
+    eps = -qs.spot * qs.T * qs.delta
     with np.errstate(divide="ignore", invalid="ignore"):
         lam = np.where(qs.mid > 0, qs.delta * qs.spot / qs.mid, 0.0)
     return eps, lam
@@ -378,9 +435,9 @@ def _greek_fields(
         "delta": _r(qs.delta[i]),
         "gamma": _r(qs.gamma[i]),
         "theta": _r(qs.theta[i]),
-        "vega": _r(qs.vega[i]),
-        "rho": _r(qs.rho[i]),
-        "epsilon": _r(eps[i]),
+        "vega": _r(qs.vega[i] * _PER_UNIT, 4),
+        "rho": _r(qs.rho[i] * _PER_UNIT, 4),
+        "epsilon": _r(eps[i], 4),
         "lambda": _r(lam[i]),
         "implied_vol": _r(qs.iv[i]),
         "iv_error": 0.0,
@@ -470,7 +527,7 @@ def _v2_response(
     header = {
         "latency_ms": int((time.perf_counter() - started) * 1000),
         "format": fmt,
-        "error_type": (("NO_DATA" if status == 472 else "INVALID_PARAMS") if err else None),
+        "error_type": _ERROR_TYPES.get(status, "GENERAL") if err else None,
         "error_msg": err or None,
         "next_page": "null",
     }
@@ -481,10 +538,12 @@ def _v2_response(
     )
 
 
-def _v2(handler: Callable[[web.Request, float], Awaitable[web.Response]]) -> Handler:
+def _v2(handler: Callable[[web.Request, float], Awaitable[web.Response]], key: Any) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         try:
+            if not _allowed(request.app[key], request.path):
+                raise _permission()
             return await handler(request, started)
         except ThetaError as exc:
             return _v2_response(None, [], started, status=exc.status, err=exc.message)
@@ -585,9 +644,11 @@ def _ndjson(rows: list[dict[str, Any]]) -> web.Response:
     return web.Response(body=body, content_type="application/x-ndjson")
 
 
-def _v3(handler: Handler) -> Handler:
+def _v3(handler: Handler, key: Any) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
+            if not _allowed(request.app[key], request.path):
+                raise _permission()
             return await handler(request)
         except ThetaError as exc:
             return web.Response(text=exc.message, status=exc.status, content_type="text/plain")
@@ -808,19 +869,38 @@ def add_thetadata_routes(app: web.Application, key: Any) -> None:
         return _v3_grouped(request, _V3_EOD, groups)
 
     r = app.router
-    r.add_get("/v2/list/expirations", _v2(v2_expirations))
-    r.add_get("/v2/list/strikes", _v2(v2_strikes))
-    r.add_get("/v2/snapshot/option/quote", _v2(v2_quote))
-    r.add_get("/v2/bulk_snapshot/option/quote", _v2(v2_bulk_quote))
-    r.add_get("/v2/bulk_snapshot/option/greeks", _v2(v2_bulk_greeks))
-    r.add_get("/v2/bulk_snapshot/option/open_interest", _v2(v2_bulk_oi))
-    r.add_get("/v2/bulk_snapshot/option/ohlc", _v2(v2_bulk_ohlc))
-    r.add_get("/v2/hist/option/eod", _v2(v2_hist_eod))
-    r.add_get("/v3/option/list/expirations", _v3(v3_expirations))
-    r.add_get("/v3/option/list/strikes", _v3(v3_strikes))
-    r.add_get("/v3/option/snapshot/quote", _v3(v3_quote))
-    r.add_get("/v3/option/snapshot/greeks/first_order", _v3(_v3_greeks(_V3_FIRST_ORDER)))
-    r.add_get("/v3/option/snapshot/greeks/all", _v3(_v3_greeks(_V3_ALL)))
-    r.add_get("/v3/option/snapshot/open_interest", _v3(v3_oi))
-    r.add_get("/v3/option/snapshot/ohlc", _v3(v3_ohlc))
-    r.add_get("/v3/option/history/eod", _v3(v3_eod))
+    r.add_get("/v2/list/expirations", _v2(v2_expirations, key))
+    r.add_get("/v2/list/strikes", _v2(v2_strikes, key))
+    r.add_get("/v2/snapshot/option/quote", _v2(v2_quote, key))
+    r.add_get("/v2/bulk_snapshot/option/quote", _v2(v2_bulk_quote, key))
+    r.add_get("/v2/bulk_snapshot/option/greeks", _v2(v2_bulk_greeks, key))
+    r.add_get("/v2/bulk_snapshot/option/open_interest", _v2(v2_bulk_oi, key))
+    r.add_get("/v2/bulk_snapshot/option/ohlc", _v2(v2_bulk_ohlc, key))
+    r.add_get("/v2/hist/option/eod", _v2(v2_hist_eod, key))
+    r.add_get("/v3/option/list/expirations", _v3(v3_expirations, key))
+    r.add_get("/v3/option/list/strikes", _v3(v3_strikes, key))
+    r.add_get("/v3/option/snapshot/quote", _v3(v3_quote, key))
+    r.add_get("/v3/option/snapshot/greeks/first_order", _v3(_v3_greeks(_V3_FIRST_ORDER), key))
+    r.add_get("/v3/option/snapshot/greeks/all", _v3(_v3_greeks(_V3_ALL), key))
+    r.add_get("/v3/option/snapshot/open_interest", _v3(v3_oi, key))
+    r.add_get("/v3/option/snapshot/ohlc", _v3(v3_ohlc, key))
+    r.add_get("/v3/option/history/eod", _v3(v3_eod, key))
+
+    async def get_tier(request: web.Request) -> web.Response:
+        return _json({"tier": sim_of(request).thetadata_tier})
+
+    async def set_tier(request: web.Request) -> web.Response:
+        try:
+            body = orjson.loads(await request.read())
+        except orjson.JSONDecodeError:
+            body = None
+        tier = body.get("tier") if isinstance(body, dict) else None
+        if tier not in THETADATA_TIERS:
+            return web.Response(
+                status=400, text=f"tier must be one of {', '.join(THETADATA_TIERS)}"
+            )
+        sim_of(request).thetadata_tier = tier
+        return _json({"tier": tier})
+
+    r.add_get("/_sim/thetadata", get_tier)
+    r.add_post("/_sim/thetadata", set_tier)

@@ -49,11 +49,24 @@ class SignalRow:
     target_rule: str | None
 
     @property
-    def tfc_text(self) -> str:
+    def tfc_label(self) -> str | None:
+        """Timeframe continuity as the board shows it ("4/4 ↓"), None when unknown."""
         if self.tfc_score is None or self.tfc_n is None:
-            return "—"
+            return None
         arrow = "↑" if self.tfc_score > 0 else "↓" if self.tfc_score < 0 else "·"
         return f"{abs(self.tfc_score)}/{self.tfc_n} {arrow}"
+
+    @property
+    def tfc_text(self) -> str:
+        return self.tfc_label or "—"
+
+    @property
+    def rules_text(self) -> str:
+        """How the levels were set, as journaled with a trade from this signal."""
+        parts = [f"entry: {self.entry_rule}", f"stop: {self.stop_rule}"]
+        if self.target_rule:
+            parts.append(f"target: {self.target_rule}")
+        return "; ".join(parts)
 
 
 def signal_id(symbol: str, timeframe: str, pattern: Pattern, setup_time: datetime | None) -> str:

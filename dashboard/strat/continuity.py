@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from dashboard.conventions import MARKET_TZ_NAME
 from dashboard.strat.bars import (
     DOWN,
     INSIDE,
@@ -32,7 +33,6 @@ from dashboard.strat.bars import (
 )
 
 TfcMode = Literal["candle", "bar_state"]
-MARKET_TZ = "America/New_York"
 
 # Our timeframe names (Alpaca's and the short ones) → pandas period/floor frequency.
 _PERIOD_FREQ: dict[str, str] = {
@@ -161,7 +161,9 @@ def timeframe_continuity(
     )
 
 
-def period_keys(index: pd.DatetimeIndex, timeframe: str, tz: str = MARKET_TZ) -> NDArray[np.int64]:
+def period_keys(
+    index: pd.DatetimeIndex, timeframe: str, tz: str = MARKET_TZ_NAME
+) -> NDArray[np.int64]:
     """An integer per bar naming the ``timeframe`` period that contains it, in ``tz``.
 
     Weeks run Monday–Sunday; hours and other intraday bins are clock-aligned in ``tz``.
@@ -214,7 +216,7 @@ def continuity_history(
     *,
     lower_tf: str | None = None,
     mode: TfcMode = "candle",
-    tz: str = MARKET_TZ,
+    tz: str = MARKET_TZ_NAME,
     tick: float = 0.01,
 ) -> pd.DataFrame:
     """TFC at every lower-TF bar, using only what was known at that bar.
@@ -240,7 +242,7 @@ def continuity_history(
     c_t = np.rint(c * scale).astype(np.int64)
     h_t = np.rint(lower_df["high"].to_numpy(dtype=np.float64) * scale).astype(np.int64)
     l_t = np.rint(lower_df["low"].to_numpy(dtype=np.float64) * scale).astype(np.int64)
-    out: dict[str, NDArray] = {}
+    out: dict[str, NDArray[Any]] = {}
     dirs: list[NDArray[np.int64]] = []
 
     def add(tf: str, opens: NDArray[np.float64], codes: NDArray[np.int8] | None) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -95,7 +95,7 @@ class _Bars:
     __slots__ = ("adv", "codes", "div", "fav", "high", "low", "n", "tick")
 
     def __init__(
-        self, high: NDArray[np.int64], low: NDArray[np.int64], codes: NDArray, tick: float
+        self, high: NDArray[np.int64], low: NDArray[np.int64], codes: NDArray[Any], tick: float
     ) -> None:
         self.high, self.low, self.codes, self.n = high, low, codes, high.size
         self.tick, self.div = tick, tick_divisor(tick)
@@ -199,13 +199,19 @@ def _build(
     )
 
 
-def _specs_at(s: int, c: NDArray, hammer: bool, shooter: bool, cfg: LevelConfig) -> list[_Spec]:
+def _specs_at(
+    s: int, c: NDArray[Any], hammer: bool, shooter: bool, cfg: LevelConfig
+) -> list[_Spec]:
     """Every pattern whose setup bar is ``s``, in a fixed order (long before short)."""
     cur, prev = int(c[s]), int(c[s - 1])
     out: list[_Spec] = []
     if cur == INSIDE and prev in (UP, DOWN):
         p = bar_label(prev)
-        for d, brk, rev in (("long", "2U", prev == DOWN), ("short", "2D", prev == UP)):
+        sides: tuple[tuple[Direction, str, bool], ...] = (
+            ("long", "2U", prev == DOWN),
+            ("short", "2D", prev == UP),
+        )
+        for d, brk, rev in sides:
             if rev or cfg.include_continuations:
                 kind: Kind = "reversal" if rev else "continuation"
                 out.append(_Spec("2-1-2", f"{p}-1-{brk}", kind, d, (s - 1, s), s - 1))
@@ -264,7 +270,8 @@ def setup_mask(codes: ArrayLike) -> NDArray[np.bool_]:
     prev = np.zeros_like(c)
     prev[1:] = c[:-1]
     inside_ok = (c == INSIDE) & ((prev == UP) | (prev == DOWN) | (prev == OUTSIDE))
-    return inside_ok | (c == UP) | (c == DOWN) | (c == OUTSIDE)
+    mask: NDArray[np.bool_] = inside_ok | (c == UP) | (c == DOWN) | (c == OUTSIDE)
+    return mask
 
 
 def detect_patterns(
@@ -320,8 +327,8 @@ def patterns_from_ticks(
     mask = setup_mask(codes) | hammer | shooter
     start = 0 if since is None else max(0, since if since >= 0 else b.n + since)
     out: list[Pattern] = []
-    for s in np.flatnonzero(mask[start:]) + start:
-        s = int(s)
+    for found in np.flatnonzero(mask[start:]) + start:
+        s = int(found)
         for spec in _specs_at(s, codes, bool(hammer[s]), bool(shooter[s]), config):
             p = _build(spec, b, config, tick, symbol=symbol, timeframe=timeframe)
             if p is not None:

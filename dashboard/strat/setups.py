@@ -45,7 +45,23 @@ def _first_hit(flags: NDArray[np.bool_]) -> int:
     return j if flags.size and flags[j] else -1
 
 
-def _scan(start: int, stop: int, test: Callable[[int, int], NDArray[np.bool_]]) -> int:
+BarTest = Callable[[int, int], NDArray[np.bool_]]
+
+
+def _at_least(values: NDArray[Any], level: float) -> BarTest:
+    """Flags for bars a..b-1 whose value reaches ``level`` from below."""
+    return lambda a, b: values[a:b] >= level
+
+
+def _at_most(values: NDArray[Any], level: float) -> BarTest:
+    return lambda a, b: values[a:b] <= level
+
+
+def _either(first: BarTest, second: BarTest) -> BarTest:
+    return lambda a, b: first(a, b) | second(a, b)
+
+
+def _scan(start: int, stop: int, test: BarTest) -> int:
     """First bar in [start, stop) where ``test(a, b)`` (flags for bars a..b-1) is true.
 
     Searches in doubling windows so a long history costs little when the event is near.
@@ -182,7 +198,7 @@ def setups_from_ticks(
         magnitude = abs(p.targets[0].price - p.entry.price) / p.entry.price if p.targets else None
 
         window_end = n if expire_after is None else min(n, s + 1 + expire_after)
-        trig = _scan(s + 1, window_end, lambda a, b, f=f, e=entry: f[a:b] >= e)
+        trig = _scan(s + 1, window_end, _at_least(f, entry))
         if trig < 0:
             expired = expire_after is not None and s + expire_after <= last_closed
             status = SetupStatus.EXPIRED if expired else SetupStatus.PENDING
@@ -204,11 +220,9 @@ def setups_from_ticks(
         nxt = trig + 1
         while phase is Phase.IN and nxt < n:
             if t1 is None:
-                res = _scan(nxt, n, lambda a, b, a_=a_, st=stop: a_[a:b] <= st)
+                res = _scan(nxt, n, _at_most(a_, stop))
             else:
-                res = _scan(
-                    nxt, n, lambda a, b, f=f, a_=a_, t=t1, st=stop: (f[a:b] >= t) | (a_[a:b] <= st)
-                )
+                res = _scan(nxt, n, _either(_at_least(f, t1), _at_most(a_, stop)))
             if res < 0:
                 break
             later = settle(res, sgn, lv, Phase.IN, tf)
@@ -223,7 +237,7 @@ def setups_from_ticks(
         }.get(phase, SetupStatus.TRIGGERED)
         exit_price = None if exit_t is None or resolved is None else from_ticks(sgn * exit_t, tick)
         close_end = min(resolved if resolved is not None else n - 1, last_closed)
-        ifc = _scan(trig, close_end + 1, lambda a, b, cl=cl, e=entry: cl[a:b] >= e)
+        ifc = _scan(trig, close_end + 1, _at_least(cl, entry))
         out.append(
             Setup(
                 pattern=p,

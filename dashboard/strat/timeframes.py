@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-NEW_YORK = ZoneInfo("America/New_York")
+from dashboard.conventions import NEW_YORK
+
 SESSION_CLOSE = time(16, 0)
 INTRADAY_MINUTES = {"1Min": 1, "5Min": 5, "15Min": 15, "30Min": 30, "1Hour": 60}
 

@@ -16,8 +16,19 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from dashboard.settings import Settings, SettingsError, load_settings
+from dashboard.security.startup import (
+    StartupRefused,
+    check_data_dir,
+    check_redis,
+    open_journal,
+    startup_settings,
+)
+from dashboard.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from dashboard.trading.journal import Journal
 
 log = logging.getLogger("dashboard.trading.exit_worker")
 
@@ -35,7 +46,13 @@ def worker_settings(settings: Settings) -> Settings:
     return demo_settings(settings, settings.simulator_url)
 
 
-def run(settings: Settings, stop: threading.Event, *, once: bool = False) -> int:
+def run(
+    settings: Settings,
+    stop: threading.Event,
+    *,
+    once: bool = False,
+    journal: Journal | None = None,
+) -> int:
     """Reconcile the journal, then run monitor passes until ``stop`` is set."""
     from dashboard.data_loaders.async_data_service import AsyncDataService
     from dashboard.data_loaders.loop import run_async
@@ -43,8 +60,8 @@ def run(settings: Settings, stop: threading.Event, *, once: bool = False) -> int
     from dashboard.trading.journal import Journal
     from dashboard.trading.orders import reconcile
 
+    journal = journal or Journal.from_settings(settings)
     data = AsyncDataService.from_settings(settings)
-    journal = Journal.from_settings(settings)
     monitor = ExitMonitor(data, journal)
     try:
         try:
@@ -76,9 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = sys.argv[1:] if argv is None else argv
     try:
-        settings = worker_settings(load_settings())
+        settings = worker_settings(startup_settings())
+        check_data_dir(settings)
+        check_redis(settings)
+        journal = open_journal(settings)  # creates or upgrades the schema, under its lock
     except SettingsError as exc:
-        print(f"exit worker: {exc}", file=sys.stderr)
+        print(f"exit worker: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except StartupRefused as exc:
+        print(f"exit worker: {exc.code}", file=sys.stderr)
         return 2
     stop = threading.Event()
 
@@ -93,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.mode_label,
         settings.database_url.split("://")[0],
     )
-    return run(settings, stop, once="--once" in args)
+    return run(settings, stop, once="--once" in args, journal=journal)
 
 
 if __name__ == "__main__":

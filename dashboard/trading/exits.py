@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from dashboard.models import OptionQuote
 from dashboard.options.expiry import NEW_YORK, days_to_expiry, is_expired
-from dashboard.trading.journal import ExitReason, JournalTrade, TradeStatus
+from dashboard.trading.records import ExitReason, JournalTrade, TradeStatus
 from dashboard.trading.ticket import round_to_tick
 
 __all__ = ["ExitConfig", "ExitDecision", "evaluate_exits", "exit_limit_price"]

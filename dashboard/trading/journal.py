@@ -1,8 +1,10 @@
 """The trade journal: every option trade, from intent to realised P&L, in SQL.
 
-SQLAlchemy 2.x on SQLite by default (a file in the data folder) or Postgres through
-``DATABASE_URL``. The schema is created on start and its version checked, so an old
-file never silently misreads. Crash safety comes from the order of writes: the intent,
+SQLAlchemy 2.x on SQLite by default (a file in the data folder) or Postgres (psycopg 3)
+through ``DATABASE_URL``. Opening a journal brings its schema up to date with the ordered
+steps in ``MIGRATIONS``, under a lock (a Postgres advisory lock, an exclusive SQLite
+transaction), so any number of processes can open a fresh database at once; a database
+newer than the code is refused, never misread. Crash safety comes from the order of writes: the intent,
 with its deterministic ``client_order_id``, is committed *before* the order is sent, so a
 crash after sending leaves a row that reconciliation can look up at the broker by that id.
 
@@ -19,10 +21,12 @@ also holds the exit-monitor lease, so one monitor acts however many processes ru
 
 from __future__ import annotations
 
-import enum
 import hashlib
+import random
+import sqlite3
+import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -43,70 +47,50 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.schema import CreateColumn
 
 from dashboard.models import Order
+from dashboard.trading.records import (
+    ACTIVE_STATUSES,
+    ALLOWED_MOVES,
+    ExitReason,
+    JournalError,
+    JournalTrade,
+    TradeStatus,
+    exit_client_order_id,
+)
 from dashboard.trading.ticket import CONTRACT_MULTIPLIER, TradeTicket
 
 if TYPE_CHECKING:
     from dashboard.settings import Settings
 
 __all__ = [
+    "MIGRATIONS",
     "SCHEMA_VERSION",
     "ExitReason",
     "Journal",
     "JournalError",
     "JournalTrade",
+    "Migration",
     "TradeStatus",
+    "add_column",
+    "create_table",
 ]
 
-SCHEMA_VERSION = 1
 _FILLED = "filled"
 # Broker statuses after which an order will never fill (more).
 _TERMINAL_ORDER = frozenset(
     {"filled", "canceled", "expired", "rejected", "done_for_day", "stopped"}
 )
-
-
-class TradeStatus(enum.StrEnum):
-    PENDING_ENTRY = "pending_entry"
-    OPEN = "open"
-    EXITING = "exiting"
-    CLOSED = "closed"
-    CANCELED = "canceled"
-    REJECTED = "rejected"
-
-
-class ExitReason(enum.StrEnum):
-    TARGET = "target"
-    STOP = "stop"
-    MANUAL = "manual"
-    EXPIRY = "expiry"
-    DTE_FLOOR = "dte_floor"
-    MAX_LOSS = "max_loss"
-
-
-ACTIVE_STATUSES = (TradeStatus.PENDING_ENTRY, TradeStatus.OPEN, TradeStatus.EXITING)
-_ALLOWED: dict[TradeStatus, frozenset[TradeStatus]] = {
-    TradeStatus.PENDING_ENTRY: frozenset(
-        {TradeStatus.PENDING_ENTRY, TradeStatus.OPEN, TradeStatus.CANCELED, TradeStatus.REJECTED}
-    ),
-    TradeStatus.OPEN: frozenset({TradeStatus.OPEN, TradeStatus.EXITING, TradeStatus.CLOSED}),
-    TradeStatus.EXITING: frozenset({TradeStatus.EXITING, TradeStatus.OPEN, TradeStatus.CLOSED}),
-    TradeStatus.CLOSED: frozenset(),
-    TradeStatus.CANCELED: frozenset(),
-    TradeStatus.REJECTED: frozenset(),
-}
-
-
-class JournalError(RuntimeError):
-    """A journal invariant would break (unknown trade, illegal status change, bad schema)."""
 
 
 # ---- column types that behave the same on SQLite and Postgres -------------------------------
@@ -215,69 +199,58 @@ class _LeaseRow(_Base):
     expires_at: Mapped[datetime] = mapped_column(_UTCDateTime)
 
 
+# ---- schema migrations ------------------------------------------------------------------------
+#
+# How to change the schema: change the model above, then append a step below with the next
+# version number. A step must be idempotent (``add_column`` / ``create_table`` check first),
+# because a fresh database runs every step in order and step 1 creates its tables from the
+# current model, columns added later included. Columns added to an existing table must be
+# nullable or have a ``server_default``, since rows already there get no value. Steps run in
+# one transaction under the journal's lock; ``tests/trading/test_journal.py`` runs every
+# step on SQLite and Postgres, from empty and from each older version.
+
+
 @dataclass(frozen=True, slots=True)
-class JournalTrade:
-    """One journal row as a plain record (what the UI and the exit monitor see)."""
+class Migration:
+    """One ordered, idempotent schema step; ``apply`` runs inside the migration transaction."""
 
-    id: int
-    created_at: datetime
-    updated_at: datetime
-    request_key: str
-    status: TradeStatus
-    status_message: str | None
-    live: bool
-    signal_id: str | None
-    pattern: str | None
-    timeframe: str | None
-    tfc: str | None
-    rules: str | None
-    underlying: str
-    direction: str
-    entry_level: float
-    target_level: float
-    target2_level: float | None
-    stop_level: float
-    dte_floor: int | None
-    max_loss_pct: float | None
-    contract_symbol: str
-    expiry: date
-    strike: Decimal
-    right: str
-    qty: int
-    planned_limit: Decimal
-    entry_client_order_id: str
-    entry_order_id: str | None
-    entry_order_status: str | None
-    entry_filled_qty: int
-    entry_fill_price: Decimal | None
-    entry_filled_at: datetime | None
-    exit_attempts: int
-    exit_client_order_id: str | None
-    exit_order_id: str | None
-    exit_order_status: str | None
-    exit_reason: str | None
-    exit_requested_at: datetime | None
-    exit_underlying_price: float | None
-    closed_qty: int
-    exit_price: Decimal | None
-    exit_filled_at: datetime | None
-    realized_pnl: Decimal
-    notes: str | None
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
 
-    @property
-    def open_qty(self) -> int:
-        """Contracts held now: filled on entry minus sold on exit."""
-        return self.entry_filled_qty - self.closed_qty
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
+def create_table(conn: Connection, name: str) -> None:
+    """Create the model's table ``name`` (with its indexes) unless it exists."""
+    _Base.metadata.tables[name].create(conn, checkfirst=True)
 
-    @property
-    def entry_cost(self) -> Decimal | None:
-        if self.entry_fill_price is None:
-            return None
-        return self.entry_fill_price * CONTRACT_MULTIPLIER * self.entry_filled_qty
+
+def add_column(conn: Connection, table: str, column: str) -> None:
+    """Add the model's ``table.column`` to an existing table unless it is there already."""
+    present = {c["name"] for c in inspect(conn).get_columns(table)}
+    if column in present:
+        return
+    col = _Base.metadata.tables[table].c[column]
+    if not col.nullable and col.server_default is None:
+        raise JournalError(
+            f"{table}.{column}: a column added by a migration must be nullable "
+            "or have a server_default"
+        )
+    ddl = CreateColumn(col).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {ddl}")
+
+
+def _v1_base_tables(conn: Connection) -> None:
+    for name in ("trades", "journal_meta", "leases"):
+        create_table(conn, name)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "trades, journal_meta and leases", _v1_base_tables),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+# Any 64-bit constant: the Postgres advisory lock that serialises schema changes.
+_MIGRATION_LOCK_KEY = 0x5354_5241_545F_4A31  # "STRAT_J1"
+_WAL_ATTEMPTS = 500  # about 20 s of retries
 
 
 def _to_record(row: _TradeRow) -> JournalTrade:
@@ -294,11 +267,6 @@ def _tuple_record(values: Sequence[Any]) -> JournalTrade:
     fields = list(values)
     fields[_STATUS_AT] = TradeStatus(fields[_STATUS_AT])
     return JournalTrade(*fields)
-
-
-def exit_client_order_id(entry_client_order_id: str, attempt: int) -> str:
-    """Deterministic exit id: a repeat of the same attempt can never make a second order."""
-    return f"{entry_client_order_id.removesuffix('-entry')}-exit-{attempt}"
 
 
 def _now() -> datetime:
@@ -320,6 +288,8 @@ class Journal:
                 kwargs["poolclass"] = StaticPool  # one shared connection, or each is empty
         else:
             kwargs["pool_pre_ping"] = True
+            if url.startswith("postgresql"):  # an unreachable server fails start-up, not hangs
+                kwargs["connect_args"] = {"connect_timeout": 10}
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -335,26 +305,60 @@ class Journal:
 
     # ---- schema ------------------------------------------------------------------------------
     def _init_schema(self) -> str:
-        """Create tables if missing, check the version, and return this journal's id.
+        """Bring the schema up to ``SCHEMA_VERSION`` and return this journal's id.
 
-        The instance id goes into every ``client_order_id``, so two journals (say a
-        wiped SQLite file) on one broker account never reuse an id the broker has seen.
+        Safe when many processes open a fresh database at once: the steps run under a
+        lock, and each process re-reads the version once it holds it. The instance id goes
+        into every ``client_order_id``, so two journals (say a wiped SQLite file) on one
+        broker account never reuse an id the broker has seen.
         """
-        _Base.metadata.create_all(self.engine)
-        with self._tx() as s:
-            version = s.get(_MetaRow, "schema_version")
-            if version is None:
-                s.add(_MetaRow(key="schema_version", value=str(SCHEMA_VERSION)))
-                s.add(_MetaRow(key="instance_id", value=uuid.uuid4().hex[:10]))
-            elif version.value != str(SCHEMA_VERSION):
-                raise JournalError(
-                    f"journal schema version {version.value} at {self.engine.url!r} is not "
-                    f"{SCHEMA_VERSION}; migrate or point DATABASE_URL elsewhere"
-                )
-        with self._tx() as s:
-            row = s.get(_MetaRow, "instance_id")
-            assert row is not None
-            return row.value
+        try:
+            with self.engine.connect() as conn:
+                version, instance = _read_meta(conn)
+            if version == SCHEMA_VERSION and instance is not None:
+                return instance  # the common case: nothing to do, no lock taken
+            with self._migration_tx() as conn:
+                return _migrate(conn, self.engine.url)
+        except OperationalError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            raise JournalError(
+                f"cannot open the journal at {self.engine.url!r}: {reason}"
+            ) from None
+
+    @contextmanager
+    def _migration_tx(self) -> Iterator[Connection]:
+        """One transaction that holds the schema lock until it commits."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as conn:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+                yield conn
+            return
+        if self.engine.dialect.name != "sqlite" or isinstance(self.engine.pool, StaticPool):
+            with self.engine.begin() as conn:  # in-memory: one connection, nobody to race
+                yield conn
+            return
+        # SQLite: BEGIN EXCLUSIVE on a private engine whose driver leaves transactions to us
+        # (pysqlite's own implicit BEGIN would be DEFERRED and not hold the lock for DDL).
+        locker = create_engine(
+            self.engine.url,
+            poolclass=NullPool,
+            connect_args={"check_same_thread": False, "timeout": 60},
+        )
+
+        @event.listens_for(locker, "connect")
+        def _manual(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+            _sqlite_pragmas(dbapi_conn, _record)
+
+        @event.listens_for(locker, "begin")
+        def _exclusive(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN EXCLUSIVE")
+
+        try:
+            with locker.begin() as conn:
+                yield conn
+        finally:
+            locker.dispose()
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
@@ -371,7 +375,7 @@ class Journal:
     @staticmethod
     def _move(row: _TradeRow, to: TradeStatus, now: datetime, message: str | None = None) -> None:
         current = TradeStatus(row.status)
-        if to not in _ALLOWED[current]:
+        if to not in ALLOWED_MOVES[current]:
             raise JournalError(f"trade {row.id}: cannot go from {current} to {to}")
         row.status = to.value
         row.updated_at = now
@@ -727,12 +731,64 @@ class Journal:
             return row.holder
 
 
+def _read_meta(conn: Connection) -> tuple[int | None, str | None]:
+    """(schema version, instance id) as stored, or (None, None) for an empty database."""
+    if not inspect(conn).has_table("journal_meta"):
+        return None, None
+    rows = dict(
+        conn.execute(
+            select(_MetaRow.key, _MetaRow.value).where(
+                _MetaRow.key.in_(("schema_version", "instance_id"))
+            )
+        ).all()
+    )
+    raw = rows.get("schema_version")
+    try:
+        version = int(raw) if raw is not None else None
+    except ValueError:
+        raise JournalError(f"journal schema version {raw!r} is not a number") from None
+    return version, rows.get("instance_id")
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    done = conn.execute(update(_MetaRow).where(_MetaRow.key == key).values(value=value))
+    if done.rowcount == 0:  # type: ignore[attr-defined]
+        conn.execute(insert(_MetaRow).values(key=key, value=value))
+
+
+def _migrate(conn: Connection, url: Any) -> str:
+    """Run the steps this database has not had (caller holds the lock); its instance id."""
+    version, instance = _read_meta(conn)
+    if version is not None and version > SCHEMA_VERSION:
+        raise JournalError(
+            f"journal schema version {version} at {url!r} is newer than this code "
+            f"({SCHEMA_VERSION}); upgrade the app or point DATABASE_URL elsewhere"
+        )
+    for step in MIGRATIONS:
+        if version is None or step.version > version:
+            step.apply(conn)
+            _set_meta(conn, "schema_version", str(step.version))
+    if instance is None:
+        instance = uuid.uuid4().hex[:10]
+        _set_meta(conn, "instance_id", instance)
+    return instance
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     """WAL lets readers (the UI) run while the monitor writes; busy_timeout waits for locks."""
     cur = dbapi_conn.cursor()
     try:
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        # Switching a new file to WAL needs an exclusive lock, and SQLite answers "locked"
+        # at once, without its busy handler, when several processes open the file together.
+        for attempt in range(_WAL_ATTEMPTS):
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == _WAL_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.02 + 0.03 * random.random())
         cur.execute("PRAGMA synchronous=NORMAL")
     finally:
         cur.close()

@@ -10,6 +10,7 @@ from typing import Any
 
 from dashboard.conventions import format_new_york
 from dashboard.models import DataResult, DataState
+from dashboard.views.read_notes import result_note
 
 
 def format_money(value: float | Decimal | None, *, signed: bool = False) -> str:
@@ -59,13 +60,15 @@ def status_text(result: DataResult[Any], empty_text: str = "nothing to show") ->
     """A block's source, as-of time and state as one line of text. "No data" and
     "broken" never read alike, and stale values say since when."""
     source = result.source
+    note = result_note(result) if result.value is not None else ""
+    tail = f" · {note}" if note else ""  # records not shown, greeks a subscription lacks
     if result.state is DataState.FRESH:
-        return f"fresh · {source} · as of {format_et(result.as_of)}"
+        return f"fresh · {source} · as of {format_et(result.as_of)}{tail}"
     if result.state is DataState.STALE:
         since = format_et(result.stale_since or result.as_of)
-        return f"stale since {since} · {source} · {result.error or 'refresh failed'}"
+        return f"stale since {since} · {source} · {result.error or 'refresh failed'}{tail}"
     if result.state is DataState.EMPTY:
-        return f"no data · {source} · {empty_text} · as of {format_et(result.as_of)}"
+        return f"no data · {source} · {empty_text} · as of {format_et(result.as_of)}{tail}"
     return f"error · {source} · {result.error or 'unknown error'}"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Literal, Protocol
 
@@ -32,6 +32,13 @@ from dashboard.models import (
 from dashboard.options.occ import contract_label, parse_occ, underlying_of
 from dashboard.views.formatting import format_et, format_money, format_pct, worst_of
 from dashboard.views.market import market_status
+from dashboard.views.read_notes import (
+    asset_class_label,
+    order_confirm_symbol,
+    order_contract_label,
+    order_leg_rows,
+    order_side_label,
+)
 
 PERIODS = ("1D", "1W", "1M", "3M", "1A")
 # Alpaca portfolio-history timeframe per period, and the bar timeframe that matches it.
@@ -229,7 +236,7 @@ def position_rows(
                 "symbol": p.symbol,
                 "contract": contract_label(p.symbol, p.asset_class),
                 "underlying": under,
-                "asset_class": "option" if p.asset_class == "us_option" else "stock",
+                "asset_class": asset_class_label(p.asset_class),
                 "qty": float(p.qty),
                 "side": p.side,
                 "avg_entry": float(p.avg_entry_price),
@@ -249,15 +256,18 @@ def position_rows(
 
 
 def order_rows(orders: Sequence[Order]) -> list[dict[str, Any]]:
-    """Open orders, newest first."""
+    """Open orders, newest first. A multi-leg order is one row (its legs in ``legs`` and
+    in the contract text); its ``symbol`` is what a live cancel asks to type."""
     rows = []
     for o in sorted(orders, key=lambda o: o.created_at, reverse=True):
         rows.append(
             {
                 "id": o.id,
-                "symbol": o.symbol,
-                "contract": contract_label(o.symbol, o.asset_class),
-                "side": o.side,
+                "symbol": order_confirm_symbol(o),
+                "contract": order_contract_label(o),
+                "side": order_side_label(o),
+                "order_class": o.order_class,
+                "legs": order_leg_rows(o),
                 "type": o.type,
                 "qty": _f(o.qty),
                 "filled_qty": float(o.filled_qty),
@@ -289,7 +299,7 @@ def fill_rows(fills: Sequence[Fill], limit: int = FILLS_SHOWN) -> list[dict[str,
                 "time": format_et(f.transaction_time, "%m-%d %H:%M:%S"),
                 "symbol": f.symbol,
                 "contract": contract_label(f.symbol),
-                "side": f.side,
+                "side": "sell short" if f.short_sale else f.side,
                 "qty": float(f.qty),
                 "price": float(f.price),
                 "notional": float(f.qty * f.price * (CONTRACT_MULTIPLIER if is_opt else 1)),
@@ -382,6 +392,15 @@ def held_underlyings(positions: Sequence[Position] | None) -> list[str]:
     return sorted({underlying_of(p.symbol, p.asset_class) for p in positions or ()})
 
 
+def _positions_status(snap: PortfolioSnapshot) -> DataResult[Any]:
+    """The positions block's status: the worse of the positions and their quotes, keeping
+    the positions read's note of records it could not show."""
+    if not snap.positions.value:
+        return snap.positions
+    worst = worst_of(snap.positions, snap.quotes)
+    return worst if worst is snap.positions else replace(worst, report=snap.positions.report)
+
+
 def portfolio_view(
     snap: PortfolioSnapshot,
     fills: DataResult[tuple[Fill, ...]],
@@ -409,7 +428,7 @@ def portfolio_view(
         metrics=portfolio_metrics(account, positions, snap.clock.value),
         cards_status=worst_of(snap.account, snap.positions, snap.clock),
         position_rows=rows,
-        positions_status=worst_of(snap.positions, snap.quotes) if positions else snap.positions,
+        positions_status=_positions_status(snap),
         journal_note=note,
         order_rows=order_rows(snap.open_orders.value or ()),
         orders_status=snap.open_orders,

@@ -47,6 +47,11 @@ from dashboard.models import (
 from dashboard.options.occ import contract_label
 from dashboard.views.formatting import worst_of
 from dashboard.views.portfolio import JournalTradeLike, history_series
+from dashboard.views.read_notes import (
+    asset_class_label,
+    option_risk_positions,
+    outside_option_risk_note,
+)
 from dashboard.views.states import Blank
 from dashboard.visualizations.inputs import GreeksExposure, PositionRisk
 
@@ -235,7 +240,7 @@ def concentration_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
         {
             "key": f"{r['underlying']}-{r['asset_class']}",
             "underlying": r["underlying"],
-            "asset_class": "option" if r["asset_class"] == "us_option" else "stock",
+            "asset_class": asset_class_label(r["asset_class"]),
             "market_value": float(r["market_value"]),
             "pct_equity": float(r["pct_equity"]),
             "pct_gross": float(r["pct_gross"]),
@@ -283,6 +288,10 @@ class RiskView:
     limits_status: DataResult[Any]
 
 
+def _joined(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
 def _error_result(message: str, source: str, as_of: datetime) -> DataResult[Any]:
     return DataResult(None, source, as_of, DataState.ERROR, message)
 
@@ -291,7 +300,10 @@ def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positio
     """Every block of the tab from one set of inputs."""
     snap = inputs.snapshot
     account: Account | None = snap.account.value
-    positions = tuple(snap.positions.value or ())
+    held = tuple(snap.positions.value or ())
+    # Heat, greeks and VaR price US stocks and options; others (crypto) are named instead.
+    positions = option_risk_positions(held)
+    outside = outside_option_risk_note(held)
     now = snap.clock.value.timestamp if snap.clock.value else inputs.read_at
     equity = float(account.equity) if account else math.nan
     limit = limits.heat_limit_pct
@@ -317,7 +329,7 @@ def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positio
             limit_pct=limit,
         )
         summary = heat_summary(report, limit)
-        note = fallback_note(notes, inputs.trades is not None)
+        note = _joined(fallback_note(notes, inputs.trades is not None), outside)
         hrows = heat_rows(report, labels)
 
     # Greeks -------------------------------------------------------------------------
@@ -329,6 +341,7 @@ def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positio
         greeks_note = (greeks_note + "; " if greeks_note else "") + (
             "some option greeks are Black-Scholes at the implied vol (no broker greeks)"
         )
+    greeks_note = _joined(greeks_note, outside)
     greeks_status = worst_of(snap.positions, snap.quotes, inputs.option_quotes)
     if snap.positions.value is None:
         greeks_chart: list[GreeksExposure] | Blank = Blank("positions unavailable", "error")
@@ -337,9 +350,11 @@ def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positio
 
     # VaR ----------------------------------------------------------------------------
     var_chart, vrows, var_note, var_status = _var_block(inputs, grows, equity, var_source, now)
+    if var_source != "history":
+        var_note = _joined(var_note, outside)
 
     # Concentration ------------------------------------------------------------------
-    conc = concentration(positions, equity) if account else None
+    conc = concentration(held, equity) if account else None  # by value: crypto too
     crows = concentration_rows(conc) if conc is not None else []
     conc_status = worst_of(snap.account, snap.positions)
 

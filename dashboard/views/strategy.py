@@ -30,6 +30,9 @@ from dashboard.analytics.strategy import (
     trades_between,
     trades_frame,
 )
+from dashboard.analytics.strategy import (
+    edge_by_regime as analytics_edge_by_regime,
+)
 from dashboard.conventions import NEW_YORK
 from dashboard.models import DataResult, DataState
 from dashboard.views.formatting import grid_number as _num
@@ -45,7 +48,17 @@ LOOKBACK: Mapping[str, int] = {
 }
 TIMEFRAMES: tuple[str, ...] = tuple(LOOKBACK)
 DEFAULT_TIMEFRAMES: tuple[str, ...] = ("1Day",)
-CACHE_VERSION = "v2"  # v2: strategy id in the key, TFC and option fields on trades
+CACHE_VERSION = "v3"  # v3: intrabar settlement, tags and option costs on trades
+# The timeframe a run's ambiguous bars are replayed on (the "bar magnifier"), and how many
+# of its bars to read: as many as its own backtest reads, so the recent years magnify.
+MAGNIFIER: Mapping[str, str] = {
+    "1Month": "1Week",
+    "1Week": "1Day",
+    "1Day": "1Hour",
+    "1Hour": "15Min",
+    "15Min": "5Min",
+}
+MAGNIFIER_LOOKBACK = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +177,10 @@ def broker_day(now: datetime) -> date:
 
 
 def job_key(symbol: str, timeframe: str, day: date, strategy_id: str = DEFAULT_STRATEGY) -> str:
+    lower = MAGNIFIER.get(timeframe, "-")
     return (
         f"bt:{CACHE_VERSION}:{strategy_id}:{symbol}:{timeframe}:{LOOKBACK[timeframe]}:"
-        f"{day.isoformat()}"
+        f"{lower}:{day.isoformat()}"
     )
 
 
@@ -256,25 +270,10 @@ def journal_in_range(trades: Sequence[Any], dates: DateRange) -> list[Any]:
 def edge_by_regime(
     trades: Sequence[BacktestTrade], regimes: pd.Series | None
 ) -> list[dict[str, Any]]:
-    """Closed trades grouped by the market regime on their entry day (online labels, so a
-    trade is only tagged with what was known then)."""
-    closed = [t for t in trades if t.r_multiple is not None and t.entry_time is not None]
-    if regimes is None or regimes.empty or not closed:
-        return []
-    labels = regimes.copy()
-    labels.index = pd.DatetimeIndex(labels.index).tz_convert("UTC").normalize()
-    labels = labels[~labels.index.duplicated(keep="last")].sort_index()
-    days = pd.DatetimeIndex([pd.Timestamp(t.entry_time) for t in closed if t.entry_time])
-    days = days.tz_convert("UTC")
-    tagged = labels.reindex(days.normalize(), method="ffill")
-    frame = pd.DataFrame(
-        {
-            "group": tagged.fillna("before the model").to_numpy(),
-            "r_multiple": [t.r_multiple for t in closed],
-        }
-    )
-    table = grouped_trade_stats(frame, "group")
-    return stat_rows(table, "regime", _regime_label)
+    """Closed trades grouped by the market regime known before their entry (the last
+    session's label: ``analytics.strategy.edge_by_regime``), as grid rows."""
+    table = analytics_edge_by_regime(trades, regimes)
+    return stat_rows(table, "regime", _regime_label) if not table.empty else []
 
 
 def _regime_label(code: Any) -> str:

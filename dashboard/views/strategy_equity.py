@@ -1,6 +1,7 @@
-"""Strategy Performance equity: the backtest's trades as a compounded equity curve (a
-fixed share of equity risked per trade) against an equal-weight buy-and-hold of the same
-symbols over the same days, their statistics and rolling ratios.
+"""Strategy Performance equity: the backtest's trades as one account would have taken them
+(a fixed share of equity risked per trade, concurrent positions sharing a cap on open
+risk) against an equal-weight buy-and-hold of the same symbols over the same days, their
+statistics and rolling ratios.
 
 Pure: takes finished backtest runs and their trades.
 """
@@ -8,12 +9,14 @@ Pure: takes finished backtest runs and their trades.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
 from dashboard.analytics.performance import (
+    PortfolioEquity,
+    SizingRule,
     buy_and_hold,
     curve_stats,
     daily_equity,
@@ -21,7 +24,12 @@ from dashboard.analytics.performance import (
     rolling_sortino,
     simple_returns,
 )
-from dashboard.analytics.strategy import BacktestTrade, r_equity_curve
+from dashboard.analytics.strategy import (
+    BacktestTrade,
+    combine_methods,
+    settlement_counts,
+    trade_equity,
+)
 from dashboard.conventions import NEW_YORK
 from dashboard.views.formatting import grid_number as _num
 from dashboard.views.strategy import BacktestRun, DateRange
@@ -33,19 +41,12 @@ _CLOSE_PREFERENCE = ("1Day", "1Hour", "15Min", "1Week", "1Month")
 _DAILY_TIMEFRAMES = frozenset({"1Day", "1Hour", "15Min"})
 
 
-STRATEGY_NAME = "strategy (1% risk/trade)"
 BENCHMARK_NAME = "buy & hold (equal weight)"
 
 
-RISK_PER_TRADE = 0.01  # equity fraction risked per trade when turning R into an equity curve
-
-
-def r_equity(trades: Sequence[BacktestTrade], start: float = START_CAPITAL) -> pd.Series:
-    """Equity from closed trades in exit order, risking ``RISK_PER_TRADE`` of the equity
-    at the time on each one (compounded, so thousands of trades stay meaningful)."""
-    cum_r = r_equity_curve(trades)
-    r = cum_r.diff().fillna(cum_r.iloc[0] if len(cum_r) else 0.0)
-    return start * (1.0 + RISK_PER_TRADE * r).cumprod()
+def strategy_name(sizing: SizingRule) -> str:
+    """The strategy curve's name: how it was sized."""
+    return f"strategy ({sizing.risk_per_trade:.0%} risk/trade, ≤{sizing.max_open_risk:.0%} open)"
 
 
 def benchmark_closes(runs: Sequence[BacktestRun]) -> dict[str, pd.Series]:
@@ -74,23 +75,27 @@ def _market_days(runs: Sequence[BacktestRun], start: pd.Timestamp, end: pd.Times
 
 @dataclass(frozen=True, slots=True)
 class EquityView:
-    """Daily strategy equity and buy-and-hold over the same days, from the same capital."""
+    """Daily strategy equity and buy-and-hold over the same days, from the same capital,
+    and the account the trades were taken in (concurrency, skipped trades)."""
 
     strategy: pd.Series
     benchmark: pd.Series
+    account: PortfolioEquity | None = None
 
 
 def equity_view(
     trades: Sequence[BacktestTrade],
     runs: Sequence[BacktestRun],
     dates: DateRange,
+    sizing: SizingRule | None = None,
     start_value: float = START_CAPITAL,
 ) -> EquityView:
-    """Compounded strategy equity (1% risk per trade) sampled daily, and the equal-weight
-    buy-and-hold of the runs' symbols, both starting at ``start_value`` on the first
-    day both exist. The window is the date range; an open start begins at the first
-    trade's entry day, an open end at the last close.
+    """The trades taken as one account (``trade_equity`` under ``sizing``) sampled daily,
+    and the equal-weight buy-and-hold of the runs' symbols, both starting at
+    ``start_value`` on the first day both exist. The window is the date range; an open
+    start begins at the first trade's entry day, an open end at the last close.
     """
+    sizing = sizing or SizingRule()
     empty = pd.Series(dtype=float)
     closes = benchmark_closes(runs)
     entries = [pd.Timestamp(t.entry_time) for t in trades if t.entry_time is not None]
@@ -110,16 +115,18 @@ def equity_view(
     bench = bench.reindex(days, method="ffill").dropna() if not bench.empty else bench
     if not bench.empty:
         days = bench.index
-    strat = daily_equity(r_equity(trades, start_value), pd.DatetimeIndex(days), start_value)
+    account = trade_equity(trades, sizing, start_value)
+    strat = daily_equity(account.equity, pd.DatetimeIndex(days), start_value)
     if not strat.empty and strat.iloc[0] != 0:
         strat = strat / strat.iloc[0] * start_value  # trades closed before day one
-    return EquityView(strat.rename(STRATEGY_NAME), bench.rename(BENCHMARK_NAME))
+    return EquityView(strat.rename(strategy_name(sizing)), bench.rename(BENCHMARK_NAME), account)
 
 
 def benchmark_rows(view: EquityView) -> list[dict[str, Any]]:
     """Total return, CAGR, max drawdown, Sharpe and Sortino of both daily curves."""
     rows = []
-    for name, curve in ((STRATEGY_NAME, view.strategy), (BENCHMARK_NAME, view.benchmark)):
+    curves = ((str(view.strategy.name), view.strategy), (BENCHMARK_NAME, view.benchmark))
+    for name, curve in curves:
         if curve.empty:
             continue
         st = curve_stats(curve)
@@ -159,3 +166,23 @@ DAILY_CURVE_NOTE = "weekday curve from weekly/monthly closes carried forward"
 def has_daily_runs(runs: Sequence[BacktestRun]) -> bool:
     """Whether any run has daily or finer bars (else the curve is carried forward)."""
     return any(r.timeframe in _DAILY_TIMEFRAMES for r in runs)
+
+
+def method_lines(
+    runs: Sequence[BacktestRun],
+    trades: Sequence[BacktestTrade],
+    account: PortfolioEquity | None,
+    *,
+    synthetic: bool,
+) -> tuple[str, ...]:
+    """Every assumption behind the numbers on the tab, one line each: how same-bar trades
+    were settled (counted over ``trades``, the selected range), entries, exits, costs or
+    the option model, sizing and concurrency, the data, and whether the market is
+    synthetic."""
+    method = combine_methods(
+        [r.result.method for r in runs],
+        equity=account,
+        data_sources=sorted({r.source for r in runs}),
+        synthetic=synthetic,
+    )
+    return replace(method, settlement_counts=settlement_counts(trades)).lines()

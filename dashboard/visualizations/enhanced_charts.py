@@ -6,7 +6,7 @@ Each chart lives in the module of the tab that shows it (``strat_chart``,
 public names, so callers and tests can use one name for the library.
 """
 
-from dashboard.visualizations.figures import DISPLAY_TZ, empty_figure
+from dashboard.visualizations.figures import empty_figure
 from dashboard.visualizations.options_charts import (
     create_options_flow_chart,
     create_payoff_chart,
@@ -31,7 +31,6 @@ from dashboard.visualizations.strategy_charts import (
 )
 
 __all__ = [
-    "DISPLAY_TZ",
     "create_equity_curve",
     "create_feature_evolution",
     "create_greeks_exposure_chart",

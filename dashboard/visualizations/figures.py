@@ -21,10 +21,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike, NDArray
 
+from dashboard.conventions import MARKET_TZ_NAME
 from dashboard.views.states import BlankKind
 from dashboard.visualizations import theme
 
-DISPLAY_TZ = "America/New_York"
 EmptyKind = BlankKind  # the kinds of "nothing to draw" a view can return
 
 _EMPTY_STYLE: dict[str, tuple[str, str]] = {
@@ -130,7 +130,7 @@ def display_index(index: pd.Index) -> pd.DatetimeIndex:
     idx = pd.DatetimeIndex(index)
     if idx.tz is None:
         idx = idx.tz_localize("UTC")
-    return idx.tz_convert(DISPLAY_TZ)
+    return idx.tz_convert(MARKET_TZ_NAME)  # every time on a chart is New York time
 
 
 def bar_ticks(idx: pd.DatetimeIndex, fmt: str, count: int = 8) -> tuple[NDArray, list[str]]:

@@ -258,5 +258,5 @@ def test_sizing_rule_checks_and_settings() -> None:
     with pytest.raises(ValueError):
         SizingRule(risk_per_trade=0.05, max_open_risk=0.02)
     s = Settings(heat_limit_pct=5.0)
-    assert SizingRule.from_settings(s).max_open_risk == pytest.approx(0.05)
+    assert SizingRule.from_heat_limit(s.heat_limit_pct).max_open_risk == pytest.approx(0.05)
     assert Settings().heat_limit_pct / 100 == SizingRule().max_open_risk

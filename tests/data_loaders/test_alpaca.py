@@ -193,3 +193,78 @@ def test_fills_page_through_everything_or_stop_at_the_limit(client: AlpacaAsyncC
         assert [f.id for f in newest] == [f"f-{i:04d}" for i in range(100)]
         few = run_async(client.get_fills(limit=5))
         assert route.calls.last.request.url.params["page_size"] == "5" and len(few) == 5
+
+
+def test_a_skipped_fill_keeps_its_place_in_the_paging(client: AlpacaAsyncClient) -> None:
+    """The page is full (100 raw rows) even though its last row is unusable, and the next
+    page starts after that row's id."""
+    first = [_fill(i) for i in range(99)] + [{**_fill(99), "side": "cross"}]
+    pages = {None: first, "f-0099": [_fill(i) for i in range(100, 103)]}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=pages[request.url.params.get("page_token")])
+
+    with respx.mock() as mock:
+        route = mock.get(f"{T}/v2/account/activities/FILL").mock(side_effect=answer)
+        fills = run_async(client.get_fills())
+    assert route.call_count == 2 and len(fills) == 102
+    assert fills.report.received == 103
+    assert [(s.kind, s.reason, s.count) for s in fills.report.skipped] == [
+        ("fill", "unknown fill side 'cross'", 1)
+    ]
+
+
+MLEG_PARENT = {
+    **ORDER,
+    "id": "mleg-1",
+    "symbol": "",
+    "side": "",
+    "asset_class": "",
+    "order_class": "mleg",
+    "qty": "1",
+    "limit_price": "1.05",
+    "legs": [
+        {**ORDER, "id": "leg-1", "symbol": "SPY251219C00600000", "asset_class": "us_option",
+         "side": "buy", "ratio_qty": "1", "type": "", "order_class": "mleg"},
+        {**ORDER, "id": "leg-2", "symbol": "SPY251219C00610000", "asset_class": "us_option",
+         "side": "sell", "ratio_qty": "1", "type": "", "order_class": "mleg"},
+    ],
+}  # fmt: skip
+
+
+def test_open_orders_with_a_multileg_order_keep_every_other_row(
+    client: AlpacaAsyncClient,
+) -> None:
+    # Should a leg also come back as its own row, it is shown (and cancelled) with its parent.
+    leg_row = MLEG_PARENT["legs"][0]
+    rows = [ORDER, MLEG_PARENT, leg_row, {**ORDER, "id": "o-2", "side": "sideways"}]
+    with respx.mock() as mock:
+        route = mock.get(f"{T}/v2/orders").mock(return_value=httpx.Response(200, json=rows))
+        orders = run_async(client.get_orders())
+    assert route.calls.last.request.url.params["nested"] == "false"
+    assert [o.id for o in orders] == ["o-1", "mleg-1"]
+    spread = orders.items[1]
+    assert spread.is_multileg and [leg.symbol for leg in spread.legs] == [
+        "SPY251219C00600000",
+        "SPY251219C00610000",
+    ]
+    assert orders.report.skipped_count == 1
+    assert orders.report.skipped[0].reason == "unknown order side 'sideways'"
+
+
+def test_positions_with_crypto_and_a_malformed_record(client: AlpacaAsyncClient) -> None:
+    stock = {"symbol": "SPY", "asset_class": "us_equity", "qty": "2", "side": "long",
+             "avg_entry_price": "500", "cost_basis": "1000", "market_value": "1020"}  # fmt: skip
+    crypto = {**stock, "symbol": "BTCUSD", "asset_class": "crypto", "qty": "0.5",
+              "market_value": "30000"}  # fmt: skip
+    broken = {k: v for k, v in stock.items() if k != "cost_basis"}
+    with respx.mock() as mock:
+        mock.get(f"{T}/v2/positions").mock(
+            return_value=httpx.Response(200, json=[stock, crypto, broken])
+        )
+        positions = run_async(client.get_positions())
+    assert [(p.symbol, p.asset_class) for p in positions] == [
+        ("SPY", "us_equity"),
+        ("BTCUSD", "crypto"),
+    ]
+    assert positions.report.skipped[0].reason == "missing field 'cost_basis'"

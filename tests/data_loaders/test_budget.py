@@ -25,7 +25,6 @@ from dashboard.data_loaders.budget import (
 )
 from dashboard.data_loaders.errors import RateBudgetExhausted
 from dashboard.data_loaders.loop import run_async
-from tests._redis_server import redis_url  # noqa: F401 (fixture)
 
 POLICY = BudgetPolicy()  # Alpaca's 200/min: 160/min pace, bursts of 25 (orders) and 8
 
@@ -172,7 +171,7 @@ def _redis_worker(url: str, key: str, attempts: int, out: Any) -> None:
     out.put(admitted)
 
 
-def test_redis_budget_is_atomic_across_processes(redis_url: str) -> None:  # noqa: F811
+def test_redis_budget_is_atomic_across_processes(redis_url: str) -> None:
     key = f"test:budget:{uuid.uuid4().hex}"
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()

@@ -79,12 +79,17 @@ def test_fifty_concurrent_callers_cause_one_upstream_call_per_endpoint(
     assert _calls(service) == calls
 
 
+@pytest.mark.parametrize("store", ["diskcache", "redis"])
 def test_cache_is_shared_across_service_instances(
-    fresh_sim: SimulatorHandle, tmp_path: Path
+    fresh_sim: SimulatorHandle, tmp_path: Path, store: str, request: pytest.FixtureRequest
 ) -> None:
     settings = settings_for(fresh_sim, tmp_path, cache_ttl_seconds=30.0)
+    if store == "redis":  # REDIS_URL set: the workers share a real Redis, not the data dir
+        settings = settings.with_overrides(
+            redis_url=SecretStr(request.getfixturevalue("redis_url"))
+        )
     a = AsyncDataService.from_settings(settings)
-    b = AsyncDataService.from_settings(settings)  # another worker: same data_dir
+    b = AsyncDataService.from_settings(settings)  # another worker: same data_dir or Redis
     try:
         ra = run_async(a.fetch_account())
         rb = run_async(b.fetch_account())
@@ -214,11 +219,11 @@ def test_watchlist_bars_are_one_request_per_timeframe(sim, tmp_path) -> None:
         service.close_sync()
 
 
-def test_two_workers_share_one_upstream_call_per_ttl(tmp_path) -> None:
-    """Two processes' caches on one diskcache: a lease lets only one of them fetch."""
+def test_two_workers_share_one_upstream_call_per_ttl(shared_cache_factory) -> None:
+    """Two processes' caches on one diskcache or one Redis: a lease lets only one fetch."""
     import asyncio
 
-    from dashboard.data_loaders.cache import DiskSharedCache, ReadCache
+    from dashboard.data_loaders.cache import ReadCache
 
     calls = 0
 
@@ -229,7 +234,7 @@ def test_two_workers_share_one_upstream_call_per_ttl(tmp_path) -> None:
         return 42, "test"
 
     def worker() -> ReadCache:  # what each gunicorn worker builds for itself
-        return ReadCache(DiskSharedCache(tmp_path), namespace="acct", secret=b"k")
+        return ReadCache(shared_cache_factory(), namespace="acct", secret=b"k")
 
     async def viewers() -> list[int]:
         a, b = worker(), worker()
@@ -324,3 +329,123 @@ def test_a_scanned_symbols_bars_are_not_fetched_twice(sim, tmp_path) -> None:
         assert sum(service.alpaca.data.calls.values()) == sum(before.values()) + 1
     finally:
         service.close_sync()
+
+
+# --- tolerant reads end to end (records injected as a real account would send them) ---------
+
+
+def _odd_account(handle: SimulatorHandle) -> dict[str, Any]:
+    """A crypto position and a malformed one beside the broker's own; an open multi-leg
+    order; a short-sale fill. Bodies are Alpaca's published examples (tests/contract),
+    the spread made open (its docs example is filled) so it can be cancelled."""
+    from tests.contract._fixtures import as_list, body
+
+    crypto = body("alpaca_trading_position_crypto_docs.json")
+    broken = {**crypto, "symbol": "BROKEN"}
+    del broken["qty"]
+    (spread,) = as_list("alpaca_trading_orders_mleg.json")
+    spread.update(status="new", filled_qty="0", filled_avg_price=None, filled_at=None)
+    for leg in spread["legs"]:
+        leg.update(status="new", filled_qty="0", filled_avg_price=None, filled_at=None)
+    short = body("alpaca_trading_account_activities_fill_recorded.json")[0]
+    short.update(side="sell_short", transaction_time=handle.now().isoformat())
+    handle.inject("positions", [crypto, broken])
+    handle.inject("orders", [spread])
+    handle.inject("fills", [short])
+    return {"crypto": crypto, "spread": spread, "short": short}
+
+
+def test_one_odd_record_never_breaks_a_list_and_the_result_says_why(
+    fresh_sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    odd = _odd_account(fresh_sim)
+    svc = AsyncDataService.from_settings(settings_for(fresh_sim, tmp_path))
+    try:
+        fresh_sim.advance_to_open()
+        run_async(svc.submit_order(OrderRequest("SPY", Decimal(1), "buy", "market")))
+        snap = run_async(svc.fetch_portfolio_data())
+        fills = run_async(svc.fetch_fills(days=5))
+        spread_id = odd["spread"]["id"]
+        run_async(svc.cancel_order(spread_id))
+        after = run_async(svc.fetch_orders("open"))
+    finally:
+        svc.close_sync()
+    positions = snap.positions
+    assert positions.state is DataState.FRESH
+    assert [(p.symbol, p.asset_class) for p in positions.value or ()] == [
+        ("SPY", "us_equity"),
+        ("BTCUSD", "crypto"),
+    ]
+    assert [(s.reason, s.count) for s in positions.report.skipped] == [("missing field 'qty'", 1)]
+    # Crypto is not on the stock feed: the held-quote read asks only for SPY.
+    assert set((snap.quotes.value or {}).keys()) == {"SPY"}
+    orders = snap.open_orders
+    assert orders.state is DataState.FRESH and orders.report.clean
+    (spread,) = [o for o in orders.value or () if o.is_multileg]
+    assert spread.id == spread_id and len(spread.legs) == 2
+    assert [f.short_sale for f in fills.value or ()].count(True) == 1
+    assert fills.state is DataState.FRESH
+    assert spread_id not in {o.id for o in after.value or ()}  # the cancel worked
+    with fresh_sim.client() as c:
+        assert c.get(f"/v2/orders/{spread_id}").json()["legs"][0]["status"] == "canceled"
+        again = c.delete(f"/v2/orders/{spread_id}")
+    assert again.status_code == 422
+
+
+def test_an_account_of_only_unusable_records_is_empty_with_a_note(
+    fresh_sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    from tests.contract._fixtures import body
+
+    treasury = {**body("alpaca_trading_position_crypto_docs.json"), "asset_class": "treasury"}
+    fresh_sim.inject("positions", [treasury])
+    svc = AsyncDataService.from_settings(settings_for(fresh_sim, tmp_path))
+    try:
+        res = run_async(svc.fetch_positions())
+    finally:
+        svc.close_sync()
+    assert res.state is DataState.EMPTY and res.value == ()
+    assert res.report.received == 1
+    assert res.report.skipped[0].reason == "unknown asset class 'treasury'"
+
+
+def test_standard_tier_chain_through_the_service_names_what_it_lacks(
+    fresh_sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    from dashboard.views.read_notes import result_note
+
+    fresh_sim.set_thetadata_tier("standard")
+    svc = AsyncDataService.from_settings(settings_for(fresh_sim, tmp_path))
+    try:
+        res = run_async(svc.fetch_option_chain("SPY"))
+    finally:
+        svc.close_sync()
+    chain = res.value
+    assert res.state is DataState.FRESH and chain is not None
+    assert chain.source == "thetadata:v3"  # still ThetaData: greeks are not the chain
+    quoted = [q for q in chain.quotes if q.bid and q.ask]
+    assert quoted and all(None not in (q.iv, q.delta, q.theta, q.vega) for q in quoted)
+    assert all(q.gamma is None for q in chain.quotes)
+    assert result_note(res) == "ThetaData Standard · gamma needs a ThetaData Pro subscription"
+
+
+def test_value_tier_chain_has_quotes_a_spot_and_no_greeks(
+    fresh_sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    from dashboard.views.read_notes import result_note
+
+    fresh_sim.set_thetadata_tier("value")
+    svc = AsyncDataService.from_settings(settings_for(fresh_sim, tmp_path))
+    try:
+        res = run_async(svc.fetch_option_chain("SPY"))
+        with fresh_sim.client() as c:
+            spot = c.get("/v2/stocks/trades/latest", params={"symbols": "SPY"}).json()
+    finally:
+        svc.close_sync()
+    chain = res.value
+    assert chain is not None and chain.source == "thetadata:v3" and chain.quotes
+    assert chain.underlying_price == spot["trades"]["SPY"]["p"]  # from Alpaca's latest trade
+    assert all(q.iv is None and q.delta is None for q in chain.quotes)
+    assert result_note(res) == (
+        "ThetaData Value · IV and greeks need a ThetaData Standard subscription"
+    )

@@ -33,7 +33,6 @@ from dashboard.security.auth import (
 from dashboard.security.headers import install_security_headers
 from dashboard.security.sessions import MemorySessionStore, SessionStore
 from dashboard.security.startup import StartupRefused, check_production_settings
-from tests._redis_server import redis_url  # noqa: F401 (fixture)
 
 PASSWORD = "correct horse battery"
 HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()  # cheap for tests
@@ -238,7 +237,7 @@ def test_a_burst_checks_no_more_passwords_than_the_policy(
     assert sorted(codes) == [401] * POLICY.user_burst + [429] * (16 - POLICY.user_burst)
 
 
-def test_a_burst_across_workers_on_redis(redis_url: str, checks: list[bytes]) -> None:  # noqa: F811
+def test_a_burst_across_workers_on_redis(redis_url: str, checks: list[bytes]) -> None:
     prefix = uuid.uuid4().hex + ":"  # one Redis serves every test
     servers = [make_app(_Prefixed(RedisBudgetStore(redis_url), prefix)) for _ in range(2)]
     codes = _burst(servers, 16)

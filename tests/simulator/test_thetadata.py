@@ -1,4 +1,6 @@
-"""ThetaData Terminal routes (v2 and v3) agree with Alpaca's option snapshot at the same time."""
+"""ThetaData Terminal routes (v2 and v3) agree with Alpaca's option snapshot at the same time,
+in ThetaData's own units (vega, rho and epsilon per 1.00, i.e. 100 x Alpaca's per-point
+values), and refuse what the emulated subscription does not cover."""
 
 from __future__ import annotations
 
@@ -35,6 +37,10 @@ def _theta(pinned: SimulatorHandle, path: str, **params: object) -> httpx.Respon
     return httpx.get(f"{pinned.url}{path}", params=params)  # the Terminal needs no auth
 
 
+# ThetaData's greeks article: "Rho & Vega must be divided by 100 to get their value".
+PER_UNIT = {"delta": 1.0, "gamma": 1.0, "theta": 1.0, "vega": 100.0, "rho": 100.0}
+
+
 def test_v2_lists_match_the_chain(pinned: SimulatorHandle, contract: dict) -> None:
     occ = contract["occ"]
     exps = _theta(pinned, "/v2/list/expirations", root="SPY").json()
@@ -69,7 +75,8 @@ def test_v2_quote_and_greeks_agree_with_alpaca(pinned: SimulatorHandle, contract
     ]  # fmt: skip
     [g] = mine
     for k in ("delta", "theta", "vega", "rho"):
-        assert g[k] == pytest.approx(alp["greeks"][k], abs=1e-6), k
+        assert g[k] == pytest.approx(alp["greeks"][k] * PER_UNIT[k], abs=1e-4), k
+    assert g["vega"] / 100 == pytest.approx(alp["greeks"]["vega"], rel=1e-4)
     assert g["implied_vol"] == pytest.approx(alp["impliedVolatility"], abs=1e-6)
     # lambda is the elasticity: delta x spot / option value.
     mid = (g["bid"] + g["ask"]) / 2
@@ -96,7 +103,7 @@ def test_v3_csv_and_json_agree_with_alpaca(pinned: SimulatorHandle, contract: di
                                  "strike": float(occ.strike), "right": "CALL"}  # fmt: skip
     [data] = entry["data"]
     for k in ("delta", "gamma", "theta", "vega", "rho"):
-        assert data[k] == pytest.approx(alp["greeks"][k], abs=1e-6), k
+        assert data[k] == pytest.approx(alp["greeks"][k] * PER_UNIT[k], abs=1e-4), k
     assert data["implied_vol"] == pytest.approx(alp["impliedVolatility"], abs=1e-6)
     first = _theta(pinned, "/v3/option/snapshot/greeks/first_order", **params, format="ndjson")
     [line] = [json.loads(x) for x in first.text.splitlines()]
@@ -182,3 +189,69 @@ def test_open_interest_and_ohlc_snapshots(pinned: SimulatorHandle, contract: dic
     assert ohlc["open"] == ohlc["high"] == ohlc["low"] == ohlc["close"] == pytest.approx(mid)
     v2 = _theta(pinned, "/v2/bulk_snapshot/option/ohlc", root="SPY", exp=params["expiration"])
     assert v2.json()["header"]["format"][:3] == ["ms_of_day", "ms_of_day2", "open"]
+
+
+def test_epsilon_is_per_unit_of_dividend_yield(pinned: SimulatorHandle, contract: dict) -> None:
+    """Epsilon like vega and rho is per 1.00 (ThetaData's example: -9.70 for a 0.106-delta,
+    0.41-year AAPL call at 225.74, i.e. -S*T*delta)."""
+    from dashboard.options.pricing import bs_price
+
+    occ = contract["occ"]
+    body = _theta(pinned, "/v3/option/snapshot/greeks/all", symbol="SPY",
+                  expiration=occ.expiry.isoformat(), strike=f"{occ.strike:.3f}", right="call",
+                  format="json").json()  # fmt: skip
+    row = body["response"][0]["data"][0]
+    qs = pinned.sim.chains.quotes([contract["symbol"]], pinned.now())
+    spec_q = pinned.sim.market.spec("SPY").dividend_yield
+    spot, t, iv = float(qs.spot[0]), float(qs.T[0]), float(qs.iv[0])
+    h = 1e-5
+    args = (spot, float(occ.strike), t, 0.04, iv, "C")
+    bump = (bs_price(*args, q=spec_q + h) - bs_price(*args, q=spec_q - h)) / (2 * h)
+    assert row["epsilon"] == pytest.approx(bump, rel=1e-3)
+
+
+def _refusal(resp: httpx.Response) -> None:
+    assert resp.status_code == 471
+    assert "does not have the permissions" in resp.text
+
+
+def test_tier_refuses_routes_above_the_subscription(
+    pinned: SimulatorHandle, contract: dict
+) -> None:
+    occ = contract["occ"]
+    v3 = {"symbol": "SPY", "expiration": occ.expiry.strftime("%Y%m%d"), "format": "json"}
+    v2 = {"root": "SPY", "exp": occ.expiry.strftime("%Y%m%d")}
+    try:
+        pinned.set_thetadata_tier("standard")
+        refused = _theta(pinned, "/v3/option/snapshot/greeks/all", **v3)
+        _refusal(refused)
+        assert refused.headers["Content-Type"].startswith("text/plain")
+        first = _theta(pinned, "/v3/option/snapshot/greeks/first_order", **v3)
+        assert first.status_code == 200 and "vega" in first.json()["response"][0]["data"][0]
+        assert _theta(pinned, "/v2/bulk_snapshot/option/greeks", **v2).status_code == 200
+
+        pinned.set_thetadata_tier("value")
+        _refusal(_theta(pinned, "/v3/option/snapshot/greeks/first_order", **v3))
+        v2_refused = _theta(pinned, "/v2/bulk_snapshot/option/greeks", **v2)
+        _refusal(v2_refused)
+        header = v2_refused.json()["header"]
+        assert header["error_type"] == "PERMISSION" and header["format"] is None
+        assert _theta(pinned, "/v3/option/snapshot/quote", **v3).status_code == 200
+
+        pinned.set_thetadata_tier("free")
+        _refusal(_theta(pinned, "/v3/option/snapshot/quote", **v3))
+        assert _theta(pinned, "/v3/option/list/expirations", symbol="SPY").status_code == 200
+    finally:
+        pinned.set_thetadata_tier("pro")
+    assert _theta(pinned, "/v3/option/snapshot/greeks/all", **v3).status_code == 200
+
+
+def test_tier_is_set_over_http(pinned: SimulatorHandle) -> None:
+    try:
+        assert httpx.get(f"{pinned.url}/_sim/thetadata").json() == {"tier": "pro"}
+        bad = httpx.post(f"{pinned.url}/_sim/thetadata", json={"tier": "gold"})
+        assert bad.status_code == 400 and pinned.sim.thetadata_tier == "pro"
+        ok = httpx.post(f"{pinned.url}/_sim/thetadata", json={"tier": "standard"})
+        assert ok.json() == {"tier": "standard"} and pinned.sim.thetadata_tier == "standard"
+    finally:
+        pinned.set_thetadata_tier("pro")

@@ -1,19 +1,27 @@
-"""Journal round trips, status lifecycle, crash safety and the leader lease (tmp SQLite)."""
+"""Journal round trips, status lifecycle, crash safety, the leader lease and the schema steps,
+each on a fresh SQLite file and on a fresh database of a real Postgres server."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
+from dashboard.trading import journal as journal_module
 from dashboard.trading.journal import (
     ExitReason,
     Journal,
     JournalError,
+    Migration,
     TradeStatus,
+    add_column,
+    create_table,
     exit_client_order_id,
 )
 
@@ -22,8 +30,8 @@ from ._fixtures import order as make_order
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    j = Journal(f"sqlite:///{tmp_path / 'j.sqlite'}")
+def journal(journal_url: str) -> Iterator[Journal]:
+    j = Journal(journal_url)
     yield j
     j.close()
 
@@ -71,8 +79,8 @@ def test_concurrent_intents_with_one_key_make_one_row(journal: Journal) -> None:
     assert len(set(ids)) == 1 and len(journal.list_trades()) == 1
 
 
-def test_intent_survives_a_failed_submit_and_a_restart(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'crash.sqlite'}"
+def test_intent_survives_a_failed_submit_and_a_restart(journal_url: str) -> None:
+    url = journal_url
     j1 = Journal(url)
     trade, _ = j1.create_intent(ticket(), request_key="crash", now=NOW)
     # The process dies here, between submit and the result write.
@@ -191,8 +199,8 @@ def test_lease_one_holder_until_expiry(journal: Journal) -> None:
     assert journal.acquire_lease("m", "A", 30, NOW + timedelta(seconds=52))
 
 
-def test_lease_across_two_journals_on_one_file(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'lease.sqlite'}"
+def test_lease_across_two_journals_on_one_database(journal_url: str) -> None:
+    url = journal_url
     j1, j2 = Journal(url), Journal(url)
     wins = [j1.acquire_lease("m", "p1", 30, NOW), j2.acquire_lease("m", "p2", 30, NOW)]
     assert wins == [True, False]
@@ -200,8 +208,8 @@ def test_lease_across_two_journals_on_one_file(tmp_path: Path) -> None:
     j2.close()
 
 
-def test_schema_version_is_checked(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'v.sqlite'}"
+def test_a_newer_schema_is_refused(journal_url: str) -> None:
+    url = journal_url
     j = Journal(url)
     with j.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE journal_meta SET value='99' WHERE key='schema_version'")
@@ -213,3 +221,102 @@ def test_schema_version_is_checked(tmp_path: Path) -> None:
 def test_naive_timestamps_are_refused(journal: Journal) -> None:
     with pytest.raises(Exception, match="timezone-aware"):
         journal.create_intent(ticket(), request_key="n", now=NOW.replace(tzinfo=None))
+
+
+# ---- schema steps ---------------------------------------------------------------------------
+
+
+def _columns(journal: Journal, table: str) -> set[str]:
+    return {c["name"] for c in sa_inspect(journal.engine).get_columns(table)}
+
+
+def _version(journal: Journal) -> str:
+    with journal.engine.connect() as conn:
+        return conn.execute(
+            text("SELECT value FROM journal_meta WHERE key = 'schema_version'")
+        ).scalar_one()
+
+
+def _add_step_2(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Register a step 2 (``trades.notes`` and ``leases``, as a later version would add
+    them); the list records each time it runs."""
+    runs: list[str] = []
+
+    def step_2(conn: Connection) -> None:
+        runs.append("2")
+        add_column(conn, "trades", "notes")
+        create_table(conn, "leases")
+
+    steps = (*journal_module.MIGRATIONS, Migration(2, "trades.notes, leases", step_2))
+    monkeypatch.setattr(journal_module, "MIGRATIONS", steps)
+    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
+    return runs
+
+
+def test_a_fresh_database_gets_every_table_and_column_of_the_model(journal: Journal) -> None:
+    assert _version(journal) == str(journal_module.SCHEMA_VERSION)
+    for name, table in journal_module._Base.metadata.tables.items():
+        assert _columns(journal, name) == {c.name for c in table.columns}
+
+
+def test_a_new_step_runs_once_on_an_older_database(
+    journal_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = Journal(journal_url)
+    trade, _ = old.create_intent(ticket(), request_key="kept", now=NOW)
+    # Make the database look like one from before ``notes`` and ``leases`` existed.
+    with old.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE trades DROP COLUMN notes")
+        conn.exec_driver_sql("DROP TABLE leases")
+    old.close()
+    runs = _add_step_2(monkeypatch)
+
+    upgraded = Journal(journal_url)
+    again = Journal(journal_url)  # already at 2: the step does not run twice
+    assert runs == ["2"]
+    assert _version(upgraded) == "2" and "notes" in _columns(upgraded, "trades")
+    assert upgraded.instance_id == again.instance_id
+    kept = upgraded.get(trade.id)
+    assert kept is not None and kept.notes is None and kept.request_key == "kept"
+    assert upgraded.add_note(trade.id, "after the step").notes == "after the step"
+    assert upgraded.acquire_lease("m", "A", 30, NOW)
+    upgraded.close()
+    again.close()
+
+
+def test_every_step_is_idempotent_on_a_fresh_database(
+    journal_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh database runs all steps; step 1 already made what step 2 adds."""
+    runs = _add_step_2(monkeypatch)
+    j = Journal(journal_url)
+    assert _version(j) == "2" and runs == ["2"]
+    j.close()
+
+
+def test_a_failing_step_changes_nothing(journal_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    Journal(journal_url).close()
+
+    def broken(conn: Connection) -> None:
+        add_column(conn, "trades", "status")  # exists: no-op
+        conn.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
+        raise RuntimeError("step 2 failed half way")
+
+    monkeypatch.setattr(
+        journal_module, "MIGRATIONS", (*journal_module.MIGRATIONS, Migration(2, "x", broken))
+    )
+    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
+    with pytest.raises(RuntimeError, match="half way"):
+        Journal(journal_url)
+    monkeypatch.undo()
+    j = Journal(journal_url)  # still version 1, and the half-made table was rolled back
+    assert _version(j) == "1"
+    assert not sa_inspect(j.engine).has_table("half_done")
+    j.close()
+
+
+def test_a_step_cannot_add_a_required_column_without_a_default(journal: Journal) -> None:
+    with journal.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE trades DROP COLUMN underlying")
+        with pytest.raises(JournalError, match="must be nullable or have a server_default"):
+            add_column(conn, "trades", "underlying")

@@ -1,4 +1,5 @@
-"""Orders, reconciliation and the exit monitor against the simulator over real HTTP.
+"""Orders, reconciliation and the exit monitor against the simulator over real HTTP, with
+the journal (and the monitors' lease) on SQLite and on a real Postgres.
 
 INTEGRATION: these use ``AsyncDataService.from_settings`` and ``run_async`` (the data
 service contract) with a private simulator per test (``fresh_sim``, manual clock).
@@ -34,12 +35,13 @@ UNDERLYING = "SPY"
 
 
 @pytest.fixture
-def env(fresh_sim: SimulatorHandle, fresh_settings: Settings, tmp_path: Path) -> Iterator[tuple]:
+def env(fresh_sim: SimulatorHandle, fresh_settings: Settings, journal_url: str) -> Iterator[tuple]:
+    """A private simulator at the open, a data service, and a journal on SQLite or Postgres."""
     fresh_sim.advance_to_open()
     fresh_sim.advance(30)
     settings = fresh_settings.with_overrides(cache_ttl_seconds=0.0)
     data = AsyncDataService.from_settings(settings)
-    journal = Journal(f"sqlite:///{tmp_path / 'journal.sqlite'}")
+    journal = Journal(journal_url)
     yield fresh_sim, data, journal
     journal.close()
     data.close_sync()
@@ -227,6 +229,14 @@ def test_live_guard() -> None:
     assert (
         live_order_refusal(live, live=True, contract=c, confirmation=" spy251219c00600000 ") is None
     )
-    # A live flag is refused before anything is journaled or sent.
-    off = live.with_overrides(alpaca_live_trading=False)
+    # Connected to the live host without the switch (a copy, which skips validation):
+    # refused before anything is journaled or sent.
+    off = live.with_overrides(
+        alpaca_trading_url_setting="https://api.alpaca.markets", alpaca_live_trading=False
+    )
+    assert off.is_live
     assert "Live trading is off" in live_order_refusal(off, live=True, contract=c, confirmation=c)
+    # Without the switch the default URL is paper's, so nothing is live at all.
+    paper_again = live.with_overrides(alpaca_live_trading=False)
+    assert not paper_again.is_live
+    assert "paper account" in live_order_refusal(paper_again, live=True, contract=c, confirmation=c)

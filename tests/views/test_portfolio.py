@@ -141,3 +141,25 @@ def test_waterfall_view_says_why_it_is_empty() -> None:
     assert P.waterfall_view(_account("100", "100"), []).empty == "No P&L today"
     w = P.waterfall_view(_account("100250", "100000"), [_position("AAPL", "us_equity", "1", "250")])
     assert (w.total, w.title, w.parts) == (250.0, "Day P&L +0.25%", [("AAPL", 250.0)])
+
+
+def test_multileg_order_is_one_row_with_its_legs_and_crypto_is_labelled() -> None:
+    from dashboard.models import Order, OrderLeg
+
+    now = datetime(2025, 6, 3, 15, 0, tzinfo=UTC)
+    spread = Order(
+        id="mleg-1", client_order_id="c", symbol=None, asset_class=None, side=None,
+        type="limit", time_in_force="day", status="new", qty=Decimal(1),
+        filled_qty=Decimal(0), limit_price=Decimal("1.05"), filled_avg_price=None,
+        created_at=now, order_class="mleg",
+        legs=(OrderLeg("l1", "SPY251219C00600000", "us_option", "buy", Decimal(1), "new"),
+              OrderLeg("l2", "SPY251219C00610000", "us_option", "sell", Decimal(1), "new")),
+    )  # fmt: skip
+    (row,) = P.order_rows([spread])
+    assert row["contract"] == "+1 SPY Dec 19 '25 $600 C / −1 SPY Dec 19 '25 $610 C"
+    assert row["side"] == "2-leg spread" and row["symbol"] == "SPY" and row["id"] == "mleg-1"
+    assert row["limit_price"] == 1.05 and [leg["side"] for leg in row["legs"]] == ["buy", "sell"]
+    # The live cancel asks for the spread's underlying.
+    assert P.cancel_refusal(True, row["symbol"], "spy") is None
+    btc = _position("BTCUSD", "crypto", "0.5", "-5", mv="30000")
+    assert P.position_rows([btc])[0]["asset_class"] == "crypto"

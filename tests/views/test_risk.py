@@ -76,3 +76,52 @@ def test_high_water_mark_from_history() -> None:
     assert R.high_water_mark(h, 105.0) == 120.0
     assert R.high_water_mark(h, 130.0) == 130.0
     assert R.high_water_mark(None, 90.0) == 90.0
+
+
+def test_crypto_is_named_not_priced_by_the_option_risk() -> None:
+    """A crypto holding has no stop, chain or stock bars here: heat, greeks and VaR leave
+    it out and say so; concentration (by value) keeps it."""
+    from datetime import UTC, datetime
+
+    from dashboard.analytics.risk import RiskLimits
+    from dashboard.models import Account, Clock, DataResult, DataState, PortfolioSnapshot
+
+    now = datetime(2025, 6, 3, 15, 0, tzinfo=UTC)
+
+    def ok(value: object) -> DataResult:
+        return DataResult(value, "simulator", now, DataState.FRESH)
+
+    spy = _stock("SPY", "10", "600")
+    btc = Position("BTCUSD", "crypto", Decimal("0.5"), "long", Decimal(60000), Decimal(60000),
+                   Decimal(60000), Decimal(30000), Decimal(30000), Decimal(0), Decimal(0),
+                   Decimal(0))  # fmt: skip
+    account = Account("A", "ACTIVE", "USD", Decimal(70000), Decimal(100000), Decimal(100000),
+                      Decimal(100000), Decimal(100000), Decimal(100000))  # fmt: skip
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2024-06-03", periods=120, freq="B", tz="America/New_York")
+    closes = 600 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days))))
+    bars = pd.DataFrame({"close": closes}, index=days.tz_convert("UTC"))
+    snap = PortfolioSnapshot(
+        account=ok(account),
+        positions=ok((spy, btc)),
+        open_orders=ok(()),
+        clock=ok(Clock(now, True, now, now)),
+        quotes=ok({"SPY": Quote("SPY", 599.9, 600.1, 1, 1, now)}),
+    )
+    inputs = R.RiskInputs(
+        snapshot=snap,
+        history=DataResult(None, "simulator", None, DataState.ERROR, "x"),
+        option_quotes=ok({}),
+        bars={"SPY": ok(bars)},
+        trades=None,
+        read_at=now,
+    )
+    view = R.risk_view(inputs, RiskLimits(), "positions")
+    note = "1 crypto position (BTCUSD) not in the option risk, which covers US stocks and options"
+    assert [r["symbol"] for r in view.heat_rows] == ["SPY"]
+    assert note in view.heat_note and note in view.greeks_note and note in view.var_note
+    assert {r["underlying"] for r in view.greeks_rows} == {"SPY", "TOTAL"}
+    assert len(view.var_rows) == 4  # VaR of the SPY book, not broken by the crypto
+    conc = {r["underlying"]: r for r in view.concentration_rows}
+    assert conc["BTCUSD"]["asset_class"] == "crypto" and conc["SPY"]["asset_class"] == "stock"
+    assert conc["BTCUSD"]["market_value"] == 30000.0

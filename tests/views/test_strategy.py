@@ -63,24 +63,25 @@ def test_journal_rows_group_closed_trades() -> None:
     ]
 
 
-def test_edge_by_regime_tags_each_trade_with_the_regime_known_on_its_entry_day() -> None:
+def test_edge_by_regime_tags_each_trade_with_the_regime_known_before_its_entry() -> None:
     from types import SimpleNamespace
 
     import pandas as pd
 
-    days = pd.date_range("2026-01-05", periods=4, freq="D", tz="UTC")
+    days = pd.date_range("2026-01-05", periods=4, freq="D", tz="America/New_York")
     regimes = pd.Series(["TREND_BULL", "TREND_BULL", "CRASH", "CRASH"], index=days)
 
-    def trade(r: float | None, day: int, hour: int = 15) -> SimpleNamespace:
+    def trade(r: float | None, day: int, hour: int = 10) -> SimpleNamespace:
         when = days[day] + pd.Timedelta(hours=hour)
         return SimpleNamespace(r_multiple=r, entry_time=when.to_pydatetime())
 
     trades = [trade(2.0, 0), trade(-1.0, 1), trade(-1.0, 2), trade(None, 3), trade(1.5, 3)]
     rows = {r["id"]: r for r in tab.edge_by_regime(trades, regimes)}
-    assert rows["TREND_BULL"]["trades"] == 2
-    assert rows["TREND_BULL"]["expectancy_r"] == 0.5  # (2 − 1) / 2
-    assert rows["CRASH"]["trades"] == 2  # the open trade is left out
-    assert rows["CRASH"]["expectancy_r"] == 0.25  # (−1 + 1.5) / 2
+    # Each trade gets the previous session's label: Jan 5 has none yet, Jan 6 and 7 get
+    # Jan 5's and 6's TREND_BULL, Jan 8 gets Jan 7's CRASH (the open trade is left out).
+    assert rows["before the model"]["trades"] == 1
+    assert rows["TREND_BULL"]["trades"] == 2 and rows["TREND_BULL"]["expectancy_r"] == -1.0
+    assert rows["CRASH"]["trades"] == 1 and rows["CRASH"]["expectancy_r"] == 1.5
     assert rows["CRASH"]["regime"] == "Crash"
     assert tab.edge_by_regime(trades, None) == []
 

@@ -92,7 +92,10 @@ def signal_chart(
         h[:n_closed], lo[:n_closed], o[:n_closed], c[:n_closed],
         since=max(0, n_closed - PATTERN_WINDOW), symbol=symbol, timeframe=tf,
     )  # fmt: skip
-    setups = evaluate_setups(pats, h, lo, c, df.index, 3, last_bar_closed=closed)
+    # The same settlement as the board: the bars' opens decide a same-bar trigger and stop.
+    setups = evaluate_setups(
+        pats, h, lo, c, df.index, 3, last_bar_closed=closed, open=o, timeframe=tf
+    )
     chosen = [st for st in setups if st.pattern.label == signal.get("label")][-3:]
     others = [st for st in setups if st not in chosen][-6:]
     fig = create_strat_candlestick_chart(

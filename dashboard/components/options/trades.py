@@ -16,8 +16,8 @@ from dashboard.components.ui import data_grid, form_field, number_input
 from dashboard.data_loaders.loop import run_all, run_async
 from dashboard.models import DataResult, DataState
 from dashboard.options.occ import display_occ
-from dashboard.trading.journal import JournalError
 from dashboard.trading.orders import place_exit
+from dashboard.trading.records import JournalError
 from dashboard.views.formatting import format_money
 from dashboard.views.options.ticket import parse_float
 from dashboard.views.options.trades import (

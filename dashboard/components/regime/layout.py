@@ -7,6 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.analytics.regime import REGIME_STATS_NOTE
 from dashboard.components.status import loading_line
 from dashboard.components.ui import card, data_grid
 from dashboard.settings import Settings
@@ -113,6 +114,7 @@ def layout(settings: Settings) -> html.Div:
                                     getRowId="params.data.regime",
                                 ),
                                 loading_line("fitting…", id="regime-stats-status"),
+                                html.Div(REGIME_STATS_NOTE, className="small text-muted"),
                             ],
                         ),
                         xs=12,

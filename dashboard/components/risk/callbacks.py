@@ -17,6 +17,7 @@ from dashboard.components.status import status_line
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataResult, PortfolioHistory, PortfolioSnapshot, Position
 from dashboard.views.portfolio import trades_by_contract
+from dashboard.views.read_notes import option_risk_positions
 from dashboard.views.risk import VAR_LOOKBACK, HeatChart, RiskInputs, VarChart, risk_view
 from dashboard.views.states import Blank
 from dashboard.visualizations.figures import empty_figure
@@ -52,9 +53,11 @@ REFRESH_OUTPUTS = {
 
 
 def _held(positions: Sequence[Position]) -> tuple[list[str], list[str]]:
-    """(option symbols, underlyings) of the positions."""
-    options = sorted(p.symbol for p in positions if p.asset_class == "us_option")
-    return options, sorted({underlying_of(p) for p in positions})
+    """(option symbols, underlyings) of the positions the option risk models (crypto is
+    left out: it has no option chain and no daily bars on the stock feed)."""
+    modelled = option_risk_positions(positions)
+    options = sorted(p.symbol for p in modelled if p.asset_class == "us_option")
+    return options, sorted({underlying_of(p) for p in modelled})
 
 
 def gather_risk_inputs(services: Services) -> RiskInputs:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from dash import Dash, Input, Output, State, html, no_update
 
+from dashboard.analytics.performance import SizingRule
 from dashboard.analytics.strategy import StrategySpec, journal_option_frame, strategy_by_id
 from dashboard.backtest_jobs import collect_runs
 from dashboard.components.status import empty_line, loading_line, status_line
@@ -37,6 +38,7 @@ from dashboard.views.strategy_equity import (
     benchmark_rows,
     equity_view,
     has_daily_runs,
+    method_lines,
     rolling_ratios,
 )
 from dashboard.visualizations.figures import empty_figure
@@ -186,25 +188,38 @@ def render_equity(
     dates: DateRange,
     spec: StrategySpec | None = None,
     errors: Sequence[str] = (),
-) -> tuple[Any, list[dict[str, Any]], Any, Any]:
-    """Equity vs buy-and-hold figure, their stats rows, the rolling-ratio figure and a
-    status line, from finished runs (no I/O)."""
+    *,
+    sizing: SizingRule | None = None,
+    synthetic: bool = False,
+) -> tuple[Any, list[dict[str, Any]], Any, Any, Any]:
+    """Equity vs buy-and-hold figure, their stats rows, the rolling-ratio figure, a status
+    line and the method panel, from finished runs (no I/O)."""
     spec = spec or strategy_by_id(None)
     rev = "strategy-equity"
     if not runs:
+        method: Any = empty_line("the method is listed once the backtests have run")
         if errors:
             err: DataResult[Any] = DataResult(
                 None, "backtest", None, DataState.ERROR, "; ".join(errors)
             )
             fig = empty_figure("Backtest failed", kind="error", uirevision=rev)
-            return fig, [], empty_figure("Backtest failed", kind="error"), status_line(err)
+            failed = empty_figure("Backtest failed", kind="error")
+            return fig, [], failed, status_line(err), method
         fig = empty_figure("Running the backtests…", kind="loading", uirevision=rev)
         wait = empty_figure("Running the backtests…", kind="loading")
-        return fig, [], wait, loading_line("running the backtests…")
-    view = equity_view(combined_trades(runs, dates), runs, dates)
+        return fig, [], wait, loading_line("running the backtests…"), method
+    trades = combined_trades(runs, dates)
+    view = equity_view(trades, runs, dates, sizing)
+    method = method_panel(method_lines(runs, trades, view.account, synthetic=synthetic))
     if view.strategy.empty:
         msg = "No closed backtest trades in this range"
-        return empty_figure(msg, uirevision=rev), [], empty_figure(msg), empty_line(msg.lower())
+        return (
+            empty_figure(msg, uirevision=rev),
+            [],
+            empty_figure(msg),
+            empty_line(msg.lower()),
+            method,
+        )
     bench = view.benchmark if not view.benchmark.empty else None
     fig = create_equity_curve(view.strategy, bench, uirevision=rev)
     sharpe, sortino = rolling_ratios(view)
@@ -222,7 +237,11 @@ def render_equity(
         line = status_line(DataResult(view, source, as_of, DataState.STALE, why, as_of))
     else:
         line = status_line(DataResult(view, source, as_of, DataState.FRESH))
-    return fig, benchmark_rows(view), rolling, line
+    return fig, benchmark_rows(view), rolling, line, method
+
+
+def method_panel(lines: Sequence[str]) -> html.Ul:
+    return html.Ul([html.Li(line) for line in lines], className="small mb-0 strategy-method")
 
 
 def update_equity(
@@ -235,9 +254,17 @@ def update_equity(
 ) -> tuple[Any, ...]:
     dates = parse_date_range(start, end)
     if dates.error:
-        return (no_update,) * 4
+        return (no_update,) * 5
     _tfs, runs, _pending, errors = runs_for(services, timeframes, symbols, strategy_id)
-    return render_equity(runs, dates, strategy_by_id(strategy_id), errors)
+    settings = services.settings
+    return render_equity(
+        runs,
+        dates,
+        strategy_by_id(strategy_id),
+        errors,
+        sizing=SizingRule.from_heat_limit(settings.heat_limit_pct),
+        synthetic=settings.mode == "demo",
+    )
 
 
 def update_regime_edge(
@@ -336,6 +363,7 @@ def register(app: Dash, services: Services) -> None:
         Output("strategy-benchmark-grid", "rowData"),
         Output("strategy-rolling-chart", "figure"),
         Output("strategy-equity-status", "children"),
+        Output("strategy-method", "children"),
         Input("strategy-progress", "children"),
         *SELECTION,
     )

@@ -7,7 +7,14 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.analytics.strategy import DEFAULT_STRATEGY, STRATEGIES, strategy_by_id
+from dashboard.analytics.performance import SizingRule
+from dashboard.analytics.strategy import (
+    DEFAULT_STRATEGY,
+    REGIME_AT_ENTRY_NOTE,
+    STRATEGIES,
+    SYNTHETIC_MARKET_NOTE,
+    strategy_by_id,
+)
 from dashboard.components.status import loading_line
 from dashboard.components.ui import card, data_grid, graph
 from dashboard.settings import Settings
@@ -75,7 +82,21 @@ BENCHMARK_COLUMNS: list[dict[str, Any]] = [
 ]
 
 
+def synthetic_banner(settings: Settings) -> list[html.Div]:
+    """In demo mode, a line that the prices are the simulator's, not an exchange's."""
+    if settings.mode != "demo":
+        return []
+    return [
+        html.Div(
+            SYNTHETIC_MARKET_NOTE,
+            id="strategy-synthetic",
+            className="alert alert-warning py-1 px-2 small mt-2 mb-2",
+        )
+    ]
+
+
 def layout(settings: Settings) -> html.Div:
+    sizing = SizingRule.from_heat_limit(settings.heat_limit_pct)
     symbols = [s.upper() for s in settings.watchlist]
     session: dict[str, Any] = {"persistence": True, "persistence_type": "session"}
     controls = dbc.Row(
@@ -144,6 +165,7 @@ def layout(settings: Settings) -> html.Div:
     waiting = "Running the backtests…"
     return html.Div(
         [
+            *synthetic_banner(settings),
             controls,
             range_row,
             html.Div(loading_line("waiting for backtests…"), id="strategy-progress"),
@@ -187,8 +209,12 @@ def layout(settings: Settings) -> html.Div:
                 ],
             ),
             card(
-                "Equity risking 1% per trade (compounded) vs equal-weight buy & hold, "
-                "with drawdown",
+                "Method and assumptions",
+                html.Div(loading_line("waiting for the backtests…"), id="strategy-method"),
+            ),
+            card(
+                f"Equity risking {sizing.risk_per_trade:.0%} per trade (compounded, at most "
+                f"{sizing.max_open_risk:.0%} open) vs equal-weight buy & hold, with drawdown",
                 [
                     graph("strategy-equity-chart", height=None, loading_text=waiting),
                     data_grid(
@@ -246,6 +272,7 @@ def layout(settings: Settings) -> html.Div:
                                     getRowId="params.data.id",
                                 ),
                                 html.Div(id="strategy-regime-status"),
+                                html.Div(REGIME_AT_ENTRY_NOTE, className="small text-muted"),
                             ],
                         ),
                         xs=12,

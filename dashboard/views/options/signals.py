@@ -43,6 +43,8 @@ def signal_grid_rows(rows: Iterable[SignalRow], category: str) -> list[dict[str,
                 "entry_rule": r.entry_rule,
                 "stop_rule": r.stop_rule,
                 "target_rule": r.target_rule or "",
+                "plan_tfc": r.tfc_label,  # journaled with the trade
+                "plan_rules": r.rules_text,
             }
         )
     return out
@@ -68,7 +70,12 @@ def board_status(board: SignalBoard) -> tuple[DataResult[object], str | None]:
 def signal_plan(row: Mapping[str, Any]) -> dict[str, Any]:
     """The selected row's plan for the ticket: which signal, and its direction and T2."""
     plan = {k: row.get(k) for k in SIGNAL_PLAN_FIELDS}
-    plan.update(direction=row["direction"], target2=row.get("target2"))
+    plan.update(
+        direction=row["direction"],
+        target2=row.get("target2"),
+        tfc=row.get("plan_tfc"),  # the journal keeps the signal's context with the trade
+        rules=row.get("plan_rules"),
+    )
     return plan
 
 

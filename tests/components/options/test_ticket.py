@@ -73,3 +73,51 @@ def test_submit_sends_one_order_per_review(tab: OptionsTab) -> None:
         pytest.approx(values["target"]),
         pytest.approx(values["stop"]),
     )
+
+
+def test_a_trade_from_a_signal_keeps_its_tfc_and_level_rules(tab: OptionsTab) -> None:
+    """Signal board row → ticket → order: the journal row carries the signal's TFC and the
+    rules its levels came from."""
+    from dataclasses import replace
+
+    from dashboard.components.options.signals import load_signal
+    from dashboard.data_loaders.loop import run_async
+    from dashboard.strat.board import SignalRow
+    from dashboard.views.options.signals import signal_grid_rows
+
+    tab.sim.advance_to_open()
+    tab.sim.advance(30)
+    spot = run_async(tab.services.data.fetch_option_chain("SPY")).value.underlying_price
+    signal = SignalRow(
+        id="sig-4-4-down", category="triggered", symbol="SPY", timeframe="1Day",
+        pattern="2-1-2", label="2D-1-2D", direction="short", status="triggered",
+        price=spot, entry=spot, stop=spot * 1.01, target1=spot * 0.98, target2=None,
+        reward_risk=2.0, magnitude_pct=2.0, tfc_score=-4, tfc_n=4, tfc_aligned=True,
+        setup_time=None, triggered_at=None, entry_rule="setup-bar low - 1 tick",
+        stop_rule="setup-bar high", target_rule="previous swing low",
+    )  # fmt: skip
+    (row,) = signal_grid_rows([signal], "all")
+    loaded = load_signal(tab.reads, [row], None)
+    assert loaded["expiry"] and loaded["strike"] and loaded["limit"], loaded["why"]
+    values = {
+        "symbol": loaded["symbol"],
+        "direction": loaded["direction"],
+        "contracts": 1,
+        "expiry": loaded["expiry"],
+        "strike": loaded["strike"],
+        "limit": loaded["limit"],
+        "entry": loaded["entry"],
+        "target": loaded["target"],
+        "stop": loaded["stop"],
+    }
+    out = T.submit(tab.services, tab.reads, values, loaded["signal"], "nonce-tfc", None)
+    assert out[1] == "Order sent", out[2]
+    (trade,) = tab.services.journal.list_trades()
+    assert trade.signal_id == "sig-4-4-down" and trade.pattern == "2D-1-2D"
+    assert trade.tfc == "4/4 ↓"
+    assert trade.rules == (
+        "entry: setup-bar low - 1 tick; stop: setup-bar high; target: previous swing low"
+    )
+    # Unknown continuity is stored as unknown, not as the board's "—".
+    no_tfc = replace(signal, tfc_score=None, tfc_n=None)
+    assert signal_grid_rows([no_tfc], "all")[0]["plan_tfc"] is None

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from dash import Dash, no_update
 
+from dashboard.analytics.performance import SizingRule
 from dashboard.analytics.strategy import (
     backtest_patterns,
     edge_table,
@@ -61,7 +62,11 @@ def test_callback_rows_equal_the_pure_backtest(wired: tuple[Dash, Services]) -> 
     for sym in ("SPY", "QQQ"):
         for tf in ("1Month", "1Week"):
             bars = run_async(services.data.fetch_bars(sym, tf, tab.LOOKBACK[tf])).value
-            trades += backtest_patterns(bars, symbol=sym, timeframe=tf).trades
+            lower_tf = tab.MAGNIFIER[tf]  # the same lower bars the job magnifies with
+            lower = run_async(services.data.fetch_bars(sym, lower_tf, tab.MAGNIFIER_LOOKBACK))
+            magnifier = {lower_tf: lower.value} if lower.value is not None else {}
+            res = backtest_patterns(bars, symbol=sym, timeframe=tf, lower_bars=magnifier)
+            trades += res.trades
     want = edge_table(trades, by=("pattern", "timeframe"))
     assert rows == tab.edge_rows(want)
     assert len(rows) > 3
@@ -99,9 +104,11 @@ def test_callback_follows_an_option_strategy_and_rejects_a_bad_range(
     assert "modelled" in str(out["option_status"]) and "Black-Scholes" in str(out["note"])
     assert out["dates_status"] is None  # no date-range message
 
-    fig, bench_rows, rolling, status = C.update_equity(services, *args)
+    fig, bench_rows, rolling, status, method = C.update_equity(services, *args)
     assert "fresh" in str(status)
-    assert [r["curve"] for r in bench_rows] == [eq.STRATEGY_NAME, eq.BENCHMARK_NAME]
+    sizing = SizingRule.from_heat_limit(services.settings.heat_limit_pct)
+    assert [r["curve"] for r in bench_rows] == [eq.strategy_name(sizing), eq.BENCHMARK_NAME]
+    assert "Same-bar order" in str(method) and "Modelled options" in str(method)
     assert pd.Timestamp(fig.data[0].x[0]) >= pd.Timestamp("2012-01-01")
     assert {t.name for t in rolling.data} >= {"Strategy Sharpe", "Buy & hold Sortino"}
 
@@ -117,18 +124,19 @@ def test_callback_follows_an_option_strategy_and_rejects_a_bad_range(
     bad = C.update_strategy(services, *bad_args)
     assert all(v is no_update for k, v in bad.items() if k != "dates_status")
     assert "after end" in str(bad["dates_status"])
-    assert C.update_equity(services, *bad_args) == (no_update,) * 4
+    assert C.update_equity(services, *bad_args) == (no_update,) * 5
     assert C.export_trades(services, *bad_args) is no_update
 
 
 def test_render_equity_figure_and_states() -> None:
-    fig, rows, rolling, line = C.render_equity(_runs(TRADES), tab.DateRange())
+    fig, rows, rolling, line, method = C.render_equity(_runs(TRADES), tab.DateRange())
+    assert "Same-bar order, 3 trades" in str(method)
     assert [t.name for t in fig.data] == [
         "equity",
         "buy & hold (equal weight) (rebased)",
         "drawdown %",
     ]
-    assert list(fig.data[0].y) == pytest.approx([100_000, 102_000, 102_000, 100_980])
+    assert list(fig.data[0].y) == pytest.approx([100_000, 102_000, 102_000, 101_000])
     assert list(fig.data[1].y) == pytest.approx([100_000, 105_000, 110_500, 74_500])
     assert len(rows) == 2 and "fresh" in str(line)
     assert rolling.layout.meta["empty_kind"] == "empty"  # 4 days < the 63-day window

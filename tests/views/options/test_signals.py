@@ -47,6 +47,8 @@ def test_plan_and_summary_of_a_selected_row() -> None:
         "pattern": "2-2",
         "direction": "long",
         "target2": 615.0,
+        "tfc": None,
+        "rules": None,
     }
     assert signal_summary(row) == (
         "SPY 1Day long · entry 600.5 (prior high) · stop 595.0 (prior low) · "
