@@ -72,6 +72,37 @@ function drawGridCards(gridId, api) {
   list.replaceChildren.apply(list, cards);
 }
 
+// The option chain scrolls its ticket's contract (else the strike nearest spot) into the
+// middle of the grid when the chain or the contract changes; a refresh of the same chain
+// keeps the user's scroll. Done here, after the grid has the rows: a scrollTo sent with
+// the same rowData can land before the rows exist and be lost.
+let chainScrolledTo = null;
+
+function scrollChain(gridId, rows) {
+  const target = rows.find(function (r) { return r.ticket; }) || rows.find(function (r) { return r.atm; });
+  if (!target || !window.dash_ag_grid) {
+    return;
+  }
+  const first = rows[0].c_symbol || rows[0].p_symbol || "";
+  const key = [first.slice(0, -9), target.strike_key, target.ticket || ""].join("|");
+  if (key === chainScrolledTo) {
+    return;
+  }
+  window.dash_ag_grid.getApiAsync(gridId).then(function (api) {
+    let tries = 0;
+    const attempt = function () {
+      const node = api.getRowNode(target.strike_key);
+      if (node && (node.data.ticket || null) === (target.ticket || null)) {
+        api.ensureNodeVisible(node, "middle");
+        chainScrolledTo = key;
+      } else if (tries++ < 40) {
+        setTimeout(attempt, 100);
+      }
+    };
+    attempt();
+  });
+}
+
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   tabs: {
     // Keeps the address bar's hash on the visible tab (#regime, #options, ...), so a tab
@@ -95,6 +126,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
   },
   options: {
+    chainScroll: function (rows) {
+      if (rows && rows.length) {
+        scrollChain("options-chain-grid", rows);
+      }
+      return window.dash_clientside.no_update;
+    },
     signalCards: function () {
       watchGridCards("options-signals-grid");
       return window.dash_clientside.no_update;

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.options.reads import Reads
@@ -20,18 +20,18 @@ from dashboard.components.ui import (
     num_col,
     slow_loading,
 )
-from dashboard.conventions import direction_for_right, right_for_direction
+from dashboard.conventions import right_for_direction
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataState
-from dashboard.options.occ import display_occ
 from dashboard.views.formatting import format_number
-from dashboard.views.options.chain import FLOW_EXPIRIES, chain_rows, flow_rows
-from dashboard.views.options.ticket import (
-    chain_expiries,
-    expiry_options,
-    find_quote,
-    suggested_limit,
+from dashboard.views.options.chain import (
+    FLOW_EXPIRIES,
+    ChainRefusal,
+    chain_click,
+    chain_rows,
+    flow_rows,
 )
+from dashboard.views.options.ticket import chain_expiries, expiry_options
 from dashboard.views.states import BlankKind
 from dashboard.visualizations.figures import empty_figure
 from dashboard.visualizations.options_charts import create_options_flow_chart
@@ -169,11 +169,15 @@ def chain_card() -> dbc.Card:
                         ),
                     ),
                     html.Div(
-                        "Click a call or put price to load that contract into the ticket;"
-                        " its row is lit. Δ, Γ and prices are per share; Θ and vega are"
-                        " dollars for one contract (100 shares).",
+                        "Click a call or put's Bid, Mid or Ask to load that contract into"
+                        " the ticket with a buy limit at that price (any other cell of it:"
+                        " at its mid); its row is lit. A contract against the ticket's"
+                        " signal (a put for a long) is refused. Δ, Γ and prices are per"
+                        " share; Θ and vega are dollars for one contract (100 shares).",
                         className="small text-muted",
                     ),
+                    html.Div(id="options-chain-pick", role="status"),
+                    dcc.Store(id="options-chain-scroll-sink"),
                     html.Div(id="options-chain-status"),
                 ]
             ),
@@ -255,40 +259,47 @@ def chain_grid(
     return rows, title, status_line(chain, empty_text="no contracts near the money")
 
 
-def chain_scroll(rows: list[dict[str, Any]]) -> dict[str, Any] | Any:
-    """Where the chain grid scrolls to: the ticket's contract's row, else the strike
-    nearest spot, in the middle of the grid."""
-    row = next((r for r in rows if r.get("ticket")), None) or next(
-        (r for r in rows if r.get("atm")), None
-    )
-    if row is None:
-        return no_update
-    return {"rowId": row["strike_key"], "rowPosition": "middle"}
+PICK_OUTPUTS = {
+    "direction": Output("options-direction", "value", allow_duplicate=True),
+    "expiry": Output("options-expiry", "value", allow_duplicate=True),
+    "strike": Output("options-strike", "value", allow_duplicate=True),
+    "limit": Output("options-limit", "value", allow_duplicate=True),
+    "why": Output("options-contract-why", "children", allow_duplicate=True),
+    "message": Output("options-chain-pick", "children"),
+}
 
 
 def pick_from_chain(
-    reads: Reads,
     cell: dict[str, Any] | None,
     rows: list[dict[str, Any]] | None,
     expiry: str | None,
-    symbol: str | None,
-) -> tuple[Any, ...]:
-    """Clicking a call or put cell loads that contract into the ticket."""
-    if not cell or not rows or not symbol:
-        raise PreventUpdate
-    col = str(cell.get("colId", ""))
-    if not col.startswith(("c_", "p_")):
+    direction: str | None,
+    signal: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Clicking a call or put cell loads that contract into the ticket, with a buy limit at
+    the price clicked (``views.options.chain.chain_click``). A contract against the signal
+    the ticket holds is refused: only the chain's message line changes."""
+    if not cell or not rows or not expiry:
         raise PreventUpdate
     row = next((r for r in rows if r.get("strike_key") == cell.get("rowId")), None)
     if row is None:
         raise PreventUpdate
-    right = "C" if col.startswith("c_") else "P"
-    chain = reads.chain_now(symbol.strip().upper(), expiry).value
-    quote = find_quote(chain, row.get(col[:2] + "symbol", "")) if chain else None
-    if quote is None:
+    held = direction if signal else None
+    pick = chain_click(row, str(cell.get("colId", "")), cell.get("value"), held)
+    if pick is None:
         raise PreventUpdate
-    why = f"Picked from the chain: {display_occ(quote.contract.symbol)}"
-    return direction_for_right(right), expiry, row["strike_key"], suggested_limit(quote), why
+    if isinstance(pick, ChainRefusal):
+        refused = html.Div(pick.message, className="text-warning small", role="alert")
+        return {**dict.fromkeys(PICK_OUTPUTS, no_update), "message": refused}
+    return {
+        # Under a signal the direction already is the contract's: leave it untouched.
+        "direction": no_update if pick.direction == direction else pick.direction,
+        "expiry": expiry,
+        "strike": pick.strike,
+        "limit": pick.limit,
+        "why": pick.why,
+        "message": html.Div(f"{pick.why}: loaded into the ticket.", className="text-info small"),
+    }
 
 
 def flow(services: Services, symbol: str | None) -> tuple[Any, list[dict[str, Any]], Any]:
@@ -320,7 +331,6 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Output("options-chain-grid", "rowData"),
         Output("options-chain-title", "children"),
         Output("options-chain-status", "children"),
-        Output("options-chain-grid", "scrollTo"),
         Input("options-chain-expiry", "value"),
         Input("options-chain-moneyness", "value"),
         Input("options-interval", "n_intervals"),
@@ -339,25 +349,29 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         ticket_expiry: str | None,
     ) -> Any:
         ticket = {"direction": direction, "strike": strike, "expiry": ticket_expiry}
-        rows, title, status = chain_grid(reads, expiry, moneyness, symbol, ticket)
-        # A refresh keeps the user's scroll; a new chain or contract brings its row into view.
-        scroll = no_update if ctx.triggered_id == "options-interval" else chain_scroll(rows)
-        return rows, title, status, scroll
+        return chain_grid(reads, expiry, moneyness, symbol, ticket)
+
+    # The ticket's contract (else the strike nearest spot) scrolled into view when the
+    # chain or the contract changes (assets/20-tabs.js).
+    app.clientside_callback(
+        ClientsideFunction(namespace="options", function_name="chainScroll"),
+        Output("options-chain-scroll-sink", "data"),
+        Input("options-chain-grid", "rowData"),
+    )
 
     @app.callback(
-        Output("options-direction", "value", allow_duplicate=True),
-        Output("options-expiry", "value", allow_duplicate=True),
-        Output("options-strike", "value", allow_duplicate=True),
-        Output("options-limit", "value", allow_duplicate=True),
-        Output("options-contract-why", "children", allow_duplicate=True),
-        Input("options-chain-grid", "cellClicked"),
-        State("options-chain-grid", "rowData"),
-        State("options-chain-expiry", "value"),
-        State("options-symbol", "value"),
+        output=PICK_OUTPUTS,
+        inputs=[Input("options-chain-grid", "cellClicked")],
+        state=[
+            State("options-chain-grid", "rowData"),
+            State("options-chain-expiry", "value"),
+            State("options-direction", "value"),
+            State("options-selected-signal", "data"),
+        ],
         prevent_initial_call=True,
     )
-    def _pick(cell: Any, rows: Any, expiry: str | None, symbol: str | None) -> Any:
-        return pick_from_chain(reads, cell, rows, expiry, symbol)
+    def _pick(cell: Any, rows: Any, expiry: Any, direction: Any, signal: Any) -> Any:
+        return pick_from_chain(cell, rows, expiry, direction, signal)
 
     @app.callback(
         Output("options-flow-chart", "figure"),
