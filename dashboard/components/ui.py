@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.components.status import loading_line
-from dashboard.visualizations.figures import empty_figure
+from dashboard.visualizations.figures import skeleton_figure
 
 # Evaluated by dash-ag-grid in the browser; colours match assets/10-dashboard.css.
 _GRID_PARAMS = (
@@ -109,9 +109,10 @@ def graph(id_: str, height: str | None = "320px", loading_text: str = "loadingâ€
     ``height=None`` leaves the figure's own height."""
     return dcc.Graph(
         id=id_,
-        figure=empty_figure(loading_text, kind="loading"),
+        figure=skeleton_figure(loading_text),
         config=GRAPH_CONFIG,
         style={"height": height} if height else {},
+        className="chart-skeleton",
     )
 
 
@@ -168,5 +169,12 @@ def number_input(
 
 
 def fixed_graph(id_: str, height: int) -> dcc.Graph:
-    """A chart slot of a fixed pixel height that the first callback draws into."""
-    return dcc.Graph(id=id_, config=GRAPH_CONFIG, style={"height": f"{height}px"})
+    """A chart slot of a fixed pixel height that the first callback draws into; a
+    skeleton in its shape until then."""
+    return dcc.Graph(
+        id=id_,
+        figure=skeleton_figure(),
+        config=GRAPH_CONFIG,
+        style={"height": f"{height}px"},
+        className="chart-skeleton",
+    )
