@@ -137,11 +137,13 @@ def _axis_ranges(
         mid = (hi + lo) / 2
         yaxis["range"] = [mid - floor / 2, mid + floor / 2]
     xaxis: dict[str, Any] = {}
-    if x[-1] - x[0] < MIN_X_SPAN:
+    if len(x) == 1:  # a lone point: the day before, its day and the day after
+        day = pd.Timedelta(days=1)
+        xaxis.update(range=[x[0] - day, x[0] + day], dtick=day / pd.Timedelta(milliseconds=1))
+        xaxis["tickformat"] = "%b %d"
+    elif x[-1] - x[0] < MIN_X_SPAN:
         pad = (MIN_X_SPAN - (x[-1] - x[0])) / 2
         xaxis["range"] = [x[0] - pad, x[-1] + pad]
-        if len(x) == 1:
-            xaxis["tickformat"] = "%b %d"
     return xaxis, yaxis
 
 
@@ -262,7 +264,7 @@ def create_equity_curve(
     if one:  # a lone point draws no line: show it as a marker and say why
         layout["annotations"] = [
             {
-                "text": "One equity point so far: the curve starts with the next one",
+                "text": "One equity point so far",
                 "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.98,
                 "showarrow": False, "font": {"size": 12, "color": theme.MUTED},
             }

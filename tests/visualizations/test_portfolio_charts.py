@@ -82,11 +82,13 @@ def test_a_young_flat_account_gets_honest_axes() -> None:
     assert charts.create_equity_curve(eq / 1000).layout.yaxis.tickformat == ",.2f"
 
 
-def test_a_lone_point_gets_a_half_day_date_axis() -> None:
+def test_a_lone_point_gets_a_three_day_date_axis() -> None:
+    """One tick a day (Nov 24, 25, 26), not milliseconds or the same date repeated."""
     idx = pd.DatetimeIndex([pd.Timestamp("2026-11-25 05:00", tz="UTC")])
     fig = charts.create_equity_curve(pd.Series([100_000.0], index=idx))
     lo, hi = (pd.Timestamp(v) for v in fig.layout.xaxis.range)
-    assert (hi - lo) == pd.Timedelta(hours=12) and fig.layout.xaxis.tickformat == "%b %d"
+    assert (hi - lo) == pd.Timedelta(days=2) and fig.layout.xaxis.tickformat == "%b %d"
+    assert fig.layout.xaxis.dtick == 86_400_000
 
 
 def test_lines_break_across_closed_hours() -> None:
