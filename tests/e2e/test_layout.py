@@ -86,13 +86,14 @@ FACTS_JS = """(tab) => {
   };
 }"""
 
-# A chart's annotations (their drawn boxes) and its visible ranges.
+# A chart's annotations (each label's drawn box, without its leader line) and its
+# visible ranges.
 CHART_JS = """(id) => {
   const gd = document.querySelector('#' + id + ' .js-plotly-plot');
   if (!gd || !gd._fullLayout) return null;
   const g = gd.getBoundingClientRect();
   const notes = [...gd.querySelectorAll('.infolayer g.annotation')]
-    .map(n => { const r = n.getBoundingClientRect();
+    .map(n => { const r = (n.querySelector('.annotation-text-g') || n).getBoundingClientRect();
       return {text: n.textContent, x: r.left, y: r.top, r: r.right, b: r.bottom, w: r.width}; })
     .filter(n => n.w > 0 && n.text.trim());
   const fl = gd._fullLayout;
@@ -193,7 +194,7 @@ def test_the_options_charts_frame_three_signals(page: tuple[str, Any]) -> None:
                 page_.inner_text("#options-ticket-signal") != previous
                 and page_.inner_text("#options-ticket-state").startswith("Ready:")
             ),
-            timeout=45,
+            timeout=90,
             what=f"signal {index} in the ticket",
         )
         levels = {k: _number(page_, f"#options-{k}") for k in ("entry", "stop", "target")}
@@ -227,3 +228,5 @@ def test_the_options_charts_frame_three_signals(page: tuple[str, Any]) -> None:
             assert y_lo <= price <= y_hi, f"signal {index}: {level} {price} off the price axis"
             assert x_lo <= price <= x_hi, f"signal {index}: {level} {price} off the payoff axis"
         save_tab_screenshot(page_, f"options-signal{index}-{width_name}", docs=False)
+    # The Options tab as a trader sees it: a signal, its charts, and its contract's chain.
+    save_tab_screenshot(page_, "options" if width_name == "desktop" else "options-phone")
