@@ -19,7 +19,7 @@ import enum
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime
 from typing import Any, Literal
 
 import empyrical
@@ -28,9 +28,10 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
-from dashboard.conventions import CONTRACT_MULTIPLIER, NEW_YORK
+from dashboard.conventions import CONTRACT_MULTIPLIER
 from dashboard.models import OptionQuote, Position
-from dashboard.options.occ import parse_occ
+from dashboard.options.expiry import years_to_expiry
+from dashboard.options.occ import parse_occ, underlying_of
 from dashboard.options.pricing import bs_greeks, bs_price, implied_vol
 
 __all__ = [
@@ -66,35 +67,15 @@ __all__ = [
     "position_size",
     "revaluation_assumptions",
     "revalue_book",
-    "underlying_of",
     "value_at_risk",
     "var_report",
-    "years_to_expiry",
 ]
 
-_EXPIRY_CLOSE = time(16, 0)
 
 RiskBasis = Literal["stop", "no_stop_premium", "no_stop_value"]
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def underlying_of(position: Position) -> str:
-    """The underlying ticker: the OCC root for an option, the symbol for a stock."""
-    if position.asset_class == "us_option":
-        return parse_occ(position.symbol).root
-    return position.symbol
-
-
-def years_to_expiry(symbol: str, now: datetime) -> float:
-    """Year fraction from ``now`` to the contract's 16:00 New York close on expiry day,
-    on a 365-day count (the count ``bs_greeks`` uses for theta per calendar day)."""
-    occ = parse_occ(symbol)
-    close = datetime.combine(occ.expiry, _EXPIRY_CLOSE, tzinfo=NEW_YORK)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    return max((close - now).total_seconds(), 0.0) / (365.0 * 86400.0)
 
 
 def _option_iv(
@@ -162,7 +143,7 @@ def position_risk(
     """
     qty = float(position.qty)
     mv = float(position.market_value)
-    under = underlying_of(position)
+    under = underlying_of(position.symbol, position.asset_class)
     price = float(position.current_price)
     short = qty < 0
     sgn = -1.0 if short else 1.0
@@ -200,7 +181,7 @@ def position_risk(
             f"{position.symbol}: the underlying price is needed to reprice at the stop"
         )
     occ = parse_occ(position.symbol)
-    t = years_to_expiry(position.symbol, now)
+    t = years_to_expiry(parse_occ(position.symbol).expiry, now)
     sigma = _option_iv(position, underlying_price, t, rate, iv)
     if sigma is None:
         # No usable IV (price at or below intrinsic): intrinsic value at the stop.
@@ -236,7 +217,7 @@ def portfolio_heat(
             equity=equity,
             now=now,
             stop=stops.get(p.symbol),
-            underlying_price=prices.get(underlying_of(p)),
+            underlying_price=prices.get(underlying_of(p.symbol, p.asset_class)),
             iv=ivs.get(p.symbol),
             rate=rate,
         )
@@ -453,13 +434,13 @@ def book_lines(
     yields = dividend_yields or {}
     held = list(positions)
     for p in held:
-        if underlying_of(p) not in underlying_prices:
-            raise ValueError(f"no underlying price for {underlying_of(p)}")
+        if underlying_of(p.symbol, p.asset_class) not in underlying_prices:
+            raise ValueError(f"no underlying price for {underlying_of(p.symbol, p.asset_class)}")
     opts = [p for p in held if p.asset_class == "us_option"]
     occs = [parse_occ(p.symbol) for p in opts]
     spot = np.array([float(underlying_prices[o.root]) for o in occs])
     strike = np.array([float(o.strike) for o in occs])
-    years = np.array([years_to_expiry(p.symbol, now) for p in opts])
+    years = np.array([years_to_expiry(parse_occ(p.symbol).expiry, now) for p in opts])
     q = np.array([float(yields.get(o.root, 0.0)) for o in occs])
     rights = np.array([o.right for o in occs], dtype="<U1")
     marks = np.array([float(p.current_price) for p in opts])
@@ -820,7 +801,7 @@ def greeks_exposure(
     ivs = ivs or {}
     out: list[GreeksRow] = []
     for p in positions:
-        under = underlying_of(p)
+        under = underlying_of(p.symbol, p.asset_class)
         if under not in underlying_prices:
             raise ValueError(f"no underlying price for {under}")
         spot = float(underlying_prices[under])
@@ -835,7 +816,7 @@ def greeks_exposure(
             source: Literal["stock", "quote", "model"] = "quote"
         else:
             occ = parse_occ(p.symbol)
-            t = years_to_expiry(p.symbol, now)
+            t = years_to_expiry(parse_occ(p.symbol).expiry, now)
             sigma = _option_iv(p, spot, t, rate, ivs.get(p.symbol) or (q.iv if q else None))
             gk = bs_greeks(spot, float(occ.strike), t, rate, sigma or 0.0, occ.right)
             d, g, th, v = float(gk.delta), float(gk.gamma), float(gk.theta), float(gk.vega)
@@ -931,7 +912,7 @@ def concentration(positions: Iterable[Position], equity: float) -> pd.DataFrame:
     book, largest first. The first row's ``pct_equity`` is the largest position's share."""
     rows = [
         {
-            "underlying": underlying_of(p),
+            "underlying": underlying_of(p.symbol, p.asset_class),
             "asset_class": p.asset_class,
             "market_value": abs(float(p.market_value)),
         }

@@ -17,6 +17,8 @@ from vollib.black_scholes import black_scholes
 
 from dashboard.analytics import risk
 from dashboard.models import OptionContract, OptionQuote, Position
+from dashboard.options.expiry import years_to_expiry
+from dashboard.options.occ import parse_occ
 from dashboard.options.pricing import bs_price
 
 NY = ZoneInfo("America/New_York")
@@ -52,8 +54,8 @@ def pos(symbol: str, qty: float, price: float, asset_class: str = "us_equity") -
 
 
 def test_years_to_expiry() -> None:
-    assert risk.years_to_expiry(OPT, now_for(0.2)) == pytest.approx(0.2)
-    assert risk.years_to_expiry(OPT, EXPIRY_CLOSE + timedelta(days=1)) == 0.0
+    assert years_to_expiry(parse_occ(OPT).expiry, now_for(0.2)) == pytest.approx(0.2)
+    assert years_to_expiry(parse_occ(OPT).expiry, EXPIRY_CLOSE + timedelta(days=1)) == 0.0
 
 
 def test_stock_risk_to_stop_long_and_short() -> None:
@@ -403,7 +405,7 @@ def test_a_long_option_book_never_shows_a_loss_beyond_its_premium(
         strike = round(spots[under] * moneyness)
         expiry = (now_for(0.0) + timedelta(days=days)).astimezone(NY).date()
         symbol = f"{under}{expiry:%y%m%d}{right}{strike * 1000:08d}"
-        t = risk.years_to_expiry(symbol, now_for(0.0))
+        t = years_to_expiry(parse_occ(symbol).expiry, now_for(0.0))
         price = float(bs_price(spots[under], strike, t, 0.0, iv, right))
         positions.append(pos(symbol, qty, max(price, 0.01), "us_option"))
     rep = risk.full_revaluation_var(
