@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.analytics.regime import fit_regimes
-from dashboard.analytics.risk import full_revaluation_var, var_report
+from dashboard.analytics.var import full_revaluation_var, var_report
 from dashboard.analytics.strategy import backtest_patterns, edge_table
 from dashboard.models import Position
 from dashboard.options.occ import build_occ

@@ -19,19 +19,21 @@ import pandas as pd
 
 from dashboard.analytics.performance import simple_returns
 from dashboard.analytics.risk import (
-    FullRevaluationReport,
     GreeksRow,
     HeatReport,
     LimitCheck,
     RiskLimits,
-    VarReport,
     book_greeks,
     check_limits,
     concentration,
-    full_revaluation_var,
     greeks_exposure,
     greeks_per_underlying,
     portfolio_heat,
+)
+from dashboard.analytics.var import (
+    FullRevaluationReport,
+    VarReport,
+    full_revaluation_var,
     var_report,
 )
 from dashboard.conventions import NEW_YORK, RISK_FREE_RATE
