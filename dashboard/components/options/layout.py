@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.components.options.chain import chain_card, flow_card
-from dashboard.components.options.chart import payoff_card, signal_chart_card
+from dashboard.components.options.chart import chart_row
 from dashboard.components.options.signals import board_card
 from dashboard.components.options.ticket import confirm_modal, ticket_card
 from dashboard.components.options.trades import (
@@ -31,12 +31,7 @@ def layout(settings: Settings) -> html.Div:
                     dbc.Col(ticket_card(settings), lg=5, className="mb-3"),
                 ]
             ),
-            dbc.Row(
-                [
-                    dbc.Col(signal_chart_card(), lg=7, className="mb-3"),
-                    dbc.Col(payoff_card(), lg=5, className="mb-3"),
-                ]
-            ),
+            chart_row(),
             chain_card(),
             flow_card(),
             active_trades_card(),
