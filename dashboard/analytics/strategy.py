@@ -36,7 +36,6 @@ import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -68,6 +67,7 @@ from dashboard.strat.settlement import (
 )
 from dashboard.strat.setups import evaluate_setups
 from dashboard.strat.signals import Direction, Setup, SetupStatus
+from dashboard.strat.timeframes import HIGHER_TIMEFRAMES  # the board uses the same sets
 
 __all__ = [
     "DEFAULT_STRATEGY",
@@ -101,17 +101,6 @@ __all__ = [
 ]
 
 Outcome = Literal["target", "stop", "time", "expiry", "open"]
-
-# Higher timeframes whose candles a trade's continuity is judged against (strat.md §1.4).
-HIGHER_TIMEFRAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "15Min": ("D", "W"),
-        "1Hour": ("D", "W"),
-        "1Day": ("W", "M", "Q"),
-        "1Week": ("M",),
-        "1Month": ("Q",),
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,7 +181,9 @@ def _reduce(
             out[name] = values[ends]
         elif name == "volume":
             out[name] = np.add.reduceat(values, starts)
-    index = pd.DatetimeIndex(stamps[starts], name=df.index.name).tz_convert(df.index.tz)
+    index = pd.DatetimeIndex(stamps[starts], name=df.index.name).tz_convert(
+        pd.DatetimeIndex(df.index).tz
+    )
     frame = pd.DataFrame(out, index=index)[[c for c in df.columns if c in out]]
     return frame.iloc[1:] if drop_first else frame
 

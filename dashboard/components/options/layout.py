@@ -25,18 +25,15 @@ TAB_ID = "options"
 def layout(settings: Settings) -> html.Div:
     return html.Div(
         [
-            dbc.Row(
-                [
-                    dbc.Col(board_card(), lg=7, className="mb-3"),
-                    dbc.Col(ticket_card(settings), lg=5, className="mb-3"),
-                ]
-            ),
+            # The scanner takes the full width: its key columns fit at 1400 px.
+            dbc.Row(dbc.Col(board_card(), className="mb-3")),
             dbc.Row(
                 [
                     dbc.Col(signal_chart_card(), lg=7, className="mb-3"),
-                    dbc.Col(payoff_card(), lg=5, className="mb-3"),
+                    dbc.Col(ticket_card(settings), lg=5, className="mb-3"),
                 ]
             ),
+            dbc.Row(dbc.Col(payoff_card(), className="mb-3")),
             chain_card(),
             flow_card(),
             active_trades_card(),
