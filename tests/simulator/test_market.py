@@ -302,3 +302,48 @@ def test_vectorised_marks_equal_one_contract_marks(pinned: SimulatorHandle) -> N
     assert chains.mids_at(rows[:5], now) == {
         s: float(chains.mid_series(s, [now])[0]) for s in rows[:5]
     }
+
+
+def test_timeframes_alpaca_refuses_are_refused_and_the_ones_it_serves_are_served(
+    pinned: SimulatorHandle,
+) -> None:
+    """Alpaca serves [1-59]Min, [1-23]Hour, 1Day, 1Week and [1,2,3,4,6,12]Month; the
+    dashboard builds 4Hour-from-09:30 and quarters itself, so the simulator must not
+    offer what Alpaca does not (1Quarter) and must keep Alpaca's clock-aligned hours."""
+    for bad in ("1Quarter", "1Q", "24Hour", "60Min", "2Week", "5Month"):
+        with pytest.raises(ValueError):
+            parse_timeframe(bad)
+    with pinned.client() as c:
+        refused = c.get(
+            "/v2/stocks/bars",
+            params={"symbols": "SPY", "timeframe": "1Quarter", "start": "2025-01-01"},
+        )
+        assert refused.status_code == 400 and "timeframe" in refused.json()["message"]
+    # 4Hour is served (Alpaca accepts [1-23]Hour), clock-aligned from midnight New York
+    # (08:00, 12:00), not from the 09:30 open: the dashboard never asks for it.
+    four = _bars(pinned, "SPY", "4Hour", "2025-05-27", "2025-05-28")
+    starts = {
+        datetime.fromisoformat(b["t"].replace("Z", "+00:00")).astimezone(NEW_YORK).hour
+        for b in four
+    }
+    assert starts == {8, 12}
+    assert len(_bars(pinned, "SPY", "3Month", "2024-01-01", "2025-05-28")) >= 5
+
+
+def test_asset_records_parse_with_alpaca_py_and_unknown_symbols_are_404(
+    pinned: SimulatorHandle,
+) -> None:
+    from alpaca.common.exceptions import APIError
+    from alpaca.trading.client import TradingClient
+    from alpaca.trading.enums import AssetClass, AssetStatus
+
+    client = TradingClient("key", "secret", paper=True, url_override=pinned.url)
+    aapl = client.get_asset("AAPL")
+    assert aapl.symbol == "AAPL" and aapl.asset_class is AssetClass.US_EQUITY
+    assert aapl.status is AssetStatus.ACTIVE and aapl.tradable
+    assert "has_options" in (aapl.attributes or [])
+    with pytest.raises(APIError) as err:
+        client.get_asset("ZZZZQ")
+    assert err.value.status_code == 404
+    with pytest.raises(APIError):
+        client.get_asset("VIX")  # an index is no tradable asset
