@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
+
+from dashboard.conventions import NEW_YORK
 
 __all__ = [
     "MINUTES_PER_SESSION",
@@ -21,7 +22,6 @@ __all__ = [
     "nyse_holidays",
 ]
 
-NEW_YORK = ZoneInfo("America/New_York")
 OPEN_TIME = time(9, 30)
 CLOSE_TIME = time(16, 0)
 MINUTES_PER_SESSION = 390
@@ -86,6 +86,14 @@ def nyse_holidays(year: int) -> tuple[date, ...]:
     return tuple(sorted(out))
 
 
+def _as_date(day: np.datetime64) -> date:
+    """A numpy day as a ``date`` (numpy types ``.item()`` loosely)."""
+    out = day.item()
+    if not isinstance(out, date):
+        raise ValueError(f"{day!r} is not a calendar day")
+    return out
+
+
 class SessionCalendar:
     """Trading days as a numpy business-day calendar, plus open/close instants in UTC."""
 
@@ -115,17 +123,17 @@ class SessionCalendar:
     def next_session(self, d: date, *, include: bool = False) -> date:
         """First session after ``d`` (or on ``d`` when ``include``)."""
         day = np.datetime64(d, "D") + (0 if include else 1)
-        return np.busday_offset(day, 0, roll="forward", busdaycal=self._busday).item()
+        return _as_date(np.busday_offset(day, 0, roll="forward", busdaycal=self._busday))
 
     def prev_session(self, d: date, *, include: bool = False) -> date:
         """Last session before ``d`` (or on ``d`` when ``include``)."""
         day = np.datetime64(d, "D") - (0 if include else 1)
-        return np.busday_offset(day, 0, roll="backward", busdaycal=self._busday).item()
+        return _as_date(np.busday_offset(day, 0, roll="backward", busdaycal=self._busday))
 
     def offset_sessions(self, d: date, n: int) -> date:
         """The session ``n`` sessions from ``d`` (``d`` is rolled back to a session first)."""
         day = np.datetime64(self.prev_session(d, include=True), "D")
-        return np.busday_offset(day, n, roll="backward", busdaycal=self._busday).item()
+        return _as_date(np.busday_offset(day, n, roll="backward", busdaycal=self._busday))
 
     def count_sessions(self, start: date, end: date) -> int:
         """Number of sessions in ``[start, end)``."""

@@ -1,16 +1,38 @@
-"""A deterministic, seeded market: regime-switching daily history plus lazy minute paths.
+"""A deterministic, seeded market in which every bar is cut from one intraday price path.
 
 Why this shape:
 
-* Daily closes come from one process (a Markov chain of bull/neutral/bear/crash regimes
-  driving a market factor, per-symbol beta plus idiosyncratic noise, and a VIX-like index
-  that mean-reverts to a regime level and jumps when the market falls). It is generated
-  from a fixed epoch in blocks of sessions with their own seeds, so extending the horizon
-  never changes what was already generated.
-* For "minute days" (sessions from ``minute_start`` onwards) a 390-minute path is a
-  Brownian bridge from that session's daily open to its daily close, regenerated on
-  demand from ``(seed, date)``. The daily bar of a minute day *is* the aggregation of its
-  minute bars, and every intraday timeframe is aggregated from the same minute bars.
+* **Daily process.** A Markov chain of bull/neutral/bear/crash regimes sets a market
+  factor's drift and volatility. Within a regime the volatility clusters (a GJR-GARCH(1,1)
+  multiplier: a large move, more so a fall, raises the next sessions' volatility, which
+  then decays) and varies from session to session (a lognormal activity factor). Each
+  stock is beta times the factor plus idiosyncratic noise; a VIX-like index mean-reverts to
+  a level set by the regime and the GARCH volatility, and jumps when the market falls.
+  Each session's return is an overnight gap (``_OVERNIGHT_SHARE`` of its variance) plus an
+  intraday move.
+* **Intraday path.** The intraday move is a continuous path: a Brownian motion on a
+  U-shaped volatility clock (busy open and close) plus an *opening drive*, a random drift
+  that fades within the first hour or so (price discovery after the open). It is pinned to
+  the session's open and close. Daily highs and lows are the exact extremes of that path:
+  it is drawn at fifteen-minute points, and between two points the path is a Brownian bridge
+  whose maximum and minimum are sampled from their exact law,
+  ``max = (a+b)/2 + sqrt(((b-a)/2)**2 - s**2 ln(U)/2)``.
+* **Minute days** (sessions from ``minute_start`` on) refine that same path to minutes
+  (bridges between the fifteen-minute points) and each minute to ten-second points, so every
+  intraday timeframe and the daily bar of a minute day are aggregations of the same minute
+  bars. Weeks, months and quarters aggregate the daily bars.
+* **Calibration** (tests/simulator/test_market.py states the source): the opening drive,
+  the activity factor and the overnight share are set so that the daily bar types of the
+  simulated SPY (inside 1, 2U, 2D, outside 3) and its daily range relative to its
+  close-to-close moves match the S&P 500's. A plain Brownian path gives about 9.5% inside
+  and 9.5% outside bars (time-reversible, so the two are equal); the index has 13% and 9%.
+  The opening drive breaks that symmetry (opens sit at the day's extreme more often than
+  closes, as in the index), and the activity factor sets how often ranges differ enough
+  for either.
+* **Determinism.** Everything is drawn from ``(seed, block)`` or ``(seed, session)``
+  streams, so the same seed gives the same bars, and extending the horizon never changes
+  what was already generated. The history does not depend on the anchor except through a
+  constant price scale, so it is computed once per seed and process.
 * Prices are anchored so that each stock closes at its nominal price on the anchor
   session (the last session before the simulator's start).
 """
@@ -38,7 +60,7 @@ __all__ = [
 ]
 
 EPOCH = date(2005, 1, 3)
-_BLOCK = 256
+_BLOCK = 256  # sessions drawn from one random stream
 REGIMES = ("bull", "neutral", "bear", "crash")
 _REGIME_DRIFT = np.array([0.20, 0.05, -0.20, -3.0])  # annualised market-factor drift
 _REGIME_VOL = np.array([0.10, 0.15, 0.25, 0.55])  # annualised market-factor vol
@@ -51,8 +73,20 @@ _TRANSITION = np.array(
         [0.000, 0.020, 0.100, 0.880],
     ]
 )
-_OVERNIGHT_SHARE = 0.2  # share of daily variance that arrives as the opening gap
+# Share of a session's variance that arrives as the opening gap. Small because the index
+# the bars are calibrated to opens at a stale print, so its gaps fall inside its ranges.
+_OVERNIGHT_SHARE = 0.12
+_DRIVE_SHARE = 0.38  # share of the intraday factor variance in the opening drive
+_DRIVE_MINUTES = 45.0  # e-folding time of the opening drive
+_ACTIVITY_SD = 0.24  # sd of the session's log-volatility noise (news days, quiet days)
+# GJR-GARCH(1,1) on the factor's standardised daily shock; unconditional mean 1.
+_GARCH_ALPHA, _GARCH_GAMMA, _GARCH_BETA = 0.03, 0.10, 0.90
+_GARCH_OMEGA = 1.0 - _GARCH_ALPHA - _GARCH_GAMMA / 2 - _GARCH_BETA
 _VIX_BETA = -6.0  # log-VIX move per unit of market-factor log return
+_VIX_NOISE = 0.045  # the VIX's own intraday log-move sd
+_STEPS = 26  # fifteen-minute points per session: the skeleton behind the daily extremes
+_STEP_MINUTES = MINUTES_PER_SESSION // _STEPS
+_SUBSTEPS = 6  # ten-second points per minute behind each minute bar's extremes
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +268,261 @@ def _u_profile(n: int = MINUTES_PER_SESSION) -> np.ndarray:
 
 
 _VOLUME_PROFILE = _u_profile()
-_VOL_PROFILE = np.sqrt(_VOLUME_PROFILE)
-_VOL_PROFILE = _VOL_PROFILE / np.sqrt((_VOL_PROFILE**2).mean())
+# A busy minute moves more: each minute's share of the intraday diffusive variance follows
+# the volume profile. ``_TAU`` is that variance clock at each minute boundary (0 → 1).
+_MINUTE_VAR = _VOLUME_PROFILE / _VOLUME_PROFILE.sum()
+_TAU = np.r_[0.0, np.cumsum(_MINUTE_VAR)]
+_TAU[-1] = 1.0
+_TAU_STEP = _TAU[::_STEP_MINUTES]
+_STEP_VAR = np.diff(_TAU_STEP)
+# Within each fifteen-minute piece: the share of the piece's variance done by each minute.
+_PIECE_FRAC = np.cumsum(_MINUTE_VAR.reshape(_STEPS, _STEP_MINUTES), axis=1)
+_PIECE_FRAC = _PIECE_FRAC / _PIECE_FRAC[:, -1:]
+_CLOCK = np.arange(MINUTES_PER_SESSION + 1) / MINUTES_PER_SESSION  # wall-clock fraction
+_CLOCK_STEP = _CLOCK[::_STEP_MINUTES]
+# The opening drive's share done by each minute boundary: exponential fade from the open.
+_DRIVE = (1.0 - np.exp(-np.arange(MINUTES_PER_SESSION + 1) / _DRIVE_MINUTES)) / (
+    1.0 - np.exp(-MINUTES_PER_SESSION / _DRIVE_MINUTES)
+)
+_DRIVE_STEP = _DRIVE[::_STEP_MINUTES]
+_SUB_CLOCK = np.linspace(0.0, 1.0, _SUBSTEPS + 1)
+
+
+def _bridge(increments: np.ndarray, clock: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """A Brownian bridge from 0 to ``total`` through free ``increments`` (last axis).
+
+    ``clock`` is the cumulative share of the variance at each point (0 … 1), so a walk on
+    a non-uniform volatility clock is pinned exactly (the bridge of a time-changed motion).
+    """
+    walk = np.concatenate(
+        [np.zeros((*increments.shape[:-1], 1)), np.cumsum(increments, axis=-1)], axis=-1
+    )
+    return walk + clock * (np.asarray(total)[..., None] - walk[..., -1:])
+
+
+def _extremes(
+    a: np.ndarray, b: np.ndarray, var: np.ndarray, u_hi: np.ndarray, u_lo: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum and minimum of Brownian bridges from ``a`` to ``b`` with variance ``var``.
+
+    Exact inverse of P(max > m) = exp(-2 (m - a)(m - b) / var) for ``u`` in (0, 1]; the
+    minimum by symmetry. Drift does not change a bridge, so this holds for any drift.
+    """
+    mid = (a + b) / 2.0
+    half2 = ((b - a) / 2.0) ** 2
+    return (
+        mid + np.sqrt(half2 - var * np.log(u_hi) / 2.0),
+        mid - np.sqrt(half2 - var * np.log(u_lo) / 2.0),
+    )
+
+
+def _refine(points: np.ndarray, increments: np.ndarray) -> np.ndarray:
+    """Minute points of a path known at fifteen-minute points: a bridge inside each piece.
+
+    ``points`` (..., 27) and free minute ``increments`` (..., 390) whose variances follow
+    ``_MINUTE_VAR``; returns (..., 391) passing through every fifteen-minute point.
+    """
+    lead = points.shape[:-1]
+    walk = np.cumsum(increments.reshape(*lead, _STEPS, _STEP_MINUTES), axis=-1)
+    gap = np.diff(points, axis=-1)[..., None]
+    inner = points[..., :-1, None] + walk - _PIECE_FRAC * (walk[..., -1:] - gap)
+    return np.concatenate([points[..., :1], inner.reshape(*lead, MINUTES_PER_SESSION)], axis=-1)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Process:
+    """The anchor-free history: log prices before the anchor's scale, per session × symbol."""
+
+    regime: np.ndarray  # int8 (sessions,)
+    log_open: np.ndarray  # (sessions, symbols); the VIX's is its absolute log level
+    log_close: np.ndarray
+    hi_rel: np.ndarray  # log high − log open: the exact extreme of the intraday path
+    lo_rel: np.ndarray
+    volume: np.ndarray  # int64 daily volume
+    f_mu: np.ndarray  # the factor's intraday drift per session
+    f_drive: np.ndarray  # its opening drive (total over the session)
+    f_bm: np.ndarray  # its Brownian part (total over the session)
+    f_sd: np.ndarray  # sd of that Brownian part
+    i_sd: np.ndarray  # (sessions, symbols) sd of each symbol's own intraday move
+    beta: np.ndarray  # (symbols,) loading on the factor's intraday path
+
+
+def _daily_draws(seed: int, block: int, n: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng([seed, 0xDA11, block])
+    return {
+        "u": rng.random(_BLOCK),
+        "f_on": rng.standard_normal(_BLOCK),
+        "f_drive": rng.standard_normal(_BLOCK),
+        "f_bm": rng.standard_normal(_BLOCK),
+        "act": rng.standard_normal(_BLOCK),
+        "i_on": rng.standard_normal((_BLOCK, n)),
+        "i_day": rng.standard_normal((_BLOCK, n)),
+        "vix": rng.standard_normal((_BLOCK, 2)),
+        "vol": rng.standard_normal((_BLOCK, n)),
+    }
+
+
+def _skeleton(
+    seed: int,
+    block: int,
+    beta: np.ndarray,
+    f_mu: np.ndarray,
+    f_drive: np.ndarray,
+    f_bm: np.ndarray,
+    f_sd: np.ndarray,
+    i_sd: np.ndarray,
+    move: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fifteen-minute points of one block's intraday paths, in log price from the open.
+
+    Returns the factor path (sessions, 27), each symbol's own part (sessions, symbols, 27)
+    pinned so that ``beta × factor + own`` ends at the session's move, and two uniforms per
+    piece for its extremes. Arguments are the block's rows of the ``_Process`` fields.
+    """
+    n = beta.size
+    rng = np.random.default_rng([seed, 0x5EE1, block])
+    z_f = rng.standard_normal((_BLOCK, _STEPS))
+    z_i = rng.standard_normal((_BLOCK, n, _STEPS))
+    u = 1.0 - rng.random((2, _BLOCK, n, _STEPS))
+    step_sd = np.sqrt(_STEP_VAR)
+    bm = _bridge(f_sd[:, None] * step_sd * z_f, _TAU_STEP, f_bm)
+    factor = f_mu[:, None] * _CLOCK_STEP + f_drive[:, None] * _DRIVE_STEP + bm
+    own_total = move - beta * factor[:, -1:]
+    own = _bridge(i_sd[:, :, None] * step_sd * z_i, _TAU_STEP, own_total)
+    return factor, own, u
+
+
+_PROCESS_CACHE: OrderedDict[tuple[int, tuple[SymbolSpec, ...]], _Process] = OrderedDict()
+_PROCESS_LOCK = threading.Lock()
+
+
+def _process(seed: int, universe: tuple[SymbolSpec, ...], blocks: int) -> _Process:
+    """At least ``blocks`` × 256 sessions of history from EPOCH, computed once per seed.
+
+    A longer history has the shorter one as its prefix (block-seeded draws, sequential
+    recursions from EPOCH), so the longest one computed so far serves every request.
+    """
+    key = (seed, universe)
+    with _PROCESS_LOCK:
+        hit = _PROCESS_CACHE.get(key)
+        if hit is not None and hit.regime.size >= blocks * _BLOCK:
+            _PROCESS_CACHE.move_to_end(key)
+            return hit
+    proc = _compute_process(seed, universe, blocks)
+    with _PROCESS_LOCK:
+        _PROCESS_CACHE[key] = proc
+        _PROCESS_CACHE.move_to_end(key)
+        while len(_PROCESS_CACHE) > 8:
+            _PROCESS_CACHE.popitem(last=False)
+    return proc
+
+
+def _compute_process(seed: int, universe: tuple[SymbolSpec, ...], blocks: int) -> _Process:
+    """The history of ``blocks`` × 256 sessions from EPOCH (pure)."""
+    n = len(universe)
+    count = blocks * _BLOCK
+    draws = [_daily_draws(seed, b, n) for b in range(blocks)]
+    d = {k: np.concatenate([x[k] for x in draws]) for k in draws[0]}
+    is_index = np.array([s.is_index for s in universe])
+    # The factor's standardised shock of each session (gap + drive + Brownian part).
+    s_on, s_in = np.sqrt(_OVERNIGHT_SHARE), np.sqrt(1.0 - _OVERNIGHT_SHARE)
+    s_drive, s_bm = s_in * np.sqrt(_DRIVE_SHARE), s_in * np.sqrt(1.0 - _DRIVE_SHARE)
+    shock = s_on * d["f_on"] + s_drive * d["f_drive"] + s_bm * d["f_bm"]
+    # Regime chain and GJR variance multiplier: sequential, so in plain floats.
+    cum_rows = np.cumsum(_TRANSITION, axis=1).tolist()
+    regime = np.empty(count, dtype=np.int8)
+    garch = np.empty(count)
+    state, h = 1, 1.0
+    for k, (uk, zk) in enumerate(zip(d["u"].tolist(), shock.tolist(), strict=True)):
+        row = cum_rows[state]
+        state = 0 if uk < row[0] else 1 if uk < row[1] else 2 if uk < row[2] else 3
+        regime[k] = state
+        garch[k] = h
+        lever = _GARCH_ALPHA + (_GARCH_GAMMA if zk < 0 else 0.0)
+        h = min(max(_GARCH_OMEGA + lever * zk * zk * h + _GARCH_BETA * h, 0.25), 6.0)
+    vol_mult = np.sqrt(garch) * np.exp(_ACTIVITY_SD * d["act"] - _ACTIVITY_SD**2)
+    sig_f = _REGIME_VOL[regime] / np.sqrt(252.0) * vol_mult
+    f_mu = _REGIME_DRIFT[regime] / 252.0
+    f_on = sig_f * s_on * d["f_on"]
+    f_drive = sig_f * s_drive * d["f_drive"]
+    f_bm = sig_f * s_bm * d["f_bm"]
+    f_day = f_mu + f_drive + f_bm
+    idio = np.array([s.idio_vol for s in universe])
+    sig_i = (
+        idio[None, :] / np.sqrt(252.0) * np.sqrt(_REGIME_VOL[regime] / 0.15)[:, None]
+    ) * vol_mult[:, None]
+    beta = np.array([s.beta for s in universe])
+    alpha = np.array([s.alpha for s in universe])[None, :] / 252.0
+    r_on = beta * f_on[:, None] + sig_i * s_on * d["i_on"]
+    r_day = beta * f_day[:, None] + alpha + sig_i * s_in * d["i_day"]
+    log_close = np.cumsum(r_on + r_day, axis=0)
+    log_open = log_close - r_day
+    # VIX-like index: log mean reversion to the regime and GARCH level, inverse to the market.
+    target = (np.log(_REGIME_VIX[regime]) + 0.5 * np.log(garch)).tolist()
+    vix_open = np.empty(count)
+    vix_close = np.empty(count)
+    lv = float(np.log(16.0))
+    lv_min, lv_max = float(np.log(9.0)), float(np.log(90.0))
+    shock_on = (_VIX_BETA * f_on + 0.025 * d["vix"][:, 0]).tolist()
+    shock_day = (_VIX_BETA * f_day + _VIX_NOISE * d["vix"][:, 1]).tolist()
+    for k in range(count):
+        lo = min(max(lv + 0.03 * (target[k] - lv) + shock_on[k], lv_min), lv_max)
+        lv = min(max(lo + 0.03 * (target[k] - lo) + shock_day[k], lv_min), lv_max)
+        vix_open[k], vix_close[k] = lo, lv
+    for i in np.flatnonzero(is_index):
+        log_open[:, i], log_close[:, i] = vix_open, vix_close
+    path_beta = np.where(is_index, _VIX_BETA, beta)
+    i_sd = np.where(is_index[None, :], _VIX_NOISE, sig_i * s_in)
+    f_sd = sig_f * s_bm
+    # The intraday path of every session: its exact extremes give the daily high and low.
+    move = log_close - log_open
+    hi_rel = np.empty((count, n))
+    lo_rel = np.empty((count, n))
+    piece_var_unit = (path_beta**2)[None, :] * (f_sd**2)[:, None] + i_sd**2
+    for b in range(blocks):
+        sl = slice(b * _BLOCK, (b + 1) * _BLOCK)
+        factor, own, u = _skeleton(
+            seed, b, path_beta, f_mu[sl], f_drive[sl], f_bm[sl], f_sd[sl], i_sd[sl], move[sl]
+        )
+        x = path_beta[None, :, None] * factor[:, None, :] + own
+        var = piece_var_unit[sl, :, None] * _STEP_VAR
+        hi, lo = _extremes(x[..., :-1], x[..., 1:], var, u[0], u[1])
+        hi_rel[sl] = hi.max(axis=-1)
+        lo_rel[sl] = lo.min(axis=-1)
+    adv = np.array([s.adv for s in universe])
+    size = np.abs(r_on + r_day) / np.maximum(np.sqrt(sig_i**2 + (beta * sig_f[:, None]) ** 2), 1e-9)
+    vols = adv * (_REGIME_VOL[regime] / 0.15 * vol_mult)[:, None] ** 0.7 * np.exp(0.25 * d["vol"])
+    volume = np.round(vols * (1.0 + 0.3 * np.minimum(size, 4.0))).astype(np.int64)
+    shared_arrays = (
+        volume,
+        regime,
+        log_open,
+        log_close,
+        hi_rel,
+        lo_rel,
+        f_mu,
+        f_drive,
+        f_bm,
+        f_sd,
+        i_sd,
+        path_beta,
+    )
+    for shared in shared_arrays:
+        shared.setflags(write=False)  # every Market of this seed shares these arrays
+    return _Process(
+        regime=regime,
+        log_open=log_open,
+        log_close=log_close,
+        hi_rel=hi_rel,
+        lo_rel=lo_rel,
+        volume=volume,
+        f_mu=f_mu,
+        f_drive=f_drive,
+        f_bm=f_bm,
+        f_sd=f_sd,
+        i_sd=i_sd,
+        beta=path_beta,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,99 +561,38 @@ class Market:
         self.minute_start = self.calendar.offset_sessions(self.anchor, -(minute_sessions - 1))
         self._lock = threading.RLock()
         self._minute_cache: OrderedDict[date, _MinuteDay] = OrderedDict()
+        self._skeleton_cache: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._daily_agg_cache: dict[date, tuple[np.ndarray, ...]] = {}
-        self._beta = np.array([s.beta for s in universe])
-        self._idio = np.array([s.idio_vol for s in universe])
         self._is_index = np.array([s.is_index for s in universe])
         self._generate(self.anchor + timedelta(days=int(365 * horizon_years)))
 
     # ---- daily process --------------------------------------------------------------------
-    def _draw_block(self, block: int) -> dict[str, np.ndarray]:
-        rng = np.random.default_rng([self.seed, 0xDA11, block])
-        n = len(self.universe)
-        return {
-            "u": rng.random(_BLOCK),
-            "f_on": rng.standard_normal(_BLOCK),
-            "f_day": rng.standard_normal(_BLOCK),
-            "i_on": rng.standard_normal((_BLOCK, n)),
-            "i_day": rng.standard_normal((_BLOCK, n)),
-            "vix": rng.standard_normal((_BLOCK, 2)),
-            "hl": np.abs(rng.standard_normal((_BLOCK, n, 2))),
-            "vol": rng.standard_normal((_BLOCK, n)),
-        }
-
     def _generate(self, horizon: date) -> None:
-        """(Re)build daily arrays from EPOCH to ``horizon`` (deterministic per block)."""
-        dates = self.calendar.session_array(EPOCH, horizon)
-        count = dates.size
-        blocks = -(-count // _BLOCK)
-        draws = [self._draw_block(b) for b in range(blocks)]
-        d = {k: np.concatenate([x[k] for x in draws])[:count] for k in draws[0]}
-        cum = np.cumsum(_TRANSITION, axis=1)
-        regime = np.empty(count, dtype=np.int8)
-        state = 1
-        cum_rows = cum.tolist()
-        for k, uk in enumerate(d["u"].tolist()):
-            row = cum_rows[state]
-            state = 0 if uk < row[0] else 1 if uk < row[1] else 2 if uk < row[2] else 3
-            regime[k] = state
-        sig_f = _REGIME_VOL[regime] / np.sqrt(252.0)
-        mu_f = _REGIME_DRIFT[regime] / 252.0
-        f_on = sig_f * np.sqrt(_OVERNIGHT_SHARE) * d["f_on"]
-        f_day = mu_f + sig_f * np.sqrt(1 - _OVERNIGHT_SHARE) * d["f_day"]
-        idio_scale = np.sqrt(_REGIME_VOL[regime] / 0.15)[:, None]
-        sig_i = self._idio[None, :] / np.sqrt(252.0) * idio_scale
-        alpha = np.array([s.alpha for s in self.universe])[None, :] / 252.0
-        r_on = self._beta * f_on[:, None] + sig_i * np.sqrt(_OVERNIGHT_SHARE) * d["i_on"]
-        r_day = (
-            self._beta * f_day[:, None] + alpha + sig_i * np.sqrt(1 - _OVERNIGHT_SHARE) * d["i_day"]
+        """(Re)build the daily arrays from EPOCH past ``horizon`` in whole blocks."""
+        needed = self.calendar.count_sessions(EPOCH, horizon + timedelta(days=1))
+        blocks = max(1, -(-needed // _BLOCK))
+        proc = _process(self.seed, self.universe, blocks)
+        last = self.calendar.offset_sessions(EPOCH, proc.regime.size - 1)
+        dates = self.calendar.session_array(EPOCH, last)
+        anchor_idx = min(
+            int(np.searchsorted(dates, np.datetime64(self.anchor, "D"))), dates.size - 1
         )
-        log_close = np.cumsum(r_on + r_day, axis=0)
-        log_open = log_close - r_day
-        # VIX-like index: log mean reversion to the regime level, inverse to the market.
-        vix_open = np.empty(count)
-        vix_close = np.empty(count)
-        target = np.log(_REGIME_VIX[regime]).tolist()
-        lv = float(np.log(16.0))
-        lv_min, lv_max = float(np.log(9.0)), float(np.log(90.0))
-        shock_on = (_VIX_BETA * f_on + 0.025 * d["vix"][:, 0]).tolist()
-        shock_day = (_VIX_BETA * f_day + 0.045 * d["vix"][:, 1]).tolist()
-        for k in range(count):
-            lo = lv + 0.03 * (target[k] - lv) + shock_on[k]
-            lv = min(max(lo + 0.03 * (target[k] - lo) + shock_day[k], lv_min), lv_max)
-            vix_open[k], vix_close[k] = min(max(lo, lv_min), lv_max), lv
-        anchor_idx = int(np.searchsorted(dates, np.datetime64(self.anchor, "D")))
-        anchor_idx = min(anchor_idx, count - 1)
         prices = np.array([s.price for s in self.universe])
-        shift = np.log(prices) - log_close[anchor_idx]
-        opens = np.exp(log_open + shift)
-        closes = np.exp(log_close + shift)
-        vi = [i for i, s in enumerate(self.universe) if s.is_index]
-        for i in vi:
-            opens[:, i] = np.exp(vix_open)
-            closes[:, i] = np.exp(vix_close)
-        opens = np.maximum(np.round(opens, 2), 0.01)
-        closes = np.maximum(np.round(closes, 2), 0.01)
-        sig_intraday = np.sqrt(
-            (self._beta * sig_f[:, None]) ** 2 + sig_i**2 + (self._is_index * 0.05) ** 2
-        ) * np.sqrt(1 - _OVERNIGHT_SHARE)
+        shift = np.where(self._is_index, 0.0, np.log(prices) - proc.log_close[anchor_idx])
+        log_open = proc.log_open + shift
+        opens = np.maximum(np.round(np.exp(log_open), 2), 0.01)
+        closes = np.maximum(np.round(np.exp(proc.log_close + shift), 2), 0.01)
         top = np.maximum(opens, closes)
         bot = np.minimum(opens, closes)
-        highs = np.maximum(np.round(top * np.exp(0.6 * sig_intraday * d["hl"][:, :, 0]), 2), top)
-        lows = np.minimum(np.round(bot * np.exp(-0.6 * sig_intraday * d["hl"][:, :, 1]), 2), bot)
-        lows = np.maximum(lows, 0.01)
-        adv = np.array([s.adv for s in self.universe])
-        tot = np.abs(r_on + r_day) / np.maximum(sig_intraday, 1e-9)
-        vols = adv * (_REGIME_VOL[regime] / 0.15)[:, None] ** 0.7 * np.exp(0.25 * d["vol"])
-        vols = vols * (1.0 + 0.3 * np.minimum(tot, 4.0))
+        highs = np.maximum(np.round(np.exp(log_open + proc.hi_rel), 2), top)
+        lows = np.maximum(np.minimum(np.round(np.exp(log_open + proc.lo_rel), 2), bot), 0.01)
+        self._proc = proc
         self.dates = dates
-        self.regime = regime
+        self.regime = proc.regime
         self.d_open, self.d_high, self.d_low, self.d_close = opens, highs, lows, closes
-        self.d_volume = np.round(vols).astype(np.int64)
-        self._sig_f_day = sig_f
-        self._sig_i_day = sig_i
+        self.d_volume = proc.volume
         self.horizon = dates[-1].item()
-        self._day_ts = np.array([midnight_ny(x) for x in dates.tolist()], dtype=np.int64)
+        self._day_ts = _midnights_ny(dates)
         self._daily_agg_cache.clear()
 
     def ensure_horizon(self, d: date) -> None:
@@ -414,39 +640,69 @@ class Market:
                 self._minute_cache.popitem(last=False)
             return day
 
+    def _skeleton_rows(self, block: int) -> tuple[np.ndarray, np.ndarray]:
+        """The fifteen-minute paths of one block (factor, own parts), as the history drew them."""
+        hit = self._skeleton_cache.get(block)
+        if hit is not None:
+            self._skeleton_cache.move_to_end(block)
+            return hit
+        p = self._proc
+        sl = slice(block * _BLOCK, (block + 1) * _BLOCK)
+        move = p.log_close[sl] - p.log_open[sl]
+        factor, own, _ = _skeleton(
+            self.seed,
+            block,
+            p.beta,
+            p.f_mu[sl],
+            p.f_drive[sl],
+            p.f_bm[sl],
+            p.f_sd[sl],
+            p.i_sd[sl],
+            move,
+        )
+        self._skeleton_cache[block] = (factor, own)
+        if len(self._skeleton_cache) > 2:
+            self._skeleton_cache.popitem(last=False)
+        return factor, own
+
     def _build_minute_day(self, d: date) -> _MinuteDay:
+        """Refine session ``d``'s fifteen-minute path to minutes, and each minute to 10 s."""
         k = self.day_index(d)
+        p = self._proc
+        block, row = divmod(k, _BLOCK)
+        factor5, own5 = (a[row] for a in self._skeleton_rows(block))
         n_sym = len(self.universe)
         m = MINUTES_PER_SESSION
         rng = np.random.default_rng([self.seed, 0x3141, d.toordinal()])
         z_f = rng.standard_normal(m)
         z_i = rng.standard_normal((n_sym, m))
-        wick = np.abs(rng.standard_normal((n_sym, m, 2)))
+        z_sub = rng.standard_normal((n_sym, m, _SUBSTEPS))
+        u = 1.0 - rng.random((2, n_sym, m, _SUBSTEPS))
         vnoise = rng.standard_normal((n_sym, m))
-        s_f = self._sig_f_day[k] * np.sqrt(1 - _OVERNIGHT_SHARE) / np.sqrt(m)
-        s_i = self._sig_i_day[k] * np.sqrt(1 - _OVERNIGHT_SHARE) / np.sqrt(m)
-        beta = np.where(self._is_index, _VIX_BETA, self._beta)
-        s_i = np.where(self._is_index, 0.05 / np.sqrt(m), s_i)
-        inc = (beta[:, None] * s_f * z_f[None, :] + s_i[:, None] * z_i) * _VOL_PROFILE[None, :]
-        walk = np.concatenate([np.zeros((n_sym, 1)), np.cumsum(inc, axis=1)], axis=1)
+        minute_sd = np.sqrt(_MINUTE_VAR)
+        drift = p.f_mu[k] * _CLOCK + p.f_drive[k] * _DRIVE
+        bm5 = factor5 - (p.f_mu[k] * _CLOCK_STEP + p.f_drive[k] * _DRIVE_STEP)
+        factor = drift + _refine(bm5, p.f_sd[k] * minute_sd * z_f)
+        own = _refine(own5, p.i_sd[k][:, None] * minute_sd * z_i)
+        x = p.beta[:, None] * factor + own
+        # Pin to the session's open and close as printed (whole cents).
         o_day = self.d_open[k]
         c_day = self.d_close[k]
-        frac = np.linspace(0.0, 1.0, m + 1)[None, :]
-        target = np.log(c_day / o_day)[:, None]
-        bridge = walk - frac * walk[:, -1:] + frac * target
-        pts = np.round(o_day[:, None] * np.exp(bridge), 2)
+        x = x + _TAU * (np.log(c_day / o_day)[:, None] - x[:, -1:])
+        # Each minute's extremes from ten-second points and the bridges between them.
+        var_min = ((p.beta * p.f_sd[k]) ** 2 + p.i_sd[k] ** 2)[:, None] * _MINUTE_VAR
+        sub_var = var_min / _SUBSTEPS
+        sub = x[:, :-1, None] + _bridge(
+            np.sqrt(sub_var)[..., None] * z_sub, _SUB_CLOCK, np.diff(x, axis=1)
+        )
+        hi, lo = _extremes(sub[..., :-1], sub[..., 1:], sub_var[..., None], u[0], u[1])
+        pts = np.maximum(np.round(o_day[:, None] * np.exp(x), 2), 0.01)
         pts[:, 0] = o_day
         pts[:, -1] = c_day
-        pts = np.maximum(pts, 0.01)
         o = pts[:, :-1]
         c = pts[:, 1:]
-        step = np.sqrt((beta * s_f) ** 2 + s_i**2)[:, None] * _VOL_PROFILE[None, :]
-        h = np.maximum(
-            np.round(np.maximum(o, c) * (1 + 0.5 * step * wick[:, :, 0]), 2), np.maximum(o, c)
-        )
-        low = np.minimum(
-            np.round(np.minimum(o, c) * (1 - 0.5 * step * wick[:, :, 1]), 2), np.minimum(o, c)
-        )
+        h = np.maximum(np.round(o_day[:, None] * np.exp(hi.max(axis=-1)), 2), np.maximum(o, c))
+        low = np.minimum(np.round(o_day[:, None] * np.exp(lo.min(axis=-1)), 2), np.minimum(o, c))
         low = np.maximum(low, 0.01)
         base = self.d_volume[k].astype(float)[:, None] / m
         v = np.round(base * _VOLUME_PROFILE[None, :] * np.exp(0.35 * vnoise - 0.06)).astype(
@@ -522,7 +778,7 @@ class Market:
         return bid / 100.0, (bid + spread) / 100.0
 
     # ---- daily bars -------------------------------------------------------------------------
-    def _daily_bar_of_minute_day(self, d: date, completed: int) -> tuple[float, ...]:
+    def _daily_bar_of_minute_day(self, d: date, completed: int) -> tuple[np.ndarray, ...]:
         full = completed >= MINUTES_PER_SESSION
         if full:
             hit = self._daily_agg_cache.get(d)
@@ -652,9 +908,12 @@ class Market:
                 continue
             bars = self.minute_bars(symbol, d, done)
             if minutes > 1:
-                mid = midnight_ny(d)
-                keys = (bars.t - mid) // (60 * minutes)
-                bars = aggregate(bars, keys, mid + keys * 60 * minutes)
+                # Up to an hour: clock-aligned bins from midnight, as Alpaca stamps them.
+                # Longer: bins from the 09:30 open over the regular session, as STRAT
+                # traders count 4-hour bars (09:30-13:30, 13:30-16:00).
+                origin = midnight_ny(d) if minutes <= 60 else int(cal.open_at(d).timestamp())
+                keys = (bars.t - origin) // (60 * minutes)
+                bars = aggregate(bars, keys, origin + keys * 60 * minutes)
             parts.append(bars)
         out = BarArrays.concat(parts)
         keep = (out.t >= int(start.timestamp())) & (out.t <= int(end.timestamp()))
@@ -664,6 +923,24 @@ class Market:
         lo = int(np.searchsorted(self.dates, np.datetime64(start, "D")))
         hi = int(np.searchsorted(self.dates, np.datetime64(end, "D"), side="right"))
         return self.dates[lo:hi], self.regime[lo:hi]
+
+
+def _midnights_ny(dates: np.ndarray) -> np.ndarray:
+    """``midnight_ny`` of each session in a ``datetime64[D]`` array.
+
+    New York's offset changes only early on a Sunday, so it is looked up once per week.
+    """
+    days = dates.astype("datetime64[D]").astype(np.int64)
+    weeks, inverse = np.unique((days + 3) // 7, return_inverse=True)  # Monday-based weeks
+    monday = (weeks * 7 - 3).astype("datetime64[D]").tolist()
+    offsets = np.array(
+        [
+            int(datetime(m.year, m.month, m.day, 12, tzinfo=NEW_YORK).utcoffset().total_seconds())  # type: ignore[union-attr]
+            for m in monday
+        ],
+        dtype=np.int64,
+    )
+    return days * 86400 - offsets[inverse]
 
 
 def midnight_ny(d: date) -> int:

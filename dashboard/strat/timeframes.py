@@ -6,11 +6,11 @@ bar in a feed is still forming. Alpaca stamps daily and longer bars at midnight 
 time and intraday bars at their start, which is what these rules assume.
 
 Alpaca serves ``[1-59]Min``, ``[1-23]Hour``, ``1Day``, ``1Week`` and ``[1,2,3,4,6,12]Month``
-bars, but its hour bars are clock-aligned (a 4Hour bar from 08:00 holds pre-market
-trades). STRAT traders count **4Hour** bars from the regular-session open, 09:30–13:30
-and 13:30–16:00 New York time, and **1Quarter** bars on calendar quarters, so both are
-built here (``aggregate_bars``): 4Hour from regular-session bars of 30 minutes or
-finer, quarters from monthly bars.
+bars and no quarters. STRAT traders count **4Hour** bars from the regular-session open,
+09:30–13:30 and 13:30–16:00 New York time, and **1Quarter** bars on calendar quarters.
+Rather than rely on how a data source aligns multi-hour bars (or on its extended-hours
+trades), both are built here (``aggregate_bars``): 4Hour from regular-session bars of
+30 minutes or finer, quarters from monthly bars.
 """
 
 from __future__ import annotations
@@ -181,8 +181,11 @@ def _reduce(
             out[name] = values[ends]
         elif name == "volume":
             out[name] = np.add.reduceat(values, starts)
-    index = pd.DatetimeIndex(stamps[starts], name=df.index.name).tz_convert(
-        pd.DatetimeIndex(df.index).tz
+    source_index = pd.DatetimeIndex(df.index)
+    index = (
+        pd.DatetimeIndex(stamps[starts], name=df.index.name)
+        .tz_convert(source_index.tz)
+        .as_unit(source_index.unit)  # the source's resolution, so frames compare equal
     )
     frame = pd.DataFrame(out, index=index)[[c for c in df.columns if c in out]]
     return frame.iloc[1:] if drop_first else frame

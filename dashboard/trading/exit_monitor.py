@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from dashboard.data_loaders.budget import Priority, budget_priority
 from dashboard.models import DataState
 from dashboard.trading.exits import ExitConfig, ExitDecision, evaluate_exits
 from dashboard.trading.journal import Journal, JournalTrade, TradeStatus
@@ -76,7 +77,14 @@ class ExitMonitor:
 
     # ---- one pass -----------------------------------------------------------------------------
     async def run_once(self, now: datetime | None = None) -> MonitorPass:
-        """Lease → sync → (market open, fresh prices) evaluate → exit. Never raises for I/O."""
+        """Lease → sync → (market open, fresh prices) evaluate → exit. Never raises for I/O.
+
+        Its reads draw from the request budget's order class: under pressure interval
+        refreshes yield to the monitor, never the other way round."""
+        with budget_priority(Priority.ORDER):
+            return await self._run_once(now)
+
+    async def _run_once(self, now: datetime | None) -> MonitorPass:
         now = now or datetime.now(UTC)
         leader = await asyncio.to_thread(
             self.journal.acquire_lease, LEASE_NAME, self.holder, self.lease_seconds, now

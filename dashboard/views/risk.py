@@ -19,21 +19,23 @@ import pandas as pd
 
 from dashboard.analytics.performance import simple_returns
 from dashboard.analytics.risk import (
+    FullRevaluationReport,
     GreeksRow,
     HeatReport,
     LimitCheck,
     RiskLimits,
     VarReport,
+    book_greeks,
     check_limits,
     concentration,
-    greeks_by_underlying,
+    full_revaluation_var,
     greeks_exposure,
+    greeks_per_underlying,
     portfolio_heat,
-    portfolio_returns,
     underlying_of,
     var_report,
 )
-from dashboard.conventions import NEW_YORK
+from dashboard.conventions import NEW_YORK, RISK_FREE_RATE
 from dashboard.models import (
     Account,
     DataResult,
@@ -176,17 +178,46 @@ def closes_frame(frames: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
     return pd.DataFrame(cols).sort_index()
 
 
-def exposures_by_underlying(rows: Sequence[GreeksRow]) -> dict[str, float]:
-    """Dollar delta per underlying: what the book earns per 1 = 100% move of each."""
-    out: dict[str, float] = {}
-    for r in rows:
-        out[r.underlying] = out.get(r.underlying, 0.0) + r.dollar_delta
-    return out
-
-
 def _finite(x: Any) -> float | None:
     """JSON has no NaN: unknown numbers travel as null (a blank cell)."""
     return None if x is None or not math.isfinite(float(x)) else float(x)
+
+
+def revaluation_rows(report: FullRevaluationReport) -> list[dict[str, Any]]:
+    """Full-revaluation rows first, then the delta approximations as a comparison."""
+    order = {"full_revaluation": 0, "delta": 1}
+    rows = sorted(report.rows, key=lambda r: (order[r.model], r.method, r.confidence))
+    return [
+        {
+            "key": f"{r.model}-{r.method}-{r.confidence:g}",
+            "method": r.label if r.model == "full_revaluation" else f"Comparison: {r.label}",
+            "confidence": f"{r.confidence:.0%}",
+            "var_pct": _finite(r.var_pct),
+            "var_dollars": _finite(r.var_dollars),
+            "cvar_pct": _finite(r.cvar_pct),
+            "cvar_dollars": _finite(r.cvar_dollars),
+        }
+        for r in rows
+    ]
+
+
+def revaluation_note(report: FullRevaluationReport) -> str:
+    """What the book can lose at most, the report's notes, then every assumption."""
+    bound = (
+        f"Most this book can lose: ${report.max_loss:,.2f}."
+        if report.max_loss is not None
+        else "Short positions: loss not bounded."
+    )
+    return " ".join((bound, *report.notes, *report.assumptions))
+
+
+def horizon_days(now: datetime, next_open: datetime | None) -> float:
+    """Calendar days the options decay over one trading day: to the next session's date
+    (3 over a weekend), at least 1."""
+    if next_open is None:
+        return 1.0
+    days = (next_open.astimezone(NEW_YORK).date() - now.astimezone(NEW_YORK).date()).days
+    return float(max(days, 1))
 
 
 def var_rows(report: VarReport) -> list[dict[str, Any]]:
@@ -205,33 +236,49 @@ def var_rows(report: VarReport) -> list[dict[str, Any]]:
     ]
 
 
-def greeks_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """Net greeks per underlying (``greeks_by_underlying``), NaN shown as blank."""
+GAMMA_NOTE = (
+    "Gamma is per underlying, in shares of delta per $1 move of that underlying: a $1 move "
+    "means something different for each stock, so gamma is never added."
+)
+TOTAL_ROW = "Book total"
 
-    clean = _finite
 
-    return [
+def greeks_rows(rows: Sequence[GreeksRow]) -> list[dict[str, Any]]:
+    """Net greeks per underlying, then the book total of the greeks that add ($ delta,
+    theta, vega); the total has no gamma and no share delta. NaN shows as blank."""
+    out: list[dict[str, Any]] = [
         {
-            "underlying": r["underlying"],
-            "delta_shares": clean(r["delta_shares"]),
-            "dollar_delta": clean(r["dollar_delta"]),
-            "gamma_shares": clean(r["gamma_shares"]),
-            "theta_day": clean(r["theta_day"]),
-            "vega": clean(r["vega"]),
+            "underlying": u.underlying,
+            "spot": _finite(u.spot),
+            "positions": u.positions,
+            "delta_shares": _finite(u.delta_shares),
+            "dollar_delta": _finite(u.dollar_delta),
+            "gamma_shares": _finite(u.gamma_shares),
+            "theta_day": _finite(u.theta_day),
+            "vega": _finite(u.vega),
         }
-        for r in table.to_dict("records")
+        for u in greeks_per_underlying(rows)
     ]
-
-
-def greeks_chart_inputs(
-    rows: Sequence[GreeksRow], labels: Mapping[str, str]
-) -> list[GreeksExposure]:
-    """Per-position bars: $ delta, gamma (share delta per $1), theta $/day, vega $/vol pt."""
-    return [
-        GreeksExposure(
-            labels.get(r.symbol, r.symbol), r.dollar_delta, r.gamma_shares, r.theta_day, r.vega
+    if out:
+        total = book_greeks(rows)
+        out.append(
+            {
+                "underlying": TOTAL_ROW,
+                "positions": sum(r["positions"] for r in out),
+                "dollar_delta": _finite(total.dollar_delta),
+                "theta_day": _finite(total.theta_day),
+                "vega": _finite(total.vega),
+            }
         )
-        for r in rows
+    return out
+
+
+def greeks_chart_inputs(rows: Sequence[GreeksRow]) -> list[GreeksExposure]:
+    """Per-underlying bars: $ delta, gamma (shares of delta per $1 of that underlying),
+    theta $/day, vega $/vol pt."""
+    return [
+        GreeksExposure(u.underlying, u.dollar_delta, u.gamma_shares, u.theta_day, u.vega)
+        for u in greeks_per_underlying(rows)
     ]
 
 
@@ -341,15 +388,17 @@ def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positio
         greeks_note = (greeks_note + "; " if greeks_note else "") + (
             "some option greeks are Black-Scholes at the implied vol (no broker greeks)"
         )
-    greeks_note = _joined(greeks_note, outside)
+    greeks_note = _joined(_joined(greeks_note, outside), GAMMA_NOTE if grows else "")
     greeks_status = worst_of(snap.positions, snap.quotes, inputs.option_quotes)
     if snap.positions.value is None:
         greeks_chart: list[GreeksExposure] | Blank = Blank("positions unavailable", "error")
     else:
-        greeks_chart = greeks_chart_inputs(grows, labels)
+        greeks_chart = greeks_chart_inputs(grows)
 
     # VaR ----------------------------------------------------------------------------
-    var_chart, vrows, var_note, var_status = _var_block(inputs, grows, equity, var_source, now)
+    var_chart, vrows, var_note, var_status = _var_block(
+        inputs, priced, prices, ivs, equity, var_source, now
+    )
     if var_source != "history":
         var_note = _joined(var_note, outside)
 
@@ -382,7 +431,7 @@ def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positio
         var_note,
         var_status,
         greeks_chart,
-        greeks_rows(greeks_by_underlying(grows)),
+        greeks_rows(grows),
         greeks_note,
         greeks_status,
         crows,
@@ -392,10 +441,65 @@ def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positio
     )
 
 
-def _var_block(
-    inputs: RiskInputs, grows: Sequence[GreeksRow], equity: float, source: str, now: datetime
+def _revaluation_block(
+    inputs: RiskInputs,
+    priced: Sequence[Position],
+    prices: Mapping[str, float],
+    ivs: Mapping[str, float],
+    equity: float,
+    now: datetime,
 ) -> tuple[VarChart | Blank, list[dict[str, Any]], str, DataResult[Any]]:
-    """1-day VaR/CVaR of the chosen return series, with the $ P&L distribution."""
+    """1-day VaR/CVaR of today's book by full revaluation over a year of its underlyings'
+    daily returns, with the delta approximations beside it."""
+    snap = inputs.snapshot
+    unders = sorted({underlying_of(p) for p in priced})
+    frames = {s: inputs.bars[s].value if s in inputs.bars else None for s in unders}
+    bar_results = [inputs.bars[s] for s in unders if s in inputs.bars]
+    status = worst_of(snap.positions, *bar_results) if bar_results else snap.positions
+    if not unders:
+        return Blank("No open positions"), [], "", status
+    closes = closes_frame(frames)
+    lacking = [s for s in unders if s not in closes.columns]
+    if lacking:
+        msg = f"no daily bars for {', '.join(lacking)}"
+        return Blank(msg, "error"), [], msg, status
+    clock = snap.clock.value
+    report = full_revaluation_var(
+        priced,
+        closes,
+        equity=equity,
+        now=now,
+        underlying_prices=prices,
+        ivs=ivs,
+        rate=RISK_FREE_RATE,
+        horizon_days=horizon_days(now, clock.next_open if clock else None),
+    )
+    note = revaluation_note(report)
+    if report.observations < 2:
+        msg = f"{report.observations} return(s): too few for VaR"
+        return Blank(msg), revaluation_rows(report), msg, status
+    full95 = report.row("full_revaluation", "historical", 0.95)
+    chart = VarChart(
+        report.historical_pnl,
+        var=full95.var_dollars,
+        cvar=full95.cvar_dollars,
+        confidence=0.95,
+        source="positions",
+    )
+    return chart, revaluation_rows(report), note, status
+
+
+def _var_block(
+    inputs: RiskInputs,
+    priced: Sequence[Position],
+    prices: Mapping[str, float],
+    ivs: Mapping[str, float],
+    equity: float,
+    source: str,
+    now: datetime,
+) -> tuple[VarChart | Blank, list[dict[str, Any]], str, DataResult[Any]]:
+    """1-day VaR/CVaR of the chosen source: today's book by full revaluation, or the
+    account's own equity returns; with the $ P&L distribution."""
     snap = inputs.snapshot
     if not math.isfinite(equity) or equity <= 0:
         err = snap.account if snap.account.value is None else _error_result("equity ≤ 0", "", now)
@@ -408,21 +512,7 @@ def _var_block(
         returns = simple_returns(history_series(inputs.history.value))
         note = "daily returns of the account's equity over the last year"
     else:
-        exposures = exposures_by_underlying(grows)
-        frames = {s: inputs.bars[s].value if s in inputs.bars else None for s in exposures}
-        bar_results = [inputs.bars[s] for s in exposures if s in inputs.bars]
-        status = worst_of(snap.positions, *bar_results) if bar_results else snap.positions
-        if not exposures:
-            return Blank("No open positions"), [], "", status
-        closes = closes_frame(frames)
-        lacking = [s for s in exposures if s not in closes.columns]
-        if lacking:
-            msg = f"no daily bars for {', '.join(lacking)}"
-            return Blank(msg, "error"), [], msg, status
-        returns = portfolio_returns(exposures, closes, equity)
-        note = f"today's dollar deltas replayed over {len(returns)} daily returns of " + ", ".join(
-            sorted(exposures)
-        )
+        return _revaluation_block(inputs, priced, prices, ivs, equity, now)
     report = var_report(returns, equity)
     if report.observations < 2:
         msg = f"{report.observations} return(s): too few for VaR"

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from dashboard.visualizations import theme
 from dashboard.visualizations.figures import (
     base_layout,
+    display_index,
     empty_figure,
     make_figure,
     regime_shapes,
@@ -100,31 +101,40 @@ def create_regime_timeline(
     scale: list[list[Any]] = []
     for i, name in enumerate(theme.REGIME_ORDER):
         scale += [[i / k, theme.REGIME_COLORS[name]], [(i + 1) / k, theme.REGIME_COLORS[name]]]
-    names = np.array([theme.REGIME_NAMES.get(str(v), str(v)) for v in labels], dtype=object)
+    names = np.array([theme.REGIME_NAMES.get(str(v), str(v)) for v in labels], dtype=str)
+    # Plain dicts of numpy arrays, the dates as New York day strings: building go.Scatter
+    # objects validated every one of 25 years of timestamps, one by one (seconds a render).
+    days = display_index(x).strftime("%Y-%m-%d").to_numpy(dtype=str)
     data: list[Any] = []
     if price is not None and len(price):
         p = price.reindex(x, method="ffill").to_numpy(dtype=np.float64)
         data.append(
-            go.Scatter(
-                x=x, y=p, mode="lines", name="price", line={"color": theme.TEXT, "width": 1.2}
-            )
+            {
+                "type": "scatter",
+                "x": days,
+                "y": p,
+                "mode": "lines",
+                "name": "price",
+                "line": {"color": theme.TEXT, "width": 1.2},
+            }
         )
     data.append(
-        go.Heatmap(
-            x=x,
-            z=codes.reshape(1, -1),
-            y=["regime"],
-            zmin=-0.5,
-            zmax=k - 0.5,
-            colorscale=scale,
-            showscale=False,
-            customdata=names.reshape(1, -1),
-            hovertemplate="%{x}<br>%{customdata}<extra></extra>",
-            yaxis="y2",
-            name="regime strip",
-        )
+        {
+            "type": "heatmap",
+            "x": days,
+            "z": codes.reshape(1, -1),
+            "y": ["regime"],
+            "zmin": -0.5,
+            "zmax": k - 0.5,
+            "colorscale": scale,
+            "showscale": False,
+            "customdata": names.reshape(1, -1),
+            "hovertemplate": "%{x}<br>%{customdata}<extra></extra>",
+            "yaxis": "y2",
+            "name": "regime strip",
+        }
     )
-    shapes = regime_shapes(labels, yref="y", x=x) if data[0].type == "scatter" else []
+    shapes = regime_shapes(labels, yref="y", x=days) if price is not None and len(price) else []
     layout = base_layout(
         title,
         uirevision,
@@ -157,7 +167,7 @@ def create_feature_evolution(
     layout = base_layout(title, uirevision, showlegend=False, height=max(220, 140 * k))
     data: list[Any] = []
     shapes: list[dict[str, Any]] = []
-    x = pd.DatetimeIndex(features.index)
+    days = display_index(pd.DatetimeIndex(features.index)).strftime("%Y-%m-%d").to_numpy(dtype=str)
     for i, col in enumerate(cols):
         ax = "" if i == 0 else str(i + 1)
         top = 1.0 - i * (height + gap)
@@ -166,14 +176,15 @@ def create_feature_evolution(
             "title": {"text": str(col), "font": {"size": 10}},
         }
         data.append(
-            go.Scatter(
-                x=x,
-                y=features[col].to_numpy(dtype=np.float64),
-                mode="lines",
-                name=str(col),
-                yaxis=f"y{ax}",
-                line={"width": 1.3, "color": theme.COLORWAY[i % len(theme.COLORWAY)]},
-            )
+            {
+                "type": "scatter",
+                "x": days,
+                "y": features[col].to_numpy(dtype=np.float64),
+                "mode": "lines",
+                "name": str(col),
+                "yaxis": f"y{ax}",
+                "line": {"width": 1.3, "color": theme.COLORWAY[i % len(theme.COLORWAY)]},
+            }
         )
         th = (thresholds or {}).get(col)
         if th is None:

@@ -114,41 +114,53 @@ def create_greeks_exposure_chart(
     title: str | None = None,
     uirevision: Any = "risk-greeks",
 ) -> go.Figure:
-    """Dollar delta, gamma, theta and vega per position and in total, one panel per greek
-    (their units differ, so they never share an axis)."""
+    """Greeks per underlying, one panel per greek (their units differ, so they never share
+    an axis): $ delta, gamma in shares of delta per $1 of that underlying, theta $/day,
+    vega $/vol point. The dollar panels end with the book total; gamma has none, since a
+    $1 move means something different for each underlying."""
     if not exposures:
         return empty_figure("No greeks exposure", title=title, uirevision=uirevision)
-    names = np.array([e.label for e in exposures] + ["Total"], dtype=object)
-    greeks = ("delta", "gamma", "theta", "vega")
+    panels = (
+        ("delta", "$ delta", True, "%{y}: %{x:$,.2f}"),
+        ("gamma", "Γ shares per $1", False, "%{y}: %{x:,.2f} shares per $1"),
+        ("theta", "Θ $/day", True, "%{y}: %{x:$,.2f} per day"),
+        ("vega", "vega $/vol pt", True, "%{y}: %{x:$,.2f} per vol point"),
+    )
+    labels = [e.label for e in exposures]
     layout = base_layout(title, uirevision, showlegend=False, bargap=0.25)
     data: list[Any] = []
-    w = 1.0 / len(greeks)
-    for i, g in enumerate(greeks):
+    w = 1.0 / len(panels)
+    for i, (g, axis_title, with_total, hover) in enumerate(panels):
         vals = np.array([getattr(e, g) for e in exposures], dtype=np.float64)
-        vals = np.append(vals, math.fsum(vals))
+        names = np.array([*labels, *(["Total"] if with_total else [])], dtype=object)
+        if with_total:
+            vals = np.append(vals, math.fsum(vals))
         ax = "" if i == 0 else str(i + 1)
         layout[f"xaxis{ax}"] = {
             "domain": [i * w + 0.03, (i + 1) * w - 0.03],
             "anchor": f"y{ax}",
-            "title": {"text": g},
+            "title": {"text": axis_title},
             "zeroline": True,
         }
         layout[f"yaxis{ax}"] = {
             "anchor": f"x{ax}",
             "type": "category",
+            "categoryorder": "array",
+            "categoryarray": [*labels, "Total"],
             "autorange": "reversed",
             "showticklabels": i == 0,
         }
         data.append(
-            go.Bar(
-                x=vals,
-                y=names,
-                orientation="h",
-                name=g,
-                xaxis=f"x{ax}",
-                yaxis=f"y{ax}",
-                marker={"color": np.array([theme.pnl_color(v) for v in vals], dtype=object)},
-                hovertemplate="%{y}: %{x:$,.2f}<extra>" + g + "</extra>",
-            )
+            {
+                "type": "bar",
+                "x": vals,
+                "y": names,
+                "orientation": "h",
+                "name": g,
+                "xaxis": f"x{ax}",
+                "yaxis": f"y{ax}",
+                "marker": {"color": np.array([theme.pnl_color(v) for v in vals], dtype=object)},
+                "hovertemplate": hover + "<extra>" + g + "</extra>",
+            }
         )
     return make_figure(data, layout)

@@ -70,13 +70,34 @@ def test_signal_to_managed_exit(browser, live: LiveApp) -> None:
         page.context.close()
 
 
+def _nearest_signal_row(page: Any, live: LiveApp) -> str:
+    """The board row whose entry is nearest its underlying's price, so a target moved
+    "next to the price" is also on the right side of the entry (which the ticket
+    requires) and the seeded path reaches it within the test's clock run."""
+    grid = "#options-signals-grid"
+    rows = page.eval_on_selector_all(
+        f"{grid} .ag-row[row-index]",
+        """els => els.map(e => [e.getAttribute('row-index'),
+            (e.querySelector("[col-id='symbol']") || {}).innerText,
+            (e.querySelector("[col-id='entry']") || {}).innerText])""",
+    )
+    symbols = {i: sym for i, sym, _ in rows if sym}
+    entries = {i: float(e.replace(",", "")) for i, _, e in rows if e and e.strip()}
+    prices = {sym: _underlying_price(live, sym) for sym in set(symbols.values())}
+    best = min(
+        (i for i in entries if i in symbols),
+        key=lambda i: abs(entries[i] - prices[symbols[i]]) / prices[symbols[i]],
+    )
+    return f"{grid} .ag-center-cols-container .ag-row[row-index='{best}'] .ag-cell"
+
+
 def _flow(page: Any, live: LiveApp) -> None:
     show_tab(page, "options")
     first_row = "#options-signals-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell"
     page.wait_for_selector(first_row, timeout=60_000)
 
     # 1. Load a signal: every ticket field is filled and the ticket is valid.
-    page.click(first_row)
+    page.click(_nearest_signal_row(page, live))
     wait_until(
         lambda: page.inner_text("#options-ticket-state").startswith("Ready:"),
         timeout=45,

@@ -63,11 +63,6 @@ def test_closes_frame_and_exposures() -> None:
     frame = R.closes_frame({"AAA": df, "BBB": None})
     assert list(frame.columns) == ["AAA"]
     assert [d.day for d in frame.index] == [23, 24]
-    rows = [
-        GreeksRow("AAA", "AAA", 10, 5, 50.0, 0, 0, 0, "stock"),
-        GreeksRow("AAA261127C00010000", "AAA", 10, 30, 300.0, 1, -2, 3, "quote"),
-    ]
-    assert R.exposures_by_underlying(rows) == {"AAA": 350.0}
 
 
 def test_high_water_mark_from_history() -> None:
@@ -120,8 +115,33 @@ def test_crypto_is_named_not_priced_by_the_option_risk() -> None:
     note = "1 crypto position (BTCUSD) not in the option risk, which covers US stocks and options"
     assert [r["symbol"] for r in view.heat_rows] == ["SPY"]
     assert note in view.heat_note and note in view.greeks_note and note in view.var_note
-    assert {r["underlying"] for r in view.greeks_rows} == {"SPY", "TOTAL"}
-    assert len(view.var_rows) == 4  # VaR of the SPY book, not broken by the crypto
+    assert {r["underlying"] for r in view.greeks_rows} == {"SPY", R.TOTAL_ROW}
+    assert len(view.var_rows) == 8  # VaR of the SPY book, not broken by the crypto
     conc = {r["underlying"]: r for r in view.concentration_rows}
     assert conc["BTCUSD"]["asset_class"] == "crypto" and conc["SPY"]["asset_class"] == "stock"
     assert conc["BTCUSD"]["market_value"] == 30000.0
+
+
+def test_greeks_rows_per_underlying_and_a_total_without_gamma() -> None:
+    rows = [
+        GreeksRow("AAA", "AAA", 10, 5, 50.0, 0, 0, 0, "stock"),
+        GreeksRow("AAA261127C00010000", "AAA", 10, 30, 300.0, 1, -2, 3, "quote"),
+    ]
+    *per_underlying, total = R.greeks_rows(rows)
+    (aaa,) = per_underlying
+    assert (aaa["underlying"], aaa["positions"], aaa["dollar_delta"]) == ("AAA", 2, 350.0)
+    assert aaa["gamma_shares"] == 1.0 and aaa["theta_day"] == -2.0 and aaa["vega"] == 3.0
+    assert total["underlying"] == R.TOTAL_ROW and total["dollar_delta"] == 350.0
+    assert "gamma_shares" not in total and "delta_shares" not in total  # never added up
+    (bar,) = R.greeks_chart_inputs(rows)
+    assert (bar.label, bar.delta, bar.gamma) == ("AAA", 350.0, 1.0)
+
+
+def test_horizon_spans_the_weekend() -> None:
+    from datetime import UTC, datetime
+
+    friday = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)  # 15:00 New York
+    monday_open = datetime(2026, 11, 30, 14, 30, tzinfo=UTC)
+    assert R.horizon_days(friday, monday_open) == 3.0
+    assert R.horizon_days(friday, None) == 1.0
+    assert R.horizon_days(monday_open, datetime(2026, 12, 1, 14, 30, tzinfo=UTC)) == 1.0

@@ -42,11 +42,20 @@ VAR_COLUMNS = [
 ]
 GREEKS_COLUMNS = [
     {"field": "underlying", "headerName": "Underlying", "width": 110},
+    money_col("spot", "Spot", width=95),
+    {"field": "positions", "headerName": "Pos.", "type": "rightAligned", "width": 70},
     num_col("delta_shares", "Δ shares", ",.1f", width=100),
     money_col("dollar_delta", "$ delta", width=115),
-    num_col("gamma_shares", "Γ shares/$", ",.2f", width=105),
+    num_col(
+        "gamma_shares",
+        "Γ shares per $1",
+        ",.2f",
+        width=120,
+        headerTooltip="Shares of delta gained per $1 rise of this underlying; never added "
+        "across underlyings",
+    ),
     money_col("theta_day", "Θ $/day", width=105),
-    money_col("vega", "Vega $/pt", width=105),
+    money_col("vega", "Vega $/vol pt", width=115),
 ]
 CONC_COLUMNS = [
     {"field": "underlying", "headerName": "Underlying", "width": 110},
@@ -103,7 +112,7 @@ def layout(settings: Settings) -> html.Div:
         status_id="risk-heat-status",
     )
     var = card(
-        "Value at risk (1 day)",
+        "Value at risk (1 day, full revaluation)",
         [
             html.Div(id="risk-var-note", className="small text-muted"),
             graph("risk-var-chart", "280px"),

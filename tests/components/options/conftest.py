@@ -13,6 +13,7 @@ import pytest
 from dashboard.app import create_app
 from dashboard.components.options.reads import Reads
 from dashboard.data_loaders.loop import run_async
+from dashboard.options.occ import format_strike
 from dashboard.services import Services, build_services
 from dashboard.simulator.embedded import SimulatorHandle
 from tests.conftest import settings_for
@@ -39,7 +40,7 @@ class OptionsTab:
             "direction": "long",
             "contracts": 1,
             "expiry": quote.contract.expiry.isoformat(),
-            "strike": str(quote.contract.strike.normalize()),
+            "strike": format_strike(quote.contract.strike),  # as the form lists it: 600
             "limit": round(quote.ask, 2),
             "entry": round(spot, 2),
             "target": round(spot * 1.01, 2),

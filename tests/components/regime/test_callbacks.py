@@ -55,7 +55,7 @@ def test_timeline_shading_matches_regime_segments(wired: tuple[Dash, Services]) 
     rects = [s for s in timeline.layout.shapes if s.type == "rect"]
     assert len(rects) == len(segments) > 1
     for rect, seg in zip(rects, segments, strict=True):
-        assert pd.Timestamp(rect.x0) == seg.start
+        assert pd.Timestamp(rect.x0).date() == seg.start.tz_convert("America/New_York").date()
     strip = next(t for t in timeline.data if t.type == "heatmap")
     assert np.asarray(strip.z).size == len(labels)
     price = next(t for t in timeline.data if t.type == "scatter")

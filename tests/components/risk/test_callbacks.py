@@ -76,7 +76,17 @@ def test_risk_view_without_stops_counts_whole_values(book: Any) -> None:
     assert checks["heat"].breached is heat_red
     day_loss = max(0.0, (float(acct["last_equity"]) - equity) / float(acct["last_equity"]) * 100)
     assert checks["daily_loss"].value_pct == pytest.approx(day_loss)
-    assert len(view.var_rows) == 4 and view.var_rows[0]["var_dollars"] > 0
+    # Full revaluation first (95% and 99%, historical and parametric), then the delta
+    # approximations as a labelled comparison.
+    assert len(view.var_rows) == 8 and view.var_rows[0]["var_dollars"] > 0
+    methods = [r["method"] for r in view.var_rows]
+    assert methods[0].startswith("Full revaluation")
+    assert all(m.startswith("Comparison: Delta") for m in methods[4:])
+    assert view.var_note.startswith("Most this book can lose: $")  # both positions are long
+    assert "Black-Scholes" in view.var_note and "trading day" in view.var_note
+    full99 = next(r for r in view.var_rows if r["key"] == "full_revaluation-historical-0.99")
+    bound = float(view.var_note.split("$")[1].split(".")[0].replace(",", ""))
+    assert full99["var_dollars"] <= bound + 1  # never more than the book can lose
     assert isinstance(view.var_chart, VarChart) and len(view.var_chart.pnl) > 100
     assert C.var_figure(view.var_chart).data[0].type == "histogram"
     assert view.var_status.state.value == "fresh"

@@ -95,7 +95,15 @@ def test_callback_follows_an_option_strategy_and_rejects_a_bad_range(
     args = (["1Month"], ["SPY"], "opt30", "2012-01-01", None)
     out = _until_done(services, *args)
     bars = run_async(services.data.fetch_bars("SPY", "1Month", tab.LOOKBACK["1Month"])).value
-    res = run_strategy(bars, strategy_by_id("opt30"), symbol="SPY", timeframe="1Month")
+    lower_tf = tab.MAGNIFIER["1Month"]  # the same lower bars the job magnifies with
+    lower = run_async(services.data.fetch_bars("SPY", lower_tf, tab.MAGNIFIER_LOOKBACK)).value
+    res = run_strategy(
+        bars,
+        strategy_by_id("opt30"),
+        symbol="SPY",
+        timeframe="1Month",
+        lower_bars={lower_tf: lower} if lower is not None else {},
+    )
     trades = trades_between(res.trades, date(2012, 1, 1), None)
     assert trades and all(t.instrument == "option" for t in trades)
     assert out["edge_rows"] == tab.edge_rows(edge_table(trades, by=("pattern", "timeframe")))
