@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from dash import Dash, Input, Output, State, html, no_update
 
+from dashboard.analytics.edge import journal_option_frame
 from dashboard.analytics.performance import SizingRule
-from dashboard.analytics.strategy import StrategySpec, journal_option_frame, strategy_by_id
+from dashboard.analytics.strategy import StrategySpec, strategy_by_id
 from dashboard.backtest_jobs import collect_runs
 from dashboard.components.status import empty_line, loading_line, status_line
 from dashboard.data_loaders.loop import run_async

@@ -12,15 +12,9 @@ import pandas as pd
 import pytest
 from dash import Dash, no_update
 
+from dashboard.analytics.edge import edge_table, journal_option_frame, trades_between
 from dashboard.analytics.performance import SizingRule
-from dashboard.analytics.strategy import (
-    backtest_patterns,
-    edge_table,
-    journal_option_frame,
-    run_strategy,
-    strategy_by_id,
-    trades_between,
-)
+from dashboard.analytics.strategy import backtest_patterns, run_strategy, strategy_by_id
 from dashboard.app import create_app
 from dashboard.components.strategy import callbacks as C
 from dashboard.data_loaders.loop import run_async
