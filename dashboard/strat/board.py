@@ -2,7 +2,8 @@
 
 One row per tradeable idea (``strat.ideas``): a Hammer/Shooter on a 2-2, 3-2 or
 RevStrat bar is a tag on that row, and a bar that can break either way (an outside or
-inside bar) is one row with both directions, which says so when price broke both ways.
+inside bar) is one row with both directions, which says so when price broke both ways
+(the row shows the leg still active; a leg already stopped is named on it, not listed).
 
 Each row says where price is against the idea: the last price, how far to the trigger
 (pending) or past it (in force), how far to T1 and to the stop; the setup bar's time;
@@ -178,7 +179,8 @@ class SignalRow:
     rr_now: float | None  # reward to T1 over risk to the stop, from where price is now
     tags: tuple[str, ...] = ()  # Hammer / Shooter on the same trade
     directions: tuple[Direction, ...] = ()  # both for an idea that can break either way
-    broke_both: bool = False  # both directions in force
+    broke_both: bool = False  # price traded through both directions' triggers
+    other_leg: str | None = None  # the other direction when it is no longer active
     alt: SignalRow | None = None
     opposite: str | None = None  # an opposite idea in force on this symbol and timeframe
 
@@ -317,13 +319,27 @@ def _leg_row(
     )
 
 
+_ACTIVE: Final = (SetupStatus.PENDING, SetupStatus.TRIGGERED)
+
+
+def _other_leg_text(setup: Setup) -> str:
+    p = setup.pattern
+    return f"{p.label} {p.direction} {setup.status.value.replace('_', ' ')}"
+
+
 def _row(scan: ScanRow, idea: SetupIdea, price: float, min_magnitude_pct: float) -> SignalRow:
-    """The idea's row: its shown leg, with the other leg (if any) as ``alt``."""
-    shown = _shown_leg(idea, price)
+    """The idea's row: its shown leg (an active one), with the other leg as ``alt`` when
+    it is active too, else named in ``other_leg``."""
+    active = SetupIdea(
+        idea.name, idea.setup_index, tuple(s for s in idea.legs if s.status in _ACTIVE)
+    )
+    shown = _shown_leg(active, price)
     row = _leg_row(scan, idea, shown, price, min_magnitude_pct)
     other = next((s for s in idea.legs if s is not shown), None)
     if other is None:
         return row
+    if other.status not in _ACTIVE:
+        return replace(row, other_leg=_other_leg_text(other))
     alt = _leg_row(scan, idea, other, price, min_magnitude_pct)
     return replace(row, alt=replace(alt, alt=None))
 
@@ -366,13 +382,16 @@ def build_signal_board(
     for scan in rows:
         if scan.error:
             continue
-        active = [
-            s for s in scan.setups if s.status in (SetupStatus.PENDING, SetupStatus.TRIGGERED)
+        # Resolved setups (``scan(include_resolved=True)``) only tell an active leg that
+        # its other direction was traded through too; an idea needs an active leg.
+        ideas = [
+            idea
+            for idea in group_setup_ideas(scan.setups, match_target=False)
+            if any(s.status in _ACTIVE for s in idea.legs)
         ]
-        if not active:
+        if not ideas:
             continue
         price = _last_price(scan)
-        ideas = group_setup_ideas(active, match_target=False)
         out.extend(_with_opposites([_row(scan, idea, price, min_magnitude_pct) for idea in ideas]))
     return rank_board(out)
 

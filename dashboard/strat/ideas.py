@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from dashboard.strat.signals import Direction, Pattern, Setup, SetupStatus
+from dashboard.strat.signals import Direction, Pattern, Setup
 
 __all__ = [
     "ACTIONABLE",
@@ -167,8 +167,9 @@ class SetupIdea:
 
     @property
     def broke_both_ways(self) -> bool:
-        """Both directions in force: price traded through the long and the short trigger."""
-        return self.both_ways and all(s.status is SetupStatus.TRIGGERED for s in self.legs)
+        """Price traded through the long and the short trigger (a leg may since have been
+        stopped or hit its target: the trigger of the one is near the stop of the other)."""
+        return self.both_ways and all(s.triggered_index is not None for s in self.legs)
 
     @property
     def tags(self) -> tuple[str, ...]:

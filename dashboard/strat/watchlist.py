@@ -89,6 +89,7 @@ def board_from_bars(
             {(sym, tf): df for tf, df in frames.items()},
             timeframes=[tf for tf in timeframes if tf in frames],
             last_bar_closed=_closed_flags(frames, now),
+            include_resolved=True,  # so a row can say its other direction broke too
         )
         errors.extend(f"{r.symbol} {r.timeframe}: {r.error}" for r in scan_rows if r.error)
         rows.extend(build_signal_board(scan_rows, min_magnitude_pct=min_magnitude_pct))

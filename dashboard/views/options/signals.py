@@ -231,6 +231,8 @@ def _status_tip(row: SignalRow) -> str:
         )
     if row.broke_both:
         bits.append("price traded through both the long and the short trigger")
+    if row.other_leg:
+        bits.append(f"other way: {row.other_leg}")
     if row.opposite:
         bits.append(row.opposite)
     return " · ".join(bits)
