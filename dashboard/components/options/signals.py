@@ -14,7 +14,7 @@ from dashboard.analytics.regimes import Regime
 from dashboard.components.options.reads import Reads
 from dashboard.components.options.watchlist import watchlist_editor
 from dashboard.components.status import loading_line, status_line
-from dashboard.components.ui import data_grid, slow_loading
+from dashboard.components.ui import GRID_THEME, data_grid, slow_loading
 from dashboard.conventions import right_for_direction
 from dashboard.data_loaders.loop import run_async
 from dashboard.options.occ import format_strike
@@ -51,25 +51,29 @@ _TF_ORDER = {"function": "nodeA.data.tf_order - nodeB.data.tf_order"}
 
 
 def _col(
-    field: str, header: str, tip: str, width: int, priority: int, **extra: Any
+    field: str, header: str, tip: str, min_width: int, priority: int, **extra: Any
 ) -> dict[str, Any]:
     """A board column: its header tooltip, a minimum width the grid may not squeeze it
-    under, and a priority class (1 = key, 3 = first to drop on a narrow screen)."""
+    under, and a priority class (sig-p1 key … sig-p3 least; no style hides any yet)."""
     return {
         "field": field,
         "headerName": header,
         "headerTooltip": tip,
-        "minWidth": width,
-        "flex": width,
+        "minWidth": min_width,
+        "flex": min_width,
         "headerClass": f"sig-p{priority}",
         "cellClass": f"sig-p{priority}",
+        # The board has its own filters above the grid; the header keeps its width
+        # for the header's words.
+        "suppressHeaderFilterButton": True,
+        "suppressHeaderMenuButton": True,
         **extra,
     }
 
 
-def _num(field: str, header: str, tip: str, width: int, priority: int, **extra: Any) -> Any:
+def _num(field: str, header: str, tip: str, min_width: int, priority: int, **extra: Any) -> Any:
     return _col(
-        field, header, tip, width, priority, type="rightAligned",
+        field, header, tip, min_width, priority, type="rightAligned",
         filter="agNumberColumnFilter", **extra,
     )  # fmt: skip
 
@@ -80,7 +84,7 @@ SIGNAL_COLUMNS: list[dict[str, Any]] = [
     _num("rank", "#", "Readiness rank. In force with TFC aligned and room to T1 first, then "
          "pending setups nearest their trigger, then the rest (README: Signal board).",
          44, 1, tooltipField="status_tip"),
-    _col("symbol", "Symbol", "The underlying.", 66, 1, pinned="left"),
+    _col("symbol", "Symbol", "The underlying.", 66, 1, pinned="left", width=72, flex=None),
     _col("timeframe", "TF", "Timeframe of the setup bar (4Hour: 09:30 and 13:30 New York "
          "bars; 1Quarter: calendar quarters).", 62, 1, comparator=_TF_ORDER),
     _col("pattern_text", "Pattern", "The bar sequence and the break it waits for; "
@@ -239,6 +243,11 @@ def board_card() -> dbc.Card:
                             "420px",
                             getRowId="params.data.id",
                             grid_options={
+                                # 17 columns: narrower cell padding than the other grids.
+                                "theme": {
+                                    "function": GRID_THEME["function"]
+                                    + ".withParams({cellHorizontalPadding: 5})"
+                                },
                                 "rowSelection": {
                                     "mode": "singleRow",
                                     "enableClickSelection": True,

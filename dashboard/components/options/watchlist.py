@@ -31,6 +31,7 @@ OUTPUTS = {
     "message": Output("options-watchlist-message", "children"),
     "input": Output("options-watchlist-input", "value"),
     "version": Output("options-watchlist-version", "data"),
+    "symbols": Output("options-watchlist-symbols", "data"),
 }
 
 
@@ -63,6 +64,7 @@ def watchlist_editor() -> html.Div:
             ),
             html.Div(id="options-watchlist-message", className="small mt-1", role="status"),
             dcc.Store(id="options-watchlist-version", storage_type="memory", data=0),
+            dcc.Store(id="options-watchlist-symbols", storage_type="memory", data=[]),
         ],
         className="watchlist-editor mb-2",
     )
@@ -118,6 +120,7 @@ def edit_watchlist(
             "message": no_update,
             "input": no_update,  # never overwrite what the user is typing
             "version": no_update,
+            "symbols": list(symbols),
         }
     return {
         "chips": chips(edit.symbols),
@@ -125,17 +128,30 @@ def edit_watchlist(
         "message": _message(edit),
         "input": "" if edit.ok else no_update,
         "version": version + 1 if edit.ok else no_update,
+        "symbols": list(edit.symbols),
     }
 
 
+def refresh_chips(services: Services, shown: list[str] | None) -> tuple[Any, Any, Any]:
+    """The stored list on a refresh, when another viewer changed it; else nothing, so
+    the chips (whose remove buttons are the edit callback's inputs) are not redrawn."""
+    symbols = watchlist_symbols(services)
+    if list(symbols) == list(shown or []):
+        raise PreventUpdate
+    return chips(symbols), watchlist_text(symbols, MAX_WATCHLIST_SYMBOLS), list(symbols)
+
+
 def register(app: Dash, services: Services) -> None:
+    # Edits and the periodic refresh are separate callbacks, and the refresh redraws the
+    # chips only when the list changed: Dash drops the answer of a callback re-triggered
+    # while in flight, so a redraw during the broker's asset check would swallow the add's
+    # message.
     @app.callback(
         output=OUTPUTS,
         inputs=[
             Input("options-watchlist-add", "n_clicks"),
             Input("options-watchlist-input", "n_submit"),
             Input({"type": REMOVE, "symbol": ALL}, "n_clicks"),
-            Input("options-interval", "n_intervals"),
         ],
         state=[
             State("options-watchlist-input", "value"),
@@ -146,3 +162,14 @@ def register(app: Dash, services: Services) -> None:
         text, version = args[-2], args[-1]
         value = ctx.triggered[0].get("value") if ctx.triggered else None
         return edit_watchlist(services, ctx.triggered_id, text, version, value)
+
+    @app.callback(
+        Output("options-watchlist-chips", "children", allow_duplicate=True),
+        Output("options-watchlist-count", "children", allow_duplicate=True),
+        Output("options-watchlist-symbols", "data", allow_duplicate=True),
+        Input("options-interval", "n_intervals"),
+        State("options-watchlist-symbols", "data"),
+        prevent_initial_call=True,
+    )
+    def _refresh(_n: int | None, shown: list[str] | None) -> tuple[Any, Any, Any]:
+        return refresh_chips(services, shown)
