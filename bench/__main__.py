@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 MICRO = ("bench_strat", "bench_options", "bench_charts", "bench_data_service", "bench_analytics")
-WHOLE = ("bench_refresh", "bench_load", "bench_deployment", "bench_pageload")
+WHOLE = ("bench_refresh", "bench_load", "bench_deployment", "bench_pageload", "bench_scanner")
 BEGIN, END = "<!-- notes:begin -->", "<!-- notes:end -->"
 DEFAULT_NOTES = "_No notes yet._"
 
@@ -281,6 +281,19 @@ def goals(results: dict[str, dict[str, float] | None]) -> list[list[str]]:
         tab, x = slowest("_x_stock")
         rows.append(["Each tab drawn ÷ a stock Dash page drawn (slowest tab; issue 24)",
                      "≤ 1.0×", f"{x:.2f}× ({tab})", _verdict(x <= 1.0, x)])  # fmt: skip
+    sc = results.get("bench_scanner") or {}
+    if sc:
+        tfs, plan = sc["timeframes"], sc["planned_requests_30x8_iex"]
+        rows.append(["Scanner: upstream requests per cold refresh, 30 symbols × 8 timeframes "
+                     "(planned, IEX feed)", f"≤ {tfs:.0f}", f"{plan:.0f}",
+                     _verdict(plan <= tfs, plan / tfs)])  # fmt: skip
+        got = sc["batched_requests"]
+        rows.append([f"Scanner: requests measured, {sc['symbols_fetched']:.0f} symbols × "
+                     f"{tfs:.0f} timeframes (sequential: {sc['sequential_requests']:.0f})",
+                     f"≤ {tfs:.0f}", f"{got:.0f}", _verdict(got <= tfs, got / tfs)])  # fmt: skip
+        ms = sc["scan_compute_ms"]
+        rows.append(["Scanner compute, 30 symbols × 8 timeframes", "< 50 ms", f"{_f(ms)} ms",
+                     _verdict(ms < 50, ms / 50)])  # fmt: skip
     return rows
 
 

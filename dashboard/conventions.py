@@ -21,6 +21,7 @@ __all__ = [
     "Right",
     "direction_for_right",
     "format_new_york",
+    "is_ticker",
     "right_for_direction",
     "to_new_york",
 ]
@@ -36,6 +37,10 @@ CONTRACT_MULTIPLIER: Final = 100
 # Annual, continuously compounded; what the option models assume when a quote carries no
 # greeks. Roughly the 3-month T-bill yield; the pages that use it say so.
 RISK_FREE_RATE: Final = 0.04
+
+# A US equity ticker as the app accepts one: letters and digits, with "." for share
+# classes (BRK.B), up to 10 characters.
+TICKER_MAX_LEN: Final = 10
 
 Direction = Literal["long", "short"]
 Right = Literal["C", "P"]
@@ -57,6 +62,17 @@ def direction_for_right(right: str) -> Direction:
     if right == "P":
         return "short"
     raise ValueError(f"right must be 'C' or 'P', not {right!r}")
+
+
+def is_ticker(symbol: str) -> bool:
+    """Whether ``symbol`` (already upper-cased and stripped) looks like a ticker."""
+    return (
+        0 < len(symbol) <= TICKER_MAX_LEN
+        and symbol[0].isalpha()
+        and symbol.replace(".", "").isalnum()
+        and symbol.isascii()
+        and symbol == symbol.upper()
+    )
 
 
 def to_new_york(ts: datetime) -> datetime:

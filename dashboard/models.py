@@ -225,6 +225,24 @@ class Fill:
 
 
 @dataclass(frozen=True, slots=True)
+class Asset:
+    """A security the broker lists (``GET /v2/assets/{symbol}``; alpaca-py ``Asset``)."""
+
+    symbol: str
+    name: str | None
+    asset_class: str  # "us_equity", "us_option", "crypto", … (kept as sent)
+    exchange: str
+    status: str  # "active" | "inactive"
+    tradable: bool
+    attributes: tuple[str, ...] | None  # e.g. "has_options"; None when not sent
+
+    @property
+    def has_options(self) -> bool | None:
+        """Whether the broker lists options on it; None when the record does not say."""
+        return None if self.attributes is None else "has_options" in self.attributes
+
+
+@dataclass(frozen=True, slots=True)
 class Clock:
     timestamp: datetime
     is_open: bool

@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dashboard.conventions import is_ticker
+
 PAPER_TRADING_URL = "https://paper-api.alpaca.markets"
 LIVE_TRADING_URL = "https://api.alpaca.markets"
 ALPACA_DATA_URL = "https://data.alpaca.markets"
@@ -211,7 +213,7 @@ class Settings(BaseSettings):
             if not symbols:
                 raise ValueError("must list at least one symbol, e.g. SPY,QQQ")
             for s in symbols:
-                if not s.replace(".", "").isalnum() or len(s) > 10:
+                if not is_ticker(s):
                     raise ValueError(f"{s!r} is not a ticker symbol")
             return symbols
         return value

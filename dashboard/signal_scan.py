@@ -3,17 +3,20 @@
 
 Kept out of the callback so the Options tab, the benchmark and the tests share one path.
 Closed-bar judgement uses the broker's clock, not the machine's, because the simulator's
-clock runs faster than real time.
+clock runs faster than real time. Bars come one multi-symbol request per served
+timeframe (``AsyncDataService.fetch_bars_many``): 6 requests for the board's 8
+timeframes, as 4Hour is built from the 30Min bars and 1Quarter from the 1Month bars.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from dashboard.strat.watchlist import (
+    SIGNAL_LOOKBACKS,
     SIGNAL_TIMEFRAMES,
     SignalBoard,
     board_from_bars,
@@ -32,10 +35,12 @@ async def scan_signals(
     timeframes: Sequence[str] = SIGNAL_TIMEFRAMES,
     *,
     min_magnitude_pct: float = 0.5,
+    lookbacks: Mapping[str, int] = SIGNAL_LOOKBACKS,
 ) -> SignalBoard:
     """Fetch every (symbol, timeframe) concurrently and scan them at the broker's time."""
     clock, bars = await asyncio.gather(  # one round: the bars do not wait for the clock
-        data.fetch_clock(), data.fetch_bars_many(symbols, timeframes, lookback=LOOKBACK_BARS)
+        data.fetch_clock(),
+        data.fetch_bars_many(symbols, timeframes, lookback=LOOKBACK_BARS, lookbacks=lookbacks),
     )
     now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
     rows, errors, scanned = board_from_bars(
@@ -50,4 +55,5 @@ async def scan_signals(
         as_of=now,
         state=state,
         scanned=scanned,
+        symbols=tuple(dict.fromkeys(s.upper() for s in symbols)),
     )

@@ -35,7 +35,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -64,6 +63,7 @@ from dashboard.strat.settlement import (
 )
 from dashboard.strat.setups import evaluate_setups
 from dashboard.strat.signals import Direction, Setup, SetupStatus
+from dashboard.strat.timeframes import HIGHER_TIMEFRAMES  # the board uses the same sets
 
 __all__ = [
     "DEFAULT_STRATEGY",
@@ -85,17 +85,6 @@ __all__ = [
 ]
 
 Outcome = Literal["target", "stop", "time", "expiry", "open"]
-
-# Higher timeframes whose candles a trade's continuity is judged against (strat.md §1.4).
-HIGHER_TIMEFRAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "15Min": ("D", "W"),
-        "1Hour": ("D", "W"),
-        "1Day": ("W", "M", "Q"),
-        "1Week": ("M",),
-        "1Month": ("Q",),
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import quote
 
 import pandas as pd
 
-from dashboard.data_loaders.bars import TIMEFRAMES, bars_frame
+from dashboard.data_loaders.bars import SERVED_TIMEFRAMES, bars_frame
 from dashboard.data_loaders.budget import Priority, RateBudget, budget_priority
 from dashboard.data_loaders.errors import (
     BadResponse,
@@ -31,6 +32,7 @@ from dashboard.data_loaders.loop import remaining
 from dashboard.data_loaders.parsing import (
     ReportLog,
     parse_account,
+    parse_asset,
     parse_clock,
     parse_contract,
     parse_each,
@@ -47,6 +49,7 @@ from dashboard.data_loaders.parsing import (
 from dashboard.models import (
     NO_SKIPS,
     Account,
+    Asset,
     Clock,
     Fill,
     OptionChain,
@@ -322,6 +325,20 @@ class AlpacaAsyncClient:
             self.trading, "GET /v2/account/portfolio/history", parse_portfolio_history, d
         )
 
+    async def get_asset(self, symbol: str) -> Asset | None:
+        """The broker's record of ``symbol`` (``GET /v2/assets/{symbol}``), or None when
+        the broker lists no such asset (404)."""
+        sym = symbol.strip().upper()
+        if not sym:
+            raise ValueError("no symbol to look up")
+        try:
+            d = await self._get(self.trading, f"/v2/assets/{quote(sym, safe='')}")
+        except UpstreamError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return self._parse(self.trading, "GET /v2/assets/{symbol}", parse_asset, d)
+
     async def get_clock(self) -> Clock:
         d = await self._get(self.trading, "/v2/clock")
         return self._parse(self.trading, "GET /v2/clock", parse_clock, d)
@@ -431,8 +448,8 @@ class AlpacaAsyncClient:
         that many of its newest bars (Alpaca's own ``limit`` caps a whole page, across
         symbols). Every requested symbol gets a frame (empty when the feed has none).
         """
-        if timeframe not in TIMEFRAMES:
-            raise ValueError(f"unknown timeframe {timeframe!r}")
+        if timeframe not in SERVED_TIMEFRAMES:
+            raise ValueError(f"Alpaca does not serve {timeframe!r} bars")
         wanted = list(dict.fromkeys(s.upper() for s in symbols))
         if not wanted:
             return {}  # Alpaca answers 400 "symbols is required"; nothing to ask for

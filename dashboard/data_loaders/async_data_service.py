@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -26,7 +26,7 @@ import pandas as pd
 
 from dashboard.conventions import NEW_YORK
 from dashboard.data_loaders.alpaca import AlpacaAsyncClient, OrderRequest
-from dashboard.data_loaders.bars import TIMEFRAMES, lookback_start
+from dashboard.data_loaders.bars import BarRequest, plan_bar_requests
 from dashboard.data_loaders.budget import (
     BudgetPolicy,
     BudgetStore,
@@ -54,6 +54,7 @@ from dashboard.data_loaders.loop import (
 from dashboard.data_loaders.thetadata import ThetaDataAsyncClient
 from dashboard.models import (
     Account,
+    Asset,
     Clock,
     DataResult,
     DataState,
@@ -303,6 +304,12 @@ class AsyncDataService:
             is_empty=lambda h: not h.timestamps,
         )
 
+    async def lookup_asset(self, symbol: str) -> Asset | None:
+        """The broker's asset record for ``symbol`` (None: the broker lists none), read
+        now, not cached: a user adding a symbol wants today's answer. Upstream failures
+        raise ``UpstreamError``."""
+        return await self.alpaca.get_asset(symbol)
+
     async def fetch_clock(self) -> DataResult[Clock]:
         return await self._read("clock", self.alpaca.get_clock, self.alpaca.trading_source)
 
@@ -378,10 +385,10 @@ class AsyncDataService:
     async def fetch_bars(
         self, symbol: str, timeframe: str, lookback: int = 300
     ) -> DataResult[pd.DataFrame]:
-        """The last ``lookback`` bars (one request: newest first with a limit, then sorted)."""
+        """The last ``lookback`` bars (one request: newest first with a limit, then sorted);
+        a timeframe Alpaca does not serve is built from one it does (``bars.BUILT_FROM``)."""
         sym = symbol.upper()
-        if timeframe not in TIMEFRAMES:
-            raise ValueError(f"unknown timeframe {timeframe!r}")
+        (req,) = plan_bar_requests({timeframe: lookback})  # refuses an unknown timeframe
         batched = self._bars_from_batch(sym, timeframe, lookback)
         if batched is not None:
             return batched
@@ -389,14 +396,9 @@ class AsyncDataService:
         async def load() -> pd.DataFrame:
             end = await self._broker_now_bound()
             frames = await self.alpaca.get_bars(
-                [sym],
-                timeframe,
-                lookback_start(timeframe, lookback, end),
-                None,
-                limit=lookback,
-                sort="desc",
+                [sym], req.source, req.start(end), None, limit=req.limit, sort="desc"
             )
-            return frames[sym].tail(lookback)
+            return req.frames(frames[sym])[timeframe]
 
         return await self._read(
             f"bars:{sym}:{timeframe}:{lookback}",
@@ -411,11 +413,15 @@ class AsyncDataService:
     ) -> DataResult[pd.DataFrame] | None:
         """The bars from a fresh watchlist read that already holds them (the signal scan's
         ``fetch_bars_many``), so a chart of a scanned symbol costs no second request."""
-        for key, res in self.cache.fresh_values(f"barsmany:{timeframe}:"):
-            _prefix, _tf, symbols, n = key.split(":")
-            if res.state is not DataState.FRESH or res.value is None or int(n) < lookback:
+        for key, res in self.cache.fresh_values("barsmany:"):
+            _prefix, wants, symbols = key.split(":")
+            held = dict(w.rsplit(".", 1) for w in wants.split("+"))
+            if res.state is not DataState.FRESH or res.value is None:
                 continue
-            frame = res.value.get(sym) if sym in symbols.split(",") else None
+            if int(held.get(timeframe, 0)) < lookback or sym not in symbols.split(","):
+                continue
+            per = res.value.get(sym)
+            frame = per.get(timeframe) if per is not None else None
             if frame is not None and len(frame) >= min(lookback, 1):
                 return DataResult(frame.tail(lookback), res.source, res.as_of, res.state)
         return None
@@ -436,47 +442,54 @@ class AsyncDataService:
         )
 
     async def fetch_bars_many(
-        self, symbols: Sequence[str], timeframes: Sequence[str], lookback: int = 300
+        self,
+        symbols: Sequence[str],
+        timeframes: Sequence[str],
+        lookback: int = 300,
+        *,
+        lookbacks: Mapping[str, int] | None = None,
     ) -> dict[tuple[str, str], DataResult[pd.DataFrame]]:
-        """One multi-symbol request per timeframe, the timeframes concurrently.
+        """One multi-symbol request per served timeframe, the requests concurrently;
+        timeframes built from the same served one (4Hour and 30Min, 1Quarter and 1Month)
+        share its request. ``lookbacks`` overrides ``lookback`` per timeframe.
 
         Batching keeps a watchlist scan to a handful of calls against Alpaca's 200/min.
         """
         syms = list(dict.fromkeys(s.upper() for s in symbols))
         if not syms:
             return {}
+        wanted = {tf: (lookbacks or {}).get(tf, lookback) for tf in timeframes}
+        requests = plan_bar_requests(wanted)
 
-        async def one(tf: str) -> DataResult[dict[str, pd.DataFrame]]:
-            if tf not in TIMEFRAMES:
-                raise ValueError(f"unknown timeframe {tf!r}")
-
-            async def load() -> dict[str, pd.DataFrame]:
+        async def one(req: BarRequest) -> DataResult[dict[str, dict[str, pd.DataFrame]]]:
+            async def load() -> dict[str, dict[str, pd.DataFrame]]:
                 end = await self._broker_now_bound()
-                start = lookback_start(tf, lookback, end)
                 frames = await self.alpaca.get_bars(
-                    syms, tf, start, None, limit=lookback, sort="desc"
+                    syms, req.source, req.start(end), None, limit=req.limit, sort="desc"
                 )
-                return {s: f.tail(lookback) for s, f in frames.items()}
+                return {s: req.frames(f) for s, f in frames.items()}
 
             return await self._read(
-                f"barsmany:{tf}:{','.join(syms)}:{lookback}",
+                f"barsmany:{req.key}:{','.join(syms)}",
                 load,
                 self.alpaca.stock_source,
                 ttl=self.bars_ttl,
-                is_empty=lambda d: all(f.empty for f in d.values()),
+                is_empty=lambda d: all(f.empty for per in d.values() for f in per.values()),
             )
 
-        per_tf = await asyncio.gather(*(one(tf) for tf in timeframes))
+        per_request = await asyncio.gather(*(one(req) for req in requests))
         out: dict[tuple[str, str], DataResult[pd.DataFrame]] = {}
-        for tf, res in zip(timeframes, per_tf, strict=True):
-            for s in syms:
-                frame = res.value.get(s) if res.value is not None else None
-                state = res.state
-                if frame is not None and frame.empty and state is DataState.FRESH:
-                    state = DataState.EMPTY
-                out[(s, tf)] = DataResult(
-                    frame, res.source, res.as_of, state, res.error, res.stale_since
-                )
+        for req, res in zip(requests, per_request, strict=True):
+            for tf, _n in req.wants:
+                for s in syms:
+                    per = res.value.get(s) if res.value is not None else None
+                    frame = per.get(tf) if per is not None else None
+                    state = res.state
+                    if frame is not None and frame.empty and state is DataState.FRESH:
+                        state = DataState.EMPTY
+                    out[(s, tf)] = DataResult(
+                        frame, res.source, res.as_of, state, res.error, res.stale_since
+                    )
         return out
 
     # -- options -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from dashboard.data_loaders.errors import BadResponse
 from dashboard.models import (
     ASSET_CLASSES,
     Account,
+    Asset,
     Clock,
     Fill,
     OptionContract,
@@ -373,6 +374,29 @@ def parse_fill(d: Mapping[str, Any]) -> Fill:
         leaves_qty=dec_or(d.get("leaves_qty"), Decimal(0)) or Decimal(0),
         cum_qty=dec_or(d.get("cum_qty"), Decimal(0)) or Decimal(0),
         short_sale=raw_side.lower() in _SHORT_SIDES,
+    )
+
+
+def parse_asset(d: Mapping[str, Any]) -> Asset:
+    """An asset record; ``class``, ``symbol``, ``status`` and ``tradable`` are required."""
+    tradable = d["tradable"]
+    if not isinstance(tradable, bool):
+        raise TypeError("tradable is not a boolean")
+    symbol = d["symbol"]
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise ValueError("symbol is missing")
+    attributes = d.get("attributes")
+    if attributes is not None and not isinstance(attributes, list):
+        raise TypeError("attributes is not a list")
+    name = d.get("name")
+    return Asset(
+        symbol=symbol.strip().upper(),
+        name=str(name) if name else None,
+        asset_class=str(d["class"]),
+        exchange=str(d.get("exchange") or ""),
+        status=str(d["status"]),
+        tradable=tradable,
+        attributes=None if attributes is None else tuple(str(a) for a in attributes),
     )
 
 

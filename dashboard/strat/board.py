@@ -1,64 +1,204 @@
 """The signal board: scanner rows turned into the list a trader picks from.
 
-Three lists, as traders use them: setups waiting for their trigger, setups already in
-force, and setups whose move to T1 is too small to be worth an option's spread and
-theta (low-magnitude rejects). Each row has a stable id, so the selection survives a
-refresh.
+One row per tradeable idea (``strat.ideas``): a Hammer/Shooter on a 2-2, 3-2 or
+RevStrat bar is a tag on that row, and a bar that can break either way (an outside or
+inside bar) is one row with both directions, which says so when price broke both ways
+(the row shows the leg still active; a leg already stopped is named on it, not listed).
+
+Each row says where price is against the idea: the last price, how far to the trigger
+(pending) or past it (in force), how far to T1 and to the stop; the setup bar's time;
+the continuity of the higher timeframes *relative to the trade* (``SignalTfc``); where
+T1 came from (a structural level or the 1.5R fallback); the move to T1 in % and in ATR.
+
+**Readiness** (``readiness_tier``, the default order; README "Signal board"):
+
+0. in force, TFC aligned with the trade, and room to T1;
+1. pending, nearest its trigger first;
+2. in force with room to T1 but TFC mixed, against or unknown;
+3. in force without room to T1 (price at or past T1, or less reward than risk left);
+4. low-magnitude rejects (move to T1 under the minimum).
+
+"Room to T1" means the reward left to T1 from the last price is at least the risk left
+to the stop (``ROOM_MIN_RR``). Within a tier: in force by that reward-to-risk from
+here, best first; pending by the distance to the trigger; then the higher timeframe.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
-from dashboard.strat.continuity import ContinuityResult
+from dashboard.strat.continuity import ContinuityResult, TimeframeState
+from dashboard.strat.ideas import SetupIdea, group_setup_ideas
 from dashboard.strat.scanner import ScanRow
-from dashboard.strat.signals import Pattern, Setup, SetupStatus
+from dashboard.strat.signals import Direction, Pattern, Setup, SetupStatus
+from dashboard.strat.timeframes import TIMEFRAME_ORDER, tfc_timeframes
+
+__all__ = [
+    "ROOM_MIN_RR",
+    "TIMEFRAME_ORDER",
+    "UNKNOWN_TFC",
+    "Category",
+    "SignalRow",
+    "SignalTfc",
+    "TargetOrigin",
+    "TfcStance",
+    "build_signal_board",
+    "rank_board",
+    "readiness_key",
+    "readiness_tier",
+    "signal_id",
+    "signal_tfc",
+    "target_origin",
+]
 
 Category = Literal["pending", "triggered", "low_magnitude"]
-TIMEFRAME_ORDER = {"1Month": 0, "1Week": 1, "1Day": 2, "1Hour": 3, "15Min": 4, "5Min": 5}
+TfcStance = Literal["aligned", "against", "mixed"]
+TargetOrigin = Literal["structural", "fallback", "measured", "r_multiple"]
+ROOM_MIN_RR: Final = 1.0
+READINESS: Final[Mapping[int, str]] = {
+    0: "in force, TFC aligned, room to T1",
+    1: "pending, nearest its trigger",
+    2: "in force, room to T1, TFC not aligned",
+    3: "in force, little room to T1",
+    4: "low magnitude",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SignalTfc:
+    """A signal's timeframe continuity relative to its direction: how many of its
+    higher timeframes' candles (``strat.timeframes.HIGHER_TIMEFRAMES``) agree with the
+    trade. ``stance`` is "aligned" when all do, "against" when all point the other way,
+    "mixed" otherwise, None when there is no higher timeframe or no data for it."""
+
+    stance: TfcStance | None
+    agree: int
+    against: int
+    states: tuple[TimeframeState, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.states)
+
+    @property
+    def label(self) -> str | None:
+        """ "aligned 3/3", "mixed 1/2", "against 0/3"; None when unknown."""
+        if self.stance is None:
+            return None
+        return f"{self.stance} {self.agree}/{self.n}"
+
+    @property
+    def plan_label(self) -> str | None:
+        """What the journal keeps with a trade: the label and the timeframes it counted
+        ("aligned 3/3 W,M,Q"); at most 32 characters."""
+        if self.label is None:
+            return None
+        return f"{self.label} {','.join(_short(s.timeframe) for s in self.states)}"[:32]
+
+
+_SHORT_NAMES: Final = {"1Day": "D", "1Week": "W", "1Month": "M", "1Quarter": "Q"}
+
+
+def _short(timeframe: str) -> str:
+    return _SHORT_NAMES.get(timeframe, timeframe)
+
+
+UNKNOWN_TFC: Final = SignalTfc(None, 0, 0, ())
+
+
+def signal_tfc(
+    continuity: ContinuityResult | None, direction: Direction, timeframe: str
+) -> SignalTfc:
+    """``continuity`` (a symbol's per-timeframe candle states) judged for a
+    ``direction`` trade on ``timeframe``: only its higher timeframes count."""
+    if continuity is None:
+        return UNKNOWN_TFC
+    by_tf = {s.timeframe: s for s in continuity.states}
+    states = tuple(by_tf[tf] for tf in tfc_timeframes(timeframe) if tf in by_tf)
+    if not states:
+        return UNKNOWN_TFC
+    want = 1 if direction == "long" else -1
+    agree = sum(1 for s in states if s.direction == want)
+    against = sum(1 for s in states if s.direction == -want)
+    stance: TfcStance = (
+        "aligned" if agree == len(states) else "against" if against == len(states) else "mixed"
+    )
+    return SignalTfc(stance, agree, against, states)
+
+
+def target_origin(rule: str | None) -> TargetOrigin | None:
+    """Where a T1 came from, from the rule text ``strat.patterns`` gives it."""
+    if rule is None:
+        return None
+    if "not beyond entry" in rule:
+        return "fallback"
+    if "measured move" in rule:
+        return "measured"
+    if rule.startswith("entry") and rule.endswith("R"):
+        return "r_multiple"
+    return "structural"
 
 
 @dataclass(frozen=True, slots=True)
 class SignalRow:
+    """One idea on the board. Levels are the shown leg's (``direction``): for an idea
+    with both directions, the leg in force (the later one when both are), else the one
+    nearest its trigger; ``alt`` is the same idea showing its other leg (same id), which
+    a direction filter can pick instead."""
+
     id: str
     category: Category
     symbol: str
     timeframe: str
-    pattern: str
+    pattern: str  # the pattern's name ("2-2", "3-2", "2-1-2", …): its family
     label: str
-    direction: Literal["long", "short"]
-    status: str
-    price: float
+    direction: Direction
+    status: str  # pending | triggered | broke both ways
+    price: float  # the symbol's last price
     entry: float
     stop: float
     target1: float | None
     target2: float | None
-    reward_risk: float | None
+    reward_risk: float | None  # T1 reward over risk, from the entry
     magnitude_pct: float | None  # |T1 − entry| / entry, in percent
-    tfc_score: int | None
-    tfc_n: int | None
-    tfc_aligned: bool | None  # the TFC direction agrees with the trade direction
+    magnitude_atr: float | None  # |T1 − entry| in the timeframe's ATR(14)
+    tfc: SignalTfc
     setup_time: datetime | None
     triggered_at: datetime | None
     entry_rule: str
     stop_rule: str
     target_rule: str | None
+    trigger_pct: float  # pending: move left to the trigger; in force: move past it (%)
+    to_t1_pct: float | None  # move left to T1 from the last price (%; < 0: past it)
+    to_stop_pct: float  # move left to the stop from the last price (%; < 0: past it)
+    rr_now: float | None  # reward to T1 over risk to the stop, from where price is now
+    tags: tuple[str, ...] = ()  # Hammer / Shooter on the same trade
+    directions: tuple[Direction, ...] = ()  # both for an idea that can break either way
+    broke_both: bool = False  # price traded through both directions' triggers
+    other_leg: str | None = None  # the other direction when it is no longer active
+    alt: SignalRow | None = None
+    opposite: str | None = None  # an opposite idea in force on this symbol and timeframe
 
     @property
-    def tfc_label(self) -> str | None:
-        """Timeframe continuity as the board shows it ("4/4 ↓"), None when unknown."""
-        if self.tfc_score is None or self.tfc_n is None:
-            return None
-        arrow = "↑" if self.tfc_score > 0 else "↓" if self.tfc_score < 0 else "·"
-        return f"{abs(self.tfc_score)}/{self.tfc_n} {arrow}"
+    def in_force(self) -> bool:
+        return self.status != SetupStatus.PENDING.value
+
+    @property
+    def target_origin(self) -> TargetOrigin | None:
+        return target_origin(self.target_rule)
+
+    @property
+    def room_to_t1(self) -> bool:
+        return self.rr_now is not None and self.rr_now >= ROOM_MIN_RR
 
     @property
     def tfc_text(self) -> str:
-        return self.tfc_label or "—"
+        return self.tfc.label or "—"
 
     @property
     def rules_text(self) -> str:
@@ -75,59 +215,166 @@ def signal_id(symbol: str, timeframe: str, pattern: Pattern, setup_time: datetim
     return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
-def _tfc(
-    continuity: ContinuityResult | None, direction: str
-) -> tuple[int | None, int | None, bool | None]:
-    if continuity is None:
-        return None, None, None
-    want = 1 if direction == "long" else -1
-    return continuity.score, continuity.n, continuity.direction == want
+def _idea_id(symbol: str, timeframe: str, idea: SetupIdea) -> str:
+    first = idea.legs[0]
+    if not idea.both_ways:
+        return signal_id(symbol, timeframe, first.pattern, first.setup_time)
+    when = first.setup_time or idea.setup_index
+    key = f"{symbol}|{timeframe}|{idea.name}|both|{when}"
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
-def _row(scan: ScanRow, setup: Setup, min_magnitude_pct: float) -> SignalRow:
+def _sign(direction: Direction) -> int:
+    return 1 if direction == "long" else -1
+
+
+def _pct(move: float, base: float) -> float:
+    return move / base * 100.0 if base else math.nan
+
+
+def _trigger_pct(setup: Setup, price: float) -> float:
+    p, d = setup.pattern, _sign(setup.pattern.direction)
+    if setup.status is SetupStatus.PENDING:
+        return _pct(d * (p.entry.price - price), price)
+    return _pct(d * (price - p.entry.price), p.entry.price)
+
+
+def _shown_leg(idea: SetupIdea, price: float) -> Setup:
+    """The leg a both-ways idea shows: the one in force (the later, or on one bar the one
+    price is further past), else the one nearest its trigger."""
+    legs = idea.legs
+    live = [s for s in legs if s.status is SetupStatus.TRIGGERED]
+    if len(live) == 1:
+        return live[0]
+    if live:
+        return max(live, key=lambda s: (s.triggered_index or -1, _trigger_pct(s, price)))
+    return min(legs, key=lambda s: _trigger_pct(s, price))
+
+
+def _rr_now(setup: Setup, price: float) -> float | None:
+    p, d = setup.pattern, _sign(setup.pattern.direction)
+    if not p.targets:
+        return None
+    if setup.status is SetupStatus.PENDING:
+        return p.reward_risk
+    reward = d * (p.targets[0].price - price)
+    risk = d * (price - p.stop.price)
+    if reward <= 0:
+        return 0.0
+    if risk <= 0:
+        return None  # at or through the stop: no ratio to speak of
+    return reward / risk
+
+
+def _leg_row(
+    scan: ScanRow,
+    idea: SetupIdea,
+    setup: Setup,
+    price: float,
+    min_magnitude_pct: float,
+) -> SignalRow:
     p = setup.pattern
+    d = _sign(p.direction)
     t1 = p.targets[0].price if p.targets else None
     t2 = p.targets[1].price if len(p.targets) > 1 else None
-    magnitude = abs(t1 - p.entry.price) / p.entry.price * 100.0 if t1 is not None else None
-    score, n, aligned = _tfc(scan.continuity, p.direction)
+    move = abs(t1 - p.entry.price) if t1 is not None else None
+    magnitude = move / p.entry.price * 100.0 if move is not None else None
+    atr = scan.atr if scan.atr is not None and math.isfinite(scan.atr) and scan.atr > 0 else None
     if magnitude is not None and magnitude < min_magnitude_pct:
         category: Category = "low_magnitude"
     elif setup.status is SetupStatus.TRIGGERED:
         category = "triggered"
     else:
         category = "pending"
-    setup_time = setup.setup_time
     return SignalRow(
-        id=signal_id(scan.symbol, scan.timeframe, p, setup_time),
+        id=_idea_id(scan.symbol, scan.timeframe, idea),
         category=category,
         symbol=scan.symbol,
         timeframe=scan.timeframe,
         pattern=p.name,
         label=p.label,
         direction=p.direction,
-        status=setup.status.value,
-        price=scan.price,
+        status="broke both ways" if idea.broke_both_ways else setup.status.value,
+        price=price,
         entry=p.entry.price,
         stop=p.stop.price,
         target1=t1,
         target2=t2,
         reward_risk=p.reward_risk,
         magnitude_pct=magnitude,
-        tfc_score=score,
-        tfc_n=n,
-        tfc_aligned=aligned,
-        setup_time=setup_time,
+        magnitude_atr=move / atr if move is not None and atr is not None else None,
+        tfc=signal_tfc(scan.continuity, p.direction, scan.timeframe),
+        setup_time=setup.setup_time,
         triggered_at=setup.triggered_at,
         entry_rule=p.entry.rule,
         stop_rule=p.stop.rule,
         target_rule=p.targets[0].rule if p.targets else None,
+        trigger_pct=_trigger_pct(setup, price),
+        to_t1_pct=_pct(d * (t1 - price), price) if t1 is not None else None,
+        to_stop_pct=_pct(d * (price - p.stop.price), price),
+        rr_now=_rr_now(setup, price),
+        tags=idea.tags,
+        directions=idea.directions,
+        broke_both=idea.broke_both_ways,
     )
+
+
+_ACTIVE: Final = (SetupStatus.PENDING, SetupStatus.TRIGGERED)
+
+
+def _other_leg_text(setup: Setup) -> str:
+    p = setup.pattern
+    return f"{p.label} {p.direction} {setup.status.value.replace('_', ' ')}"
+
+
+def _row(scan: ScanRow, idea: SetupIdea, price: float, min_magnitude_pct: float) -> SignalRow:
+    """The idea's row: its shown leg (an active one), with the other leg as ``alt`` when
+    it is active too, else named in ``other_leg``."""
+    active = SetupIdea(
+        idea.name, idea.setup_index, tuple(s for s in idea.legs if s.status in _ACTIVE)
+    )
+    shown = _shown_leg(active, price)
+    row = _leg_row(scan, idea, shown, price, min_magnitude_pct)
+    other = next((s for s in idea.legs if s is not shown), None)
+    if other is None:
+        return row
+    if other.status not in _ACTIVE:
+        return replace(row, other_leg=_other_leg_text(other))
+    alt = _leg_row(scan, idea, other, price, min_magnitude_pct)
+    return replace(row, alt=replace(alt, alt=None))
+
+
+def _last_price(scan: ScanRow) -> float:
+    """The symbol's freshest price: continuity's (the newest frame's last close)."""
+    if scan.continuity is not None and scan.continuity.states:
+        return scan.continuity.states[0].price
+    return scan.price
+
+
+def _with_opposites(rows: list[SignalRow]) -> list[SignalRow]:
+    """Note on each in-force row any opposite idea in force on its symbol and timeframe."""
+    live: dict[tuple[str, str], list[SignalRow]] = {}
+    for r in rows:
+        if r.in_force:
+            live.setdefault((r.symbol, r.timeframe), []).append(r)
+    out: list[SignalRow] = []
+    for r in rows:
+        others = [
+            o
+            for o in live.get((r.symbol, r.timeframe), ())
+            if o.id != r.id and o.direction != r.direction and r.in_force
+        ]
+        if others:
+            note = "opposite in force: " + "; ".join(f"{o.label} {o.direction}" for o in others)
+            r = replace(r, opposite=note, alt=replace(r.alt, opposite=note) if r.alt else None)
+        out.append(r)
+    return out
 
 
 def build_signal_board(
     rows: Iterable[ScanRow], *, min_magnitude_pct: float = 0.5
 ) -> list[SignalRow]:
-    """Active setups from the scan, newest structure first within each timeframe.
+    """One row per active idea (pending or in force) of the scan, ranked by readiness.
 
     Rows with a data error contribute nothing here; the tab reports them separately.
     """
@@ -135,15 +382,43 @@ def build_signal_board(
     for scan in rows:
         if scan.error:
             continue
-        for setup in scan.setups:
-            if setup.status in (SetupStatus.PENDING, SetupStatus.TRIGGERED):
-                out.append(_row(scan, setup, min_magnitude_pct))
-    out.sort(
-        key=lambda r: (
-            {"triggered": 0, "pending": 1, "low_magnitude": 2}[r.category],
-            TIMEFRAME_ORDER.get(r.timeframe, 9),
-            r.symbol,
-            -(r.reward_risk or 0.0),
-        )
-    )
-    return out
+        # Resolved setups (``scan(include_resolved=True)``) only tell an active leg that
+        # its other direction was traded through too; an idea needs an active leg.
+        ideas = [
+            idea
+            for idea in group_setup_ideas(scan.setups, match_target=False)
+            if any(s.status in _ACTIVE for s in idea.legs)
+        ]
+        if not ideas:
+            continue
+        price = _last_price(scan)
+        out.extend(_with_opposites([_row(scan, idea, price, min_magnitude_pct) for idea in ideas]))
+    return rank_board(out)
+
+
+def readiness_tier(row: SignalRow) -> int:
+    """The row's readiness tier, 0 (act now) to 4 (rejects); see the module docstring."""
+    if row.category == "low_magnitude":
+        return 4
+    if not row.in_force:
+        return 1
+    if not row.room_to_t1:
+        return 3
+    return 0 if row.tfc.stance == "aligned" else 2
+
+
+def readiness_key(row: SignalRow) -> tuple[float, ...]:
+    """Sort key of the default order: tier, then within the tier (see above)."""
+    tier = readiness_tier(row)
+    tf_rank = float(TIMEFRAME_ORDER.get(row.timeframe, len(TIMEFRAME_ORDER)))
+    if tier == 1:
+        aligned = 0.0 if row.tfc.stance == "aligned" else 1.0
+        return (1.0, max(row.trigger_pct, 0.0), aligned, tf_rank)
+    if tier == 4:
+        return (4.0, -(row.magnitude_pct or 0.0), tf_rank)
+    return (float(tier), -(row.rr_now if row.rr_now is not None else -1.0), tf_rank)
+
+
+def rank_board(rows: Sequence[SignalRow]) -> list[SignalRow]:
+    """``rows`` in readiness order; ties keep symbol order."""
+    return sorted(rows, key=lambda r: (*readiness_key(r), r.symbol, r.label))

@@ -51,6 +51,7 @@ class ScanRow:
     setups: tuple[Setup, ...]  # active (pending or triggered) setups of recent closed bars
     continuity: ContinuityResult | None  # the symbol's TFC across the scanned timeframes
     error: str | None = None  # bad data (NaN, missing column): this row only, scan goes on
+    atr: float | None = None  # mean true range of the last 14 bars of this timeframe
 
 
 _OHLC = ("open", "high", "low", "close")
@@ -230,6 +231,7 @@ def scan(
                     patterns=tuple(p for p in pats if p.setup_index == n_closed - 1),
                     setups=tuple(found),
                     continuity=tfc,
+                    atr=average_true_range(f.high, f.low, f.close),
                 )
             )
     return rows

@@ -7,20 +7,35 @@ Pure: bars in (already fetched, with the broker's time they are judged at), rows
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
+from typing import Final
 
 import pandas as pd
 
 from dashboard.models import DataResult, DataState
-from dashboard.strat.board import TIMEFRAME_ORDER, SignalRow, build_signal_board
+from dashboard.strat.board import SignalRow, build_signal_board, rank_board
 from dashboard.strat.scanner import scan
-from dashboard.strat.timeframes import is_bar_closed
+from dashboard.strat.timeframes import SCAN_TIMEFRAMES, is_bar_closed
 
-__all__ = ["SIGNAL_TIMEFRAMES", "SignalBoard", "board_from_bars", "board_state"]
+__all__ = [
+    "SIGNAL_LOOKBACKS",
+    "SIGNAL_TIMEFRAMES",
+    "SignalBoard",
+    "board_from_bars",
+    "board_state",
+]
 
-SIGNAL_TIMEFRAMES: tuple[str, ...] = ("1Month", "1Week", "1Day", "1Hour")
+SIGNAL_TIMEFRAMES: Final[tuple[str, ...]] = SCAN_TIMEFRAMES
+# Bars each timeframe is scanned on: enough for the setups of the last 4 closed bars,
+# ATR(14) and the T2/T3 ladder. Built timeframes read fewer, so that the served bars
+# they come from (30-minute bars for 4Hour, months for quarters) still fit one request
+# for a full watchlist (data_loaders.bars.requests_per_refresh).
+SIGNAL_LOOKBACKS: Final[Mapping[str, int]] = MappingProxyType(
+    {tf: 40 if tf in ("4Hour", "1Quarter") else 120 for tf in SIGNAL_TIMEFRAMES}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +46,7 @@ class SignalBoard:
     as_of: datetime | None  # the broker clock the scan was judged at
     state: DataState
     scanned: int  # symbol × timeframe frames that had data
+    symbols: tuple[str, ...] = ()  # the watchlist scanned
 
 
 def _closed_flags(frames: dict[str, pd.DataFrame], now: datetime) -> dict[str, bool]:
@@ -42,13 +58,14 @@ def _closed_flags(frames: dict[str, pd.DataFrame], now: datetime) -> dict[str, b
 
 
 def board_from_bars(
-    bars: dict[tuple[str, str], DataResult[pd.DataFrame]],
+    bars: Mapping[tuple[str, str], DataResult[pd.DataFrame]],
     now: datetime,
     timeframes: Sequence[str] = SIGNAL_TIMEFRAMES,
     *,
     min_magnitude_pct: float = 0.5,
 ) -> tuple[list[SignalRow], list[str], int]:
-    """Pure: scan each symbol with its own closed-bar flags, then build the board."""
+    """Pure: scan each symbol with its own closed-bar flags, then build the board in
+    readiness order (``strat.board``)."""
     rows: list[SignalRow] = []
     errors: list[str] = []
     scanned = 0
@@ -72,12 +89,11 @@ def board_from_bars(
             {(sym, tf): df for tf, df in frames.items()},
             timeframes=[tf for tf in timeframes if tf in frames],
             last_bar_closed=_closed_flags(frames, now),
+            include_resolved=True,  # so a row can say its other direction broke too
         )
         errors.extend(f"{r.symbol} {r.timeframe}: {r.error}" for r in scan_rows if r.error)
         rows.extend(build_signal_board(scan_rows, min_magnitude_pct=min_magnitude_pct))
-    order = {"triggered": 0, "pending": 1, "low_magnitude": 2}
-    rows.sort(key=lambda r: (order[r.category], r.symbol, TIMEFRAME_ORDER.get(r.timeframe, 9)))
-    return rows, errors, scanned
+    return rank_board(rows), errors, scanned
 
 
 def board_state(scanned: int, errors: Sequence[str], states: Sequence[DataState]) -> DataState:

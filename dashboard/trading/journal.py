@@ -199,6 +199,17 @@ class _LeaseRow(_Base):
     expires_at: Mapped[datetime] = mapped_column(_UTCDateTime)
 
 
+class _WatchlistRow(_Base):
+    """The scanner's symbols (DASHBOARD_WATCHLIST only seeds them, once)."""
+
+    __tablename__ = "watchlist"
+
+    symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    added_at: Mapped[datetime] = mapped_column(_UTCDateTime)
+    position: Mapped[int] = mapped_column(Integer)  # display order: order of adding
+
+
 # ---- schema migrations ------------------------------------------------------------------------
 #
 # How to change the schema: change the model above, then append a step below with the next
@@ -244,13 +255,19 @@ def _v1_base_tables(conn: Connection) -> None:
         create_table(conn, name)
 
 
+def _v5_watchlist(conn: Connection) -> None:
+    create_table(conn, "watchlist")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "trades, journal_meta and leases", _v1_base_tables),
+    Migration(5, "watchlist: the scanner's editable symbols", _v5_watchlist),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 # Any 64-bit constant: the Postgres advisory lock that serialises schema changes.
 _MIGRATION_LOCK_KEY = 0x5354_5241_545F_4A31  # "STRAT_J1"
 _WAL_ATTEMPTS = 500  # about 20 s of retries
+_WATCHLIST_SEEDED = "watchlist_seeded"  # journal_meta key: the seed was stored once
 
 
 def _to_record(row: _TradeRow) -> JournalTrade:
@@ -682,6 +699,77 @@ class Journal:
             row.exit_filled_at = now
             self._move(row, TradeStatus.CLOSED, now, "expired while held")
             return _to_record(row)
+
+    # ---- watchlist -------------------------------------------------------------------------
+    @staticmethod
+    def _watch_rows(s: Session) -> list[_WatchlistRow]:
+        return list(s.scalars(select(_WatchlistRow).order_by(_WatchlistRow.position)))
+
+    def watchlist(self, seed: Sequence[str] = ()) -> tuple[str, ...]:
+        """The stored watchlist, oldest first. A journal that never had one stores
+        ``seed`` on this first read (once: removing every seeded symbol later does not
+        bring them back)."""
+        with self._sessions() as s:
+            seeded = s.get(_MetaRow, _WATCHLIST_SEEDED) is not None
+            if seeded:
+                return tuple(r.symbol for r in self._watch_rows(s))
+        try:
+            with self._tx() as s:
+                if s.get(_MetaRow, _WATCHLIST_SEEDED) is None:
+                    have = {r.symbol for r in self._watch_rows(s)}
+                    now = _now()
+                    for i, sym in enumerate(dict.fromkeys(x.strip().upper() for x in seed)):
+                        if sym and sym not in have:
+                            s.add(_WatchlistRow(symbol=sym, added_at=now, position=i))
+                    s.add(_MetaRow(key=_WATCHLIST_SEEDED, value="1"))
+        except IntegrityError:
+            pass  # another process seeded it at the same moment
+        with self._sessions() as s:
+            return tuple(r.symbol for r in self._watch_rows(s))
+
+    def watchlist_add(
+        self,
+        symbol: str,
+        *,
+        max_symbols: int,
+        name: str | None = None,
+        seed: Sequence[str] = (),
+        now: datetime | None = None,
+    ) -> tuple[str, ...]:
+        """Append ``symbol``; refused (``JournalError``) when it is there already or the
+        list holds ``max_symbols``. Returns the new list. The limit is checked in the
+        transaction; two adds racing past it at once can overshoot it by one."""
+        sym = symbol.strip().upper()
+        self.watchlist(seed)  # a first edit comes after the seed, never before it
+        with self._tx() as s:
+            rows = self._watch_rows(s)
+            if any(r.symbol == sym for r in rows):
+                raise JournalError(f"{sym} is already on the watchlist")
+            if len(rows) >= max_symbols:
+                raise JournalError(
+                    f"the watchlist holds its limit of {max_symbols} symbols; remove one first"
+                )
+            position = max((r.position for r in rows), default=-1) + 1
+            s.add(
+                _WatchlistRow(
+                    symbol=sym, name=(name or None), added_at=now or _now(), position=position
+                )
+            )
+        return self.watchlist()
+
+    def watchlist_remove(self, symbol: str, *, seed: Sequence[str] = ()) -> tuple[str, ...]:
+        """Remove ``symbol``; the last symbol cannot go (the tabs scan the watchlist)."""
+        sym = symbol.strip().upper()
+        self.watchlist(seed)
+        with self._tx() as s:
+            rows = self._watch_rows(s)
+            row = next((r for r in rows if r.symbol == sym), None)
+            if row is None:
+                raise JournalError(f"{sym} is not on the watchlist")
+            if len(rows) == 1:
+                raise JournalError("the watchlist needs at least one symbol")
+            s.delete(row)
+        return self.watchlist()
 
     # ---- lease (exit-monitor leader) ---------------------------------------------------------
     def acquire_lease(

@@ -506,3 +506,40 @@ def test_latest_quotes_and_trades(client: AlpacaAsyncClient) -> None:
     for sym, raw in trades["trades"].items():
         t = got_t[sym]
         assert (t.price, t.size) == (raw["p"], raw["s"])
+
+
+# --- assets (the watchlist's broker check) ----------------------------------------------------
+
+
+def test_asset_alpaca_py(client: AlpacaAsyncClient) -> None:
+    with respx.mock() as mock:
+        route = mock.get(f"{PAPER}/v2/assets/AAPL").mock(
+            return_value=httpx.Response(200, json=body("alpaca_trading_asset_alpacapy.json"))
+        )
+        a = run_async(client.get_asset("aapl"))
+    _authed(route.calls.last.request)
+    assert a is not None
+    assert (a.symbol, a.asset_class, a.exchange, a.status) == (
+        "AAPL",
+        "us_equity",
+        "NASDAQ",
+        "active",
+    )
+    assert a.tradable is True and a.name == "Apple Inc. Common Stock"
+    assert a.attributes == ("attribute1", "attribute2") and a.has_options is False
+
+
+def test_unknown_asset_is_none_and_other_errors_raise(client: AlpacaAsyncClient) -> None:
+    from dashboard.data_loaders.errors import UpstreamError
+
+    with respx.mock() as mock:
+        mock.get(f"{PAPER}/v2/assets/ZZZZQ").mock(
+            return_value=httpx.Response(404, json={"code": 40410000, "message": "asset not found"})
+        )
+        assert run_async(client.get_asset("ZZZZQ")) is None
+    with respx.mock() as mock:
+        mock.get(f"{PAPER}/v2/assets/AAPL").mock(
+            return_value=httpx.Response(403, json={"code": 40310000, "message": "forbidden"})
+        )
+        with pytest.raises(UpstreamError):
+            run_async(client.get_asset("AAPL"))

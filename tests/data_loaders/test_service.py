@@ -219,6 +219,44 @@ def test_watchlist_bars_are_one_request_per_timeframe(sim, tmp_path) -> None:
         service.close_sync()
 
 
+def test_built_timeframes_share_the_request_of_their_source(sim, tmp_path) -> None:
+    """4Hour rides on the 30Min request and 1Quarter on the 1Month one: 4 timeframes,
+    2 upstream calls, and Alpaca is never asked for a timeframe it does not serve."""
+    from dashboard.strat.timeframes import four_hour_bars, quarter_bars
+
+    service = AsyncDataService.from_settings(settings_for(sim, tmp_path))
+    symbols = ["SPY", "QQQ", "AAPL"]
+    try:
+        out = run_async(
+            service.fetch_bars_many(
+                symbols,
+                ["30Min", "4Hour", "1Month", "1Quarter"],
+                lookback=60,
+                lookbacks={"4Hour": 12, "1Quarter": 8},
+            )
+        )
+        calls = service.alpaca.data.calls
+        assert sum(n for ep, n in calls.items() if "stocks/bars" in ep) == 2
+        four = out[("SPY", "4Hour")].value
+        assert len(four) == 12 and len(out[("SPY", "1Quarter")].value) == 8
+        assert set(four.index.tz_convert(NEW_YORK).strftime("%H:%M")) <= {"09:30", "13:30"}
+        # The built bars are the source bars aggregated: the same as building them here.
+        half = run_async(service.fetch_bars("SPY", "30Min", lookback=400)).value
+        rebuilt = four_hour_bars(half).tail(12)
+        assert (rebuilt.index == four.index).all()
+        assert (rebuilt.to_numpy() == four.to_numpy()).all()
+        months = run_async(service.fetch_bars("SPY", "1Month", lookback=60)).value
+        assert (
+            quarter_bars(months).tail(8).to_numpy() == out[("SPY", "1Quarter")].value.to_numpy()
+        ).all()
+        # A single-symbol read of a built timeframe asks for its source.
+        single = run_async(service.fetch_bars("QQQ", "4Hour", lookback=5)).value
+        assert len(single) == 5
+        assert not any("4Hour" in str(k) or "Quarter" in str(k) for k in calls)
+    finally:
+        service.close_sync()
+
+
 def test_two_workers_share_one_upstream_call_per_ttl(shared_cache_factory) -> None:
     """Two processes' caches on one diskcache or one Redis: a lease lets only one fetch."""
     import asyncio
@@ -326,6 +364,15 @@ def test_a_scanned_symbols_bars_are_not_fetched_twice(sim, tmp_path) -> None:
         assert single.as_of == batch[("SPY", "1Day")].as_of
         # A longer lookback than the batch holds is fetched on its own.
         run_async(service.fetch_bars("SPY", "1Day", lookback=200))
+        assert sum(service.alpaca.data.calls.values()) == sum(before.values()) + 1
+        # A built timeframe rides on its source's batch the same way (4Hour in 30Min's).
+        run_async(
+            service.fetch_bars_many(["SPY", "QQQ"], ["30Min", "4Hour"], lookbacks={"4Hour": 20})
+        )
+        before = dict(service.alpaca.data.calls)
+        four = run_async(service.fetch_bars("QQQ", "4Hour", lookback=20))
+        assert dict(service.alpaca.data.calls) == before and len(four.value) == 20
+        run_async(service.fetch_bars("QQQ", "4Hour", lookback=21))  # more than the batch
         assert sum(service.alpaca.data.calls.values()) == sum(before.values()) + 1
     finally:
         service.close_sync()

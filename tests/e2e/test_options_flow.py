@@ -73,22 +73,22 @@ def test_signal_to_managed_exit(browser, live: LiveApp) -> None:
 def _nearest_signal_row(page: Any, live: LiveApp) -> str:
     """The board row whose entry is nearest its underlying's price, so a target moved
     "next to the price" is also on the right side of the entry (which the ticket
-    requires) and the seeded path reaches it within the test's clock run."""
-    grid = "#options-signals-grid"
-    rows = page.eval_on_selector_all(
-        f"{grid} .ag-row[row-index]",
-        """els => els.map(e => [e.getAttribute('row-index'),
-            (e.querySelector("[col-id='symbol']") || {}).innerText,
-            (e.querySelector("[col-id='entry']") || {}).innerText])""",
+    requires) and the seeded path reaches it within the test's clock run. The rows are
+    read from the grid's data (the symbol column is pinned apart, and the levels are in
+    the cells' tooltips, not columns of their own)."""
+    grid = "options-signals-grid"
+    rows = page.evaluate(
+        """(id) => { const out = [];
+            dash_ag_grid.getApi(id).forEachNodeAfterFilterAndSort(n => out.push(n.data));
+            return out; }""",
+        grid,
     )
-    symbols = {i: sym for i, sym, _ in rows if sym}
-    entries = {i: float(e.replace(",", "")) for i, _, e in rows if e and e.strip()}
-    prices = {sym: _underlying_price(live, sym) for sym in set(symbols.values())}
+    prices = {sym: _underlying_price(live, sym) for sym in {r["symbol"] for r in rows}}
     best = min(
-        (i for i in entries if i in symbols),
-        key=lambda i: abs(entries[i] - prices[symbols[i]]) / prices[symbols[i]],
+        (r for r in rows if r["category"] != "low_magnitude"),
+        key=lambda r: abs(r["entry"] - prices[r["symbol"]]) / prices[r["symbol"]],
     )
-    return f"{grid} .ag-center-cols-container .ag-row[row-index='{best}'] .ag-cell"
+    return f"#{grid} .ag-center-cols-container .ag-row[row-id='{best['id']}'] .ag-cell"
 
 
 def _flow(page: Any, live: LiveApp) -> None:

@@ -431,3 +431,38 @@ def test_vectorised_marks_equal_one_contract_marks(pinned: SimulatorHandle) -> N
     assert chains.mids_at(rows[:5], now) == {
         s: float(chains.mid_series(s, [now])[0]) for s in rows[:5]
     }
+
+
+def test_the_simulators_4hour_bars_are_the_ones_the_dashboard_builds(
+    pinned: SimulatorHandle,
+) -> None:
+    """The dashboard builds 4Hour bars from 30Min ones (09:30-13:30, 13:30-16:00) and never
+    asks for them; the simulator's own 4Hour bars, from the same minute path, agree."""
+    import pandas as pd
+
+    from dashboard.data_loaders.bars import bars_frame
+    from dashboard.strat.timeframes import four_hour_bars
+
+    served = bars_frame(_bars(pinned, "SPY", "4Hour", "2025-05-27", "2025-05-29"))
+    built = four_hour_bars(bars_frame(_bars(pinned, "SPY", "30Min", "2025-05-27", "2025-05-29")))
+    assert list(served.index.tz_convert(NEW_YORK).strftime("%H:%M")) == ["09:30", "13:30"] * 3
+    pd.testing.assert_frame_equal(served, built, check_freq=False)
+
+
+def test_asset_records_parse_with_alpaca_py_and_unknown_symbols_are_404(
+    pinned: SimulatorHandle,
+) -> None:
+    from alpaca.common.exceptions import APIError
+    from alpaca.trading.client import TradingClient
+    from alpaca.trading.enums import AssetClass, AssetStatus
+
+    client = TradingClient("key", "secret", paper=True, url_override=pinned.url)
+    aapl = client.get_asset("AAPL")
+    assert aapl.symbol == "AAPL" and aapl.asset_class is AssetClass.US_EQUITY
+    assert aapl.status is AssetStatus.ACTIVE and aapl.tradable
+    assert "has_options" in (aapl.attributes or [])
+    with pytest.raises(APIError) as err:
+        client.get_asset("ZZZZQ")
+    assert err.value.status_code == 404
+    with pytest.raises(APIError):
+        client.get_asset("VIX")  # an index is no tradable asset

@@ -1,8 +1,19 @@
 """The signal board: categories, levels and ids that survive a refresh."""
 
 import pandas as pd
+import pytest
 
-from dashboard.strat.board import build_signal_board
+from dashboard.strat.board import (
+    ROOM_MIN_RR,
+    UNKNOWN_TFC,
+    SignalRow,
+    SignalTfc,
+    build_signal_board,
+    rank_board,
+    readiness_tier,
+    signal_tfc,
+)
+from dashboard.strat.continuity import ContinuityResult, TimeframeState
 from dashboard.strat.scanner import scan
 
 
@@ -55,3 +66,216 @@ def test_triggered_and_low_magnitude_categories_and_stable_id() -> None:
         scan({("SPY", "1Day"): _frame(BARS)}, timeframes=("1Day",)), min_magnitude_pct=5.0
     )
     assert next(r for r in rejects if r.label == "2D-1-2U").category == "low_magnitude"
+
+
+# ---- where price is, from the live bar: hand-worked -------------------------------------
+
+
+def test_an_in_force_row_measures_from_the_last_price() -> None:
+    # The live bar closes at 102.2, through the 102.01 trigger. Long from 102.01, stop 98,
+    # T1 104: past the trigger (102.2 − 102.01) / 102.01 = 0.18626 %; to T1
+    # (104 − 102.2) / 102.2 = 1.76125 %; to the stop (102.2 − 98) / 102.2 = 4.10959 %;
+    # reward to risk from here 1.8 / 4.2 = 0.428571: less reward than risk left, tier 3.
+    live = [*BARS, (100, 102.5, 99.5, 102.2)]
+    board = build_signal_board(
+        scan({("SPY", "1Day"): _frame(live)}, timeframes=("1Day",), last_bar_closed=False)
+    )
+    r = next(r for r in board if r.label == "2D-1-2U")
+    assert r.price == 102.2 and r.in_force
+    assert r.trigger_pct == pytest.approx(0.18626, abs=1e-5)
+    assert r.to_t1_pct == pytest.approx(1.76125, abs=1e-5)
+    assert r.to_stop_pct == pytest.approx(4.10959, abs=1e-5)
+    assert r.rr_now == pytest.approx(0.428571, abs=1e-6)
+    assert not r.room_to_t1 and readiness_tier(r) == 3
+    # Pending, the same setup measures to the trigger from the inside bar's close (100):
+    # (102.01 − 100) / 100 = 2.01 %, and its R:R is the plan's, 1.99 / 4.01.
+    pending = build_signal_board(scan({("SPY", "1Day"): _frame(BARS)}, timeframes=("1Day",)))
+    p = next(r for r in pending if r.label == "2D-1-2U")
+    assert p.trigger_pct == pytest.approx(2.01, abs=1e-9)
+    assert p.rr_now == pytest.approx(1.99 / 4.01, abs=1e-9) and readiness_tier(p) == 1
+
+
+# ---- TFC relative to the trade ----------------------------------------------------------
+
+
+def _state(tf: str, direction: int, open_: float = 100.0) -> TimeframeState:
+    price = open_ + direction
+    return TimeframeState(tf, open_, price, direction, price - open_)
+
+
+def _continuity(*states: TimeframeState) -> ContinuityResult:
+    score = sum(s.direction for s in states)
+    direction = (score > 0) - (score < 0)
+    ftfc = all(s.direction == direction != 0 for s in states)
+    return ContinuityResult(score, len(states), direction, ftfc, states)
+
+
+def test_tfc_is_judged_for_the_trades_direction_long_and_short() -> None:
+    # Day ↓ (the signal's own timeframe: not counted), Week ↑, Month ↑, Quarter ↑.
+    up = _continuity(
+        _state("1Day", -1), _state("1Week", 1), _state("1Month", 1), _state("1Quarter", 1)
+    )
+    long, short = signal_tfc(up, "long", "1Day"), signal_tfc(up, "short", "1Day")
+    assert (long.stance, long.agree, long.against, long.n) == ("aligned", 3, 0, 3)
+    assert (short.stance, short.agree, short.against, short.n) == ("against", 0, 3, 3)
+    assert long.label == "aligned 3/3" and short.label == "against 0/3"
+    assert long.plan_label == "aligned 3/3 W,M,Q"
+    # Week ↓, Month ↑, Quarter doji: a long has 1 of 3 for it, 1 against: mixed either way.
+    mixed = _continuity(_state("1Week", -1), _state("1Month", 1), _state("1Quarter", 0))
+    m_long, m_short = signal_tfc(mixed, "long", "1Day"), signal_tfc(mixed, "short", "1Day")
+    assert (m_long.stance, m_long.agree, m_long.against) == ("mixed", 1, 1)
+    assert (m_short.stance, m_short.agree, m_short.against) == ("mixed", 1, 1)
+    # A short on a 4Hour bar is judged on Day and Week only: both ↓ is aligned 2/2,
+    # whatever the month says.
+    down = _continuity(_state("1Day", -1), _state("1Week", -1), _state("1Month", 1))
+    four = signal_tfc(down, "short", "4Hour")
+    assert (four.stance, four.agree, four.n) == ("aligned", 2, 2)
+    assert [s.timeframe for s in four.states] == ["1Day", "1Week"]
+    # Nothing higher to judge against, or no data: unknown, not "mixed".
+    assert signal_tfc(up, "long", "1Quarter") is UNKNOWN_TFC
+    assert signal_tfc(None, "long", "1Day") is UNKNOWN_TFC
+    assert signal_tfc(_continuity(_state("1Hour", 1)), "long", "1Day") is UNKNOWN_TFC
+
+
+def test_a_board_row_carries_tfc_relative_to_its_own_direction() -> None:
+    # Daily 2D-1-2U long on an inside bar; a weekly frame whose current candle is red
+    # (open 105, last close 100): the week is against the long and with the short.
+    weekly = pd.DataFrame(
+        {"open": [104.0, 105.0], "high": [106.0, 106.0], "low": [99.0, 98.0],
+         "close": [105.0, 100.0], "volume": [1.0, 1.0]},
+        index=pd.DatetimeIndex(["2025-12-29", "2026-01-05"], tz="America/New_York").tz_convert(
+            "UTC"
+        ),
+    )  # fmt: skip
+    rows = scan(
+        {("SPY", "1Day"): _frame(BARS), ("SPY", "1Week"): weekly},
+        timeframes=("1Week", "1Day"),
+        last_bar_closed={"1Day": True, "1Week": False},
+    )
+    board = build_signal_board(rows)
+    day = {r.label: r for r in board if r.timeframe == "1Day"}
+    long = day["2D-1-2U"]
+    assert [s.timeframe for s in long.tfc.states] == ["1Week"]
+    assert (long.tfc.stance, long.tfc.agree) == ("against", 0)
+    short = long.alt if long.alt is not None and long.alt.direction == "short" else None
+    assert short is not None and short.label == "2D-1-2D"
+    assert (short.tfc.stance, short.tfc.agree) == ("aligned", 1)
+
+
+# ---- one row per idea -------------------------------------------------------------------
+
+
+def test_a_hammer_on_a_2_2_is_one_row_with_a_tag() -> None:
+    # Bar 1 is a 2D (high 99.5 < 100, low 97 < 98) with a hammer's shape (open 99.3,
+    # close 99.4): the 2D-2U reversal and Hammer-2U share entry 99.51, stop 97, T1 100.
+    frame = _frame([(99.0, 100.0, 98.0, 99.0), (99.3, 99.5, 97.0, 99.4)])
+    board = build_signal_board(scan({("XYZ", "1Day"): frame}, timeframes=("1Day",)))
+    rows = [r for r in board if r.entry == 99.51 and r.direction == "long"]
+    assert len(rows) == 1
+    (r,) = rows
+    assert (r.label, r.tags, r.stop, r.target1) == ("2D-2U", ("Hammer",), 97.0, 100.0)
+    assert not any(r.label.startswith("Hammer") for r in board)
+
+
+def test_an_outside_bar_that_broke_both_ways_is_one_row_saying_so() -> None:
+    # Bar 1 (101, 97) is outside bar 0 (100, 98): 3-2U above 101.01 (stop 97) and 3-2D
+    # below 96.99 (stop 101). Bar 2 breaks up (the long is in force); the live bar 3 falls
+    # to 96.5: the long is stopped at 97 and the short in force. One row, the short,
+    # saying price broke both ways and that the long was stopped.
+    bars = [
+        (99.0, 100.0, 98.0, 99.0),
+        (97.5, 101.0, 97.0, 97.2),
+        (101.2, 102.0, 99.0, 101.5),
+        (99.5, 100.0, 96.5, 96.8),
+    ]
+    rows = scan(
+        {("XYZ", "1Day"): _frame(bars)},
+        timeframes=("1Day",),
+        last_bar_closed=False,
+        include_resolved=True,
+    )
+    board = build_signal_board(rows)
+    (r,) = [r for r in board if r.pattern == "3-2"]
+    assert r.broke_both and r.status == "broke both ways" and r.in_force
+    assert r.directions == ("long", "short") and r.direction == "short"
+    assert (r.label, r.entry, r.stop) == ("3-2D", 96.99, 101.0)
+    assert r.alt is None and r.other_leg == "3-2U long stopped"
+    # Past the trigger by (96.99 − 96.8) / 96.99 = 0.195896 %.
+    assert r.trigger_pct == pytest.approx(0.195896, abs=1e-6)
+    # Without the resolved legs the board cannot tell: a plain in-force short.
+    (plain,) = [
+        r
+        for r in build_signal_board(
+            scan({("XYZ", "1Day"): _frame(bars)}, timeframes=("1Day",), last_bar_closed=False)
+        )
+        if r.pattern == "3-2"
+    ]
+    assert not plain.broke_both and plain.status == "triggered"
+
+
+# ---- the readiness ranking on a hand-made board --------------------------------------------
+
+
+def _row(name: str, **kw: object) -> SignalRow:
+    base: dict[str, object] = {
+        "id": name, "category": "triggered", "symbol": name, "timeframe": "1Day",
+        "pattern": "2-2", "label": "2D-2U", "direction": "long", "status": "triggered",
+        "price": 100.0, "entry": 100.0, "stop": 98.0, "target1": 104.0, "target2": None,
+        "reward_risk": 2.0, "magnitude_pct": 4.0, "magnitude_atr": 1.0,
+        "tfc": SignalTfc("aligned", 3, 0, ()), "setup_time": None, "triggered_at": None,
+        "entry_rule": "e", "stop_rule": "s", "target_rule": "t", "trigger_pct": 0.0,
+        "to_t1_pct": 4.0, "to_stop_pct": 2.0, "rr_now": 2.0,
+    }  # fmt: skip
+    base.update(kw)
+    return SignalRow(**base)  # type: ignore[arg-type]
+
+
+def test_readiness_ranks_a_hand_made_board() -> None:
+    mixed = SignalTfc("mixed", 1, 1, ())
+    rows = [
+        _row("LOWMAG", category="low_magnitude", magnitude_pct=0.3),
+        _row("PEND_FAR", category="pending", status="pending", trigger_pct=2.5),
+        _row("FULL", rr_now=0.6),  # aligned but less reward than risk left
+        _row("MIXED", tfc=mixed, rr_now=3.0),  # room, but TFC not aligned
+        _row("READY_2R", rr_now=2.0),
+        _row("PEND_NEAR", category="pending", status="pending", trigger_pct=0.4),
+        _row("READY_3R", rr_now=3.0),
+        _row("READY_1R", rr_now=1.0),  # exactly ROOM_MIN_RR: room
+        _row(
+            "PEND_NEAR_W",
+            category="pending",
+            status="pending",
+            trigger_pct=0.4,
+            timeframe="1Week",
+            tfc=mixed,
+        ),
+        _row(
+            "PEND_NEAR_Q",
+            category="pending",
+            status="pending",
+            trigger_pct=0.4,
+            timeframe="1Quarter",
+            tfc=mixed,
+        ),
+        _row("STOPPED_THROUGH", rr_now=None),  # at or through the stop: no ratio
+    ]
+    ranked = rank_board(rows)
+    assert [r.symbol for r in ranked] == [
+        # 0: in force, aligned, room to T1; best reward-to-risk from here first.
+        "READY_3R", "READY_2R", "READY_1R",
+        # 1: pending, nearest the trigger; at equal distance aligned first, then the
+        # higher timeframe.
+        "PEND_NEAR", "PEND_NEAR_Q", "PEND_NEAR_W", "PEND_FAR",
+        # 2: in force with room but TFC not aligned.
+        "MIXED",
+        # 3: in force without room (0.6 R left; no ratio at the stop last).
+        "FULL", "STOPPED_THROUGH",
+        # 4: low magnitude.
+        "LOWMAG",
+    ]  # fmt: skip
+    assert [readiness_tier(r) for r in ranked] == [0, 0, 0, 1, 1, 1, 1, 2, 3, 3, 4]
+    assert ROOM_MIN_RR == 1.0
+    # A pending setup whose trigger price is already behind the last price (negative
+    # distance: the bar has not traded through it yet) counts as at the trigger.
+    behind = _row("BEHIND", category="pending", status="pending", trigger_pct=-0.2)
+    assert rank_board([rows[5], behind])[0].symbol == "BEHIND"

@@ -237,19 +237,23 @@ def _version(journal: Journal) -> str:
         ).scalar_one()
 
 
+# The version a next step would get: one past the newest step of the code.
+NEXT = journal_module.SCHEMA_VERSION + 1
+
+
 def _add_step_2(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Register a step 2 (``trades.notes`` and ``leases``, as a later version would add
-    them); the list records each time it runs."""
+    """Register a next step (``trades.notes`` and ``leases``, as a later version would
+    add them); the list records each time it runs."""
     runs: list[str] = []
 
     def step_2(conn: Connection) -> None:
-        runs.append("2")
+        runs.append(str(NEXT))
         add_column(conn, "trades", "notes")
         create_table(conn, "leases")
 
-    steps = (*journal_module.MIGRATIONS, Migration(2, "trades.notes, leases", step_2))
+    steps = (*journal_module.MIGRATIONS, Migration(NEXT, "trades.notes, leases", step_2))
     monkeypatch.setattr(journal_module, "MIGRATIONS", steps)
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", NEXT)
     return runs
 
 
@@ -273,8 +277,8 @@ def test_a_new_step_runs_once_on_an_older_database(
 
     upgraded = Journal(journal_url)
     again = Journal(journal_url)  # already at 2: the step does not run twice
-    assert runs == ["2"]
-    assert _version(upgraded) == "2" and "notes" in _columns(upgraded, "trades")
+    assert runs == [str(NEXT)]
+    assert _version(upgraded) == str(NEXT) and "notes" in _columns(upgraded, "trades")
     assert upgraded.instance_id == again.instance_id
     kept = upgraded.get(trade.id)
     assert kept is not None and kept.notes is None and kept.request_key == "kept"
@@ -290,7 +294,7 @@ def test_every_step_is_idempotent_on_a_fresh_database(
     """A fresh database runs all steps; step 1 already made what step 2 adds."""
     runs = _add_step_2(monkeypatch)
     j = Journal(journal_url)
-    assert _version(j) == "2" and runs == ["2"]
+    assert _version(j) == str(NEXT) and runs == [str(NEXT)]
     j.close()
 
 
@@ -303,14 +307,14 @@ def test_a_failing_step_changes_nothing(journal_url: str, monkeypatch: pytest.Mo
         raise RuntimeError("step 2 failed half way")
 
     monkeypatch.setattr(
-        journal_module, "MIGRATIONS", (*journal_module.MIGRATIONS, Migration(2, "x", broken))
+        journal_module, "MIGRATIONS", (*journal_module.MIGRATIONS, Migration(NEXT, "x", broken))
     )
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", NEXT)
     with pytest.raises(RuntimeError, match="half way"):
         Journal(journal_url)
     monkeypatch.undo()
-    j = Journal(journal_url)  # still version 1, and the half-made table was rolled back
-    assert _version(j) == "1"
+    j = Journal(journal_url)  # still the old version; the half-made table was rolled back
+    assert _version(j) == str(NEXT - 1)
     assert not sa_inspect(j.engine).has_table("half_done")
     j.close()
 
@@ -320,3 +324,52 @@ def test_a_step_cannot_add_a_required_column_without_a_default(journal: Journal)
         conn.exec_driver_sql("ALTER TABLE trades DROP COLUMN underlying")
         with pytest.raises(JournalError, match="must be nullable or have a server_default"):
             add_column(conn, "trades", "underlying")
+
+
+# ---- watchlist ------------------------------------------------------------------------------
+
+
+def test_the_watchlist_is_seeded_once_then_edited(journal_url: str) -> None:
+    j = Journal(journal_url)
+    assert j.watchlist(("spy", "QQQ", "SPY")) == ("SPY", "QQQ")
+    assert j.watchlist_add("iwm", max_symbols=3, name="iShares Russell 2000") == (
+        "SPY",
+        "QQQ",
+        "IWM",
+    )
+    with pytest.raises(JournalError, match="already on the watchlist"):
+        j.watchlist_add("SPY", max_symbols=10)
+    with pytest.raises(JournalError, match="limit of 3 symbols"):
+        j.watchlist_add("AAPL", max_symbols=3)
+    assert j.watchlist_remove("spy") == ("QQQ", "IWM")
+    with pytest.raises(JournalError, match="not on the watchlist"):
+        j.watchlist_remove("SPY")
+    j.close()
+    # Another process on the same database: the edits are kept, the seed is not re-stored.
+    again = Journal(journal_url)
+    assert again.watchlist(("SPY", "TSLA")) == ("QQQ", "IWM")
+    again.watchlist_remove("QQQ")
+    with pytest.raises(JournalError, match="at least one symbol"):
+        again.watchlist_remove("IWM")
+    assert again.watchlist() == ("IWM",)
+    again.close()
+
+
+def test_a_first_edit_stores_the_seed_before_it(journal: Journal) -> None:
+    assert journal.watchlist_add("AAPL", max_symbols=5, seed=("SPY",)) == ("SPY", "AAPL")
+    assert journal.watchlist(("NVDA",)) == ("SPY", "AAPL")
+
+
+def test_the_watchlist_step_upgrades_an_older_database(journal_url: str) -> None:
+    """A database from before the watchlist step gets its table and keeps its trades."""
+    old = Journal(journal_url)
+    trade, _ = old.create_intent(ticket(), request_key="kept", now=NOW)
+    with old.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE watchlist")
+        conn.exec_driver_sql("UPDATE journal_meta SET value='1' WHERE key='schema_version'")
+    old.close()
+    upgraded = Journal(journal_url)
+    assert _version(upgraded) == str(journal_module.SCHEMA_VERSION)
+    assert upgraded.get(trade.id) is not None
+    assert upgraded.watchlist(("SPY",)) == ("SPY",)
+    upgraded.close()

@@ -35,6 +35,7 @@ from dashboard.views.options.ticket import chain_expiries, expiry_options
 from dashboard.views.states import BlankKind
 from dashboard.visualizations.figures import empty_figure
 from dashboard.visualizations.options_charts import create_options_flow_chart
+from dashboard.watchlist_store import watchlist_symbols
 
 if TYPE_CHECKING:
     from dashboard.services import Services
@@ -303,7 +304,7 @@ def pick_from_chain(
 
 
 def flow(services: Services, symbol: str | None) -> tuple[Any, list[dict[str, Any]], Any]:
-    sym = (symbol or services.settings.watchlist[0]).strip().upper()
+    sym = (symbol or watchlist_symbols(services)[0]).strip().upper()
     chains = run_async(services.data.fetch_option_chains(sym, FLOW_EXPIRIES))
     chain = chains[0]
     if chain.value is None or not chain.value.quotes:

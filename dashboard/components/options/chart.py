@@ -96,11 +96,13 @@ def payoff_card() -> dbc.Card:
     )
 
 
-def chart_row() -> html.Div:
-    """The signal chart and the payoff, each shown once it has something to draw (a
-    selected signal; a contract in the ticket). Until then one line says how to fill
-    them, so the first screen is the board and the ticket, not two empty boxes."""
-    hidden = {"display": "none"}
+_HIDDEN = {"display": "none"}
+
+
+def charts_strip() -> html.Div:
+    """One line saying how to fill the charts, shown until they have something to draw
+    (a selected signal; a contract in the ticket), so the first screen is the board and
+    the ticket, not two empty boxes."""
     return html.Div(
         [
             dcc.Store(id="options-cards-sink"),
@@ -113,26 +115,24 @@ def chart_row() -> html.Div:
                 id="options-charts-strip",
                 className="select-strip mb-3",
             ),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        signal_chart_card(),
-                        lg=7,
-                        className="mb-3",
-                        id="options-signal-chart-col",
-                        style=hidden,
-                    ),
-                    dbc.Col(
-                        payoff_card(),
-                        lg=5,
-                        className="mb-3",
-                        id="options-payoff-col",
-                        style=hidden,
-                    ),
-                ]
-            ),
         ]
     )
+
+
+def signal_chart_col(**col: Any) -> dbc.Col:
+    """The signal chart's column, hidden until a signal is selected."""
+    return dbc.Col(
+        signal_chart_card(),
+        className="mb-3",
+        id="options-signal-chart-col",
+        style=_HIDDEN,
+        **col,
+    )
+
+
+def payoff_col(**col: Any) -> dbc.Col:
+    """The payoff's column, hidden until the ticket holds a contract."""
+    return dbc.Col(payoff_card(), className="mb-3", id="options-payoff-col", style=_HIDDEN, **col)
 
 
 def _bars_setups(

@@ -1,4 +1,5 @@
-"""The signal board and loading a signal into the ticket: its layout and callbacks."""
+"""The STRAT scanner (the signal board: watchlist editor, filters, ranked grid) and
+loading a signal into the ticket: its layout and callbacks."""
 
 from __future__ import annotations
 
@@ -6,18 +7,27 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, html
+from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard.analytics.regimes import Regime
 from dashboard.components.options.reads import Reads
+from dashboard.components.options.watchlist import watchlist_editor
 from dashboard.components.status import loading_line, status_line
-from dashboard.components.ui import data_grid, slow_loading
+from dashboard.components.ui import GRID_THEME, data_grid, slow_loading
 from dashboard.conventions import right_for_direction
 from dashboard.data_loaders.loop import run_async
 from dashboard.options.occ import format_strike
 from dashboard.signal_scan import scan_signals
+from dashboard.strat.watchlist import SIGNAL_TIMEFRAMES
 from dashboard.views.options.signals import (
+    DIRECTION_CHOICES,
+    PATTERN_FAMILIES,
+    SignalFilters,
     board_status,
+    filter_rows,
+    regime_codes,
+    shown_text,
     signal_grid_rows,
     signal_plan,
     signal_summary,
@@ -28,39 +38,191 @@ from dashboard.views.options.ticket import (
     fill_from_chain,
     strike_options,
 )
+from dashboard.watchlist_store import watchlist_symbols
 
 if TYPE_CHECKING:
     from dashboard.services import Services
 
-SIGNAL_COLUMNS = [
-    {"field": "symbol", "headerName": "Symbol", "width": 90, "pinned": "left"},
-    {"field": "timeframe", "headerName": "TF", "width": 85},
-    {"field": "label", "headerName": "Pattern", "width": 120},
-    {"field": "direction", "headerName": "Dir", "width": 75},
-    {"field": "status", "headerName": "Status", "width": 100},
-    {"field": "entry", "headerName": "Entry", "width": 95, "type": "rightAligned"},
-    {"field": "stop", "headerName": "Stop", "width": 95, "type": "rightAligned"},
-    {"field": "target1", "headerName": "T1", "width": 95, "type": "rightAligned"},
-    {"field": "rr", "headerName": "R:R", "width": 75, "type": "rightAligned"},
-    {"field": "tfc", "headerName": "TFC", "width": 80},
-    {"field": "magnitude", "headerName": "Move %", "width": 90, "type": "rightAligned"},
-    {"field": "triggered", "headerName": "Triggered (ET)", "width": 150},
-]
+_PCT = {"function": "params.value == null ? '' : d3.format('+.2f')(params.value) + '%'"}
+_NUM = {"function": "params.value == null ? '' : d3.format(',.2f')(params.value)"}
+_ATR = {"function": "params.value == null ? '' : d3.format('.1f')(params.value)"}
+_SIGNED = {"text-bull": "params.value > 0", "text-bear": "params.value < 0"}
+_TF_ORDER = {"function": "nodeA.data.tf_order - nodeB.data.tf_order"}
+
+
+def _col(
+    field: str, header: str, tip: str, min_width: int, priority: int, **extra: Any
+) -> dict[str, Any]:
+    """A board column: its header tooltip, a minimum width the grid may not squeeze it
+    under, and a priority class (sig-p1 key … sig-p3 least; no style hides any yet)."""
+    return {
+        "field": field,
+        "headerName": header,
+        "headerTooltip": tip,
+        "minWidth": min_width,
+        "flex": min_width,
+        "headerClass": f"sig-p{priority}",
+        "cellClass": f"sig-p{priority}",
+        # The board has its own filters above the grid; the header keeps its width
+        # for the header's words.
+        "suppressHeaderFilterButton": True,
+        "suppressHeaderMenuButton": True,
+        **extra,
+    }
+
+
+def _num(field: str, header: str, tip: str, min_width: int, priority: int, **extra: Any) -> Any:
+    return _col(
+        field, header, tip, min_width, priority, type="rightAligned",
+        filter="agNumberColumnFilter", **extra,
+    )  # fmt: skip
+
+
+# Every header says what it means (browser tooltips), and so does every cell that needs
+# more than its value (levels, continuity per timeframe, where T1 came from).
+SIGNAL_COLUMNS: list[dict[str, Any]] = [
+    _num("rank", "#", "Readiness rank. In force with TFC aligned and room to T1 first, then "
+         "pending setups nearest their trigger, then the rest (README: Signal board).",
+         44, 1, tooltipField="status_tip"),
+    _col("symbol", "Symbol", "The underlying.", 66, 1, pinned="left", width=72, flex=None),
+    _col("timeframe", "TF", "Timeframe of the setup bar (4Hour: 09:30 and 13:30 New York "
+         "bars; 1Quarter: calendar quarters).", 62, 1, comparator=_TF_ORDER),
+    _col("pattern_text", "Pattern", "The bar sequence and the break it waits for; "
+         "+Hammer / +Shooter marks an actionable candle on the same trade.", 112, 1),
+    _col("direction_text", "Dir", "Trade direction. 'both' is an outside or inside bar "
+         "that can break either way; the row shows the leg in force or nearest.", 66, 1),
+    _col("status_text", "Status", "pending: waiting for the trigger; in force: price has "
+         "traded through it; broke both ways: through the long and the short trigger.",
+         76, 1, tooltipField="status_tip"),
+    _num("price", "Last", "The symbol's last price in the scanned bars.", 64, 1,
+         valueFormatter=_NUM),
+    _num("trigger_pct", "Trigger %", "Pending: how far price must still move to trade "
+         "through the trigger. In force: how far price is past the trigger (negative: "
+         "back behind it). Hover a cell for the levels and their rules.", 70, 1,
+         valueFormatter=_PCT, tooltipField="levels_tip"),
+    _num("to_t1_pct", "To T1 %", "How far price must move from here to reach T1 "
+         "(negative: already past it).", 64, 1, valueFormatter=_PCT, cellClassRules=_SIGNED,
+         tooltipField="levels_tip"),
+    _num("to_stop_pct", "To stop %", "How far price is from the stop (the cushion left; "
+         "negative: through it).", 66, 1, valueFormatter=_PCT, tooltipField="levels_tip"),
+    _col("tfc", "TFC", "Timeframe continuity relative to the trade: ✓ every higher "
+         "timeframe's candle agrees with the direction, ✗ every one is against, mixed "
+         "otherwise (k/N agree). Hover a cell for each timeframe.", 72, 1,
+         tooltipField="tfc_tip",
+         cellClassRules={"text-bull": "params.data.tfc_stance == 'aligned'",
+                         "text-bear": "params.data.tfc_stance == 'against'"}),
+    _num("magnitude", "Move %", "Magnitude: the move from entry to T1 in percent of the "
+         "entry.", 60, 2, valueFormatter=_NUM),
+    _num("magnitude_atr", "Move ATR", "Magnitude in ATR: the move from entry to T1 over "
+         "the timeframe's 14-bar average true range.", 62, 2, valueFormatter=_ATR),
+    _col("target_origin", "T1 from", "Where T1 came from: a structural level (the prior "
+         "bar's or mother bar's extreme) or the entry ± 1.5R fallback when that level is "
+         "not beyond the entry. Hover for the rule.", 78, 2, tooltipField="target_rule"),
+    _num("rr", "R:R", "Reward to T1 over risk to the stop, from the entry.", 50, 3,
+         valueFormatter=_NUM),
+    _col("setup_iso", "Setup bar", "When the setup bar opened, New York time (the bar "
+         "whose extreme is the trigger).", 96, 2,
+         valueFormatter={"function": "params.data.setup_text"}),
+    _col("regime", "Regime", "The symbol's market regime from the regime model's own fit "
+         "on its daily closes (Regime tab); — while fitting.", 76, 2),
+]  # fmt: skip
+
+
+def filter_controls() -> dbc.Row:
+    """Direction, TFC, timeframe, pattern family, minimum move and regime filters."""
+    small = "small"
+    return dbc.Row(
+        [
+            dbc.Col(
+                dbc.RadioItems(
+                    id="options-signal-direction",
+                    options=[{"label": c, "value": c} for c in DIRECTION_CHOICES],
+                    value="any",
+                    inline=True,
+                    className=small,
+                ),
+                xs=12, md="auto",
+            ),
+            dbc.Col(
+                dbc.Checklist(
+                    id="options-signal-tfc",
+                    options=[{"label": "TFC aligned only", "value": "aligned"}],
+                    value=[],
+                    switch=True,
+                    inline=True,
+                    className=small,
+                ),
+                xs=12, md="auto",
+            ),
+            dbc.Col(
+                dcc.Dropdown(
+                    id="options-signal-timeframes",
+                    options=[{"label": tf, "value": tf} for tf in SIGNAL_TIMEFRAMES],
+                    value=[],
+                    multi=True,
+                    placeholder="All timeframes",
+                    className=small,
+                ),
+                xs=12, md=3,
+            ),
+            dbc.Col(
+                dcc.Dropdown(
+                    id="options-signal-families",
+                    options=[{"label": f, "value": f} for f in PATTERN_FAMILIES],
+                    value=[],
+                    multi=True,
+                    placeholder="All patterns",
+                    className=small,
+                ),
+                xs=12, md=2,
+            ),
+            dbc.Col(
+                dbc.InputGroup(
+                    [
+                        dbc.InputGroupText("Move ≥"),
+                        dbc.Input(
+                            id="options-signal-min-move",
+                            type="number",
+                            min=0,
+                            step=0.1,
+                            placeholder="0",
+                            debounce=True,
+                        ),
+                        dbc.InputGroupText("%"),
+                    ],
+                    size="sm",
+                ),
+                xs=6, md=2,
+            ),
+            dbc.Col(
+                dcc.Dropdown(
+                    id="options-signal-regimes",
+                    options=[{"label": r.label, "value": str(r)} for r in Regime],
+                    value=[],
+                    multi=True,
+                    placeholder="Any regime",
+                    className=small,
+                ),
+                xs=6, md=2,
+            ),
+        ],
+        className="g-2 align-items-center mb-2 signal-filters",
+    )  # fmt: skip
 
 
 def board_card() -> dbc.Card:
-    """The signal board: the watchlist's STRAT setups, by category."""
+    """The STRAT scanner: the watchlist's ideas on 8 timeframes, ranked by readiness."""
     categories = [
-        {"label": "Pending", "value": "pending"},
-        {"label": "Triggered", "value": "triggered"},
-        {"label": "Low magnitude", "value": "low_magnitude"},
         {"label": "All", "value": "all"},
+        {"label": "Pending", "value": "pending"},
+        {"label": "In force", "value": "triggered"},
+        {"label": "Low magnitude", "value": "low_magnitude"},
     ]
     return dbc.Card(
         [
             dbc.CardHeader(
                 [
-                    "STRAT signals ",
+                    "STRAT scanner ",
                     dbc.RadioItems(
                         id="options-signal-category",
                         options=categories,
@@ -72,18 +234,27 @@ def board_card() -> dbc.Card:
             ),
             dbc.CardBody(
                 [
+                    watchlist_editor(),
+                    filter_controls(),
                     slow_loading(
                         data_grid(
                             "options-signals-grid",
                             SIGNAL_COLUMNS,
-                            "320px",
+                            "420px",
                             getRowId="params.data.id",
                             grid_options={
+                                # 17 columns: narrower cell padding than the other grids.
+                                "theme": {
+                                    "function": GRID_THEME["function"]
+                                    + ".withParams({cellHorizontalPadding: 5})"
+                                },
                                 "rowSelection": {
                                     "mode": "singleRow",
                                     "enableClickSelection": True,
                                     "checkboxes": False,
-                                }
+                                },
+                                "enableBrowserTooltips": True,
+                                "tooltipShowMode": "whenTruncated",
                             },
                         ),
                     ),
@@ -112,13 +283,32 @@ LOAD_OUTPUTS = {
 }
 
 
-def refresh_signals(services: Services, category: str | None) -> tuple[Any, Any]:
-    board = run_async(scan_signals(services.data, services.settings.watchlist), timeout=60)
+def refresh_signals(
+    services: Services,
+    category: str | None = "all",
+    direction: str | None = "any",
+    tfc: list[str] | None = None,
+    timeframes: list[str] | None = None,
+    families: list[str] | None = None,
+    min_move: Any = None,
+    regimes: list[str] | None = None,
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Scan the stored watchlist (bars cached for the bars TTL), rank, filter."""
+    symbols = watchlist_symbols(services)
+    board = run_async(scan_signals(services.data, symbols), timeout=60)
+    codes = regime_codes(services.regime.symbol_regimes(symbols))
+    filters = SignalFilters.from_inputs(
+        category, direction, tfc, timeframes, families, min_move, regimes
+    )
+    shown = filter_rows(board.rows, filters, codes)
     result, partial = board_status(board)
     lines: list[Any] = [status_line(result, empty_text="no active setups on the watchlist")]
+    if board.rows:
+        text = shown_text(len(shown), len(board.rows), len(symbols), len(SIGNAL_TIMEFRAMES))
+        lines.append(html.Div(text, className="state-line", id="options-signals-shown"))
     if partial:
         lines.append(html.Div(partial, className="state-line state-line-stale"))
-    return signal_grid_rows(board.rows, category or "all"), lines
+    return signal_grid_rows(shown, codes), lines
 
 
 def load_signal(
@@ -183,15 +373,27 @@ def strikes_for_expiry(
     return strike_options(strikes, chain.value.underlying_price)
 
 
+FILTER_INPUTS = (
+    Input("options-signal-category", "value"),
+    Input("options-signal-direction", "value"),
+    Input("options-signal-tfc", "value"),
+    Input("options-signal-timeframes", "value"),
+    Input("options-signal-families", "value"),
+    Input("options-signal-min-move", "value"),
+    Input("options-signal-regimes", "value"),
+)
+
+
 def register(app: Dash, services: Services, reads: Reads) -> None:
     @app.callback(
         Output("options-signals-grid", "rowData"),
         Output("options-signals-status", "children"),
         Input("options-interval", "n_intervals"),
-        Input("options-signal-category", "value"),
+        Input("options-watchlist-version", "data"),
+        *FILTER_INPUTS,
     )
-    def _signals(_n: int | None, category: str | None) -> tuple[Any, Any]:
-        return refresh_signals(services, category)
+    def _signals(_n: int | None, _version: int | None, *filters: Any) -> tuple[Any, Any]:
+        return refresh_signals(services, *filters)
 
     @app.callback(
         output=LOAD_OUTPUTS,

@@ -29,6 +29,7 @@ from dashboard.views.options.ticket import (
     projection_view,
     ticket_fields,
 )
+from dashboard.watchlist_store import watchlist_symbols
 
 if TYPE_CHECKING:
     from dashboard.services import Services
@@ -44,7 +45,7 @@ def validate(
     chain_result, account, now = reads.with_now(chain_read, services.data.fetch_account())
     chain = chain_result.value if chain_result is not None else None
     bp = account.value.options_buying_power if account.value is not None else None
-    known = set(services.settings.watchlist)
+    known = set(watchlist_symbols(services))
     if symbol and symbol not in known and chain is not None and chain.quotes:
         known.add(symbol)  # listed options prove the underlying exists
     result = validate_ticket(

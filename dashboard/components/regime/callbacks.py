@@ -30,6 +30,7 @@ from dashboard.visualizations.regime_charts import (
     create_regime_heatmap,
     create_regime_timeline,
 )
+from dashboard.watchlist_store import watchlist_symbols
 
 if TYPE_CHECKING:
     from dashboard.services import Services
@@ -124,7 +125,7 @@ def render_heatmap(view: HeatmapView) -> tuple[Any, list[Any]]:
 
 
 def refresh_heatmap(services: Services) -> tuple[Any, list[Any]]:
-    symbols = [s.upper() for s in services.settings.watchlist]
+    symbols = [s.upper() for s in watchlist_symbols(services)]
     results = run_async(
         services.data.fetch_bars_many(symbols, HEATMAP_TIMEFRAMES, lookback=3), timeout=30
     )

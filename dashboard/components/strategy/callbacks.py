@@ -49,6 +49,7 @@ from dashboard.visualizations.strategy_charts import (
     create_r_multiple_histogram,
     create_rolling_ratio_chart,
 )
+from dashboard.watchlist_store import watchlist_symbols
 
 if TYPE_CHECKING:
     from dashboard.services import Services
@@ -351,7 +352,22 @@ def update_journal(services: Services, start: str | None, end: str | None) -> tu
     return rows, line, dte_rows, dte_line
 
 
+def symbol_options(services: Services, selected: list[str] | None) -> list[dict[str, str]]:
+    """The symbols a backtest can run on: the stored watchlist (edited on the Options
+    tab), plus any still selected that have left it."""
+    symbols = [*watchlist_symbols(services), *(s.upper() for s in selected or [])]
+    return [{"label": s, "value": s} for s in dict.fromkeys(symbols)]
+
+
 def register(app: Dash, services: Services) -> None:
+    @app.callback(
+        Output("strategy-symbols", "options"),
+        Input("strategy-interval", "n_intervals"),
+        State("strategy-symbols", "value"),
+    )
+    def _symbol_options(_tick: int, selected: list[str] | None) -> Any:
+        return symbol_options(services, selected)
+
     @app.callback(
         output=STRATEGY_OUTPUTS,
         inputs=[

@@ -82,21 +82,29 @@ def test_a_trade_from_a_signal_keeps_its_tfc_and_level_rules(tab: OptionsTab) ->
 
     from dashboard.components.options.signals import load_signal
     from dashboard.data_loaders.loop import run_async
-    from dashboard.strat.board import SignalRow
+    from dashboard.strat.board import UNKNOWN_TFC, SignalRow, SignalTfc
+    from dashboard.strat.continuity import TimeframeState
     from dashboard.views.options.signals import signal_grid_rows
 
     tab.sim.advance_to_open()
     tab.sim.advance(30)
     spot = run_async(tab.services.data.fetch_option_chain("SPY")).value.underlying_price
+    # Every higher timeframe of a daily short is red: TFC aligned with the trade.
+    red = tuple(
+        TimeframeState(tf, spot * 1.02, spot, -1, -spot * 0.02)
+        for tf in ("1Week", "1Month", "1Quarter")
+    )
     signal = SignalRow(
-        id="sig-4-4-down", category="triggered", symbol="SPY", timeframe="1Day",
+        id="sig-3-3-down", category="triggered", symbol="SPY", timeframe="1Day",
         pattern="2-1-2", label="2D-1-2D", direction="short", status="triggered",
         price=spot, entry=spot, stop=spot * 1.01, target1=spot * 0.98, target2=None,
-        reward_risk=2.0, magnitude_pct=2.0, tfc_score=-4, tfc_n=4, tfc_aligned=True,
+        reward_risk=2.0, magnitude_pct=2.0, magnitude_atr=1.5,
+        tfc=SignalTfc("aligned", 3, 0, red),
         setup_time=None, triggered_at=None, entry_rule="setup-bar low - 1 tick",
         stop_rule="setup-bar high", target_rule="previous swing low",
+        trigger_pct=0.0, to_t1_pct=2.0, to_stop_pct=1.0, rr_now=2.0,
     )  # fmt: skip
-    (row,) = signal_grid_rows([signal], "all")
+    (row,) = signal_grid_rows([signal])
     loaded = load_signal(tab.reads, [row], None)
     assert loaded["expiry"] and loaded["strike"] and loaded["limit"], loaded["why"]
     values = {
@@ -113,11 +121,11 @@ def test_a_trade_from_a_signal_keeps_its_tfc_and_level_rules(tab: OptionsTab) ->
     out = T.submit(tab.services, tab.reads, values, loaded["signal"], "nonce-tfc", None)
     assert out[1] == "Order sent", out[2]
     (trade,) = tab.services.journal.list_trades()
-    assert trade.signal_id == "sig-4-4-down" and trade.pattern == "2D-1-2D"
-    assert trade.tfc == "4/4 ↓"
+    assert trade.signal_id == "sig-3-3-down" and trade.pattern == "2D-1-2D"
+    assert trade.tfc == "aligned 3/3 W,M,Q"
     assert trade.rules == (
         "entry: setup-bar low - 1 tick; stop: setup-bar high; target: previous swing low"
     )
     # Unknown continuity is stored as unknown, not as the board's "—".
-    no_tfc = replace(signal, tfc_score=None, tfc_n=None)
-    assert signal_grid_rows([no_tfc], "all")[0]["plan_tfc"] is None
+    no_tfc = replace(signal, tfc=UNKNOWN_TFC)
+    assert signal_grid_rows([no_tfc])[0]["plan_tfc"] is None
