@@ -100,7 +100,11 @@ def _parse_id(comp_id: str) -> str | dict[str, Any]:
 # are absent from the initial layout: type → (the container they are rendered into, the
 # module that builds them).
 DYNAMIC_TYPES = {
-    "options-manage": ("options-active-trades", "dashboard/components/options/trades.py")
+    "options-manage": ("options-active-trades", "dashboard/components/options/trades.py"),
+    "options-watchlist-remove": (
+        "options-watchlist-chips",
+        "dashboard/components/options/watchlist.py",
+    ),
 }
 ROOT = Path(__file__).resolve().parents[1]
 

