@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from dashboard.trading import journal as journal_module
+from dashboard.trading.arming import ArmedEntry, ArmingStatus, DisarmReason
 from dashboard.trading.journal import (
     ExitReason,
     Journal,
@@ -237,8 +238,12 @@ def _version(journal: Journal) -> str:
         ).scalar_one()
 
 
+CURRENT = journal_module.SCHEMA_VERSION
+NEXT = CURRENT + 1
+
+
 def _add_step_2(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Register a step 2 (``trades.notes`` and ``leases``, as a later version would add
+    """Register a next step (``trades.notes`` and ``leases``, as a later version would add
     them); the list records each time it runs."""
     runs: list[str] = []
 
@@ -247,9 +252,9 @@ def _add_step_2(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         add_column(conn, "trades", "notes")
         create_table(conn, "leases")
 
-    steps = (*journal_module.MIGRATIONS, Migration(2, "trades.notes, leases", step_2))
+    steps = (*journal_module.MIGRATIONS, Migration(NEXT, "trades.notes, leases", step_2))
     monkeypatch.setattr(journal_module, "MIGRATIONS", steps)
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", NEXT)
     return runs
 
 
@@ -274,7 +279,7 @@ def test_a_new_step_runs_once_on_an_older_database(
     upgraded = Journal(journal_url)
     again = Journal(journal_url)  # already at 2: the step does not run twice
     assert runs == ["2"]
-    assert _version(upgraded) == "2" and "notes" in _columns(upgraded, "trades")
+    assert _version(upgraded) == str(NEXT) and "notes" in _columns(upgraded, "trades")
     assert upgraded.instance_id == again.instance_id
     kept = upgraded.get(trade.id)
     assert kept is not None and kept.notes is None and kept.request_key == "kept"
@@ -290,7 +295,7 @@ def test_every_step_is_idempotent_on_a_fresh_database(
     """A fresh database runs all steps; step 1 already made what step 2 adds."""
     runs = _add_step_2(monkeypatch)
     j = Journal(journal_url)
-    assert _version(j) == "2" and runs == ["2"]
+    assert _version(j) == str(NEXT) and runs == ["2"]
     j.close()
 
 
@@ -303,14 +308,14 @@ def test_a_failing_step_changes_nothing(journal_url: str, monkeypatch: pytest.Mo
         raise RuntimeError("step 2 failed half way")
 
     monkeypatch.setattr(
-        journal_module, "MIGRATIONS", (*journal_module.MIGRATIONS, Migration(2, "x", broken))
+        journal_module, "MIGRATIONS", (*journal_module.MIGRATIONS, Migration(NEXT, "x", broken))
     )
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", NEXT)
     with pytest.raises(RuntimeError, match="half way"):
         Journal(journal_url)
     monkeypatch.undo()
-    j = Journal(journal_url)  # still version 1, and the half-made table was rolled back
-    assert _version(j) == "1"
+    j = Journal(journal_url)  # still the current version; the half-made table rolled back
+    assert _version(j) == str(CURRENT)
     assert not sa_inspect(j.engine).has_table("half_done")
     j.close()
 
@@ -320,3 +325,94 @@ def test_a_step_cannot_add_a_required_column_without_a_default(journal: Journal)
         conn.exec_driver_sql("ALTER TABLE trades DROP COLUMN underlying")
         with pytest.raises(JournalError, match="must be nullable or have a server_default"):
             add_column(conn, "trades", "underlying")
+
+
+# ---- armed entries, fill context, broker stop (step 4) ---------------------------------------
+
+
+def _armed(**over: object) -> ArmedEntry:
+    from tests.trading.test_arming import entry
+
+    return entry(**over)
+
+
+def test_arm_round_trip_and_double_click(journal: Journal) -> None:
+    e, created = journal.arm_entry(_armed(max_premium=Decimal("3.10")), request_key="a1", now=NOW)
+    again, created_again = journal.arm_entry(_armed(), request_key="a1", now=NOW)
+    assert created and not created_again and again == e
+    assert e.status is ArmingStatus.ARMED and e.reason is None
+    assert e.max_premium == Decimal("3.10") and e.strike == Decimal(200)
+    assert e.armed_at == _armed().armed_at and e.expires_at.tzinfo is not None
+    assert journal.active_armed() == [e]
+    assert e.request_key == f"armed-{e.id}"
+
+
+def test_armed_moves_are_compare_and_set(journal: Journal) -> None:
+    e, _ = journal.arm_entry(_armed(), request_key="a2", now=NOW)
+    first = journal.move_armed(
+        e.id, ArmingStatus.ARMED, ArmingStatus.TRIGGERED, trigger_price=100.01, now=NOW
+    )
+    second = journal.move_armed(e.id, ArmingStatus.ARMED, ArmingStatus.TRIGGERED, now=NOW)
+    assert first is not None and first.status is ArmingStatus.TRIGGERED
+    assert first.trigger_price == 100.01
+    assert second is None  # the other monitor lost the race
+    assert journal.cancel_armed(e.id, NOW) is None  # triggered: too late to cancel
+    with pytest.raises(JournalError, match="cannot go"):
+        journal.move_armed(e.id, ArmingStatus.SENT, ArmingStatus.ARMED)
+    sent = journal.move_armed(e.id, ArmingStatus.TRIGGERED, ArmingStatus.SENT, trade_id=3)
+    assert sent is not None and sent.trade_id == 3 and not sent.is_active
+    assert journal.active_armed() == []
+
+
+def test_cancel_records_the_reason(journal: Journal) -> None:
+    e, _ = journal.arm_entry(_armed(), request_key="a3", now=NOW)
+    gone = journal.cancel_armed(e.id, NOW)
+    assert gone is not None and gone.status is ArmingStatus.DISARMED
+    assert gone.reason is DisarmReason.USER_CANCELLED
+
+
+def test_active_for_signal_sees_trades_and_armings(journal: Journal) -> None:
+    sig = "AAPL-1Day-2-1-2-long"
+    assert journal.active_for_signal(sig) == ([], [])
+    e, _ = journal.arm_entry(_armed(signal_id=sig), request_key="a4", now=NOW)
+    trade, _ = journal.create_intent(ticket(signal_id=sig), request_key="t4", now=NOW)
+    journal.create_intent(ticket(signal_id="other"), request_key="t5", now=NOW)
+    trades, armed = journal.active_for_signal(sig)
+    assert [t.id for t in trades] == [trade.id] and [a.id for a in armed] == [e.id]
+    journal.cancel_armed(e.id, NOW)
+    journal.mark_canceled(trade.id, "x", NOW)
+    assert journal.active_for_signal(sig) == ([], [])
+
+
+def _open_trade(journal: Journal, key: str) -> int:
+    trade, _ = journal.create_intent(ticket(), request_key=key, now=NOW)
+    filled = make_order(trade.entry_client_order_id, status="filled", filled_qty="2", price="2.50")
+    return journal.record_entry_order(trade.id, filled, NOW).id
+
+
+def test_fill_context_is_written_once(journal: Journal) -> None:
+    tid = _open_trade(journal, "f1")
+    got = journal.record_fill_context(tid, underlying_price=201.3, iv=0.25, delta=0.55)
+    assert (got.fill_underlying_price, got.fill_iv, got.fill_delta) == (201.3, 0.25, 0.55)
+    later = journal.record_fill_context(tid, underlying_price=205.0, iv=0.3, delta=0.7)
+    assert (later.fill_underlying_price, later.fill_iv, later.fill_delta) == (201.3, 0.25, 0.55)
+
+
+def test_broker_stop_fill_closes_the_trade_with_that_fill(journal: Journal) -> None:
+    tid = _open_trade(journal, "bs1")
+    t = journal.begin_broker_stop(tid, stop_price=Decimal("1.20"), limit_price=None, now=NOW)
+    assert t is not None and t.broker_stop_client_order_id is not None
+    assert t.broker_stop_client_order_id.endswith("-bstop-1")
+    # A second stop while the first works is refused.
+    assert journal.begin_broker_stop(tid, stop_price=Decimal("1.0"), limit_price=None) is None
+    working = make_order(t.broker_stop_client_order_id, side="sell")
+    assert journal.record_broker_stop(tid, working).broker_stop_status == "new"
+    filled = make_order(
+        t.broker_stop_client_order_id, status="filled", filled_qty="2", price="1.15", side="sell"
+    )
+    closed = journal.record_broker_stop(tid, filled, now=NOW)
+    assert closed.status is TradeStatus.CLOSED and closed.exit_reason == "broker_stop"
+    assert closed.realized_pnl == (Decimal("1.15") - Decimal("2.50")) * 100 * 2
+    assert closed.exit_price == Decimal("1.15")
+    # A software exit can no longer start.
+    assert journal.begin_exit(tid, ExitReason.STOP, now=NOW) is None
