@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "CONTRACT_MULTIPLIER",
+    "OPTION_MARK",
     "MARKET_TZ_NAME",
     "NEW_YORK",
     "RISK_FREE_RATE",
@@ -32,6 +33,10 @@ NEW_YORK: Final = ZoneInfo(MARKET_TZ_NAME)
 
 # Standard US equity options deliver 100 shares per contract (OCC).
 CONTRACT_MULTIPLIER: Final = 100
+
+# Open option P&L is marked at the quote's mid, (bid + ask) / 2, everywhere it is shown
+# (Options tab, Live Portfolio): one instant, one number. Exits still sell at the bid.
+OPTION_MARK: Final = "mid"
 
 # Annual, continuously compounded; what the option models assume when a quote carries no
 # greeks. Roughly the 3-month T-bill yield; the pages that use it say so.

@@ -38,8 +38,12 @@ def test_refresh_shows_the_open_trade_and_manage_saves_levels(tab: OptionsTab) -
     assert len(out["journal"]) == 1 and out["journal"][0]["id"] == trade_id
     assert out["progress"].data  # the trade is on the progress chart
 
-    is_open, body, tid, target, stop = TR.open_manage(tab.services, trade_id, cancelled=False)
+    is_open, body, tid, target, stop, stop_px, why = TR.open_manage(
+        tab.services, trade_id, cancelled=False
+    )
     assert is_open and tid == trade_id and "entry" in str(body)
+    # The broker stop's default is the projection's option value at the underlying stop.
+    assert stop_px is not None and 0 < stop_px and "Projection" in why
     with pytest.raises(PreventUpdate):
         TR.open_manage(tab.services, 10_000, cancelled=False)
 
