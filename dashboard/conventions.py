@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "CONTRACT_MULTIPLIER",
-    "OPTION_MARK",
     "MARKET_TZ_NAME",
     "NEW_YORK",
+    "OPTION_MARK",
     "RISK_FREE_RATE",
     "Direction",
     "Right",

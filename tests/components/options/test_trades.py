@@ -43,7 +43,7 @@ def test_refresh_shows_the_open_trade_and_manage_saves_levels(tab: OptionsTab) -
     )
     assert is_open and tid == trade_id and "entry" in str(body)
     # The broker stop's default is the projection's option value at the underlying stop.
-    assert stop_px is not None and 0 < stop_px and "Projection" in why
+    assert stop_px is not None and stop_px > 0 and "Projection" in why
     with pytest.raises(PreventUpdate):
         TR.open_manage(tab.services, 10_000, cancelled=False)
 

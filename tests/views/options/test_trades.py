@@ -15,10 +15,10 @@ from dashboard.views.options.trades import (
     attribution_line,
     cards_to_show,
     disarmed_line,
-    r_line,
     journal_rows,
     pnl_summary,
     progress_inputs,
+    r_line,
     trade_line,
     trade_view,
 )
