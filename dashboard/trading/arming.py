@@ -31,8 +31,16 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from dashboard.conventions import NEW_YORK, Direction, Right, right_for_direction
+from dashboard.conventions import (
+    NEW_YORK,
+    RISK_FREE_RATE,
+    Direction,
+    Right,
+    right_for_direction,
+)
 from dashboard.models import OptionQuote
+from dashboard.options.expiry import years_to_expiry
+from dashboard.options.pricing import bs_price
 from dashboard.strat.setups import SETUP_EXPIRE_BARS
 from dashboard.strat.timeframes import INTRADAY_MINUTES, SESSION_CLOSE, bar_close_time
 from dashboard.trading.ticket import round_to_tick
@@ -48,9 +56,11 @@ __all__ = [
     "DisarmReason",
     "PriceObservation",
     "TriggerDistance",
+    "arming_refusal",
     "arming_window_end",
     "choose_contract",
     "evaluate_arming",
+    "premium_at_trigger",
     "premium_cap",
     "trigger_distance",
 ]
@@ -420,3 +430,53 @@ def choose_contract(
         None,
         f"{pick.contract.symbol} at the ask {limit:.2f}{moved}",
     )
+
+
+# ---- may this setup be armed? ----------------------------------------------------------------
+
+
+def arming_refusal(
+    *,
+    status: str,
+    direction: Direction,
+    trigger: float,
+    stop: float,
+    price: float | None,
+    now: datetime,
+    expires_at: datetime,
+) -> str | None:
+    """Why a setup cannot be armed now, or None. Only a *pending* setup whose trigger
+    and stop have not traded, inside its arming window, can be armed; a triggered one
+    is entered now, as before."""
+    if status != "pending":
+        return (
+            f"Only a pending setup can be armed; this one is {status}. "
+            + ("Enter it now with Review order." if status == "triggered" else "")
+        ).strip()
+    up = direction == "long"
+    if not (stop < trigger if up else stop > trigger):
+        return f"The stop {stop:,.2f} is on the wrong side of the trigger {trigger:,.2f}."
+    if now >= expires_at:
+        return "The setup's arming window has ended."
+    if price is None or not math.isfinite(price) or price <= 0:
+        return "No current price for the underlying; cannot tell whether it has triggered."
+    if (price >= trigger) if up else (price <= trigger):
+        return f"Price {price:,.2f} is already through the trigger {trigger:,.2f}: enter it now."
+    if (price <= stop) if up else (price >= stop):
+        return f"Price {price:,.2f} is already through the stop {stop:,.2f}: the setup is void."
+    return None
+
+
+def premium_at_trigger(quote: OptionQuote, trigger: float, now: datetime) -> Decimal | None:
+    """The projection of what the contract costs when the trigger trades: Black-Scholes
+    at the underlying = trigger, now, at the quote's IV (the risk-free rate of
+    ``conventions``), to the cent; None without an IV."""
+    iv = quote.iv
+    if iv is None or not math.isfinite(iv) or iv <= 0:
+        return None
+    c = quote.contract
+    years = years_to_expiry(c.expiry, now)
+    value = float(bs_price(trigger, float(c.strike), years, RISK_FREE_RATE, iv, c.right))
+    if not math.isfinite(value) or value <= 0:
+        return None
+    return Decimal(str(round(value, 2)))

@@ -18,6 +18,7 @@ from dashboard.trading.arming import (
     ArmingStatus,
     DisarmReason,
     PriceObservation,
+    arming_refusal,
     arming_window_end,
     choose_contract,
     evaluate_arming,
@@ -269,3 +270,39 @@ def test_request_key_names_the_arming() -> None:
     assert entry(status=ArmingStatus.TRIGGERED).is_active
     assert not entry(status=ArmingStatus.SENT).is_active
     assert date(2025, 12, 19) == EXPIRY
+
+
+def test_arming_refusals_long_and_short() -> None:
+    now = ARMED_AT
+    end = now + timedelta(hours=1)
+    ok = {"direction": "long", "trigger": 100.01, "stop": 98.49, "now": now, "expires_at": end}
+    assert arming_refusal(status="pending", price=99.5, **ok) is None
+    assert "Enter it now" in (arming_refusal(status="triggered", price=99.5, **ok) or "")
+    assert "already through the trigger" in (
+        arming_refusal(status="pending", price=100.01, **ok) or ""
+    )
+    assert "already through the stop" in (arming_refusal(status="pending", price=98.49, **ok) or "")
+    assert "window has ended" in (
+        arming_refusal(status="pending", price=99.5, **{**ok, "now": end}) or ""
+    )
+    assert "No current price" in (arming_refusal(status="pending", price=None, **ok) or "")
+    short = {**ok, "direction": "short", "trigger": 49.99, "stop": 51.51}
+    assert arming_refusal(status="pending", price=50.5, **short) is None
+    assert "trigger" in (arming_refusal(status="pending", price=49.99, **short) or "")
+    assert "stop" in (arming_refusal(status="pending", price=51.6, **short) or "")
+    assert "wrong side" in (
+        arming_refusal(status="pending", price=50.5, **{**short, "stop": 48.0}) or ""
+    )
+
+
+def test_premium_at_trigger_is_black_scholes_at_the_trigger() -> None:
+    from dashboard.options.expiry import years_to_expiry
+    from dashboard.options.pricing import bs_price
+    from dashboard.trading.arming import premium_at_trigger
+
+    q = quote("SPY", "C", "600", 4.30, 4.37)  # IV 0.2 on the fixture
+    now = datetime(2025, 12, 1, 15, 0, tzinfo=UTC)
+    got = premium_at_trigger(q, 601.0, now)
+    want = float(bs_price(601.0, 600.0, years_to_expiry(EXPIRY, now), 0.04, 0.2, "C"))
+    assert got == Decimal(str(round(want, 2)))
+    assert premium_at_trigger(replace(q, iv=None), 601.0, now) is None

@@ -1,7 +1,8 @@
 """Options Trading tab: STRAT signals → order ticket → journal → monitored exit.
 
 One module per feature, each with ``register(app, services, …)``: the signal board
-(``signals``), the ticket (``ticket``), the signal chart and payoff (``chart``), the
+(``signals``), the ticket (``ticket``) and arming a pending signal at its trigger
+(``arming``), the signal chart and payoff (``chart``), the
 chain and flow (``chain``), and the active trades (``trades``). What they show is
 ``views.options``'s; ``layout`` holds the ids.
 """
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from dash import Dash
 
-from dashboard.components.options import chain, chart, signals, ticket, trades
+from dashboard.components.options import arming, chain, chart, signals, ticket, trades
 from dashboard.components.options.layout import TAB_ID
 from dashboard.components.options.layout import layout as build_layout
 from dashboard.components.options.reads import Reads
@@ -37,6 +38,7 @@ def register(app: Dash, services: Services) -> None:
     reads = Reads(services.data)
     signals.register(app, services, reads)
     ticket.register(app, services, reads)
+    arming.register(app, services, reads)
     chart.register(app, services, reads)
     chain.register(app, services, reads)
     trades.register(app, services)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components.options.arming import arming_card
 from dashboard.components.options.chain import chain_card, flow_card
 from dashboard.components.options.chart import payoff_card, signal_chart_card
 from dashboard.components.options.signals import board_card
@@ -28,7 +29,7 @@ def layout(settings: Settings) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(board_card(), lg=7, className="mb-3"),
-                    dbc.Col(ticket_card(settings), lg=5, className="mb-3"),
+                    dbc.Col([ticket_card(settings), arming_card()], lg=5, className="mb-3"),
                 ]
             ),
             dbc.Row(
