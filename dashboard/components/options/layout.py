@@ -29,7 +29,11 @@ def layout(settings: Settings) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(board_card(), lg=7, className="mb-3"),
-                    dbc.Col([ticket_card(settings), arming_card()], lg=5, className="mb-3"),
+                    # The wrapper lets the ticket card keep its height and the arming
+                    # controls sit under it, inside the column.
+                    dbc.Col(
+                        [html.Div(ticket_card(settings)), arming_card()], lg=5, className="mb-3"
+                    ),
                 ]
             ),
             dbc.Row(
