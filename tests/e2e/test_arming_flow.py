@@ -109,7 +109,7 @@ def _arm_row(page: Any, row: SignalRow) -> None:
     page.click("#options-arm")
     wait_until(
         lambda: "Armed #" in page.inner_text("#options-toast"),
-        timeout=30,
+        timeout=120,
         what="the arming toast",
     )
 
