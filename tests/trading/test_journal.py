@@ -416,3 +416,22 @@ def test_broker_stop_fill_closes_the_trade_with_that_fill(journal: Journal) -> N
     assert closed.exit_price == Decimal("1.15")
     # A software exit can no longer start.
     assert journal.begin_exit(tid, ExitReason.STOP, now=NOW) is None
+
+
+def test_step_4_upgrades_a_version_1_database(journal_url: str) -> None:
+    old = Journal(journal_url)
+    trade, _ = old.create_intent(ticket(), request_key="v1", now=NOW)
+    with old.engine.begin() as conn:  # what a version-1 database looked like
+        conn.exec_driver_sql("DROP TABLE armed_entries")
+        for column in journal_module._V4_TRADE_COLUMNS:
+            conn.exec_driver_sql(f"ALTER TABLE trades DROP COLUMN {column}")
+        conn.exec_driver_sql("UPDATE journal_meta SET value='1' WHERE key='schema_version'")
+    old.close()
+    upgraded = Journal(journal_url)
+    assert _version(upgraded) == str(journal_module.SCHEMA_VERSION)
+    assert set(journal_module._V4_TRADE_COLUMNS) <= _columns(upgraded, "trades")
+    kept = upgraded.get(trade.id)
+    assert kept is not None and kept.fill_underlying_price is None
+    e, created = upgraded.arm_entry(_armed(), request_key="after", now=NOW)
+    assert created and upgraded.active_armed() == [e]
+    upgraded.close()
