@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -54,12 +54,19 @@ class EntryPass:
     errors: tuple[str, ...] = field(default=())
 
 
+# How far back a pass reads minute bars: an arming older than this is judged on the last
+# day's prices only (a monitor down for longer resumes from there), which bounds a pass
+# at one session of bars per symbol however long ago a weekly setup was armed.
+BARS_LOOKBACK = timedelta(days=1)
+
+
 async def _observations(
-    data: AsyncDataService, armed: Sequence[ArmedEntry]
+    data: AsyncDataService, armed: Sequence[ArmedEntry], market_now: datetime
 ) -> tuple[dict[str, list[PriceObservation]], str | None]:
-    """Minute bars since the earliest arming, and each symbol's latest trade."""
+    """Minute bars since the earliest arming (at most ``BARS_LOOKBACK``), and each
+    symbol's latest trade."""
     symbols = sorted({e.symbol for e in armed})
-    start = min(e.armed_at for e in armed)
+    start = max(min(e.armed_at for e in armed), market_now - BARS_LOOKBACK)
     out: dict[str, list[PriceObservation]] = {s: [] for s in symbols}
     try:
         frames, trades = await asyncio.gather(
@@ -205,7 +212,7 @@ async def evaluate_armed_entries(
     waiting = [e for e in armed if e.status is ArmingStatus.ARMED]
     prices: dict[str, list[PriceObservation]] = {}
     if market_open and waiting:
-        prices, problem = await _observations(data, waiting)
+        prices, problem = await _observations(data, waiting, market_now)
         if problem is not None:
             errors.append(problem)
     for entry in armed:

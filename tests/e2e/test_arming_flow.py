@@ -126,6 +126,7 @@ def _passes(live: LiveApp, n: int = 2) -> None:
         monitor.pass_hooks.remove(seen.append)
 
 
+@pytest.mark.timeout(900)  # two signal loads and three clock runs on a shared machine
 def test_arming_fires_once_at_the_trigger_and_the_stop_disarms(browser, live: LiveApp) -> None:
     fire, k_fire, stop, k_stop = _pick(live)
     page, watch = open_page(browser, live.url, width=1400, height=1100)
