@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
-from dashboard.models import OptionChain, OptionQuote, Right
+from dashboard.conventions import CONTRACT_MULTIPLIER, Direction, Right, right_for_direction
+from dashboard.models import OptionChain, OptionQuote
 from dashboard.options.expiry import NEW_YORK, is_expired
 from dashboard.options.occ import build_occ, display_occ, format_strike, parse_occ
 
@@ -45,8 +46,6 @@ __all__ = [
     "validate_ticket",
 ]
 
-Direction = Literal["long", "short"]
-CONTRACT_MULTIPLIER = 100
 PENNY_NAMES: frozenset[str] = frozenset({"SPY", "QQQ", "IWM"})
 # Field names the form shows messages under, in display order.
 FIELDS = (
@@ -411,7 +410,7 @@ def validate_ticket(
     if right_text in ("C", "P"):
         right = right_text  # type: ignore[assignment]
     elif direction is not None:
-        right = "C" if direction == "long" else "P"
+        right = right_for_direction(direction)
     else:
         right = None
 
@@ -512,7 +511,7 @@ def validate_ticket(
                 contract = given.compact
     if contract is not None and "contract" not in errors:
         occ = parse_occ(contract)
-        if direction is not None and occ.right != ("C" if direction == "long" else "P"):
+        if direction is not None and occ.right != right_for_direction(direction):
             want = "call" if direction == "long" else "put"
             got = "call" if occ.right == "C" else "put"
             errors["contract"] = (
