@@ -100,7 +100,8 @@ def _parse_id(comp_id: str) -> str | dict[str, Any]:
 # are absent from the initial layout: type → (the container they are rendered into, the
 # module that builds them).
 DYNAMIC_TYPES = {
-    "options-manage": ("options-active-trades", "dashboard/components/options/trades.py")
+    "options-manage": ("options-active-trades", "dashboard/components/options/trades.py"),
+    "options-disarm": ("options-armed-entries", "dashboard/components/options/trades.py"),
 }
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -361,6 +361,20 @@ def _armed_record(row: _ArmedRow) -> ArmedEntry:
     return ArmedEntry(**values)
 
 
+def _apply_exit_fill(row: _TradeRow, px: Decimal, filled: int, at: datetime) -> None:
+    """Book ``filled`` contracts sold at ``px``: closed quantity, average exit price and
+    realised P&L ``(exit − entry) × 100 × qty`` (whichever order sold them)."""
+    entry_px = row.entry_fill_price or Decimal(0)
+    prev = row.closed_qty
+    row.closed_qty = prev + filled
+    prev_px = row.exit_price or Decimal(0)
+    row.exit_price = ((prev_px * prev + px * filled) / row.closed_qty).quantize(Decimal("0.0001"))
+    row.exit_filled_at = at
+    row.realized_pnl = (row.realized_pnl or Decimal(0)) + (
+        (px - entry_px) * CONTRACT_MULTIPLIER * filled
+    )
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -729,17 +743,7 @@ class Journal:
                 and filled > 0
                 and order.filled_avg_price is not None
             ):
-                px = order.filled_avg_price
-                entry_px = row.entry_fill_price or Decimal(0)
-                prev = row.closed_qty
-                row.closed_qty = prev + filled
-                prev_px = row.exit_price or Decimal(0)
-                row.exit_price = (prev_px * prev + px * filled) / row.closed_qty
-                row.exit_price = row.exit_price.quantize(Decimal("0.0001"))
-                row.exit_filled_at = order.filled_at or now
-                row.realized_pnl = (row.realized_pnl or Decimal(0)) + (
-                    (px - entry_px) * CONTRACT_MULTIPLIER * filled
-                )
+                _apply_exit_fill(row, order.filled_avg_price, filled, order.filled_at or now)
                 if row.closed_qty >= row.entry_filled_qty:
                     self._move(row, TradeStatus.CLOSED, now, f"closed ({row.exit_reason})")
                 else:
@@ -861,19 +865,8 @@ class Journal:
                 and current in (TradeStatus.OPEN, TradeStatus.EXITING)
                 and row.closed_qty < row.entry_filled_qty
             ):
-                px = order.filled_avg_price
-                entry_px = row.entry_fill_price or Decimal(0)
-                prev = row.closed_qty
-                row.closed_qty = prev + filled
-                prev_px = row.exit_price or Decimal(0)
-                row.exit_price = ((prev_px * prev + px * filled) / row.closed_qty).quantize(
-                    Decimal("0.0001")
-                )
-                row.exit_filled_at = order.filled_at or now
+                _apply_exit_fill(row, order.filled_avg_price, filled, order.filled_at or now)
                 row.exit_reason = ExitReason.BROKER_STOP.value
-                row.realized_pnl = (row.realized_pnl or Decimal(0)) + (
-                    (px - entry_px) * CONTRACT_MULTIPLIER * filled
-                )
                 if row.closed_qty >= row.entry_filled_qty:
                     self._move(row, TradeStatus.CLOSED, now, "closed by the broker-held stop")
             return _to_record(row)
