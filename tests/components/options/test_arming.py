@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from dash.exceptions import PreventUpdate
 
 from dashboard.components.options import arming as A
 from dashboard.components.options import signals as S
@@ -85,3 +86,26 @@ def test_a_triggered_signal_is_not_armed_and_nothing_loaded_disables(tab: Option
     assert disabled and "Only a pending setup can be armed" in text
     assert A.arm(tab.services, tab.reads, signal, values, NO_CAPS)[1] == "Not armed"
     assert tab.services.journal.active_armed() == []
+
+
+def test_register_binds_each_closure_to_its_function(
+    tab: OptionsTab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dash import Dash
+
+    seen: dict[str, tuple[Any, ...]] = {}
+    for name in ("check", "arm"):
+        monkeypatch.setattr(A, name, lambda *a, _n=name: seen.__setitem__(_n, a) or _n)
+    fresh = Dash(__name__)
+    A.register(fresh, tab.services, tab.reads)
+    form = ("SPY", "long", "2026-12-18", "600", 1, 2.5)
+    check_key = next(k for k in fresh.callback_map if "options-arm.disabled" in k)
+    fresh.callback_map[check_key]["callback"].__wrapped__({"id": "s"}, *form, "5", None, "fixed")
+    arm_key = next(k for k in fresh.callback_map if "options-trades-version" in k)
+    fresh.callback_map[arm_key]["callback"].__wrapped__(1, {"id": "s"}, *form, "5", None, "fixed")
+    values = dict(zip(A.FORM_IDS, form, strict=True))
+    caps = {"max_premium": "5", "max_slippage": None, "rule": "fixed"}
+    assert seen["check"] == (tab.services, tab.reads, {"id": "s"}, values, caps)
+    assert seen["arm"] == (tab.services, tab.reads, {"id": "s"}, values, caps)
+    with pytest.raises(PreventUpdate):
+        fresh.callback_map[arm_key]["callback"].__wrapped__(None, None, *form, None, None, None)
