@@ -16,6 +16,7 @@ __all__ = [
     "CONTRACT_MULTIPLIER",
     "MARKET_TZ_NAME",
     "NEW_YORK",
+    "OPTION_MARK",
     "RISK_FREE_RATE",
     "Direction",
     "Right",
@@ -33,6 +34,10 @@ NEW_YORK: Final = ZoneInfo(MARKET_TZ_NAME)
 
 # Standard US equity options deliver 100 shares per contract (OCC).
 CONTRACT_MULTIPLIER: Final = 100
+
+# Open option P&L is marked at the quote's mid, (bid + ask) / 2, everywhere it is shown
+# (Options tab, Live Portfolio): one instant, one number. Exits still sell at the bid.
+OPTION_MARK: Final = "mid"
 
 # Annual, continuously compounded; what the option models assume when a quote carries no
 # greeks. Roughly the 3-month T-bill yield; the pages that use it say so.

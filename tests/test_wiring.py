@@ -105,6 +105,7 @@ DYNAMIC_TYPES = {
         "options-watchlist-chips",
         "dashboard/components/options/watchlist.py",
     ),
+    "options-disarm": ("options-armed-entries", "dashboard/components/options/trades.py"),
 }
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -86,11 +86,12 @@ class OrderRequest:
     symbol: str
     qty: Decimal
     side: Literal["buy", "sell"]
-    type: Literal["market", "limit"]
+    type: Literal["market", "limit", "stop", "stop_limit"]
     time_in_force: str = "day"
     limit_price: Decimal | None = None
     client_order_id: str = field(default_factory=_new_client_order_id)
     position_intent: str | None = None
+    stop_price: Decimal | None = None  # stop and stop_limit orders
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -103,6 +104,8 @@ class OrderRequest:
         }
         if self.limit_price is not None:
             body["limit_price"] = format(self.limit_price, "f")
+        if self.stop_price is not None:
+            body["stop_price"] = format(self.stop_price, "f")
         if self.position_intent:
             body["position_intent"] = self.position_intent
         return body

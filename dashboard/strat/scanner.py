@@ -30,7 +30,7 @@ from dashboard.strat.settlement import (
     LowerBars,
     lower_bars_from_ticks,
 )
-from dashboard.strat.setups import active_setups, setups_from_ticks
+from dashboard.strat.setups import SETUP_EXPIRE_BARS, active_setups, setups_from_ticks
 from dashboard.strat.signals import Pattern, Setup
 
 DEFAULT_TIMEFRAMES: tuple[str, ...] = ("1Month", "1Week", "1Day", "1Hour")
@@ -142,7 +142,7 @@ def scan(
     config: LevelConfig = LevelConfig(),
     tick: float = 0.01,
     last_bar_closed: bool | Mapping[str, bool] = True,
-    expire_after: int = 3,
+    expire_after: int = SETUP_EXPIRE_BARS,
     tfc_mode: TfcMode = "candle",
     tfc_timeframes: Sequence[str] | None = None,
     include_resolved: bool = False,

@@ -36,6 +36,9 @@ from dashboard.strat.settlement import (
 )
 from dashboard.strat.signals import Pattern, Setup, SetupStatus
 
+# The live rule: an untriggered setup expires this many bars after its setup bar (the
+# board, the backtest default and the arming window of an armed entry all use it).
+SETUP_EXPIRE_BARS = 3
 _FIRST_WINDOW = 64  # bars scanned before the window doubles; most setups resolve fast
 
 
@@ -88,7 +91,7 @@ def evaluate_setups(
     low: ArrayLike,
     close: ArrayLike,
     timestamps: Sequence[Any] | pd.Index | None = None,
-    expire_after: int | None = 3,
+    expire_after: int | None = SETUP_EXPIRE_BARS,
     *,
     tick: float = 0.01,
     last_bar_closed: bool = True,
@@ -144,7 +147,7 @@ def setups_from_ticks(
     lo: NDArray[np.int64],
     c: NDArray[np.int64],
     timestamps: Sequence[Any] | pd.Index | None = None,
-    expire_after: int | None = 3,
+    expire_after: int | None = SETUP_EXPIRE_BARS,
     *,
     tick: float = 0.01,
     last_bar_closed: bool = True,

@@ -1,11 +1,20 @@
-"""The exit monitor: the imperative shell around ``exits.evaluate_exits``.
+"""The trade monitor: one loop for armed entries and managed exits (imperative shell
+around ``arming.evaluate_arming`` and ``exits.evaluate_exits``).
 
 Each pass (every ``settings.refresh_seconds``): take or renew the leader lease in the
-journal database, sync entry and exit orders with the broker, and — while the market is
-open and prices are fresh — send the exits the pure core asks for. Exits are safe to fire
-twice: the journal moves a trade open → exiting atomically before sending, and the exit's
-``client_order_id`` is derived from the trade id and attempt number, so the broker
-refuses a duplicate too. The lease only saves work; it is not what makes exits unique.
+journal database, sync entry, exit and broker-stop orders with the broker, and — while
+the market is open and prices are fresh — send the entries and exits the pure rules ask
+for. Both are safe to fire twice:
+
+- an exit: the journal moves a trade open → exiting atomically before sending, and the
+  exit's ``client_order_id`` is derived from the trade id and attempt number;
+- an armed entry: the journal moves it armed → triggered atomically, its one trade is
+  created under the request key ``armed-<id>`` (a repeat finds the same trade), and that
+  trade's ``client_order_id`` is derived from its id, so the broker refuses a second order.
+
+The lease only saves work; it is not what makes orders unique. Arming windows are closed
+even while the market is shut. After every pass the monitor calls its ``pass_hooks``
+(e.g. the alerts engine) with the pass's record.
 """
 
 from __future__ import annotations
@@ -16,20 +25,29 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from dashboard.data_loaders.budget import Priority, budget_priority
 from dashboard.models import DataState
+from dashboard.trading.arming import ArmedEntry, ArmingDecision
+from dashboard.trading.entries import EntryPass, evaluate_armed_entries
 from dashboard.trading.exits import ExitConfig, ExitDecision, evaluate_exits
 from dashboard.trading.journal import Journal, JournalTrade, TradeStatus
-from dashboard.trading.orders import PlaceResult, place_exit, sync_trade
+from dashboard.trading.orders import (
+    PlaceResult,
+    place_exit,
+    record_fill_context,
+    sync_broker_stop,
+    sync_trade,
+)
 
 if TYPE_CHECKING:
     from dashboard.data_loaders.async_data_service import AsyncDataService
 
-__all__ = ["LEASE_NAME", "ExitMonitor", "MonitorPass", "evaluate_exits"]
+__all__ = ["LEASE_NAME", "ExitMonitor", "MonitorPass", "PassHook", "TradeMonitor", "evaluate_exits"]
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "exit-monitor"
@@ -48,10 +66,18 @@ class MonitorPass:
     results: tuple[PlaceResult, ...] = ()
     repriced: tuple[int, ...] = ()  # trades whose unfilled exit limit was canceled
     errors: tuple[str, ...] = field(default=())
+    armed: int = 0  # armed entries looked at
+    entry_decisions: tuple[ArmingDecision, ...] = ()
+    entry_results: tuple[PlaceResult, ...] = ()
+
+
+# Called after every pass with its record (sync or async); an error is logged, not raised.
+PassHook = Callable[[MonitorPass], Awaitable[None] | None]
 
 
 class ExitMonitor:
-    """Software OCO for option trades; one instance per process, one leader overall."""
+    """Armed entries and software OCO exits for option trades; one instance per process,
+    one leader overall (``TradeMonitor`` is the same class)."""
 
     def __init__(
         self,
@@ -72,6 +98,7 @@ class ExitMonitor:
         self.lease_seconds = lease_seconds or max(3.0 * self.interval, 15.0)
         self.reprice_after = reprice_after
         self.last_pass: MonitorPass | None = None
+        self.pass_hooks: list[PassHook] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -82,7 +109,22 @@ class ExitMonitor:
         Its reads draw from the request budget's order class: under pressure interval
         refreshes yield to the monitor, never the other way round."""
         with budget_priority(Priority.ORDER):
-            return await self._run_once(now)
+            result = await self._run_once(now)
+        await self._call_hooks(result)
+        return result
+
+    def add_pass_hook(self, hook: PassHook) -> None:
+        """Run ``hook(pass)`` after every pass (leader or not), in the monitor's loop."""
+        self.pass_hooks.append(hook)
+
+    async def _call_hooks(self, result: MonitorPass) -> None:
+        for hook in list(self.pass_hooks):
+            try:
+                out = hook(result)
+                if out is not None:
+                    await out
+            except Exception:  # a hook must never stop the trade monitor
+                log.exception("monitor pass hook %r failed", hook)
 
     async def _run_once(self, now: datetime | None) -> MonitorPass:
         now = now or datetime.now(UTC)
@@ -97,10 +139,13 @@ class ExitMonitor:
         trades = await asyncio.to_thread(self.journal.active_trades)
         synced: list[JournalTrade] = []
         for trade in trades:
-            synced.append(await sync_trade(self.data, self.journal, trade, now=now))
+            trade = await sync_trade(self.data, self.journal, trade, now=now)
+            trade = await sync_broker_stop(self.data, self.journal, trade, now=now)
+            synced.append(trade)
         repriced = await self._cancel_stale_exits(synced, now, errors)
         open_trades = [t for t in synced if t.status is TradeStatus.OPEN and t.open_qty > 0]
-        if not open_trades:
+        armed = await asyncio.to_thread(self.journal.active_armed)
+        if not open_trades and not armed:
             return self._done(now, len(trades), None, "no open trades", errors, repriced)
 
         clock = await self.data.fetch_clock()
@@ -108,8 +153,25 @@ class ExitMonitor:
             return self._done(
                 now, len(trades), None, f"clock unavailable ({clock.error})", errors, repriced
             )
+        market_now = clock.value.timestamp
         if not clock.value.is_open:
-            return self._done(now, len(trades), False, "market closed", errors, repriced)
+            # Arming windows still end while the market is shut; nothing trades.
+            entries = await evaluate_armed_entries(
+                self.data, self.journal, armed, market_now, market_open=False, now=now
+            )
+            errors.extend(entries.errors)
+            return self._done(
+                now, len(trades), False, "market closed", errors, repriced, armed, entries
+            )
+
+        entries = await evaluate_armed_entries(
+            self.data, self.journal, armed, market_now, market_open=True, now=now
+        )
+        errors.extend(entries.errors)
+        if not open_trades:
+            return self._done(
+                now, len(trades), True, "no open trades", errors, repriced, armed, entries
+            )
 
         underlyings = sorted({t.underlying for t in open_trades})
         quotes = await self.data.fetch_quotes(underlyings)
@@ -122,15 +184,21 @@ class ExitMonitor:
                 f"underlying prices not fresh ({quotes.error})",
                 errors,
                 repriced,
+                armed,
+                entries,
             )
         prices = {s: q.mid for s, q in quotes.value.items() if q.bid > 0 and q.ask > 0}
         options = await self.data.fetch_option_quotes(
             sorted({t.contract_symbol for t in open_trades})
         )
         option_quotes = options.value if options.state is DataState.FRESH and options.value else {}
+        for t in open_trades:
+            if t.fill_underlying_price is None:
+                await record_fill_context(
+                    self.journal, t, prices.get(t.underlying), option_quotes.get(t.contract_symbol)
+                )
 
         # Expiry rules run on the broker's clock: the simulator's day is not the wall clock's.
-        market_now = clock.value.timestamp
         decisions = evaluate_exits(open_trades, prices, option_quotes, market_now, self.config)
         results = []
         for d in decisions:
@@ -156,6 +224,9 @@ class ExitMonitor:
             results=tuple(results),
             repriced=tuple(repriced),
             errors=tuple(errors),
+            armed=len(armed),
+            entry_decisions=entries.decisions,
+            entry_results=entries.results,
         )
         self.last_pass = out
         return out
@@ -168,6 +239,8 @@ class ExitMonitor:
         skipped: str,
         errors: list[str],
         repriced: list[int],
+        armed: list[ArmedEntry] | None = None,
+        entries: EntryPass | None = None,
     ) -> MonitorPass:
         out = MonitorPass(
             at=now,
@@ -177,6 +250,9 @@ class ExitMonitor:
             skipped=skipped,
             repriced=tuple(repriced),
             errors=tuple(errors),
+            armed=len(armed or ()),
+            entry_decisions=entries.decisions if entries is not None else (),
+            entry_results=entries.results if entries is not None else (),
         )
         self.last_pass = out
         return out
@@ -232,3 +308,7 @@ class ExitMonitor:
             except Exception:  # one bad pass must not end the monitor
                 log.exception("exit monitor pass failed")
             self._stop.wait(self.interval)
+
+
+# The monitor watches entries as well as exits; both names are the same class.
+TradeMonitor = ExitMonitor

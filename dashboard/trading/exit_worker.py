@@ -1,8 +1,9 @@
-"""``python -m dashboard.trading.exit_worker``: the exit monitor as its own process.
+"""``python -m dashboard.trading.exit_worker``: the trade monitor (armed entries and
+exits) as its own process.
 
 This is the Procfile's ``worker`` line. It reads the same settings as the web process,
 uses the same journal database (``DATABASE_URL``) and competes for the same lease, so
-running it next to in-process monitors still fires each exit once. SIGTERM (Railway's
+running it next to in-process monitors still fires each entry and exit once. SIGTERM (Railway's
 stop signal) ends the loop after the current pass and releases the lease.
 
 In demo mode the worker needs the shared simulator's URL (``DASHBOARD_SIMULATOR_URL``):

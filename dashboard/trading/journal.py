@@ -59,6 +59,13 @@ from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.schema import CreateColumn
 
 from dashboard.models import Order
+from dashboard.trading.arming import (
+    ACTIVE_ARMING,
+    ARMING_MOVES,
+    ArmedEntry,
+    ArmingStatus,
+    DisarmReason,
+)
 from dashboard.trading.records import (
     ACTIVE_STATUSES,
     ALLOWED_MOVES,
@@ -66,6 +73,7 @@ from dashboard.trading.records import (
     JournalError,
     JournalTrade,
     TradeStatus,
+    broker_stop_client_order_id,
     exit_client_order_id,
 )
 from dashboard.trading.ticket import CONTRACT_MULTIPLIER, TradeTicket
@@ -182,6 +190,57 @@ class _TradeRow(_Base):
     exit_filled_at: Mapped[datetime | None] = mapped_column(_UTCDateTime, nullable=True)
     realized_pnl: Mapped[Decimal] = mapped_column(_DecimalText, default=Decimal(0))
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # At the entry fill (step 4): the underlying's price, and the contract's IV and delta.
+    fill_underlying_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    fill_iv: Mapped[float | None] = mapped_column(Float, nullable=True)
+    fill_delta: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The optional broker-held protective stop on the option (step 4).
+    broker_stop_client_order_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    broker_stop_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    broker_stop_status: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    broker_stop_price: Mapped[Decimal | None] = mapped_column(_DecimalText, nullable=True)
+    broker_stop_limit: Mapped[Decimal | None] = mapped_column(_DecimalText, nullable=True)
+
+
+class _ArmedRow(_Base):
+    """An armed entry (``trading.arming``): waits for the trigger, fires one trade."""
+
+    __tablename__ = "armed_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(_UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(_UTCDateTime)
+    request_key: Mapped[str] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    signal_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    symbol: Mapped[str] = mapped_column(String(16))
+    timeframe: Mapped[str] = mapped_column(String(16))
+    pattern: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    direction: Mapped[str] = mapped_column(String(5))
+    trigger: Mapped[float] = mapped_column(Float)
+    stop: Mapped[float] = mapped_column(Float)
+    target1: Mapped[float] = mapped_column(Float)
+    target2: Mapped[float | None] = mapped_column(Float, nullable=True)
+    opposite: Mapped[float | None] = mapped_column(Float, nullable=True)
+    contract: Mapped[str] = mapped_column(String(32))
+    expiry: Mapped[date] = mapped_column(Date)
+    strike: Mapped[Decimal] = mapped_column(_DecimalText)
+    right: Mapped[str] = mapped_column(String(1))
+    contract_rule: Mapped[str] = mapped_column(String(16))
+    quantity: Mapped[int] = mapped_column(Integer)
+    max_premium: Mapped[Decimal | None] = mapped_column(_DecimalText, nullable=True)
+    max_slippage: Mapped[Decimal | None] = mapped_column(_DecimalText, nullable=True)
+    projected_premium: Mapped[Decimal | None] = mapped_column(_DecimalText, nullable=True)
+    armed_at: Mapped[datetime] = mapped_column(_UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(_UTCDateTime)
+    tfc: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    rules: Mapped[str | None] = mapped_column(Text, nullable=True)
+    live: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    triggered_at: Mapped[datetime | None] = mapped_column(_UTCDateTime, nullable=True)
+    trigger_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    trade_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class _MetaRow(_Base):
@@ -255,12 +314,35 @@ def _v1_base_tables(conn: Connection) -> None:
         create_table(conn, name)
 
 
+_V4_TRADE_COLUMNS = (
+    "fill_underlying_price",
+    "fill_iv",
+    "fill_delta",
+    "broker_stop_client_order_id",
+    "broker_stop_order_id",
+    "broker_stop_status",
+    "broker_stop_price",
+    "broker_stop_limit",
+)
+
+
+def _v4_arming_and_fill_context(conn: Connection) -> None:
+    create_table(conn, "armed_entries")
+    for column in _V4_TRADE_COLUMNS:
+        add_column(conn, "trades", column)
+
+
 def _v5_watchlist(conn: Connection) -> None:
     create_table(conn, "watchlist")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "trades, journal_meta and leases", _v1_base_tables),
+    Migration(
+        4,
+        "armed_entries; trades: fill underlying price, IV and delta; broker stop",
+        _v4_arming_and_fill_context,
+    ),
     Migration(5, "watchlist: the scanner's editable symbols", _v5_watchlist),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
@@ -284,6 +366,30 @@ def _tuple_record(values: Sequence[Any]) -> JournalTrade:
     fields = list(values)
     fields[_STATUS_AT] = TradeStatus(fields[_STATUS_AT])
     return JournalTrade(*fields)
+
+
+_ARMED_FIELDS: tuple[str, ...] = tuple(ArmedEntry.__dataclass_fields__)
+
+
+def _armed_record(row: _ArmedRow) -> ArmedEntry:
+    values = {name: getattr(row, name) for name in _ARMED_FIELDS}
+    values["status"] = ArmingStatus(row.status)
+    values["reason"] = DisarmReason(row.reason) if row.reason else None
+    return ArmedEntry(**values)
+
+
+def _apply_exit_fill(row: _TradeRow, px: Decimal, filled: int, at: datetime) -> None:
+    """Book ``filled`` contracts sold at ``px``: closed quantity, average exit price and
+    realised P&L ``(exit − entry) × 100 × qty`` (whichever order sold them)."""
+    entry_px = row.entry_fill_price or Decimal(0)
+    prev = row.closed_qty
+    row.closed_qty = prev + filled
+    prev_px = row.exit_price or Decimal(0)
+    row.exit_price = ((prev_px * prev + px * filled) / row.closed_qty).quantize(Decimal("0.0001"))
+    row.exit_filled_at = at
+    row.realized_pnl = (row.realized_pnl or Decimal(0)) + (
+        (px - entry_px) * CONTRACT_MULTIPLIER * filled
+    )
 
 
 def _now() -> datetime:
@@ -654,17 +760,7 @@ class Journal:
                 and filled > 0
                 and order.filled_avg_price is not None
             ):
-                px = order.filled_avg_price
-                entry_px = row.entry_fill_price or Decimal(0)
-                prev = row.closed_qty
-                row.closed_qty = prev + filled
-                prev_px = row.exit_price or Decimal(0)
-                row.exit_price = (prev_px * prev + px * filled) / row.closed_qty
-                row.exit_price = row.exit_price.quantize(Decimal("0.0001"))
-                row.exit_filled_at = order.filled_at or now
-                row.realized_pnl = (row.realized_pnl or Decimal(0)) + (
-                    (px - entry_px) * CONTRACT_MULTIPLIER * filled
-                )
+                _apply_exit_fill(row, order.filled_avg_price, filled, order.filled_at or now)
                 if row.closed_qty >= row.entry_filled_qty:
                     self._move(row, TradeStatus.CLOSED, now, f"closed ({row.exit_reason})")
                 else:
@@ -770,6 +866,236 @@ class Journal:
                 raise JournalError("the watchlist needs at least one symbol")
             s.delete(row)
         return self.watchlist()
+
+    # ---- fill context and the broker-held stop ------------------------------------------------
+    def record_fill_context(
+        self,
+        trade_id: int,
+        *,
+        underlying_price: float | None,
+        iv: float | None,
+        delta: float | None,
+        now: datetime | None = None,
+    ) -> JournalTrade:
+        """Keep the underlying's price and the contract's IV and delta at the entry fill;
+        written once (a later call fills only what is still missing)."""
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            if row.fill_underlying_price is None:
+                row.fill_underlying_price = underlying_price
+            if row.fill_iv is None:
+                row.fill_iv = iv
+            if row.fill_delta is None:
+                row.fill_delta = delta
+            row.updated_at = now or _now()
+            return _to_record(row)
+
+    def begin_broker_stop(
+        self,
+        trade_id: int,
+        *,
+        stop_price: Decimal,
+        limit_price: Decimal | None,
+        now: datetime | None = None,
+    ) -> JournalTrade | None:
+        """Record the intent to place a protective stop (before it is sent); None when the
+        trade is not open or already has a working one."""
+        now = now or _now()
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            if row.status != TradeStatus.OPEN.value or row.entry_filled_qty - row.closed_qty <= 0:
+                return None
+            if row.broker_stop_client_order_id is not None and (
+                row.broker_stop_status is None or row.broker_stop_status not in _TERMINAL_ORDER
+            ):
+                return None
+            attempt = int((row.broker_stop_client_order_id or "-0").rsplit("-", 1)[1]) + 1
+            row.broker_stop_client_order_id = broker_stop_client_order_id(
+                row.entry_client_order_id, attempt
+            )
+            row.broker_stop_order_id = None
+            row.broker_stop_status = None
+            row.broker_stop_price = stop_price
+            row.broker_stop_limit = limit_price
+            row.updated_at = now
+            return _to_record(row)
+
+    def record_broker_stop(
+        self,
+        trade_id: int,
+        order: Order | None,
+        *,
+        status: str | None = None,
+        now: datetime | None = None,
+    ) -> JournalTrade:
+        """Apply the broker's view of the protective stop. A filled stop closes the trade
+        with that fill (exit reason ``broker_stop``): the broker's exit was the one exit."""
+        now = now or _now()
+        with self._tx() as s:
+            row = self._row(s, trade_id)
+            if order is None:
+                row.broker_stop_status = status
+                row.updated_at = now
+                return _to_record(row)
+            if row.broker_stop_client_order_id != order.client_order_id:
+                raise JournalError(
+                    f"trade {trade_id}: order {order.client_order_id} is not its broker stop"
+                )
+            row.broker_stop_order_id = order.id
+            row.broker_stop_status = order.status
+            row.updated_at = now
+            filled = int(order.filled_qty or 0)
+            current = TradeStatus(row.status)
+            if (
+                filled > 0
+                and order.filled_avg_price is not None
+                and order.status in _TERMINAL_ORDER
+                and current in (TradeStatus.OPEN, TradeStatus.EXITING)
+                and row.closed_qty < row.entry_filled_qty
+            ):
+                _apply_exit_fill(row, order.filled_avg_price, filled, order.filled_at or now)
+                row.exit_reason = ExitReason.BROKER_STOP.value
+                if row.closed_qty >= row.entry_filled_qty:
+                    self._move(row, TradeStatus.CLOSED, now, "closed by the broker-held stop")
+            return _to_record(row)
+
+    # ---- armed entries -----------------------------------------------------------------------
+    def arm_entry(
+        self, entry: ArmedEntry, *, request_key: str, now: datetime | None = None
+    ) -> tuple[ArmedEntry, bool]:
+        """Record an armed entry (``entry.id`` and status are ignored); (entry, created).
+        A repeated ``request_key`` (a double click) returns the first arming."""
+        now = now or _now()
+        existing = self._armed_by_key(request_key)
+        if existing is not None:
+            return existing, False
+        values = {
+            name: getattr(entry, name)
+            for name in _ARMED_FIELDS
+            if name not in ("id", "created_at", "updated_at", "status", "reason")
+        }
+        try:
+            with self._tx() as s:
+                row = _ArmedRow(
+                    **values,
+                    created_at=now,
+                    updated_at=now,
+                    request_key=request_key,
+                    status=ArmingStatus.ARMED.value,
+                )
+                s.add(row)
+                s.flush()
+                record = _armed_record(row)
+        except IntegrityError:
+            found = self._armed_by_key(request_key)
+            if found is None:
+                raise
+            return found, False
+        return record, True
+
+    def _armed_by_key(self, key: str) -> ArmedEntry | None:
+        with self._sessions() as s:
+            row = s.scalars(select(_ArmedRow).where(_ArmedRow.request_key == key)).first()
+            return _armed_record(row) if row is not None else None
+
+    def armed_entry(self, entry_id: int) -> ArmedEntry | None:
+        with self._sessions() as s:
+            row = s.get(_ArmedRow, entry_id)
+            return _armed_record(row) if row is not None else None
+
+    def armed_entries(
+        self, statuses: Iterable[ArmingStatus | str] | None = None, *, limit: int | None = None
+    ) -> list[ArmedEntry]:
+        """Armed entries, newest first; optionally only some statuses."""
+        stmt = select(_ArmedRow).order_by(_ArmedRow.id.desc())
+        if statuses is not None:
+            stmt = stmt.where(_ArmedRow.status.in_([ArmingStatus(x).value for x in statuses]))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._sessions() as s:
+            return [_armed_record(r) for r in s.scalars(stmt)]
+
+    def active_armed(self) -> list[ArmedEntry]:
+        return self.armed_entries(ACTIVE_ARMING)
+
+    def move_armed(
+        self,
+        entry_id: int,
+        expected: ArmingStatus,
+        to: ArmingStatus,
+        *,
+        reason: DisarmReason | None = None,
+        detail: str | None = None,
+        trigger_price: float | None = None,
+        triggered_at: datetime | None = None,
+        trade_id: int | None = None,
+        now: datetime | None = None,
+    ) -> ArmedEntry | None:
+        """Compare-and-set ``expected`` → ``to``; None when another process moved it first.
+
+        This atomic UPDATE is what makes an armed entry fire once: of two monitors that
+        both see the trigger, only one moves it armed → triggered.
+        """
+        if to not in ARMING_MOVES[expected]:
+            raise JournalError(f"armed entry {entry_id}: cannot go from {expected} to {to}")
+        now = now or _now()
+        values: dict[str, Any] = {"status": to.value, "updated_at": now}
+        if reason is not None:
+            values["reason"] = reason.value
+        if detail is not None:
+            values["detail"] = detail
+        if trigger_price is not None:
+            values["trigger_price"] = trigger_price
+        if triggered_at is not None:
+            values["triggered_at"] = triggered_at
+        if trade_id is not None:
+            values["trade_id"] = trade_id
+        with self._tx() as s:
+            result = s.execute(
+                update(_ArmedRow)
+                .where(_ArmedRow.id == entry_id, _ArmedRow.status == expected.value)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+        return self.armed_entry(entry_id)
+
+    def link_armed_trade(self, entry_id: int, trade_id: int, now: datetime | None = None) -> None:
+        """Remember the trade a triggered entry created (before its order is sent)."""
+        with self._tx() as s:
+            row = s.get(_ArmedRow, entry_id)
+            if row is None:
+                raise JournalError(f"no armed entry {entry_id} in the journal")
+            row.trade_id = trade_id
+            row.updated_at = now or _now()
+
+    def cancel_armed(self, entry_id: int, now: datetime | None = None) -> ArmedEntry | None:
+        """The user's Cancel: armed → disarmed; None when it has already triggered or ended."""
+        return self.move_armed(
+            entry_id,
+            ArmingStatus.ARMED,
+            ArmingStatus.DISARMED,
+            reason=DisarmReason.USER_CANCELLED,
+            detail="cancelled by the user",
+            now=now,
+        )
+
+    def active_for_signal(self, signal_id: str) -> tuple[list[JournalTrade], list[ArmedEntry]]:
+        """What a signal already has working: its active trades (working entry, open,
+        exiting) and its active armed entries. The ticket's duplicate guard asks this."""
+        trades = [t for t in self.active_trades() if t.signal_id == signal_id]
+        with self._sessions() as s:
+            armed = [
+                _armed_record(r)
+                for r in s.scalars(
+                    select(_ArmedRow)
+                    .where(_ArmedRow.signal_id == signal_id)
+                    .where(_ArmedRow.status.in_([a.value for a in ACTIVE_ARMING]))
+                    .order_by(_ArmedRow.id.desc())
+                )
+            ]
+        return trades, armed
 
     # ---- lease (exit-monitor leader) ---------------------------------------------------------
     def acquire_lease(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from dashboard.data_loaders.alpaca import OrderRequest
 from dashboard.data_loaders.errors import NetworkError, OrderRejected
-from dashboard.models import Order
+from dashboard.models import OptionQuote, Order
 from dashboard.trading.journal import ExitReason, Journal, JournalTrade, TradeStatus
 from dashboard.trading.ticket import TradeTicket
 
@@ -34,13 +34,18 @@ if TYPE_CHECKING:
 __all__ = [
     "ORPHAN_GRACE",
     "PlaceResult",
+    "broker_stop_request",
+    "cancel_broker_stop",
     "cancel_entry",
     "entry_request",
     "exit_request",
     "live_order_refusal",
+    "place_broker_stop",
     "place_entry",
     "place_exit",
     "reconcile",
+    "record_fill_context",
+    "sync_broker_stop",
     "sync_trade",
 ]
 
@@ -49,6 +54,9 @@ log = logging.getLogger(__name__)
 # How long an intent (or exit) may stay unknown to the broker before it is called failed.
 ORPHAN_GRACE = timedelta(seconds=60)
 _DUPLICATE_ID = "client_order_id must be unique"
+_WORKING = frozenset(
+    {"new", "accepted", "pending_new", "partially_filled", "held", "pending_cancel"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +222,28 @@ async def place_exit(
     underlying_price: float | None = None,
     now: datetime | None = None,
 ) -> PlaceResult:
-    """Sell to close an open trade: marked ``exiting`` first, so it can fire only once."""
+    """Sell to close an open trade: marked ``exiting`` first, so it can fire only once.
+
+    A working broker-held stop is canceled first (it holds the contracts, and two exits
+    must never both fill); if it filled meanwhile, the trade closed with that fill and
+    no software exit is sent."""
+    current = await _j(journal.get, trade_id)
+    if current is not None and _stop_working(current):
+        stopped = await cancel_broker_stop(data, journal, current)
+        if stopped.status is TradeStatus.CLOSED:
+            return PlaceResult(
+                False,
+                f"Trade #{trade_id} was closed by its broker-held stop; no exit sent.",
+                stopped,
+                duplicate=True,
+            )
+        if _stop_working(stopped):
+            return PlaceResult(
+                False,
+                f"Trade #{trade_id}: the broker-held stop could not be canceled "
+                f"({stopped.broker_stop_status}); no exit sent.",
+                stopped,
+            )
     trade = await _j(
         journal.begin_exit, trade_id, reason, underlying_price=underlying_price, now=now
     )
@@ -307,3 +336,128 @@ async def reconcile(
     for trade in await _j(journal.active_trades):
         out.append(await sync_trade(data, journal, trade, now=now))
     return out
+
+
+# ---- fill context ----------------------------------------------------------------------------
+
+
+async def record_fill_context(
+    journal: Journal,
+    trade: JournalTrade,
+    underlying_price: float | None,
+    quote: OptionQuote | None,
+) -> JournalTrade:
+    """Keep the underlying's price and the contract's IV and delta at the entry fill, as
+    first seen by the monitor after the fill (within one pass of it)."""
+    if underlying_price is None:
+        return trade
+    return await _j(
+        journal.record_fill_context,
+        trade.id,
+        underlying_price=underlying_price,
+        iv=quote.iv if quote is not None else None,
+        delta=quote.delta if quote is not None else None,
+    )
+
+
+# ---- the broker-held protective stop ---------------------------------------------------------
+
+
+def _stop_working(trade: JournalTrade) -> bool:
+    return trade.broker_stop_client_order_id is not None and (
+        trade.broker_stop_status is None or trade.broker_stop_status in _WORKING
+    )
+
+
+def broker_stop_request(trade: JournalTrade) -> OrderRequest:
+    """Sell to close what is held if the option trades at or below the stop (a stop, or a
+    stop-limit when a limit was set); good till canceled, like the trade it protects."""
+    if trade.broker_stop_client_order_id is None or trade.broker_stop_price is None:
+        raise ValueError(f"trade {trade.id} has no broker stop; call begin_broker_stop first")
+    return OrderRequest(
+        symbol=trade.contract_symbol,
+        qty=Decimal(trade.open_qty),
+        side="sell",
+        type="stop_limit" if trade.broker_stop_limit is not None else "stop",
+        time_in_force="gtc",
+        limit_price=trade.broker_stop_limit,
+        stop_price=trade.broker_stop_price,
+        client_order_id=trade.broker_stop_client_order_id,
+        position_intent="sell_to_close",
+    )
+
+
+async def place_broker_stop(
+    data: AsyncDataService,
+    journal: Journal,
+    trade_id: int,
+    stop_price: Decimal,
+    limit_price: Decimal | None = None,
+    *,
+    now: datetime | None = None,
+) -> PlaceResult:
+    """Place the optional protective stop on an open trade's option (journal first)."""
+    if stop_price <= 0 or (limit_price is not None and limit_price <= 0):
+        return PlaceResult(False, "The stop and its limit must be above zero.", None)
+    trade = await _j(
+        journal.begin_broker_stop, trade_id, stop_price=stop_price, limit_price=limit_price, now=now
+    )
+    if trade is None:
+        current = await _j(journal.get, trade_id)
+        return PlaceResult(
+            False,
+            f"Trade #{trade_id} is not open or already has a working broker stop.",
+            current,
+        )
+    kind, order, text = await _submit(data, broker_stop_request(trade))
+    if kind == "order":
+        assert order is not None
+        trade = await _j(journal.record_broker_stop, trade.id, order)
+        return PlaceResult(
+            True, f"Broker stop: {_order_text(order)} (stop {stop_price})", trade, order
+        )
+    if kind == "rejected":
+        trade = await _j(journal.record_broker_stop, trade.id, None, status="rejected")
+        return PlaceResult(False, f"Broker stop rejected: {text}", trade)
+    return PlaceResult(False, f"Broker stop not confirmed by the broker ({text}).", trade)
+
+
+async def sync_broker_stop(
+    data: AsyncDataService,
+    journal: Journal,
+    trade: JournalTrade,
+    *,
+    now: datetime | None = None,
+) -> JournalTrade:
+    """The broker's view of a working protective stop; a fill closes the trade with it."""
+    if not _stop_working(trade) or trade.broker_stop_client_order_id is None:
+        return trade
+    try:
+        order = await _lookup(data, trade.broker_stop_client_order_id)
+    except Exception as exc:
+        log.warning("could not sync the broker stop of trade %s: %s", trade.id, exc)
+        return trade
+    if order is None:
+        if now is not None and trade.updated_at and now - trade.updated_at >= ORPHAN_GRACE:
+            return await _j(journal.record_broker_stop, trade.id, None, status="rejected")
+        return trade
+    return await _j(journal.record_broker_stop, trade.id, order, now=now)
+
+
+async def cancel_broker_stop(
+    data: AsyncDataService, journal: Journal, trade: JournalTrade
+) -> JournalTrade:
+    """Cancel the working protective stop and record how it ended (canceled, or filled
+    first, in which case the trade is closed with that fill)."""
+    if trade.broker_stop_client_order_id is None:
+        return trade
+    order = await _lookup(data, trade.broker_stop_client_order_id)
+    if order is None:
+        return await _j(journal.record_broker_stop, trade.id, None, status="canceled")
+    if order.status in _WORKING:
+        try:
+            await data.cancel_order(order.id)
+        except OrderRejected as exc:  # filled meanwhile, most likely
+            log.info("trade %s: broker stop cancel refused: %s", trade.id, exc.message)
+        order = await _lookup(data, trade.broker_stop_client_order_id) or order
+    return await _j(journal.record_broker_stop, trade.id, order)

@@ -21,6 +21,7 @@ __all__ = [
     "JournalError",
     "JournalTrade",
     "TradeStatus",
+    "broker_stop_client_order_id",
     "exit_client_order_id",
 ]
 
@@ -41,6 +42,7 @@ class ExitReason(enum.StrEnum):
     EXPIRY = "expiry"
     DTE_FLOOR = "dte_floor"
     MAX_LOSS = "max_loss"
+    BROKER_STOP = "broker_stop"  # the broker-held protective stop filled
 
 
 ACTIVE_STATUSES = (TradeStatus.PENDING_ENTRY, TradeStatus.OPEN, TradeStatus.EXITING)
@@ -109,6 +111,14 @@ class JournalTrade:
     exit_filled_at: datetime | None
     realized_pnl: Decimal
     notes: str | None
+    fill_underlying_price: float | None = None
+    fill_iv: float | None = None
+    fill_delta: float | None = None
+    broker_stop_client_order_id: str | None = None
+    broker_stop_order_id: str | None = None
+    broker_stop_status: str | None = None
+    broker_stop_price: Decimal | None = None
+    broker_stop_limit: Decimal | None = None
 
     @property
     def open_qty(self) -> int:
@@ -124,6 +134,11 @@ class JournalTrade:
         if self.entry_fill_price is None:
             return None
         return self.entry_fill_price * CONTRACT_MULTIPLIER * self.entry_filled_qty
+
+
+def broker_stop_client_order_id(entry_client_order_id: str, attempt: int = 1) -> str:
+    """Deterministic id of a trade's broker-held protective stop (one per attempt)."""
+    return f"{entry_client_order_id.removesuffix('-entry')}-bstop-{attempt}"
 
 
 def exit_client_order_id(entry_client_order_id: str, attempt: int) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from dashboard.analytics.performance import normalise_to
 from dashboard.analytics.progress import progress_to_target
-from dashboard.conventions import CONTRACT_MULTIPLIER, NEW_YORK
+from dashboard.conventions import CONTRACT_MULTIPLIER, NEW_YORK, OPTION_MARK
 from dashboard.models import (
     Account,
     Clock,
@@ -222,19 +222,33 @@ def position_rows(
     trends: Mapping[str, str] | None = None,
     trades: Mapping[str, JournalTradeLike] | None = None,
     underlying_prices: Mapping[str, float] | None = None,
+    option_marks: Mapping[str, float] | None = None,
 ) -> list[dict[str, Any]]:
     """Grid rows: numbers stay numbers (the grid formats and sorts them).
 
     ``unrealized_plpc`` is Alpaca's fraction, shown in percent. ``trends`` are text
     sparklines by underlying; ``trades`` journal trades by position symbol.
+    ``option_marks``: option mids by contract; an option position with one is marked at
+    it (``conventions.OPTION_MARK``), as the Options tab marks its trades, so the two
+    agree at the same instant. Day P&L stays the broker's.
     """
     trends = trends or {}
     trades = trades or {}
     prices = underlying_prices or {}
+    marks = option_marks or {}
     rows = []
     for p in positions:
         under = underlying_of(p.symbol, p.asset_class)
         trade = trades.get(p.symbol)
+        current, value = float(p.current_price), float(p.market_value)
+        upl, upl_pct = float(p.unrealized_pl), float(p.unrealized_plpc) * 100.0
+        mark = marks.get(p.symbol) if p.asset_class == "us_option" else None
+        if mark is not None and math.isfinite(mark):
+            qty, avg = float(p.qty), float(p.avg_entry_price)
+            current = mark
+            value = mark * CONTRACT_MULTIPLIER * qty
+            upl = (mark - avg) * CONTRACT_MULTIPLIER * qty
+            upl_pct = upl / abs(avg * CONTRACT_MULTIPLIER * qty) * 100.0 if avg and qty else 0.0
         rows.append(
             {
                 "symbol": p.symbol,
@@ -244,10 +258,10 @@ def position_rows(
                 "qty": float(p.qty),
                 "side": p.side,
                 "avg_entry": float(p.avg_entry_price),
-                "current": float(p.current_price),
-                "market_value": float(p.market_value),
-                "unrealized_pl": float(p.unrealized_pl),
-                "unrealized_pct": float(p.unrealized_plpc) * 100.0,
+                "current": current,
+                "market_value": value,
+                "unrealized_pl": upl,
+                "unrealized_pct": upl_pct,
                 "day_pl": float(p.unrealized_intraday_pl),
                 "trend": trends.get(under, ""),
                 "pattern": (
@@ -410,6 +424,7 @@ def portfolio_view(
     fills: DataResult[tuple[Fill, ...]],
     trend_bars: Mapping[str, pd.DataFrame | None],
     active_trades: Sequence[JournalTradeLike] | None,
+    option_marks: Mapping[str, float] | None = None,
 ) -> PortfolioView:
     """One refresh's records → the tab. ``trend_bars`` are the held underlyings' 5-minute
     bars; ``active_trades`` the journal's open trades, None when no journal is connected."""
@@ -425,8 +440,14 @@ def portfolio_view(
     else:
         linked = sum(1 for p in positions or () if p.symbol in trades)
         note = f"journal: {linked} of {len(positions or ())} positions linked to a trade"
+    if option_marks:
+        note += f" · options marked at the quote {OPTION_MARK}, as on the Options tab"
     rows = position_rows(
-        positions or (), trends=trends, trades=trades, underlying_prices=quote_mids(snap.quotes)
+        positions or (),
+        trends=trends,
+        trades=trades,
+        underlying_prices=quote_mids(snap.quotes),
+        option_marks=option_marks,
     )
     return PortfolioView(
         metrics=portfolio_metrics(account, positions, snap.clock.value),

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from dashboard.trading import journal as journal_module
+from dashboard.trading.arming import ArmedEntry, ArmingStatus, DisarmReason
 from dashboard.trading.journal import (
     ExitReason,
     Journal,
@@ -360,16 +361,115 @@ def test_a_first_edit_stores_the_seed_before_it(journal: Journal) -> None:
     assert journal.watchlist(("NVDA",)) == ("SPY", "AAPL")
 
 
-def test_the_watchlist_step_upgrades_an_older_database(journal_url: str) -> None:
-    """A database from before the watchlist step gets its table and keeps its trades."""
+# ---- armed entries, fill context, broker stop (step 4) ---------------------------------------
+
+
+def _armed(**over: object) -> ArmedEntry:
+    from tests.trading.test_arming import entry
+
+    return entry(**over)
+
+
+def test_arm_round_trip_and_double_click(journal: Journal) -> None:
+    e, created = journal.arm_entry(_armed(max_premium=Decimal("3.10")), request_key="a1", now=NOW)
+    again, created_again = journal.arm_entry(_armed(), request_key="a1", now=NOW)
+    assert created and not created_again and again == e
+    assert e.status is ArmingStatus.ARMED and e.reason is None
+    assert e.max_premium == Decimal("3.10") and e.strike == Decimal(200)
+    assert e.armed_at == _armed().armed_at and e.expires_at.tzinfo is not None
+    assert journal.active_armed() == [e]
+    assert e.request_key == f"armed-{e.id}"
+
+
+def test_armed_moves_are_compare_and_set(journal: Journal) -> None:
+    e, _ = journal.arm_entry(_armed(), request_key="a2", now=NOW)
+    first = journal.move_armed(
+        e.id, ArmingStatus.ARMED, ArmingStatus.TRIGGERED, trigger_price=100.01, now=NOW
+    )
+    second = journal.move_armed(e.id, ArmingStatus.ARMED, ArmingStatus.TRIGGERED, now=NOW)
+    assert first is not None and first.status is ArmingStatus.TRIGGERED
+    assert first.trigger_price == 100.01
+    assert second is None  # the other monitor lost the race
+    assert journal.cancel_armed(e.id, NOW) is None  # triggered: too late to cancel
+    with pytest.raises(JournalError, match="cannot go"):
+        journal.move_armed(e.id, ArmingStatus.SENT, ArmingStatus.ARMED)
+    sent = journal.move_armed(e.id, ArmingStatus.TRIGGERED, ArmingStatus.SENT, trade_id=3)
+    assert sent is not None and sent.trade_id == 3 and not sent.is_active
+    assert journal.active_armed() == []
+
+
+def test_cancel_records_the_reason(journal: Journal) -> None:
+    e, _ = journal.arm_entry(_armed(), request_key="a3", now=NOW)
+    gone = journal.cancel_armed(e.id, NOW)
+    assert gone is not None and gone.status is ArmingStatus.DISARMED
+    assert gone.reason is DisarmReason.USER_CANCELLED
+
+
+def test_active_for_signal_sees_trades_and_armings(journal: Journal) -> None:
+    sig = "AAPL-1Day-2-1-2-long"
+    assert journal.active_for_signal(sig) == ([], [])
+    e, _ = journal.arm_entry(_armed(signal_id=sig), request_key="a4", now=NOW)
+    trade, _ = journal.create_intent(ticket(signal_id=sig), request_key="t4", now=NOW)
+    journal.create_intent(ticket(signal_id="other"), request_key="t5", now=NOW)
+    trades, armed = journal.active_for_signal(sig)
+    assert [t.id for t in trades] == [trade.id] and [a.id for a in armed] == [e.id]
+    journal.cancel_armed(e.id, NOW)
+    journal.mark_canceled(trade.id, "x", NOW)
+    assert journal.active_for_signal(sig) == ([], [])
+
+
+def _open_trade(journal: Journal, key: str) -> int:
+    trade, _ = journal.create_intent(ticket(), request_key=key, now=NOW)
+    filled = make_order(trade.entry_client_order_id, status="filled", filled_qty="2", price="2.50")
+    return journal.record_entry_order(trade.id, filled, NOW).id
+
+
+def test_fill_context_is_written_once(journal: Journal) -> None:
+    tid = _open_trade(journal, "f1")
+    got = journal.record_fill_context(tid, underlying_price=201.3, iv=0.25, delta=0.55)
+    assert (got.fill_underlying_price, got.fill_iv, got.fill_delta) == (201.3, 0.25, 0.55)
+    later = journal.record_fill_context(tid, underlying_price=205.0, iv=0.3, delta=0.7)
+    assert (later.fill_underlying_price, later.fill_iv, later.fill_delta) == (201.3, 0.25, 0.55)
+
+
+def test_broker_stop_fill_closes_the_trade_with_that_fill(journal: Journal) -> None:
+    tid = _open_trade(journal, "bs1")
+    t = journal.begin_broker_stop(tid, stop_price=Decimal("1.20"), limit_price=None, now=NOW)
+    assert t is not None and t.broker_stop_client_order_id is not None
+    assert t.broker_stop_client_order_id.endswith("-bstop-1")
+    # A second stop while the first works is refused.
+    assert journal.begin_broker_stop(tid, stop_price=Decimal("1.0"), limit_price=None) is None
+    working = make_order(t.broker_stop_client_order_id, side="sell")
+    assert journal.record_broker_stop(tid, working).broker_stop_status == "new"
+    filled = make_order(
+        t.broker_stop_client_order_id, status="filled", filled_qty="2", price="1.15", side="sell"
+    )
+    closed = journal.record_broker_stop(tid, filled, now=NOW)
+    assert closed.status is TradeStatus.CLOSED and closed.exit_reason == "broker_stop"
+    assert closed.realized_pnl == (Decimal("1.15") - Decimal("2.50")) * 100 * 2
+    assert closed.exit_price == Decimal("1.15")
+    # A software exit can no longer start.
+    assert journal.begin_exit(tid, ExitReason.STOP, now=NOW) is None
+
+
+def test_steps_4_and_5_upgrade_a_version_1_database(journal_url: str) -> None:
+    """A version-1 database gets the armed entries, the fill context and the broker stop
+    (step 4) and the watchlist (step 5), and keeps its trades."""
     old = Journal(journal_url)
-    trade, _ = old.create_intent(ticket(), request_key="kept", now=NOW)
-    with old.engine.begin() as conn:
+    trade, _ = old.create_intent(ticket(), request_key="v1", now=NOW)
+    with old.engine.begin() as conn:  # what a version-1 database looked like
+        conn.exec_driver_sql("DROP TABLE armed_entries")
         conn.exec_driver_sql("DROP TABLE watchlist")
+        for column in journal_module._V4_TRADE_COLUMNS:
+            conn.exec_driver_sql(f"ALTER TABLE trades DROP COLUMN {column}")
         conn.exec_driver_sql("UPDATE journal_meta SET value='1' WHERE key='schema_version'")
     old.close()
     upgraded = Journal(journal_url)
     assert _version(upgraded) == str(journal_module.SCHEMA_VERSION)
-    assert upgraded.get(trade.id) is not None
+    assert set(journal_module._V4_TRADE_COLUMNS) <= _columns(upgraded, "trades")
+    kept = upgraded.get(trade.id)
+    assert kept is not None and kept.fill_underlying_price is None
+    e, created = upgraded.arm_entry(_armed(), request_key="after", now=NOW)
+    assert created and upgraded.active_armed() == [e]
     assert upgraded.watchlist(("SPY",)) == ("SPY",)
     upgraded.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.data_loaders.async_data_service import AsyncDataService
+from dashboard.data_loaders.budget import Priority, budget_priority
 from dashboard.data_loaders.loop import run_async
 from dashboard.settings import Settings, load_settings
 from dashboard.simulator.embedded import SimulatorHandle
@@ -106,8 +107,14 @@ def make_ticket(data: AsyncDataService, *, contracts: int = 1, offset: float = 0
 
 
 def broker_orders(data: AsyncDataService, symbol: str) -> list:
-    orders = run_async(data.alpaca.get_orders(status="all", limit=500))
-    return [o for o in orders if o.symbol == symbol]
+    """The broker's orders for ``symbol``: a lookup of the order class, as the monitor's
+    own reads are, so a test that polls it is never refused by the refresh budget."""
+
+    async def read() -> list:
+        with budget_priority(Priority.ORDER):
+            return await data.alpaca.get_orders(status="all", limit=500)
+
+    return [o for o in run_async(read()) if o.symbol == symbol]
 
 
 def test_entry_fills_and_double_submit_makes_one_order(env: tuple) -> None:

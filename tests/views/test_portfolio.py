@@ -176,3 +176,29 @@ def test_periods_read_plainly_and_say_how_long_they_ask_for() -> None:
     assert P.equity_view(hist, None, "1A").title == "Equity · 1Y"
     empty = PortfolioHistory((), (), (), (), 100_000.0, "1D")
     assert P.equity_view(empty, None, "1A").empty == "No equity history for 1Y"
+
+
+def test_option_positions_are_marked_at_the_mid_like_the_options_tab() -> None:
+    from dashboard.views.options.trades import trade_view
+
+    p = _position("SPY261127C00505000", "us_option", "2", "0", avg="3.00", cur="3.40", upl="80")
+    [broker] = P.position_rows([p])
+    assert broker["unrealized_pl"] == 80.0  # without a mark: the broker's numbers
+    [row] = P.position_rows([p], option_marks={"SPY261127C00505000": 3.25})
+    assert row["current"] == 3.25
+    assert row["market_value"] == pytest.approx(650.0)
+    assert row["unrealized_pl"] == pytest.approx(50.0)  # (3.25 − 3.00) × 100 × 2
+    assert row["unrealized_pct"] == pytest.approx(50.0 / 600.0 * 100.0)
+    # The Options tab's card for the same trade at the same mid shows the same P&L.
+    trade = SimpleNamespace(
+        direction="long",
+        entry_level=500.0,
+        target_level=510.0,
+        stop_level=495.0,
+        entry_fill_price=Decimal("3.00"),
+        open_qty=2,
+    )
+    assert trade_view(trade, 505.0, 3.25).pnl == pytest.approx(row["unrealized_pl"])
+    # A stock position is never re-marked.
+    s = _position("AAPL", "us_equity", "1", "0", avg="200", cur="190", upl="-10")
+    assert P.position_rows([s], option_marks={"AAPL": 1.0})[0]["current"] == 190.0

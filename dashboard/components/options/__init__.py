@@ -1,7 +1,8 @@
 """Options Trading tab: STRAT signals → order ticket → journal → monitored exit.
 
 One module per feature, each with ``register(app, services, …)``: the signal board
-(``signals``) and its watchlist editor (``watchlist``), the ticket (``ticket``), the signal chart and payoff (``chart``), the
+(``signals``) and its watchlist editor (``watchlist``), the ticket (``ticket``) and arming
+a pending signal at its trigger (``arming``), the signal chart and payoff (``chart``), the
 chain and flow (``chain``), and the active trades (``trades``). What they show is
 ``views.options``'s; ``layout`` holds the ids.
 """
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from dash import Dash
 
-from dashboard.components.options import chain, chart, signals, ticket, trades, watchlist
+from dashboard.components.options import arming, chain, chart, signals, ticket, trades, watchlist
 from dashboard.components.options.layout import TAB_ID
 from dashboard.components.options.layout import layout as build_layout
 from dashboard.components.options.reads import Reads
@@ -38,6 +39,7 @@ def register(app: Dash, services: Services) -> None:
     signals.register(app, services, reads)
     watchlist.register(app, services)
     ticket.register(app, services, reads)
+    arming.register(app, services, reads)
     chart.register(app, services, reads)
     chain.register(app, services, reads)
     trades.register(app, services)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.components.options.arming import arming_card
 from dashboard.components.options.chain import chain_card, flow_card
 from dashboard.components.options.chart import charts_strip, payoff_col, signal_chart_col
 from dashboard.components.options.signals import board_card
@@ -30,7 +31,11 @@ def layout(settings: Settings) -> html.Div:
             charts_strip(),
             dbc.Row(
                 [
-                    dbc.Col(ticket_card(settings), lg=5, className="mb-3"),
+                    # The wrapper lets the ticket card keep its height and the arming
+                    # controls sit under it, inside the column.
+                    dbc.Col(
+                        [html.Div(ticket_card(settings)), arming_card()], lg=5, className="mb-3"
+                    ),
                     signal_chart_col(lg=7),
                 ]
             ),

@@ -1,10 +1,12 @@
-"""Active trades with progress to target, the progress chart, the P&L cards, the journal,
-and managing a trade (new levels, or close now): their layout and callbacks."""
+"""Active trades with progress to target, armed entries waiting for their trigger, the
+progress chart, the P&L cards, the journal, and managing a trade (new levels, close now,
+a broker-held stop): their layout and callbacks."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
@@ -16,16 +18,26 @@ from dashboard.components.ui import data_grid, form_field, number_input
 from dashboard.data_loaders.loop import run_all, run_async
 from dashboard.models import DataResult, DataState
 from dashboard.options.occ import display_occ
-from dashboard.trading.orders import place_exit
-from dashboard.trading.records import JournalError
+from dashboard.options.projection import project_quote
+from dashboard.trading.arming import ArmingStatus
+from dashboard.trading.orders import place_broker_stop, place_exit
+from dashboard.trading.records import JournalError, TradeStatus
+from dashboard.trading.ticket import round_to_tick
 from dashboard.views.formatting import format_money
 from dashboard.views.options.ticket import parse_float
 from dashboard.views.options.trades import (
+    MARK_NOTE,
+    ArmedView,
     TradeView,
+    armed_line,
+    armed_view,
+    attribution_line,
     cards_to_show,
+    disarmed_line,
     journal_rows,
     pnl_summary,
     progress_inputs,
+    r_line,
     trade_line,
     trade_view,
 )
@@ -34,8 +46,10 @@ from dashboard.visualizations.options_charts import create_trade_progress_chart
 if TYPE_CHECKING:
     from dashboard.services import Services
 
+DISARMED_SHOWN = 5  # the latest disarmed entries, with their reasons
+
 JOURNAL_COLUMNS = [
-    {"field": "opened", "headerName": "Opened (ET)", "width": 150},
+    {"field": "opened", "headerName": "Filled / opened (ET)", "width": 160},
     {"field": "contract", "headerName": "Contract", "width": 190},
     {"field": "signal", "headerName": "Signal", "width": 170},
     {"field": "qty", "headerName": "Qty", "width": 70, "type": "rightAligned"},
@@ -69,11 +83,41 @@ def close_modal() -> dbc.Modal:
                             ),
                         ]
                     ),
+                    html.Hr(),
+                    html.Div(
+                        "Broker-held stop (optional safety net): a sell-to-close stop order "
+                        "on the option, held by the broker, at the option value the "
+                        "projection gives for the underlying stop. The software exit stays "
+                        "primary and cancels it before it sells; if the broker stop fills "
+                        "first, the trade closes with that fill.",
+                        className="small text-muted mb-1",
+                    ),
+                    html.Div(id="options-broker-stop-why", className="small mb-1"),
+                    dbc.Row(
+                        [
+                            form_field(
+                                "Option stop $",
+                                number_input("options-broker-stop-price", 0.01, 0),
+                                "options-broker-stop-price-error",
+                            ),
+                            form_field(
+                                "Stop-limit $ (blank: stop)",
+                                number_input("options-broker-stop-limit", 0.01, 0),
+                                "options-broker-stop-limit-error",
+                            ),
+                        ]
+                    ),
                 ]
             ),
             dbc.ModalFooter(
                 [
                     dbc.Button("Save levels", id="options-modify-save", color="primary", size="sm"),
+                    dbc.Button(
+                        "Place broker stop",
+                        id="options-broker-stop-place",
+                        color="warning",
+                        size="sm",
+                    ),
                     dbc.Button(
                         "Close position now", id="options-close-confirm", color="danger", size="sm"
                     ),
@@ -121,7 +165,10 @@ def active_trades_card() -> dbc.Card:
             ),
             dbc.CardBody(
                 [
+                    html.Div(MARK_NOTE, className="small text-muted mb-2", id="options-mark-note"),
+                    html.Div(id="options-armed-entries"),
                     html.Div(id="options-active-trades"),
+                    html.Div(id="options-disarmed-entries", className="small text-muted"),
                     html.Div(loading_line(), id="options-active-status"),
                 ]
             ),
@@ -164,6 +211,8 @@ def journal_card() -> dbc.Card:
 
 
 TRADES_OUTPUTS = {
+    "armed": Output("options-armed-entries", "children"),
+    "disarmed": Output("options-disarmed-entries", "children"),
     "cards": Output("options-active-trades", "children"),
     "count": Output("options-active-count", "children"),
     "active_status": Output("options-active-status", "children"),
@@ -229,6 +278,13 @@ def active_trade_card(view: TradeView) -> dbc.Card:
                 ),
                 _progress_bar(view),
                 html.Div(trade_line(view), className="small"),
+                html.Div(r_line(view), className="small", id=f"options-trade-r-{t.id}"),
+                html.Div(
+                    attribution_line(view),
+                    className="small text-muted",
+                    id=f"options-trade-attribution-{t.id}",
+                ),
+                html.Div(_broker_stop_text(t), className="small"),
                 html.Div(t.status_message or "", className="small text-warning"),
             ],
             className="py-2",
@@ -238,22 +294,72 @@ def active_trade_card(view: TradeView) -> dbc.Card:
     )
 
 
+def _broker_stop_text(t: Any) -> str:
+    if t.broker_stop_client_order_id is None:
+        return ""
+    kind = "stop-limit" if t.broker_stop_limit is not None else "stop"
+    limit = f" limit ${t.broker_stop_limit:.2f}" if t.broker_stop_limit is not None else ""
+    return (
+        f"Broker-held {kind} at ${t.broker_stop_price:.2f}{limit}: "
+        f"{t.broker_stop_status or 'sending'}"
+    )
+
+
+def armed_card(view: ArmedView) -> dbc.Card:
+    e = view.entry
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        html.Strong(display_occ(e.contract)),
+                        dbc.Badge(str(e.status), color="warning", className="ms-2"),
+                        dbc.Button(
+                            "Cancel",
+                            id={"type": "options-disarm", "index": e.id},
+                            size="sm",
+                            color="danger",
+                            outline=True,
+                            className="float-end",
+                            disabled=e.status is not ArmingStatus.ARMED,
+                        ),
+                    ],
+                    className="mb-1",
+                ),
+                html.Div(armed_line(view), className="small"),
+            ],
+            className="py-2",
+        ),
+        className="mb-2 armed-entry",
+        id=f"options-armed-{e.id}",
+    )
+
+
 def refresh_trades(services: Services) -> dict[str, Any]:
     data = services.data
-    trades = services.journal.list_trades(limit=500)
+    journal = services.journal
+    trades = journal.list_trades(limit=500)
     active = [t for t in trades if t.is_active]
-    as_of = datetime.now(UTC)
-    underlyings = sorted({t.underlying for t in active})
+    armed = journal.active_armed()
+    disarmed = journal.armed_entries([ArmingStatus.DISARMED], limit=DISARMED_SHOWN)
+    underlyings = sorted({t.underlying for t in active} | {e.symbol for e in armed})
     contracts = sorted({t.contract_symbol for t in active})
-    quotes, options = run_all(
+    quotes, options, clock = run_all(
         data.fetch_quotes(underlyings) if underlyings else None,
         data.fetch_option_quotes(contracts) if contracts else None,
+        data.fetch_clock(),
     )
+    # The broker's clock dates everything shown; the machine's never appears.
+    as_of = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+    now = clock.value.timestamp if clock.value is not None else None
+    prices = {s: q.mid for s, q in ((quotes.value or {}) if quotes is not None else {}).items()}
     views = []
     for t in active:
-        q = (quotes.value or {}).get(t.underlying) if quotes is not None else None
         o = (options.value or {}).get(t.contract_symbol) if options is not None else None
-        views.append(trade_view(t, q.mid if q else None, o.mid if o else None))
+        views.append(
+            trade_view(t, prices.get(t.underlying), o.mid if o else None, quote=o, now=now)
+        )
+    armed_cards = [armed_card(armed_view(e, prices.get(e.symbol))) for e in armed]
     summary = pnl_summary(trades, views)
     nothing: DataResult[Any] = DataResult(None, "journal", as_of, DataState.EMPTY)
     journal_state = DataResult(
@@ -271,9 +377,18 @@ def refresh_trades(services: Services) -> dict[str, Any]:
             )
         )
     return {
+        "armed": armed_cards,
+        "disarmed": [html.Div("Recently disarmed:")]
+        + [html.Div(disarmed_line(e), id=f"options-disarmed-{e.id}") for e in disarmed]
+        if disarmed
+        else [],
         "cards": cards
-        or html.Div("No active trades. Load a signal and send an order.", className="small"),
-        "count": str(len(active)),
+        or (
+            []
+            if armed
+            else html.Div("No active trades. Load a signal and send an order.", className="small")
+        ),
+        "count": str(len(active) + len(armed)),
         "active_status": status_line(
             quotes if quotes is not None else nothing, empty_text="no active trades"
         ),
@@ -297,10 +412,48 @@ def refresh_trades(services: Services) -> dict[str, Any]:
     }
 
 
+def broker_stop_default(services: Services, trade: Any) -> tuple[float | None, str]:
+    """The option value the projection gives for the underlying stop (full Black-Scholes
+    repricing at the stop after the timeframe's expected hold, at the quote's IV), rounded
+    down to the tick; or why there is none."""
+    if trade.status is not TradeStatus.OPEN:
+        return None, f"The trade is {trade.status}; a broker stop needs an open trade."
+    quotes, options, clock = run_all(
+        services.data.fetch_quotes([trade.underlying]),
+        services.data.fetch_option_quotes([trade.contract_symbol]),
+        services.data.fetch_clock(),
+    )
+    q = (quotes.value or {}).get(trade.underlying)
+    o = (options.value or {}).get(trade.contract_symbol)
+    if q is None or o is None or clock.value is None:
+        return None, "No current quote for the projection; enter the option stop yourself."
+    try:
+        proj = project_quote(
+            o,
+            spot=q.mid,
+            now=clock.value.timestamp,
+            stop=trade.stop_level,
+            t1=trade.target_level,
+            timeframe=trade.timeframe or "1Day",
+            entry_price=float(trade.entry_fill_price or o.mid or 0),
+        )
+    except ValueError as exc:
+        return None, f"No projection ({exc}); enter the option stop yourself."
+    value = proj.levels["stop"].value
+    price = round_to_tick(trade.underlying, Decimal(str(max(value, 0.01))), down=True)
+    if price <= 0:
+        return None, "The projected value at the stop is below one tick."
+    return float(price), (
+        f"Projection: the option is worth about ${value:.2f} with {trade.underlying} at the "
+        f"stop {trade.stop_level:,.2f} after {proj.hold_days:g} days at IV {proj.iv:.0%}."
+    )
+
+
 def open_manage(services: Services, trade_id: int | None, cancelled: bool) -> tuple[Any, ...]:
-    """(modal open, body, trade id, target, stop) for a trade's Manage button."""
+    """(modal open, body, trade id, target, stop, broker stop price, its why) for a
+    trade's Manage button."""
     if cancelled:
-        return False, no_update, None, no_update, no_update
+        return False, no_update, None, no_update, no_update, no_update, no_update
     trade = services.journal.get(int(trade_id)) if trade_id is not None else None
     if trade is None:
         raise PreventUpdate
@@ -315,7 +468,49 @@ def open_manage(services: Services, trade_id: int | None, cancelled: bool) -> tu
             ),
         ]
     )
-    return True, body, trade.id, trade.target_level, trade.stop_level
+    stop_px, why = broker_stop_default(services, trade)
+    return True, body, trade.id, trade.target_level, trade.stop_level, stop_px, why
+
+
+def place_stop(services: Services, trade_id: Any, price: Any, limit: Any) -> tuple[Any, ...]:
+    """Place the broker-held stop. Returns (toast open, header, message, icon, modal open,
+    trades version, price error, limit error); bad input changes nothing."""
+    if trade_id is None:
+        raise PreventUpdate
+
+    def money(raw: Any) -> Decimal | None:
+        try:
+            value = Decimal(str(raw))
+        except (InvalidOperation, ValueError):
+            return None
+        return value if value.is_finite() and value > 0 else None
+
+    stop_px = money(price)
+    limit_px = money(limit) if limit not in (None, "") else None
+    if stop_px is None or (limit not in (None, "") and limit_px is None):
+        return (no_update,) * 6 + (
+            "" if stop_px is not None else "Enter a price above zero.",
+            "" if limit in (None, "") or limit_px is not None else "Enter a price above zero.",
+        )
+    result = run_async(
+        place_broker_stop(services.data, services.journal, int(trade_id), stop_px, limit_px)
+    )
+    head = "Broker stop placed" if result.ok else "Broker stop not placed"
+    icon = "success" if result.ok else "danger"
+    return True, head, result.message, icon, not result.ok, uuid.uuid4().hex, "", ""
+
+
+def disarm(services: Services, entry_id: Any) -> tuple[Any, ...]:
+    """The armed card's Cancel: (toast open, header, message, icon, trades version)."""
+    if entry_id is None:
+        raise PreventUpdate
+    gone = services.journal.cancel_armed(int(entry_id))
+    if gone is None:
+        current = services.journal.armed_entry(int(entry_id))
+        status = current.status if current is not None else "unknown"
+        return True, "Not cancelled", f"Armed entry #{entry_id} is {status}.", "danger", no_update
+    msg = f"Armed entry #{gone.id} ({gone.symbol} trigger {gone.trigger:,.2f}) disarmed."
+    return True, "Disarmed", msg, "success", uuid.uuid4().hex
 
 
 def manage(
@@ -362,6 +557,8 @@ def register(app: Dash, services: Services) -> None:
         Output("options-manage-trade", "data"),
         Output("options-modify-target", "value"),
         Output("options-modify-stop", "value"),
+        Output("options-broker-stop-price", "value"),
+        Output("options-broker-stop-why", "children"),
         Input({"type": "options-manage", "index": ALL}, "n_clicks"),
         Input("options-manage-cancel", "n_clicks"),
         prevent_initial_call=True,
@@ -392,3 +589,35 @@ def register(app: Dash, services: Services) -> None:
     def _manage(_s: int | None, _c: int | None, trade_id: Any, target: Any, stop: Any) -> Any:
         close_now = ctx.triggered_id == "options-close-confirm"
         return manage(services, trade_id, close_now, target, stop)
+
+    @app.callback(
+        Output("options-toast", "is_open", allow_duplicate=True),
+        Output("options-toast", "header", allow_duplicate=True),
+        Output("options-toast", "children", allow_duplicate=True),
+        Output("options-toast", "icon", allow_duplicate=True),
+        Output("options-manage-modal", "is_open", allow_duplicate=True),
+        Output("options-trades-version", "data", allow_duplicate=True),
+        Output("options-broker-stop-price-error", "children"),
+        Output("options-broker-stop-limit-error", "children"),
+        Input("options-broker-stop-place", "n_clicks"),
+        State("options-manage-trade", "data"),
+        State("options-broker-stop-price", "value"),
+        State("options-broker-stop-limit", "value"),
+        prevent_initial_call=True,
+    )
+    def _broker_stop(_n: int | None, trade_id: Any, price: Any, limit: Any) -> Any:
+        return place_stop(services, trade_id, price, limit)
+
+    @app.callback(
+        Output("options-toast", "is_open", allow_duplicate=True),
+        Output("options-toast", "header", allow_duplicate=True),
+        Output("options-toast", "children", allow_duplicate=True),
+        Output("options-toast", "icon", allow_duplicate=True),
+        Output("options-trades-version", "data", allow_duplicate=True),
+        Input({"type": "options-disarm", "index": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def _disarm(clicks: list[int | None]) -> Any:
+        if not any(clicks) or not isinstance(ctx.triggered_id, dict):
+            raise PreventUpdate
+        return disarm(services, ctx.triggered_id.get("index"))

@@ -83,9 +83,24 @@ def read_portfolio(
     return snap, fills, {sym: res.value for (sym, _tf), res in bars.items()}
 
 
+def option_marks(services: Services, snap: PortfolioSnapshot) -> dict[str, float]:
+    """Mids of the held option contracts: the one mark the Options tab uses too."""
+    held = sorted(p.symbol for p in snap.positions.value or () if p.asset_class == "us_option")
+    if not held:
+        return {}
+    quotes = run_async(services.data.fetch_option_quotes(held))
+    return {s: q.mid for s, q in (quotes.value or {}).items() if q.mid is not None}
+
+
 def build_portfolio_view(services: Services) -> PortfolioView:
     snap, fills, trend_bars = read_portfolio(services)
-    return portfolio_view(snap, fills, trend_bars, services.journal.active_trades())
+    return portfolio_view(
+        snap,
+        fills,
+        trend_bars,
+        services.journal.active_trades(),
+        option_marks=option_marks(services, snap),
+    )
 
 
 def waterfall_figure(w: Waterfall) -> go.Figure:

@@ -38,8 +38,12 @@ def test_refresh_shows_the_open_trade_and_manage_saves_levels(tab: OptionsTab) -
     assert len(out["journal"]) == 1 and out["journal"][0]["id"] == trade_id
     assert out["progress"].data  # the trade is on the progress chart
 
-    is_open, body, tid, target, stop = TR.open_manage(tab.services, trade_id, cancelled=False)
+    is_open, body, tid, target, stop, stop_px, why = TR.open_manage(
+        tab.services, trade_id, cancelled=False
+    )
     assert is_open and tid == trade_id and "entry" in str(body)
+    # The broker stop's default is the projection's option value at the underlying stop.
+    assert stop_px is not None and stop_px > 0 and "Projection" in why
     with pytest.raises(PreventUpdate):
         TR.open_manage(tab.services, 10_000, cancelled=False)
 
@@ -64,3 +68,33 @@ def test_close_now_sends_one_sell_to_close(tab: OptionsTab) -> None:
     again = TR.manage(tab.services, trade_id, True, None, None)
     assert again[1] == "Close not sent"  # already exiting: never a second exit
     assert len([o for o in tab.orders() if o["side"] == "sell"]) == 1
+
+
+def test_broker_stop_from_manage_and_the_new_closures(
+    tab: OptionsTab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trade_id = _open_trade(tab)
+    bad = TR.place_stop(tab.services, trade_id, "-1", "")
+    assert bad[6] == "Enter a price above zero." and bad[7] == ""
+    assert [o for o in tab.orders() if o["type"] == "stop"] == []
+    placed = TR.place_stop(tab.services, trade_id, "0.05", "")
+    assert placed[1] == "Broker stop placed", placed[2]
+    [stop] = [o for o in tab.orders() if o["type"] == "stop"]
+    assert stop["side"] == "sell" and stop["stop_price"] == "0.05"
+    shown = TR.refresh_trades(tab.services)
+    assert "Broker-held stop at $0.05" in str(shown["cards"])
+    with pytest.raises(PreventUpdate):
+        TR.place_stop(tab.services, None, "1", "")
+    with pytest.raises(PreventUpdate):
+        TR.disarm(tab.services, None)
+
+    from dash import Dash
+
+    seen: dict[str, tuple[object, ...]] = {}
+    for name in ("place_stop", "disarm"):
+        monkeypatch.setattr(TR, name, lambda *a, _n=name: seen.__setitem__(_n, a) or _n)
+    fresh = Dash(__name__)
+    TR.register(fresh, tab.services)
+    key = next(k for k in fresh.callback_map if "options-broker-stop-price-error" in k)
+    fresh.callback_map[key]["callback"].__wrapped__(1, 7, "1.10", "")
+    assert seen["place_stop"] == (tab.services, 7, "1.10", "")
