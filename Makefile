@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install run test lint format chromium services bench clean screenshots plotly-bundle
+.PHONY: install run test lint format chromium services bench clean screenshots plotly-bundle coverage
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +49,16 @@ test: install chromium services lint
 	$(PY) -m pytest -n 2 -p no:cacheprovider -m "not e2e"
 	$(PY) -m pytest -p no:cacheprovider -m e2e
 
+## Line coverage of dashboard/components/ by the non-browser suite; fails under 85% per module.
+coverage: install services
+	$(PY) -m pytest -n 2 -p no:cacheprovider -m "not e2e" --cov=dashboard/components \
+		--cov-report=term --cov-report=json:.coverage-components.json
+	$(PY) scripts/coverage_gate.py .coverage-components.json
+
 ## Refresh docs/screenshots from the browser tests.
 screenshots: install chromium
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -p no:cacheprovider -m e2e tests/e2e/test_tabs.py
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -p no:cacheprovider -m e2e tests/e2e/test_layout.py
 
 ## Every benchmark; writes docs/performance.md.
 bench: install

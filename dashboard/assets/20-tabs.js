@@ -1,16 +1,149 @@
-// Keeps the address bar's hash on the visible tab (#regime, #options, ...), so a tab can
-// be bookmarked or reloaded. replaceState does not fire popstate, so this never loops
-// back through dcc.Location into the tab callback.
+// Clientside callbacks: no server round trip for what the browser already knows.
+
+// A grid as a list of cards, for phones (the CSS shows the list below 576 px and hides the
+// grid). Built from the grid's own API: its displayed columns (header names), its rows
+// in their sorted and filtered order, and its formatters; tapping a card selects that row
+// in the grid, which reports it to Dash like a click would.
+const cardGrids = new WeakSet(); // grid APIs whose changes already redraw their cards
+
+async function watchGridCards(gridId) {
+  if (!document.getElementById(gridId) || !window.dash_ag_grid) {
+    return;
+  }
+  const api = await window.dash_ag_grid.getApiAsync(gridId);
+  if (!cardGrids.has(api)) {
+    cardGrids.add(api);
+    const redraw = function () {
+      drawGridCards(gridId, api);
+    };
+    api.addEventListener("modelUpdated", redraw);
+    api.addEventListener("selectionChanged", redraw);
+  }
+  drawGridCards(gridId, api);
+}
+
+function drawGridCards(gridId, api) {
+  const grid = document.getElementById(gridId);
+  if (!grid) {
+    return;
+  }
+  let list = document.querySelector('.grid-cards[data-grid="' + gridId + '"]');
+  if (!list) {
+    list = document.createElement("div");
+    list.className = "grid-cards";
+    list.dataset.grid = gridId;
+    list.setAttribute("role", "list");
+    grid.insertAdjacentElement("afterend", list);
+  }
+  const columns = api.getAllDisplayedColumns();
+  const cards = [];
+  api.forEachNodeAfterFilterAndSort(function (node) {
+    const card = document.createElement("button");
+    card.type = "button";
+    card.className = "grid-card" + (node.isSelected() ? " selected" : "");
+    card.setAttribute("role", "listitem");
+    columns.forEach(function (col, i) {
+      const value = api.getCellValue({ rowNode: node, colKey: col, useFormatter: true });
+      const text = value == null ? "" : String(value);
+      if (i === 0) {
+        const title = document.createElement("span");
+        title.className = "grid-card-title";
+        title.textContent = text;
+        card.appendChild(title);
+        return;
+      }
+      if (text === "") {
+        return;
+      }
+      const field = document.createElement("span");
+      field.className = "grid-card-field";
+      const label = document.createElement("span");
+      label.className = "grid-card-label";
+      label.textContent = col.getColDef().headerName || col.getColId();
+      field.appendChild(label);
+      field.appendChild(document.createTextNode(text));
+      card.appendChild(field);
+    });
+    card.addEventListener("click", function () {
+      node.setSelected(true, true);
+    });
+    cards.push(card);
+  });
+  list.replaceChildren.apply(list, cards);
+}
+
+// The option chain scrolls its ticket's contract (else the strike nearest spot) into the
+// middle of the grid when the chain or the contract changes; a refresh of the same chain
+// keeps the user's scroll. Done here, after the grid has the rows: a scrollTo sent with
+// the same rowData can land before the rows exist and be lost.
+let chainScrolledTo = null;
+
+function scrollChain(gridId, rows) {
+  const target = rows.find(function (r) { return r.ticket; }) || rows.find(function (r) { return r.atm; });
+  if (!target || !window.dash_ag_grid) {
+    return;
+  }
+  const first = rows[0].c_symbol || rows[0].p_symbol || "";
+  const key = [first.slice(0, -9), target.strike_key, target.ticket || ""].join("|");
+  if (key === chainScrolledTo) {
+    return;
+  }
+  window.dash_ag_grid.getApiAsync(gridId).then(function (api) {
+    let tries = 0;
+    const attempt = function () {
+      const node = api.getRowNode(target.strike_key);
+      if (node && (node.data.ticket || null) === (target.ticket || null)) {
+        api.ensureNodeVisible(node, "middle");
+        chainScrolledTo = key;
+      } else if (tries++ < 40) {
+        setTimeout(attempt, 100);
+      }
+    };
+    attempt();
+  });
+}
+
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   tabs: {
+    // Keeps the address bar's hash on the visible tab (#regime, #options, ...), so a tab
+    // can be bookmarked or reloaded. replaceState does not fire popstate, so this never
+    // loops back through dcc.Location into the tab callback. The active tab is scrolled
+    // into the tab strip's view (on a phone the strip scrolls sideways).
     remember: function (activeTab) {
       if (activeTab) {
         const hash = "#" + String(activeTab).replace(/^tab-/, "");
         if (window.location.hash !== hash) {
           window.history.replaceState(null, "", hash);
         }
+        window.requestAnimationFrame(function () {
+          const link = document.querySelector("#main-tabs .nav-link.active");
+          if (link) {
+            link.scrollIntoView({ block: "nearest", inline: "nearest" });
+          }
+        });
       }
       return window.dash_clientside.no_update;
+    },
+  },
+  options: {
+    chainScroll: function (rows) {
+      if (rows && rows.length) {
+        scrollChain("options-chain-grid", rows);
+      }
+      return window.dash_clientside.no_update;
+    },
+    signalCards: function () {
+      watchGridCards("options-signals-grid");
+      return window.dash_clientside.no_update;
+    },
+    // The Options tab's chart row: the signal chart once a signal is selected, the payoff
+    // once the ticket names a contract, and a one-line prompt until either is there.
+    chartRow: function (signal, symbol, expiry, strike) {
+      const hidden = { display: "none" };
+      const chart = signal ? {} : hidden;
+      const payoff = symbol && expiry && strike ? {} : hidden;
+      const strip = signal || (symbol && expiry && strike) ? hidden : {};
+      return [strip, chart, payoff];
     },
   },
 });

@@ -14,16 +14,20 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.components.status import loading_line
-from dashboard.visualizations.figures import empty_figure
+from dashboard.visualizations.figures import skeleton_figure
 
 # Evaluated by dash-ag-grid in the browser; colours match assets/10-dashboard.css.
-GRID_THEME = {
-    "function": (
-        "themeAlpine.withParams({backgroundColor: '#15101a', foregroundColor: '#e8e3ec',"
-        " headerBackgroundColor: '#1d1622', oddRowBackgroundColor: '#181220',"
-        " borderColor: '#2d2435', accentColor: '#5bc0de', fontFamily: 'inherit',"
-        " fontSize: 12, rowHeight: 28, headerHeight: 30})"
-    )
+_GRID_PARAMS = (
+    "backgroundColor: '#15101a', foregroundColor: '#e8e3ec',"
+    " headerBackgroundColor: '#1d1622', oddRowBackgroundColor: '#181220',"
+    " borderColor: '#2d2435', accentColor: '#5bc0de', fontFamily: 'inherit',"
+    " fontSize: 12, rowHeight: 28, headerHeight: 30"
+)
+GRID_THEME = {"function": f"themeAlpine.withParams({{{_GRID_PARAMS}}})"}
+# Dense numeric grids (the option chain): less padding per cell, so two dozen columns
+# fit a 1400 px window.
+COMPACT_GRID_THEME = {
+    "function": f"themeAlpine.withParams({{{_GRID_PARAMS}, cellHorizontalPadding: 6}})"
 }
 GRAPH_CONFIG: Any = {"displaylogo": False, "responsive": True}
 
@@ -34,9 +38,11 @@ def data_grid(
     height: str = "300px",
     *,
     grid_options: dict[str, Any] | None = None,
+    column_defaults: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> dag.AgGrid:
-    """A sortable, resizable grid; ``grid_options`` adds to the shared options."""
+    """A sortable, resizable grid; ``grid_options`` adds to the shared options and
+    ``column_defaults`` to the shared column defaults."""
     options: dict[str, Any] = {
         "theme": GRID_THEME,
         "animateRows": False,
@@ -47,7 +53,12 @@ def data_grid(
         id=id_,
         columnDefs=columns,
         rowData=[],
-        defaultColDef={"sortable": True, "resizable": True, "filter": True},
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "filter": True,
+            **(column_defaults or {}),
+        },
         style={"height": height, "width": "100%"},
         dashGridOptions=options,
         **kwargs,
@@ -98,9 +109,10 @@ def graph(id_: str, height: str | None = "320px", loading_text: str = "loadingâ€
     ``height=None`` leaves the figure's own height."""
     return dcc.Graph(
         id=id_,
-        figure=empty_figure(loading_text, kind="loading"),
+        figure=skeleton_figure(loading_text),
         config=GRAPH_CONFIG,
         style={"height": height} if height else {},
+        className="chart-skeleton",
     )
 
 
@@ -157,5 +169,12 @@ def number_input(
 
 
 def fixed_graph(id_: str, height: int) -> dcc.Graph:
-    """A chart slot of a fixed pixel height that the first callback draws into."""
-    return dcc.Graph(id=id_, config=GRAPH_CONFIG, style={"height": f"{height}px"})
+    """A chart slot of a fixed pixel height that the first callback draws into; a
+    skeleton in its shape until then."""
+    return dcc.Graph(
+        id=id_,
+        figure=skeleton_figure(),
+        config=GRAPH_CONFIG,
+        style={"height": f"{height}px"},
+        className="chart-skeleton",
+    )

@@ -40,7 +40,11 @@ from dashboard.views.read_notes import (
     order_side_label,
 )
 
-PERIODS = ("1D", "1W", "1M", "3M", "1A")
+PERIODS = ("1D", "1W", "1M", "3M", "1A")  # Alpaca's period codes ("1A": one year)
+# What the buttons and titles say ("1Y", not Alpaca's "1A"), and the days each period asks
+# for (the equity chart says when a young account's history covers less).
+PERIOD_LABELS = {"1D": "1D", "1W": "1W", "1M": "1M", "3M": "3M", "1A": "1Y"}
+PERIOD_DAYS = {"1D": 1, "1W": 7, "1M": 30, "3M": 91, "1A": 365}
 # Alpaca portfolio-history timeframe per period, and the bar timeframe that matches it.
 HISTORY_TIMEFRAME = {"1D": "5Min", "1W": "1H", "1M": "1D", "3M": "1D", "1A": "1D"}
 BAR_TIMEFRAME = {"5Min": "5Min", "1H": "1Hour", "1D": "1Day"}
@@ -467,11 +471,12 @@ def equity_view(
     bars must start at or before it: the caller reads from ``BENCH_MARGIN`` earlier)."""
     equity = history_series(history)
     if equity.empty:
-        return EquityView(equity, None, "", empty=f"No equity history for {period}")
+        label = PERIOD_LABELS.get(period, period)
+        return EquityView(equity, None, "", empty=f"No equity history for {label}")
     bench = None
     if bench_bars is not None and not bench_bars.empty:
         bench = normalise_to(bench_bars["close"], equity).rename(BENCHMARK)
-    return EquityView(equity, bench, f"Equity · {period}")
+    return EquityView(equity, bench, f"Equity · {PERIOD_LABELS.get(period, period)}")
 
 
 # ----------------------------------------------------------------------------- cancel

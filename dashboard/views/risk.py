@@ -61,7 +61,7 @@ from dashboard.visualizations.inputs import GreeksExposure, PositionRisk
 VAR_LOOKBACK = 253  # daily bars: one year of returns
 VAR_SOURCES = {
     "positions": "Today's book over 1Y of underlying returns",
-    "history": "Account equity history (1A)",
+    "history": "Account equity history (1Y)",
 }
 _BASIS_TEXT = {
     "stop": "journal stop",

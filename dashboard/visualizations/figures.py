@@ -91,6 +91,20 @@ def empty_figure(
     return fig
 
 
+def skeleton_figure(message: str = "loading…") -> go.Figure:
+    """A chart slot's first frame: the loading message on a transparent page, so the
+    slot's shimmer (``.chart-skeleton`` in assets/10-dashboard.css) shows through in the
+    chart's shape until the first real figure, drawn on the theme's opaque page, covers
+    it. ``meta`` says "loading", like ``empty_figure``."""
+    fig = empty_figure(message, kind="loading")
+    fig.update_layout(
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        meta={"empty_kind": "loading", "skeleton": True},
+    )
+    return fig
+
+
 def index_dtype(n: int) -> type[np.unsignedinteger]:
     """Smallest unsigned dtype for bar indices: halves or quarters the typed-array size."""
     if n <= np.iinfo(np.uint16).max:

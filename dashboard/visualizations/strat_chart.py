@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ from dashboard.visualizations.figures import (
     regime_shapes,
     time_format,
 )
+from dashboard.visualizations.labels import frame_bars, padded_range, spread_labels, text_width
 
 _STRAT_TYPES: tuple[tuple[int, str, str], ...] = (
     (1, "1", "1 inside"),
@@ -92,12 +94,20 @@ def _setup_extent(item: Pattern | Setup, n: int) -> tuple[Pattern, int, int, int
 
 
 def _level_trace(
-    name: str, segments: list[tuple[int, int, Level, str]], colour: str, dash: str
+    name: str,
+    segments: list[tuple[int, int, Level, str]],
+    colour: str,
+    dash: str,
+    *,
+    width: float = 1.4,
+    opacity: float = 1.0,
 ) -> dict[str, Any]:
     """Horizontal segments (x0, x1, level, tag) as one trace with NaN breaks.
 
-    The label "tag price · rule" sits at the right end of each segment; one trace per
-    level kind keeps thousands of levels cheap (layout annotations are not).
+    Lines only: the hover names the level and its rule ("T1 11.00 · C2 high"), and the
+    selected setup's levels get price tags in the right margin (``_price_tags``), which
+    never pile up on the plot the way labels at the lines' ends did. One trace per level
+    kind keeps thousands of levels cheap (layout annotations are not).
     """
     k = len(segments)
     x = np.full(3 * k, np.nan, dtype=np.float32)  # bar indices are exact in float32
@@ -106,24 +116,117 @@ def _level_trace(
     for i, (x0, x1, lvl, tag) in enumerate(segments):
         x[3 * i], x[3 * i + 1] = x0, x1
         y[3 * i] = y[3 * i + 1] = lvl.price
-        label = f"{tag} {fmt_price(lvl.price)} · {lvl.rule}"
-        text[3 * i + 1] = label
+        label = f"{tag} {fmt_price(lvl.price)} · {lvl.rule}".strip()
+        text[3 * i] = text[3 * i + 1] = label
     return dict(
         type="scatter",
         x=x,
         y=y,
-        mode="lines+text",
+        mode="lines",
         name=name,
         legendgroup=f"levels-{name}",
-        line={"color": colour, "width": 1.2, "dash": dash},
-        text=text,
-        textposition="top left",
-        textfont={"color": colour, "size": 10},
-        hovertemplate="%{y:,.2f}<extra>" + name + "</extra>",
+        line={"color": colour, "width": width, "dash": dash},
+        opacity=opacity,
+        hovertext=text,
+        hovertemplate="%{hovertext}<extra>" + name + "</extra>",
         connectgaps=False,
         xaxis="x",
         yaxis="y",
     )
+
+
+# Geometry of the chart in pixels, so the price tags can be laid out before plotly draws
+# them: a fixed-height graph, fixed vertical margins and no vertical automargin.
+PRICE_DOMAIN = (0.26, 1.0)
+VOLUME_DOMAIN = (0.0, 0.2)
+MARGIN_TOP = 8
+MARGIN_BOTTOM = 28
+TAG_FONT = 10
+TAG_HEIGHT = 18.0  # one line at TAG_FONT with 2 px padding and a 1 px border
+TAG_OFFSET = 6  # pixels from the plot's right edge to a tag
+ALIAS_MAX_BARS = 5000  # beyond this, fixed tick positions (an alias per bar gets heavy)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTag:
+    """A label on the price scale: ``text`` at ``price``, drawn in ``colour``."""
+
+    text: str
+    price: float
+    colour: str
+
+
+def _price_tags(
+    tags: Sequence[PriceTag], y_range: tuple[float, float], height: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Annotations for ``tags`` in the right margin, spread apart where their prices are
+    closer than a tag is tall, each with a short leader to its price; and the right margin
+    they need.
+
+    Positions are worked out in pixels from the figure's fixed ``height`` and the price
+    panel's domain, so tags never overprint at any width (the width does not move them).
+    """
+    plot_h = height - MARGIN_TOP - MARGIN_BOTTOM
+    p0 = MARGIN_BOTTOM + PRICE_DOMAIN[0] * plot_h  # pixels up from the figure's bottom
+    p1 = MARGIN_BOTTOM + PRICE_DOMAIN[1] * plot_h
+    lo, hi = y_range
+    wanted = [p0 + (t.price - lo) / (hi - lo) * (p1 - p0) for t in tags]
+    placed = spread_labels(wanted, TAG_HEIGHT, lo=MARGIN_BOTTOM, hi=height - 1.0, gap=1.0)
+    notes = []
+    for tag, want, got in zip(tags, wanted, placed, strict=True):
+        notes.append(
+            {
+                "text": tag.text,
+                "name": f"tag {tag.text}",
+                "xref": "paper",
+                "x": 1.0,
+                "yref": "y",
+                "y": tag.price,
+                "showarrow": True,
+                "axref": "pixel",
+                "ayref": "pixel",
+                "ax": TAG_OFFSET,
+                "ay": round(want - got, 2),  # pixels down from the price to the tag
+                "xanchor": "left",
+                "yanchor": "middle",
+                "arrowhead": 0,
+                "arrowwidth": 1,
+                "arrowcolor": tag.colour,
+                "standoff": 0,
+                "bgcolor": tag.colour,
+                "bordercolor": tag.colour,
+                "borderwidth": 1,
+                "borderpad": 2,
+                "font": {"color": theme.BACKGROUND, "size": TAG_FONT},
+            }
+        )
+    widest = max((text_width(t.text, TAG_FONT, pad=3) for t in tags), default=0.0)
+    return notes, math.ceil(widest) + TAG_OFFSET + 6
+
+
+def _setup_tags(p: Pattern) -> list[PriceTag]:
+    tags = [
+        PriceTag(f"Entry {fmt_price(p.entry.price)}", p.entry.price, theme.LEVEL_COLORS["entry"]),
+        PriceTag(f"Stop {fmt_price(p.stop.price)}", p.stop.price, theme.LEVEL_COLORS["stop"]),
+    ]
+    for k, t in enumerate(p.targets, start=1):
+        tags.append(PriceTag(f"T{k} {fmt_price(t.price)}", t.price, theme.LEVEL_COLORS["target"]))
+    return tags
+
+
+def _level_segments(
+    items: Sequence[Pattern | Setup], n: int
+) -> tuple[list[tuple[int, int, Level, str]], ...]:
+    entries: list[tuple[int, int, Level, str]] = []
+    stops: list[tuple[int, int, Level, str]] = []
+    targets: list[tuple[int, int, Level, str]] = []
+    for item in items:
+        p, s, e_end, l_end = _setup_extent(item, n)
+        entries.append((s, e_end, p.entry, "Entry"))
+        stops.append((s, l_end, p.stop, "Stop"))
+        for k, t in enumerate(p.targets, start=1):
+            targets.append((s, l_end, t, f"T{k}"))
+    return entries, stops, targets
 
 
 def create_strat_candlestick_chart(
@@ -133,27 +236,37 @@ def create_strat_candlestick_chart(
     regimes: ArrayLike | pd.Series | None = None,
     levels: Sequence[Level] | None = None,
     *,
+    selected: Pattern | Setup | None = None,
     show_labels: bool = True,
     title: str | None = None,
     uirevision: Any = "strat-chart",
     tick: float = 0.01,
+    height: int = 420,
 ) -> go.Figure:
     """Candles coloured by STRAT type, type labels, setup levels, regimes and volume.
 
     - ``ohlc``: DataFrame with a DatetimeIndex (UTC) and open/high/low/close/volume.
     - ``bar_types``: engine codes (1, 2, -2, 3, 0) per bar; computed with
       ``classify_bars(nan_policy="mask")`` when None.
-    - ``patterns``: ``Pattern`` (drawn as pending to the last bar) or ``Setup`` (drawn to
-      its trigger/expiry/resolution bar, with a trigger marker).
+    - ``selected``: the setup the trader is looking at. The chart opens on the bars
+      around it (``labels.frame_bars``: the last 40, reaching back to the setup, at most
+      80), its price range covers those bars and every level of the setup, and its entry,
+      stop and targets get price tags in the right margin, spread apart so they never
+      overprint. Without it the chart shows every bar.
+    - ``patterns``: other setups, drawn as faint lines (hover for the level and its
+      rule); ``Pattern`` runs to the last bar, ``Setup`` to its trigger/expiry/resolution
+      bar, with a trigger marker. With no ``selected`` they are drawn in full colour.
     - ``regimes``: per-bar regime names, or a time-indexed Series (forward-filled).
-    - ``levels``: extra horizontal levels across the whole chart, labelled with their rule.
+    - ``levels``: extra horizontal levels across the whole chart, tagged with their price.
+    - ``height``: the graph's pixel height, which the tag layout is computed for.
 
     One candlestick trace per type carries only that type's bars (x = bar index), so the
     colour really marks the type and the payload stays one copy of the OHLC. Increasing
     candles are hollow and decreasing filled, so the candle's own colour is still visible.
     Bars with a NaN price are left out of every trace. Volume is a second panel on the same
-    x axis; labels sit under each bar's low, one text trace per type with a shared legend
-    entry "type labels" that toggles them.
+    x axis; labels sit under each bar's low. There is no legend (the card around the chart
+    holds its switches), so the plot keeps the whole height on a phone too; the latest
+    close has its own tag.
     """
     if ohlc is None or len(ohlc) == 0:
         return empty_figure("No bars to chart", title=title, uirevision=uirevision)
@@ -236,7 +349,7 @@ def create_strat_candlestick_chart(
                     textfont={"color": colour, "size": 9},
                     name="type labels",
                     legendgroup="type-labels",
-                    showlegend=not label_traces,
+                    showlegend=False,
                     visible=True if show_labels else "legendonly",
                     hoverinfo="skip",
                     xaxis="x",
@@ -247,87 +360,140 @@ def create_strat_candlestick_chart(
     x_max = n - 1
     level_traces: list[Any] = []
     markers: list[Any] = []
-    if patterns:
-        entries: list[tuple[int, int, Level, str]] = []
-        stops: list[tuple[int, int, Level, str]] = []
-        targets: list[tuple[int, int, Level, str]] = []
-        trig: dict[str, tuple[list[int], list[float], list[str]]] = {
-            "long": ([], [], []),
-            "short": ([], [], []),
-        }
-        for item in patterns:
-            p, s, e_end, l_end = _setup_extent(item, n)
-            x_max = max(x_max, l_end)
-            entries.append((s, e_end, p.entry, "Entry"))
-            stops.append((s, l_end, p.stop, "Stop"))
-            for k, t in enumerate(p.targets, start=1):
-                targets.append((s, l_end, t, f"T{k}"))
+    others = [item for item in (patterns or ()) if item is not selected]
+    drawn: list[tuple[Sequence[Pattern | Setup], str, float, float]] = []
+    if others:
+        faint = selected is not None
+        drawn.append(
+            (others, "Other " if faint else "", 1.0 if faint else 1.4, 0.45 if faint else 1.0)
+        )
+    if selected is not None:
+        drawn.append(([selected], "", 1.6, 1.0))
+    trig: dict[str, tuple[list[int], list[float], list[str]]] = {
+        "long": ([], [], []),
+        "short": ([], [], []),
+    }
+    for items, prefix, width, opacity in drawn:
+        entries, stops, targets = _level_segments(items, n)
+        x_max = max([x_max, *(seg[1] for seg in entries + stops)])
+        kinds = (
+            ("entry", "Entry" if not prefix else "Other entries", entries, "solid"),
+            ("stop", "Stop" if not prefix else "Other stops", stops, "dash"),
+            ("target", "Targets" if not prefix else "Other targets", targets, "dot"),
+        )
+        for kind, name, segs, dash in kinds:
+            if segs:
+                level_traces.append(
+                    _level_trace(
+                        name, segs, theme.LEVEL_COLORS[kind], dash, width=width, opacity=opacity
+                    )
+                )
+        for item in items:
             if isinstance(item, Setup) and item.triggered_index is not None:
+                p = item.pattern
                 xs_, ys_, hs_ = trig[p.direction]
                 xs_.append(item.triggered_index)
                 ys_.append(p.entry.price)
                 hs_.append(f"{p.name} {p.label} {p.direction} · {item.status.value}")
-        level_traces.append(_level_trace("Entry", entries, theme.LEVEL_COLORS["entry"], "solid"))
-        level_traces.append(_level_trace("Stop", stops, theme.LEVEL_COLORS["stop"], "dash"))
-        if targets:
-            level_traces.append(
-                _level_trace("Targets", targets, theme.LEVEL_COLORS["target"], "dot")
+    for direction, (tx, ty, th) in trig.items():
+        if not tx:
+            continue
+        up = direction == "long"
+        markers.append(
+            dict(
+                type="scatter",
+                x=np.asarray(tx, dtype=xdt),
+                y=np.asarray(ty, dtype=np.float64),
+                mode="markers",
+                name=f"{direction} triggers",
+                marker={
+                    "symbol": "triangle-up" if up else "triangle-down",
+                    "size": 11,
+                    "color": theme.BULL if up else theme.BEAR,
+                    "line": {"color": theme.TEXT, "width": 1},
+                },
+                hovertext=np.asarray(th, dtype=object),
+                hoverinfo="text",
+                xaxis="x",
+                yaxis="y",
             )
-        for direction, (tx, ty, th) in trig.items():
-            if not tx:
-                continue
-            up = direction == "long"
-            markers.append(
-                dict(
-                    type="scatter",
-                    x=np.asarray(tx, dtype=xdt),
-                    y=np.asarray(ty, dtype=np.float64),
-                    mode="markers",
-                    name=f"{direction} triggers",
-                    marker={
-                        "symbol": "triangle-up" if up else "triangle-down",
-                        "size": 11,
-                        "color": theme.BULL if up else theme.BEAR,
-                        "line": {"color": theme.TEXT, "width": 1},
-                    },
-                    hovertext=np.asarray(th, dtype=object),
-                    hoverinfo="text",
-                    xaxis="x",
-                    yaxis="y",
-                )
-            )
+        )
+    tags: list[PriceTag] = []
     if levels:
         level_traces.append(
             _level_trace("Levels", [(0, x_max, lvl, "") for lvl in levels], theme.WARN, "longdash")
         )
+        tags += [PriceTag(fmt_price(lvl.price), lvl.price, theme.WARN) for lvl in levels]
+
+    # The window the chart opens on, and the prices it spans.
+    first, last = 0, x_max
+    if selected is not None:
+        p_sel, _s, _e, l_sel = _setup_extent(selected, n)
+        first, last = frame_bars(n, p_sel.bar_indices[0], min(l_sel, n - 1))
+        last = max(last, l_sel)
+        tags += _setup_tags(p_sel)
+    window = slice(first, min(last, n - 1) + 1)
+    in_view = valid[window]
+    closes = c[valid]
+    if closes.size:
+        tags.append(PriceTag(f"Last {fmt_price(float(closes[-1]))}", float(closes[-1]), theme.TEXT))
+    span = [*lo[window][in_view], *h[window][in_view], *(t.price for t in tags)]
+    y_lo, y_hi = padded_range(span, 0.05) if span else (0.0, 1.0)
+    vol_top = float(np.nanmax(vol[window])) if vol[window].size else 0.0
+    notes, right = _price_tags(tags, (y_lo, y_hi), height)
 
     shapes: list[dict[str, Any]] = []
     if regimes is not None:
         shapes = regime_shapes(regime_labels(regimes, ohlc.index), yref="y")
 
-    tickvals, ticktext = bar_ticks(idx, fmt)
+    if n <= ALIAS_MAX_BARS:
+        # Plotly spaces the ticks for the axis' width and zoom (integer bar positions),
+        # and each shows its bar's time: no overlap on a phone, labels wherever one pans.
+        ticks: dict[str, Any] = {
+            "tickmode": "auto",
+            "tick0": 0,
+            "tickformat": "d",
+            "labelalias": {str(i): t for i, t in enumerate(times)},
+        }
+    else:
+        tickvals, ticktext = bar_ticks(idx, fmt)
+        ticks = {"tickmode": "array", "tickvals": tickvals, "ticktext": ticktext}
     layout = base_layout(
         title,
         uirevision,
         shapes=shapes,
-        showlegend=True,
+        annotations=notes,
+        showlegend=False,
         hovermode="closest",
+        height=height,
+        margin={"t": MARGIN_TOP + (24 if title else 0), "b": MARGIN_BOTTOM, "l": 52, "r": right},
         xaxis={
             "anchor": "y2",
-            "range": [-0.5, x_max + 0.5],
+            "range": [first - 0.5, last + 0.5],
             "rangeslider": {"visible": False},
-            "tickmode": "array",
-            "tickvals": tickvals,
-            "ticktext": ticktext,
+            **ticks,
+            "tickfont": {"size": 10},
             "showspikes": True,
             "spikemode": "across",
             "spikethickness": 1,
             "spikecolor": theme.MUTED,
+            "automargin": False,
         },
-        yaxis={"domain": [0.26, 1.0], "title": {"text": "Price"}, "hoverformat": price_fmt},
-        yaxis2={"domain": [0.0, 0.2], "title": {"text": "Volume"}, "rangemode": "tozero"},
+        yaxis={
+            "domain": list(PRICE_DOMAIN),
+            "range": [y_lo, y_hi],
+            "title": {"text": "Price"},
+            "hoverformat": price_fmt,
+            "automargin": "left+right",
+        },
+        yaxis2={
+            "domain": list(VOLUME_DOMAIN),
+            "range": [0.0, vol_top * 1.1 if vol_top > 0 else 1.0],
+            "title": {"text": "Volume"},
+            "automargin": "left+right",
+        },
         bargap=0.15,
-        meta={"x_axis": "bar_index", "bars": n},
+        meta={"x_axis": "bar_index", "bars": n, "frame": [first, last]},
     )
     data = traces + label_traces + level_traces + markers + volume_traces
     return make_figure(data, layout)

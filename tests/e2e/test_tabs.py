@@ -325,19 +325,24 @@ def test_chain_click_loads_the_contract_and_draws_its_payoff(page, live: LiveApp
     first = "#options-chain-grid .ag-center-cols-container .ag-row[row-index='0']"
     page_.wait_for_selector(first, timeout=30_000)
     strike = page_.get_attribute(first, "row-id")
-    page_.click(f"{first} [col-id='p_mid']")
+    # The contract the ticket's (signal's) direction buys: the other right is refused.
+    direction = page_.input_value("#options-direction")
+    right, col = ("C", "c_mid") if direction == "long" else ("P", "p_mid")
+    mid = float(page_.inner_text(f"{first} [col-id='{col}']"))
+    page_.click(f"{first} [col-id='{col}']")
     wait_until(
         lambda: (
-            page_.input_value("#options-direction") == "short"
-            and page_.input_value("#options-strike") == strike
+            page_.input_value("#options-strike") == strike
+            and float(page_.input_value("#options-limit") or 0) == mid
         ),
-        what=f"the ticket to take the {strike} put",
+        what=f"the ticket to take the {strike} {right} at its mid {mid}",
     )
+    assert page_.input_value("#options-direction") == direction
     assert "Picked from the chain" in page_.inner_text("#options-contract-why")
     wait_until(
-        lambda: f"${strike} P" in page_.inner_text("#options-payoff-chart"),
+        lambda: f"${strike} {right}" in page_.inner_text("#options-payoff-chart"),
         timeout=30,
-        what="the payoff chart for the clicked put",
+        what="the payoff chart for the clicked contract",
     )
     traces = page_.locator("#options-payoff-chart .trace").count()
     assert traces >= 2  # expiry and hold-time curves at least

@@ -163,3 +163,16 @@ def test_multileg_order_is_one_row_with_its_legs_and_crypto_is_labelled() -> Non
     assert P.cancel_refusal(True, row["symbol"], "spy") is None
     btc = _position("BTCUSD", "crypto", "0.5", "-5", mv="30000")
     assert P.position_rows([btc])[0]["asset_class"] == "crypto"
+
+
+def test_periods_read_plainly_and_say_how_long_they_ask_for() -> None:
+    """Alpaca's "1A" is shown as "1Y" (buttons and the chart title) and asks for 365 days."""
+    from dashboard.models import PortfolioHistory
+
+    assert [P.PERIOD_LABELS[p] for p in P.PERIODS] == ["1D", "1W", "1M", "3M", "1Y"]
+    assert set(P.PERIOD_DAYS) == set(P.PERIODS) and P.PERIOD_DAYS["1A"] == 365
+    t0 = datetime(2026, 11, 25, 5, tzinfo=UTC)
+    hist = PortfolioHistory((t0,), (100_000.0,), (0.0,), (0.0,), 100_000.0, "1D")
+    assert P.equity_view(hist, None, "1A").title == "Equity · 1Y"
+    empty = PortfolioHistory((), (), (), (), 100_000.0, "1D")
+    assert P.equity_view(empty, None, "1A").empty == "No equity history for 1Y"

@@ -16,6 +16,7 @@ from dashboard.visualizations import theme
 from dashboard.visualizations.inputs import (
     TradeProgress,
 )
+from dashboard.visualizations.labels import text_width
 
 
 @pytest.mark.parametrize(
@@ -54,11 +55,23 @@ def test_trade_progress_chart_rows_flags_and_pnl():
     assert labels[0] == "SPY 600C ▲" and labels[1] == "QQQ 500P ▼"
     assert labels[2].endswith("✓ T1") and labels[3].endswith("✕ stop")
     assert labels[4].endswith("⚠ near stop")
-    assert list(bar.text)[:3] == ["$120.00 (+30.0%)", "-$15.50", ""]
+    # the P&L is a column in the right margin at each trade's row, never on the bars
+    pnl = {a.y: a.text for a in fig.layout.annotations}
+    assert pnl == {labels[0]: "$120.00 (+30.0%)", labels[1]: "-$15.50"}
+    assert all(a.xref == "paper" and a.x == 1.0 for a in fig.layout.annotations)
+    assert fig.layout.margin.r >= 100  # "$120.00 (+30.0%)" fits beside the plot
     assert list(bar.marker.color) == [theme.BULL, theme.BULL, theme.BULL, theme.BEAR, theme.WARN]
     assert [s.x0 for s in fig.layout.shapes] == [-1.0, 0.0, 1.0]
+    assert not any(s.label.text for s in fig.layout.shapes)  # the x ticks name them
+    assert list(fig.layout.xaxis.ticktext)[::2] == ["stop", "entry", "T1"]
     assert fig.layout.uirevision == "p"
     assert charts.create_trade_progress_chart([]).layout.meta["empty_kind"] == "empty"
+
+
+def test_trades_with_the_same_label_keep_their_own_rows():
+    same = TradeProgress("SPY 600C", "long", 100, 102, 104, 98)
+    (bar,) = charts.create_trade_progress_chart([same, same]).data
+    assert list(bar.y) == ["SPY 600C ▲", "SPY 600C ▲ (2)"]
 
 
 def test_payoff_breakevens_and_verticals_match_hand_numbers():
@@ -162,3 +175,55 @@ def test_payoff_today_curve_is_black_scholes_now_minus_premium():
     s = float(line.x[i])
     expected = (float(bs_price(s, 100, 30 / 365, 0.04, 0.25, "C")) - 2.5) * 100
     assert line.y[i] == pytest.approx(expected, rel=1e-6)
+
+
+def _tag_boxes(fig) -> list[tuple[int, float, float, str]]:
+    """(row, left px, right px, text) of each level tag at the narrowest plot width."""
+    lo, hi = fig.layout.xaxis.range
+    scale = charts.PAYOFF_MIN_PLOT_WIDTH / (hi - lo)
+    out = []
+    for a in fig.layout.annotations:
+        row = round((a.yshift - 2.0) / charts.TAG_ROW)
+        w = text_width(a.text, charts.TAG_FONT, pad=3)
+        px = (a.x - lo) * scale
+        left = {"center": px - w / 2, "left": px, "right": px - w}[a.xanchor]
+        out.append((row, left, left + w, a.text))
+    return out
+
+
+def test_payoff_tags_stack_so_none_overlap_and_the_frame_is_the_grid():
+    # Levels a few cents apart (the issue's SPY put): every tag is still readable.
+    prices = np.linspace(585.0, 604.0, 201)
+    kw = dict(right="put", strike=596, premium=3.1, prices=prices, years=20 / 365, iv=0.18)
+    curve = payoff_curve(days_forward=3, **kw)
+    band = (payoff_curve(days_forward=3, **{**kw, "iv": 0.13}),
+            payoff_curve(days_forward=3, **{**kw, "iv": 0.23}))  # fmt: skip
+    fig = charts.create_payoff_chart(
+        curve, spot=594.9, entry=594.5, target=590.2, target2=588.0, stop=599.3, iv_band=band
+    )
+    assert tuple(fig.layout.xaxis.range) == (585.0, 604.0)
+    boxes = _tag_boxes(fig)
+    texts = {t for *_, t in boxes}
+    assert {"spot 594.90", "entry 594.50", "T1 590.20", "T2 588.00", "stop 599.30"} <= texts
+    assert len(boxes) == 5 + len(fig.layout.meta["breakevens"])
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            if a[0] == b[0]:
+                assert a[2] <= b[1] or b[2] <= a[1], (a, b)
+    rows = fig.layout.meta["tag_rows"]
+    assert fig.layout.margin.t >= rows * charts.TAG_ROW  # the rows fit above the plot
+    # the legend sits below the plot, the IV band is drawn with a visible fill
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.y == 0
+    assert fig.layout.legend.yanchor == "bottom" and fig.layout.margin.b >= 80
+    (upper,) = [t for t in fig.data if t.name == "IV ±5"]
+    assert float(upper.fillcolor.rsplit(",", 1)[1].rstrip(")")) >= 0.25
+    assert upper.line.width > 0
+
+
+def test_a_level_outside_the_grid_is_named_at_its_edge():
+    curve = payoff_curve(right="call", strike=100, premium=2.0, prices=np.linspace(95, 105, 11))
+    fig = charts.create_payoff_chart(curve, spot=100.0, target=112.0, stop=90.0)
+    tags = {a.text: a for a in fig.layout.annotations}
+    assert tags["target 112.00 →"].x == 105 and tags["target 112.00 →"].xanchor == "right"
+    assert tags["← stop 90.00"].x == 95 and tags["← stop 90.00"].xanchor == "left"
+    assert not [s for s in fig.layout.shapes if s.name in ("target 112.00", "stop 90.00")]

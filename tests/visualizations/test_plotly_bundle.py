@@ -108,6 +108,9 @@ def _sample_figures() -> None:
         {"Strategy": ratio, "Buy & hold": ratio / 2}, {"Strategy": ratio * 1.3}, window=63
     )
     ec.create_rolling_ratio_chart({"Strategy": ratio.iloc[:0]}, {}, window=63)  # empty state
+    from dashboard.visualizations.figures import skeleton_figure
+
+    skeleton_figure()  # a chart slot's first frame
 
 
 def trace_types(fig: go.Figure) -> set[str]:
@@ -122,11 +125,13 @@ def test_every_figure_builder_draws_only_bundled_traces(monkeypatch: pytest.Monk
 
     not_called = sorted(set(builders) - set(made))
     assert not not_called, f"add a sample call to _sample_figures for {not_called}"
-    # Each chart drew something in at least one sample (empty_figure draws nothing by design).
+    # Each chart drew something in at least one sample (the empty and skeleton figures draw
+    # nothing by design).
     drew_nothing = sorted(
         key
         for key, figs in made.items()
-        if not key.endswith(".empty_figure") and not any(fig.data for fig in figs)
+        if not key.endswith((".empty_figure", ".skeleton_figure"))
+        and not any(fig.data for fig in figs)
     )
     assert not drew_nothing, f"only empty states were sampled for {drew_nothing}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -53,4 +54,56 @@ def test_equity_curve_with_one_point_shows_it_as_a_marker_and_says_so():
     two = charts.create_equity_curve(
         pd.Series([1.0, 2.0], index=pd.date_range("2026-01-01", periods=2, tz="UTC"))
     )
-    assert two.data[0].mode == "lines" and not two.layout.annotations
+    assert two.data[0].mode == "markers" and not two.layout.annotations  # few: no invented path
+
+
+def test_a_young_flat_account_gets_honest_axes() -> None:
+    """Issue 24's new account: equity $100,000.00 ± $0.0005 at 05:00 UTC (one point per
+    day): whole-dollar ticks over at least 0.1 % of the equity ($100), dates on the x
+    axis, and a note that the 1Y chart holds 3 days of history."""
+    idx = pd.date_range("2026-11-25 05:00", periods=4, freq="D", tz="UTC")
+    eq = pd.Series([100_000.0, 100_000.0005, 99_999.9995, 100_000.0], index=idx)
+    fig = charts.create_equity_curve(eq, period_days=365)
+    y = fig.layout.yaxis
+    assert y.tickformat == ",.0f" and y.tickprefix == "$"
+    assert list(y.range) == pytest.approx([99_950.0, 100_050.0])  # mid ± $50
+    assert fig.data[0].mode == "markers"  # 4 points: no lines across the nights
+    note = fig.layout.xaxis.title.text
+    assert note == "Account history starts Nov 25 '26: 3 of the period's 365 days"
+    assert fig.layout.meta["history_note"] == note
+    # The whole period covered: no note; no period asked: no note.
+    year = pd.date_range("2025-11-25", periods=366, freq="D", tz="UTC")
+    full = charts.create_equity_curve(
+        pd.Series(np.linspace(1e5, 1.1e5, 366), index=year), period_days=365
+    )
+    assert full.layout.xaxis.title.text is None and full.data[0].mode == "lines"
+    assert charts.create_equity_curve(eq).layout.meta["history_note"] is None
+    # Small accounts keep cents.
+    assert charts.create_equity_curve(eq / 1000).layout.yaxis.tickformat == ",.2f"
+
+
+def test_a_lone_point_gets_a_three_day_date_axis() -> None:
+    """One tick a day (Nov 24, 25, 26), not milliseconds or the same date repeated."""
+    idx = pd.DatetimeIndex([pd.Timestamp("2026-11-25 05:00", tz="UTC")])
+    fig = charts.create_equity_curve(pd.Series([100_000.0], index=idx))
+    lo, hi = (pd.Timestamp(v) for v in fig.layout.xaxis.range)
+    assert (hi - lo) == pd.Timedelta(days=2) and fig.layout.xaxis.tickformat == "%b %d"
+    assert fig.layout.xaxis.dtick == 86_400_000
+
+
+def test_lines_break_across_closed_hours() -> None:
+    """Two sessions of 5-minute equity: the line breaks overnight (a None between the
+    sessions) instead of joining 16:00 to 09:30."""
+    day1 = pd.date_range("2026-11-24 14:30", periods=20, freq="5min", tz="UTC")
+    day2 = pd.date_range("2026-11-25 14:30", periods=20, freq="5min", tz="UTC")
+    idx = day1.append(day2)
+    eq = pd.Series(np.arange(40, dtype=float) + 1e5, index=idx)
+    bench = pd.Series(np.arange(40, dtype=float) + 500, index=idx, name="SPY")
+    fig = charts.create_equity_curve(eq, bench)
+    for trace in fig.data:
+        ys = list(trace.y)
+        assert len(ys) == 41 and ys[20] is None, trace.name
+        assert trace.connectgaps is False
+    assert fig.data[0].mode == "lines"
+    gap_x = pd.Timestamp(fig.data[0].x[20])
+    assert day1[-1] < gap_x < day2[0]

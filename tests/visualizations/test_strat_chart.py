@@ -11,8 +11,9 @@ import pytest
 from dashboard.strat import detect_patterns, evaluate_setups
 from dashboard.strat.signals import Level, Pattern, Setup, SetupStatus
 from dashboard.visualizations import enhanced_charts as ec
-from dashboard.visualizations import figures, theme
+from dashboard.visualizations import figures, strat_chart, theme
 from dashboard.visualizations.enhanced_charts import create_strat_candlestick_chart
+from dashboard.visualizations.labels import frame_bars
 
 # Bars (oldest first): ref, 2U, 1, 2D, 3. Highs/lows chosen by hand against the rules.
 HIGH = [10.0, 11.0, 10.5, 10.4, 11.5]
@@ -73,8 +74,8 @@ def test_type_labels_text_position_and_toggle():
     assert [t.text for t in labels] == ["1", "2U", "2D", "3"]
     assert [list(t.x) for t in labels] == [[2], [1], [3], [4]]
     assert [float(t.y[0]) for t in labels] == pytest.approx([LOW[2], LOW[1], LOW[3], LOW[4]])
-    assert [t.showlegend for t in labels] == [True, False, False, False]  # one legend toggle
     assert {t.legendgroup for t in labels} == {"type-labels"}
+    assert fig.layout.showlegend is False  # the card's switches replace the legend
     assert all(t.visible is True for t in labels)
     hidden = create_strat_candlestick_chart(frame(), show_labels=False)
     assert all(t.visible == "legendonly" for t in by_name(hidden, "type labels"))
@@ -108,14 +109,17 @@ def test_volume_panel_and_bar_index_axis():
     assert fig.layout.xaxis.anchor == "y2"
     assert fig.layout.xaxis.rangeslider.visible is False
     assert tuple(fig.layout.xaxis.range) == (-0.5, 4.5)
-    # tick labels come from the timestamps, in New York time, daily → date only
-    assert fig.layout.xaxis.ticktext[0] == "2024-01-05"
+    # tick labels come from the timestamps, in New York time, daily → date only: plotly
+    # places integer bar ticks for the width, and each bar's position reads as its date
+    assert fig.layout.xaxis.tickformat == "d"
+    assert fig.layout.xaxis.labelalias["0"] == "2024-01-05"
+    assert fig.layout.xaxis.labelalias["4"] == "2024-01-09"
     assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1]  # price above volume
 
 
 def test_intraday_ticks_and_hover_show_time():
     fig = create_strat_candlestick_chart(frame(freq="15min"))
-    assert fig.layout.xaxis.ticktext[0] == "01-05 09:30"
+    assert fig.layout.xaxis.labelalias["0"] == "01-05 09:30"
     assert list(candles(fig)["2U up"].hovertext) == ["01-05 09:45"]
 
 
@@ -154,9 +158,14 @@ def test_setup_lines_run_in_bars_from_setup_to_trigger_and_resolution():
     assert _level_segments(entry) == [(2.0, 3.0, 10.51)]  # setup bar 2 → trigger bar 3
     assert _level_segments(stop) == [(2.0, 4.0, 9.6)]  # → resolution bar 4
     assert _level_segments(targets) == [(2.0, 4.0, 11.0), (2.0, 4.0, 12.0)]
-    assert list(entry.text) == ["", "Entry 10.51 · setup-bar high + 1 tick", ""]
-    assert list(stop.text)[1] == "Stop 9.60 · setup-bar low"
-    assert [t for t in targets.text if t] == ["T1 11.00 · C2 high", "T2 12.00 · ladder high"]
+    # each level's hover names it and its rule; no text is drawn on the plot
+    assert entry.mode == stop.mode == targets.mode == "lines"
+    assert list(entry.hovertext)[:2] == ["Entry 10.51 · setup-bar high + 1 tick"] * 2
+    assert list(stop.hovertext)[1] == "Stop 9.60 · setup-bar low"
+    assert [t for t in targets.hovertext if t][::2] == [
+        "T1 11.00 · C2 high",
+        "T2 12.00 · ladder high",
+    ]
     (trig,) = by_name(fig, "long triggers")
     assert list(trig.x) == [3] and list(trig.y) == [10.51]
     assert trig.marker.symbol == "triangle-up"
@@ -234,7 +243,8 @@ def test_extra_levels_span_the_whole_chart_with_their_rule():
     fig = create_strat_candlestick_chart(frame(), levels=[Level(10.25, "prior day high")])
     (lv,) = by_name(fig, "Levels")
     assert _level_segments(lv) == [(0.0, 4.0, 10.25)]
-    assert "10.25 · prior day high" in lv.text[1]
+    assert "10.25 · prior day high" in lv.hovertext[1]
+    assert "10.25" in {a.text for a in fig.layout.annotations}  # tagged on the price scale
 
 
 def test_empty_one_bar_and_all_nan():
@@ -313,3 +323,97 @@ def test_unvalidated_figures_serialise_exactly_like_validated_ones(monkeypatch) 
     validated = [json.loads(f.to_json()) for f in build()]
     monkeypatch.setattr(figures, "VALIDATE_FIGURES", False)
     assert [json.loads(f.to_json()) for f in build()] == validated  # key order may differ
+
+
+# ----------------------------------------------------------------------------- framing
+
+
+def _walk(n: int = 120, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    close = 100 + np.cumsum(rng.normal(0, 1.2, n))
+    open_ = np.r_[close[0], close[:-1]]
+    high = np.maximum(open_, close) + rng.uniform(0.1, 1.5, n)
+    low = np.minimum(open_, close) - rng.uniform(0.1, 1.5, n)
+    return frame(high=high, low=low, open_=open_, close=close)
+
+
+def _tag_pixels(fig, height: int) -> dict[str, float]:
+    """Each price tag's centre in pixels up from the figure's bottom, from its price and
+    its leader's offset (``ay`` is pixels down from the price to the tag)."""
+    plot_h = height - fig.layout.margin.t - fig.layout.margin.b
+    d0, d1 = fig.layout.yaxis.domain
+    lo, hi = fig.layout.yaxis.range
+    out = {}
+    for a in fig.layout.annotations:
+        want = fig.layout.margin.b + (d0 + (a.y - lo) / (hi - lo) * (d1 - d0)) * plot_h
+        out[a.text] = want - a.ay
+    return out
+
+
+def test_the_selected_setup_is_framed_and_tagged_and_others_are_faint():
+    df = _walk()
+    h, lo, o, c = (df[k].to_numpy() for k in ("high", "low", "open", "close"))
+    pats = detect_patterns(h, lo, o, c, since=80)
+    setups = evaluate_setups(pats, h, lo, c, df.index, 3, open=o)
+    assert len(setups) >= 2
+    chosen = setups[-1]
+    fig = create_strat_candlestick_chart(df, patterns=setups, selected=chosen, height=420)
+    first, last = fig.layout.meta["frame"]
+    p = chosen.pattern
+    f0, f1 = frame_bars(len(df), p.bar_indices[0], min(chosen.end_index, 119))
+    # a setup on the last closed bar runs its lines one bar on, into the forming bar
+    assert (first, last) == (f0, max(f1, chosen.end_index, p.setup_index + 1))
+    assert 40 <= last - first + 1 <= 81
+    x0, x1 = fig.layout.xaxis.range
+    y0, y1 = fig.layout.yaxis.range
+    assert (x0, x1) == (first - 0.5, last + 0.5)
+    for name in ("Entry", "Stop", "Targets"):
+        (trace,) = by_name(fig, name)
+        xs, ys = np.asarray(trace.x, float), np.asarray(trace.y, float)
+        xs, ys = xs[np.isfinite(xs)], ys[np.isfinite(ys)]
+        assert xs.min() >= x0 and xs.max() <= x1, name
+        assert ys.min() >= y0 and ys.max() <= y1, name
+    window = df.iloc[first : last + 1]
+    assert y0 <= window["low"].min() and window["high"].max() <= y1
+    # the others are there, faint, and not tagged
+    assert by_name(fig, "Other entries")[0].opacity == 0.45
+    tags = {a.text for a in fig.layout.annotations}
+    expected = {f"Entry {p.entry.price:,.2f}", f"Stop {p.stop.price:,.2f}"}
+    expected |= {f"T{k} {t.price:,.2f}" for k, t in enumerate(p.targets, start=1)}
+    expected.add(f"Last {c[-1]:,.2f}")
+    assert tags == expected
+    assert all(
+        a.xref == "paper" and a.x == 1.0 and a.xanchor == "left" for a in fig.layout.annotations
+    )
+    assert fig.layout.margin.r >= 80  # room for "Entry 100.00" in the margin
+
+
+def test_tags_of_close_levels_are_spread_a_tag_height_apart_inside_the_figure():
+    df = _walk()
+    p = Pattern(
+        name="2-1-2",
+        label="2D-1-2U",
+        kind="reversal",
+        direction="long",
+        bar_indices=(116, 117),
+        entry=Level(100.00, "setup-bar high + 1 tick"),
+        stop=Level(99.98, "setup-bar low"),
+        targets=(Level(100.02, "C2 high"), Level(100.03, "ladder high")),
+    )
+    last = float(df["close"].iloc[-1])
+    df.loc[df.index[-1], ["open", "close"]] = 100.01  # the price sits among the levels too
+    fig = create_strat_candlestick_chart(df, selected=p, height=420)
+    pixels = sorted(_tag_pixels(fig, 420).values())
+    assert len(pixels) == 5
+    gaps = np.diff(pixels)
+    assert gaps.min() >= strat_chart.TAG_HEIGHT  # no two tags overprint
+    assert pixels[0] - strat_chart.TAG_HEIGHT / 2 >= strat_chart.MARGIN_BOTTOM - 1e-6
+    assert pixels[-1] + strat_chart.TAG_HEIGHT / 2 <= 420
+    assert last != 100.01
+
+
+def test_without_a_selection_the_whole_history_shows_and_only_the_price_is_tagged():
+    df = _walk()
+    fig = create_strat_candlestick_chart(df)
+    assert tuple(fig.layout.xaxis.range) == (-0.5, 119.5)
+    assert [a.text for a in fig.layout.annotations] == [f"Last {df['close'].iloc[-1]:,.2f}"]

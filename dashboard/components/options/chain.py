@@ -4,27 +4,34 @@ layout and callbacks."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, html
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.options.reads import Reads
 from dashboard.components.status import empty_line, status_line
-from dashboard.components.ui import data_grid, fixed_graph, slow_loading
-from dashboard.conventions import direction_for_right
+from dashboard.components.ui import (
+    COMPACT_GRID_THEME,
+    data_grid,
+    fixed_graph,
+    num_col,
+    slow_loading,
+)
+from dashboard.conventions import right_for_direction
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataState
-from dashboard.options.occ import display_occ
 from dashboard.views.formatting import format_number
-from dashboard.views.options.chain import FLOW_EXPIRIES, chain_rows, flow_rows
-from dashboard.views.options.ticket import (
-    chain_expiries,
-    expiry_options,
-    find_quote,
-    suggested_limit,
+from dashboard.views.options.chain import (
+    FLOW_EXPIRIES,
+    ChainRefusal,
+    chain_click,
+    chain_rows,
+    flow_rows,
 )
+from dashboard.views.options.ticket import chain_expiries, expiry_options
 from dashboard.views.states import BlankKind
 from dashboard.visualizations.figures import empty_figure
 from dashboard.visualizations.options_charts import create_options_flow_chart
@@ -34,32 +41,59 @@ if TYPE_CHECKING:
     from dashboard.services import Services
 
 
-CHAIN_COLUMNS = [
-    {"field": "c_delta", "headerName": "Δ", "width": 70, "type": "rightAligned"},
-    {"field": "c_iv", "headerName": "IV %", "width": 75, "type": "rightAligned"},
-    {"field": "c_oi", "headerName": "OI", "width": 80, "type": "rightAligned"},
-    {"field": "c_volume", "headerName": "Vol", "width": 75, "type": "rightAligned"},
-    {"field": "c_last", "headerName": "Last", "width": 75, "type": "rightAligned"},
-    {"field": "c_bid", "headerName": "Bid", "width": 75, "type": "rightAligned"},
-    {"field": "c_ask", "headerName": "Ask", "width": 75, "type": "rightAligned"},
-    {"field": "c_mid", "headerName": "Mid", "width": 75, "type": "rightAligned"},
-    {"field": "strike", "headerName": "Strike", "width": 90, "pinned": "left"},
-    {"field": "p_mid", "headerName": "Mid", "width": 75, "type": "rightAligned"},
-    {"field": "p_bid", "headerName": "Bid", "width": 75, "type": "rightAligned"},
-    {"field": "p_ask", "headerName": "Ask", "width": 75, "type": "rightAligned"},
-    {"field": "p_last", "headerName": "Last", "width": 75, "type": "rightAligned"},
-    {"field": "p_volume", "headerName": "Vol", "width": 75, "type": "rightAligned"},
-    {"field": "p_oi", "headerName": "OI", "width": 80, "type": "rightAligned"},
-    {"field": "p_iv", "headerName": "IV %", "width": 75, "type": "rightAligned"},
-    {"field": "p_delta", "headerName": "Δ", "width": 70, "type": "rightAligned"},
-    {"field": "c_gamma", "headerName": "Γ call", "width": 80, "type": "rightAligned"},
-    {"field": "c_theta", "headerName": "Θ call", "width": 80, "type": "rightAligned"},
-    {"field": "c_vega", "headerName": "Vega call", "width": 85, "type": "rightAligned"},
-    {"field": "p_gamma", "headerName": "Γ put", "width": 80, "type": "rightAligned"},
-    {"field": "p_theta", "headerName": "Θ put", "width": 80, "type": "rightAligned"},
-    {"field": "p_vega", "headerName": "Vega put", "width": 85, "type": "rightAligned"},
-]
+def _chain_col(
+    side: str, key: str, header: str, fmt: str, width: int, tooltip: str
+) -> dict[str, Any]:
+    """One call ("c") or put ("p") column: a number in a d3 format, right-aligned; the
+    ticket's contract's cell is marked on its own side."""
+    return num_col(
+        f"{side}_{key}",
+        header,
+        fmt,
+        minWidth=width,
+        flex=width,
+        filter=False,
+        headerTooltip=f"{'Call' if side == 'c' else 'Put'} {tooltip}",
+        cellClassRules={"chain-ticket-cell": f"params.data.ticket === '{side.upper()}'"},
+    )
 
+
+# Per side, from the outside in: greeks, then activity, then the prices next to the
+# strike (calls mirrored, so both sides' bid/ask sit by the strike).
+_SIDE = (
+    ("delta", "Δ", ".2f", 54, "delta per $1 of the underlying (per share)"),
+    ("gamma", "Γ", ".4f", 62, "gamma: change of delta per $1 (per share)"),
+    ("theta", "Θ $/day", ",.2f", 66, "theta: dollars per calendar day, one contract (×100)"),
+    ("vega", "Vega $/pt", ",.2f", 66, "vega: dollars per vol point, one contract (×100)"),
+    ("iv", "IV %", ".1f", 52, "implied volatility, percent"),
+    ("oi", "OI", ",.0f", 62, "open interest, contracts"),
+    ("volume", "Vol", ",.0f", 54, "volume today, contracts"),
+    ("bid", "Bid", ".2f", 54, "bid, per share"),
+    ("mid", "Mid", ".2f", 54, "mid of bid and ask, per share"),
+    ("ask", "Ask", ".2f", 54, "ask, per share"),
+)
+CHAIN_COLUMNS: list[dict[str, Any]] = [
+    {
+        "headerName": "CALLS",
+        "headerClass": "chain-group chain-calls",
+        "children": [_chain_col("c", *spec) for spec in _SIDE],
+    },
+    {
+        "field": "strike",
+        "headerName": "Strike",
+        "minWidth": 72,
+        "flex": 72,
+        "cellClass": "chain-strike",
+        "headerClass": "chain-strike-header",
+        "headerTooltip": "Strike; the row nearest spot is outlined, the ticket's is lit",
+        "valueFormatter": {"function": "d3.format(',')(params.value)"},
+    },
+    {
+        "headerName": "PUTS",
+        "headerClass": "chain-group chain-puts",
+        "children": [_chain_col("p", *spec) for spec in reversed(_SIDE)],
+    },
+]
 FLOW_COLUMNS = [
     {"field": "contract", "headerName": "Contract", "width": 190},
     {"field": "right", "headerName": "C/P", "width": 65},
@@ -109,25 +143,42 @@ def chain_card() -> dbc.Card:
             dbc.CardBody(
                 [
                     slow_loading(
-                        grid(
+                        data_grid(
                             "options-chain-grid",
                             CHAIN_COLUMNS,
                             "360px",
                             getRowId="params.data.strike_key",
-                            dashGridOptions={
+                            grid_options={
+                                "theme": COMPACT_GRID_THEME,
                                 "rowSelection": {
                                     "mode": "singleRow",
                                     "enableClickSelection": True,
                                     "checkboxes": False,
                                 },
+                                "tooltipShowDelay": 300,
                             },
-                            rowClassRules={"chain-atm": "params.data.atm === true"},
+                            column_defaults={
+                                "filter": False,
+                                "suppressHeaderMenuButton": True,
+                                "wrapHeaderText": True,
+                                "autoHeaderHeight": True,
+                            },
+                            rowClassRules={
+                                "chain-atm": "params.data.atm === true",
+                                "chain-ticket": "params.data.ticket != null",
+                            },
                         ),
                     ),
                     html.Div(
-                        "Click a call or put price to load that contract into the ticket.",
+                        "Click a call or put's Bid, Mid or Ask to load that contract into"
+                        " the ticket with a buy limit at that price (any other cell of it:"
+                        " at its mid); its row is lit. A contract against the ticket's"
+                        " signal (a put for a long) is refused. Δ, Γ and prices are per"
+                        " share; Θ and vega are dollars for one contract (100 shares).",
                         className="small text-muted",
                     ),
+                    html.Div(id="options-chain-pick", role="status"),
+                    dcc.Store(id="options-chain-scroll-sink"),
                     html.Div(id="options-chain-status"),
                 ]
             ),
@@ -167,43 +218,89 @@ def chain_expiries_for(
     return expiry_options(expiries, now), value
 
 
+def ticket_contract(
+    expiry: str | None, ticket: dict[str, Any] | None
+) -> tuple[str, Decimal] | None:
+    """(right, strike) of the ticket's contract when it is in the chain shown (same
+    expiry), for the grid to light its row."""
+    t = ticket or {}
+    if not t.get("strike") or t.get("expiry") != expiry:
+        return None
+    if t.get("direction") not in ("long", "short"):
+        return None
+    try:
+        strike = Decimal(str(t["strike"]))
+    except ArithmeticError:
+        return None
+    return right_for_direction(t["direction"]), strike
+
+
 def chain_grid(
-    reads: Reads, expiry: str | None, moneyness: str | None, symbol: str | None
+    reads: Reads,
+    expiry: str | None,
+    moneyness: str | None,
+    symbol: str | None,
+    ticket: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], str, Any]:
+    """The chain's rows for ``expiry``; ``ticket`` (the ticket's direction, expiry and
+    strike) lights its contract's row."""
     if not symbol:
         return [], "Option chain ", empty_line("no underlying chosen")
     sym = symbol.strip().upper()
     chain = reads.chain_now(sym, expiry)
     if chain.value is None or not expiry:
         return [], f"Option chain · {sym} ", status_line(chain, empty_text="no contracts")
-    rows, spot = chain_rows(chain.value, date.fromisoformat(expiry), float(moneyness or 5))
+    rows, spot = chain_rows(
+        chain.value,
+        date.fromisoformat(expiry),
+        float(moneyness or 5),
+        ticket_contract(expiry, ticket),
+    )
     title = f"Option chain · {sym} {format_number(spot)} · {chain.value.source} "
     return rows, title, status_line(chain, empty_text="no contracts near the money")
 
 
+PICK_OUTPUTS = {
+    "direction": Output("options-direction", "value", allow_duplicate=True),
+    "expiry": Output("options-expiry", "value", allow_duplicate=True),
+    "strike": Output("options-strike", "value", allow_duplicate=True),
+    "limit": Output("options-limit", "value", allow_duplicate=True),
+    "why": Output("options-contract-why", "children", allow_duplicate=True),
+    "message": Output("options-chain-pick", "children"),
+}
+
+
 def pick_from_chain(
-    reads: Reads,
     cell: dict[str, Any] | None,
     rows: list[dict[str, Any]] | None,
     expiry: str | None,
-    symbol: str | None,
-) -> tuple[Any, ...]:
-    """Clicking a call or put cell loads that contract into the ticket."""
-    if not cell or not rows or not symbol:
-        raise PreventUpdate
-    col = str(cell.get("colId", ""))
-    if not col.startswith(("c_", "p_")):
+    direction: str | None,
+    signal: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Clicking a call or put cell loads that contract into the ticket, with a buy limit at
+    the price clicked (``views.options.chain.chain_click``). A contract against the signal
+    the ticket holds is refused: only the chain's message line changes."""
+    if not cell or not rows or not expiry:
         raise PreventUpdate
     row = next((r for r in rows if r.get("strike_key") == cell.get("rowId")), None)
     if row is None:
         raise PreventUpdate
-    right = "C" if col.startswith("c_") else "P"
-    chain = reads.chain_now(symbol.strip().upper(), expiry).value
-    quote = find_quote(chain, row.get(col[:2] + "symbol", "")) if chain else None
-    if quote is None:
+    held = direction if signal else None
+    pick = chain_click(row, str(cell.get("colId", "")), cell.get("value"), held)
+    if pick is None:
         raise PreventUpdate
-    why = f"Picked from the chain: {display_occ(quote.contract.symbol)}"
-    return direction_for_right(right), expiry, row["strike_key"], suggested_limit(quote), why
+    if isinstance(pick, ChainRefusal):
+        refused = html.Div(pick.message, className="text-warning small", role="alert")
+        return {**dict.fromkeys(PICK_OUTPUTS, no_update), "message": refused}
+    return {
+        # Under a signal the direction already is the contract's: leave it untouched.
+        "direction": no_update if pick.direction == direction else pick.direction,
+        "expiry": expiry,
+        "strike": pick.strike,
+        "limit": pick.limit,
+        "why": pick.why,
+        "message": html.Div(f"{pick.why}: loaded into the ticket.", className="text-info small"),
+    }
 
 
 def flow(services: Services, symbol: str | None) -> tuple[Any, list[dict[str, Any]], Any]:
@@ -238,25 +335,44 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Input("options-chain-expiry", "value"),
         Input("options-chain-moneyness", "value"),
         Input("options-interval", "n_intervals"),
+        Input("options-direction", "value"),
+        Input("options-strike", "value"),
         State("options-symbol", "value"),
+        State("options-expiry", "value"),
     )
-    def _grid(expiry: str | None, moneyness: str | None, _n: int | None, symbol: str | None) -> Any:
-        return chain_grid(reads, expiry, moneyness, symbol)
+    def _grid(
+        expiry: str | None,
+        moneyness: str | None,
+        _n: int | None,
+        direction: str | None,
+        strike: str | None,
+        symbol: str | None,
+        ticket_expiry: str | None,
+    ) -> Any:
+        ticket = {"direction": direction, "strike": strike, "expiry": ticket_expiry}
+        return chain_grid(reads, expiry, moneyness, symbol, ticket)
+
+    # The ticket's contract (else the strike nearest spot) scrolled into view when the
+    # chain or the contract changes (assets/20-tabs.js).
+    app.clientside_callback(
+        ClientsideFunction(namespace="options", function_name="chainScroll"),
+        Output("options-chain-scroll-sink", "data"),
+        Input("options-chain-grid", "rowData"),
+    )
 
     @app.callback(
-        Output("options-direction", "value", allow_duplicate=True),
-        Output("options-expiry", "value", allow_duplicate=True),
-        Output("options-strike", "value", allow_duplicate=True),
-        Output("options-limit", "value", allow_duplicate=True),
-        Output("options-contract-why", "children", allow_duplicate=True),
-        Input("options-chain-grid", "cellClicked"),
-        State("options-chain-grid", "rowData"),
-        State("options-chain-expiry", "value"),
-        State("options-symbol", "value"),
+        output=PICK_OUTPUTS,
+        inputs=[Input("options-chain-grid", "cellClicked")],
+        state=[
+            State("options-chain-grid", "rowData"),
+            State("options-chain-expiry", "value"),
+            State("options-direction", "value"),
+            State("options-selected-signal", "data"),
+        ],
         prevent_initial_call=True,
     )
-    def _pick(cell: Any, rows: Any, expiry: str | None, symbol: str | None) -> Any:
-        return pick_from_chain(reads, cell, rows, expiry, symbol)
+    def _pick(cell: Any, rows: Any, expiry: Any, direction: Any, signal: Any) -> Any:
+        return pick_from_chain(cell, rows, expiry, direction, signal)
 
     @app.callback(
         Output("options-flow-chart", "figure"),

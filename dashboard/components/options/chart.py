@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, State, html
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboard.components.options.reads import Reads
 from dashboard.components.status import empty_line, status_line
@@ -17,11 +18,13 @@ from dashboard.conventions import right_for_direction
 from dashboard.models import DataState
 from dashboard.options.occ import build_occ, display_occ
 from dashboard.strat import classify_bars, detect_patterns, evaluate_setups
+from dashboard.strat.signals import Setup
 from dashboard.strat.timeframes import is_bar_closed
+from dashboard.views.options.chart import other_setups, selected_setup, signal_chart_title
 from dashboard.views.options.ticket import FORM_FIELDS, find_quote, parse_float, payoff_view
 from dashboard.views.states import BlankKind
 from dashboard.visualizations.figures import empty_figure
-from dashboard.visualizations.options_charts import create_payoff_chart
+from dashboard.visualizations.options_charts import PAYOFF_HEIGHT, create_payoff_chart
 from dashboard.visualizations.strat_chart import create_strat_candlestick_chart
 
 if TYPE_CHECKING:
@@ -29,6 +32,13 @@ if TYPE_CHECKING:
 
 CHART_BARS = 120
 PATTERN_WINDOW = 30  # patterns are looked for in the last 30 closed bars
+SIGNAL_CHART_HEIGHT = 420
+
+# The switches in the signal chart's header, and their defaults.
+CHART_SWITCHES = [
+    {"label": "bar types", "value": "labels"},
+    {"label": "other setups", "value": "others"},
+]
 
 
 def signal_chart_card() -> dbc.Card:
@@ -39,17 +49,24 @@ def signal_chart_card() -> dbc.Card:
                     html.Span("Signal chart ", id="options-signal-chart-title"),
                     dbc.Checklist(
                         id="options-chart-labels",
-                        options=[{"label": "bar types", "value": "labels"}],
+                        options=CHART_SWITCHES,
                         value=["labels"],
                         inline=True,
                         switch=True,
                         className="d-inline-block ms-2 small",
                     ),
-                ]
+                ],
+                className="d-flex flex-wrap align-items-center gap-1",
             ),
             dbc.CardBody(
                 [
-                    slow_loading(fixed_graph("options-signal-chart", 420)),
+                    slow_loading(fixed_graph("options-signal-chart", SIGNAL_CHART_HEIGHT)),
+                    html.Div(
+                        "Candles coloured by STRAT type: 1 inside grey, 2U green, 2D red,"
+                        " 3 outside yellow. Tags on the right: the setup's entry, stop and"
+                        " targets, and the last price (New York time on the axis).",
+                        className="small text-muted",
+                    ),
                     html.Div(id="options-signal-chart-status"),
                 ]
             ),
@@ -61,10 +78,16 @@ def signal_chart_card() -> dbc.Card:
 def payoff_card() -> dbc.Card:
     return dbc.Card(
         [
-            dbc.CardHeader("Payoff and projection for the ticket's contract"),
+            dbc.CardHeader(html.Span("Payoff of the ticket's contract", id="options-payoff-title")),
             dbc.CardBody(
                 [
-                    slow_loading(fixed_graph("options-payoff-chart", 420)),
+                    slow_loading(fixed_graph("options-payoff-chart", PAYOFF_HEIGHT)),
+                    html.Div(
+                        "P&L in dollars for the position at expiry, today and after the"
+                        " expected hold; the band is the hold curve at IV ± 5 vol points"
+                        " (Black-Scholes, sticky strike).",
+                        className="small text-muted",
+                    ),
                     html.Div(id="options-payoff-status"),
                 ]
             ),
@@ -73,17 +96,52 @@ def payoff_card() -> dbc.Card:
     )
 
 
-def signal_chart(
-    services: Services, reads: Reads, signal: dict[str, Any] | None, labels: list[str] | None
-) -> tuple[go.Figure, str, Any]:
-    if not signal:
-        fig = empty_figure("Select a signal to chart it", uirevision="signal-chart")
-        return fig, "Signal chart ", empty_line("no signal selected")
-    symbol, tf = signal["symbol"], signal["timeframe"]
+_HIDDEN = {"display": "none"}
+
+
+def charts_strip() -> html.Div:
+    """One line saying how to fill the charts, shown until they have something to draw
+    (a selected signal; a contract in the ticket), so the first screen is the board and
+    the ticket, not two empty boxes."""
+    return html.Div(
+        [
+            dcc.Store(id="options-cards-sink"),
+            html.Div(
+                [
+                    html.Span("▦", className="me-2"),
+                    "Select a signal on the board (or a contract in the chain) to chart the"
+                    " setup and the payoff of the ticket's contract.",
+                ],
+                id="options-charts-strip",
+                className="select-strip mb-3",
+            ),
+        ]
+    )
+
+
+def signal_chart_col(**col: Any) -> dbc.Col:
+    """The signal chart's column, hidden until a signal is selected."""
+    return dbc.Col(
+        signal_chart_card(),
+        className="mb-3",
+        id="options-signal-chart-col",
+        style=_HIDDEN,
+        **col,
+    )
+
+
+def payoff_col(**col: Any) -> dbc.Col:
+    """The payoff's column, hidden until the ticket holds a contract."""
+    return dbc.Col(payoff_card(), className="mb-3", id="options-payoff-col", style=_HIDDEN, **col)
+
+
+def _bars_setups(
+    services: Services, reads: Reads, symbol: str, tf: str
+) -> tuple[Any, Any, list[Setup]]:
+    """The chart's bars, their read result and the setups on them (the board's rules)."""
     bars, now = reads.with_now(services.data.fetch_bars(symbol, tf, lookback=CHART_BARS))
     if bars.value is None or len(bars.value) == 0:
-        kind: BlankKind = "error" if bars.state is DataState.ERROR else "empty"
-        return empty_figure(bars.error or "No bars", kind=kind), symbol, status_line(bars)
+        return bars, None, []
     df = bars.value
     closed = is_bar_closed(tf, df.index[-1].to_pydatetime(), now)
     n_closed = len(df) if closed else len(df) - 1
@@ -96,44 +154,69 @@ def signal_chart(
     setups = evaluate_setups(
         pats, h, lo, c, df.index, 3, last_bar_closed=closed, open=o, timeframe=tf
     )
-    chosen = [st for st in setups if st.pattern.label == signal.get("label")][-3:]
-    others = [st for st in setups if st not in chosen][-6:]
+    return bars, df, setups
+
+
+def signal_chart(
+    services: Services, reads: Reads, signal: dict[str, Any] | None, switches: list[str] | None
+) -> tuple[go.Figure, str, Any]:
+    if not signal:
+        fig = empty_figure("Select a signal to chart it", uirevision="signal-chart")
+        return fig, "Signal chart ", empty_line("no signal selected")
+    symbol, tf = signal["symbol"], signal["timeframe"]
+    bars, df, setups = _bars_setups(services, reads, symbol, tf)
+    if df is None:
+        kind: BlankKind = "error" if bars.state is DataState.ERROR else "empty"
+        return empty_figure(bars.error or "No bars", kind=kind), symbol, status_line(bars)
+    chosen, note = selected_setup(setups, signal)
+    shown = switches or []
+    h, lo = df["high"].to_numpy(), df["low"].to_numpy()
     fig = create_strat_candlestick_chart(
         df,
         bar_types=classify_bars(h, lo),
-        patterns=[*others, *chosen],
-        show_labels="labels" in (labels or []),
+        patterns=other_setups(setups, chosen) if "others" in shown else None,
+        selected=chosen,
+        show_labels="labels" in shown,
         title=None,
-        uirevision=f"signal-{symbol}-{tf}",
+        uirevision=f"signal-{symbol}-{tf}-{signal.get('id')}",
+        height=SIGNAL_CHART_HEIGHT,
     )
-    title = f"Signal chart · {symbol} {tf} · {signal.get('label')} "
-    return fig, title, status_line(bars)
+    status = status_line(bars)
+    if note:
+        status = html.Div([status, html.Div(note, className="small text-warning")])
+    return fig, signal_chart_title(signal) + " ", status
 
 
 def payoff(
     reads: Reads, values: dict[str, Any], signal: dict[str, Any] | None
-) -> tuple[go.Figure, Any]:
+) -> tuple[go.Figure, str, Any]:
+    """The payoff figure, the card's title (contract, size, premium, hold) and status."""
+    title = "Payoff of the ticket's contract"
     symbol, expiry, strike = values.get("symbol"), values.get("expiry"), values.get("strike")
     direction = values.get("direction")
     if not (symbol and expiry and strike) or direction not in ("long", "short"):
-        return empty_figure("Fill the ticket to see the payoff", uirevision="payoff"), ""
+        return empty_figure("Fill the ticket to see the payoff", uirevision="payoff"), title, ""
     sym = symbol.strip().upper()
     try:
         contract = build_occ(
             sym, date.fromisoformat(expiry), right_for_direction(direction), Decimal(str(strike))
         )
     except (ValueError, ArithmeticError) as exc:
-        return empty_figure(f"Not a valid contract: {exc}", kind="error"), ""
+        return empty_figure(f"Not a valid contract: {exc}", kind="error"), title, ""
     chain, now = reads.with_now(reads.chain(sym, expiry))
     quote = find_quote(chain.value, contract) if chain.value else None
     if quote is None:
         msg = f"{display_occ(contract)} is not in the chain"
-        return empty_figure(msg, kind="error", uirevision="payoff"), status_line(chain)
+        return empty_figure(msg, kind="error", uirevision="payoff"), title, status_line(chain)
     premium = parse_float(values.get("limit")) or quote.mid
     spot = chain.value.underlying_price
     if premium is None or spot is None or quote.iv is None:
-        return empty_figure("No price or IV for this contract", kind="error"), status_line(chain)
-    tf = (signal or {}).get("timeframe") if (signal or {}).get("symbol") == sym else None
+        fig = empty_figure("No price or IV for this contract", kind="error")
+        return fig, title, status_line(chain)
+    same = (signal or {}).get("symbol") == sym
+    tf = (signal or {}).get("timeframe") if same else None
+    entry, target, stop = (parse_float(values.get(k)) for k in ("entry", "target", "stop"))
+    target2 = parse_float((signal or {}).get("target2")) if same else None
     view = payoff_view(
         quote,
         premium=premium,
@@ -142,22 +225,47 @@ def payoff(
         now=now,
         timeframe=tf,
         contracts=int(parse_float(values.get("contracts")) or 1),
+        levels=(entry, target, target2, stop),
     )
     fig = create_payoff_chart(
         view.curve,
         today=view.today,
         spot=spot,
-        entry=parse_float(values.get("entry")),
-        target=parse_float(values.get("target")),
-        stop=parse_float(values.get("stop")),
+        entry=entry,
+        target=target,
+        target2=target2,
+        stop=stop,
         iv_band=view.band,
-        title=f"{display_occ(contract)} · {view.contracts}× @ {premium:.2f} · hold {view.hold:.1f} d",
         uirevision=f"payoff-{contract}",
+        height=PAYOFF_HEIGHT,
     )
-    return fig, status_line(chain)
+    title = (
+        f"Payoff · {display_occ(contract)} · {view.contracts}× @ {premium:.2f}"
+        f" · hold {view.hold:.1f} d"
+    )
+    return fig, title, status_line(chain)
 
 
 def register(app: Dash, services: Services, reads: Reads) -> None:
+    app.clientside_callback(
+        ClientsideFunction(namespace="options", function_name="chartRow"),
+        Output("options-charts-strip", "style"),
+        Output("options-signal-chart-col", "style"),
+        Output("options-payoff-col", "style"),
+        Input("options-selected-signal", "data"),
+        Input("options-symbol", "value"),
+        Input("options-expiry", "value"),
+        Input("options-strike", "value"),
+    )
+    # Phones: the signal board's rows as cards (assets/20-tabs.js; the CSS shows them
+    # below 576 px). Redrawn when the board's rows or its selection change.
+    app.clientside_callback(
+        ClientsideFunction(namespace="options", function_name="signalCards"),
+        Output("options-cards-sink", "data"),
+        Input("options-signals-grid", "rowData"),
+        Input("options-signals-grid", "selectedRows"),
+    )
+
     @app.callback(
         Output("options-signal-chart", "figure"),
         Output("options-signal-chart-title", "children"),
@@ -166,15 +274,18 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Input("options-chart-labels", "value"),
         Input("options-interval", "n_intervals"),
     )
-    def _signal_chart(signal: dict[str, Any] | None, labels: list[str], _n: int | None) -> Any:
-        return signal_chart(services, reads, signal, labels)
+    def _signal_chart(signal: dict[str, Any] | None, switches: list[str], _n: int | None) -> Any:
+        if not signal and ctx.triggered_id == "options-interval":
+            raise PreventUpdate  # nothing selected: a refresh has nothing to redraw
+        return signal_chart(services, reads, signal, switches)
 
     @app.callback(
         Output("options-payoff-chart", "figure"),
+        Output("options-payoff-title", "children"),
         Output("options-payoff-status", "children"),
         *[Input(f"options-{f}", "value") for f in FORM_FIELDS],
         State("options-selected-signal", "data"),
     )
-    def _payoff(*args: Any) -> tuple[go.Figure, Any]:
+    def _payoff(*args: Any) -> tuple[go.Figure, str, Any]:
         values = dict(zip(FORM_FIELDS, args[: len(FORM_FIELDS)], strict=True))
         return payoff(reads, values, args[len(FORM_FIELDS)])

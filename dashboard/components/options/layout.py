@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.components.options.chain import chain_card, flow_card
-from dashboard.components.options.chart import payoff_card, signal_chart_card
+from dashboard.components.options.chart import charts_strip, payoff_col, signal_chart_col
 from dashboard.components.options.signals import board_card
 from dashboard.components.options.ticket import confirm_modal, ticket_card
 from dashboard.components.options.trades import (
@@ -27,13 +27,14 @@ def layout(settings: Settings) -> html.Div:
         [
             # The scanner takes the full width: its key columns fit at 1400 px.
             dbc.Row(dbc.Col(board_card(), className="mb-3")),
+            charts_strip(),
             dbc.Row(
                 [
-                    dbc.Col(signal_chart_card(), lg=7, className="mb-3"),
                     dbc.Col(ticket_card(settings), lg=5, className="mb-3"),
+                    signal_chart_col(lg=7),
                 ]
             ),
-            dbc.Row(dbc.Col(payoff_card(), className="mb-3")),
+            dbc.Row(payoff_col()),
             chain_card(),
             flow_card(),
             active_trades_card(),

@@ -28,6 +28,7 @@ from dashboard.views.portfolio import (
     FILLS_DAYS,
     FILLS_SHOWN,
     HISTORY_TIMEFRAME,
+    PERIOD_DAYS,
     TREND_LOOKBACK,
     TREND_TIMEFRAME,
     PortfolioView,
@@ -143,7 +144,11 @@ def build_equity_figure(services: Services, period: str) -> tuple[go.Figure, Dat
     if view.empty:
         return empty_figure(view.empty, uirevision="equity-curve"), hist
     fig = create_equity_curve(
-        view.equity, view.benchmark, title=view.title, uirevision=f"equity-curve-{period}"
+        view.equity,
+        view.benchmark,
+        title=view.title,
+        uirevision=f"equity-curve-{period}",
+        period_days=PERIOD_DAYS[period],
     )
     return fig, worst_of(hist, bench_res) if bench_res is not None else hist
 

@@ -14,6 +14,7 @@ from dashboard.views.portfolio import (
     BENCHMARK,
     FILLS_DAYS,
     FILLS_SHOWN,
+    PERIOD_LABELS,
     PERIODS,
     Metric,
     portfolio_metrics,
@@ -137,7 +138,7 @@ def _cancel_modal() -> dbc.Modal:
 def layout(settings: Settings) -> html.Div:
     periods = dbc.RadioItems(
         id="portfolio-period",
-        options=[{"label": p, "value": p} for p in PERIODS],
+        options=[{"label": PERIOD_LABELS[p], "value": p} for p in PERIODS],
         value="1M",
         inline=True,
         className="btn-group btn-group-sm",

@@ -82,6 +82,12 @@ SELECTION = (
 NO_TRADES = "no closed backtest trades in this range"
 
 
+def broker_now(services: Services) -> datetime:
+    """The broker's time (a cached clock read): every as-of on the tab is on its clock."""
+    clock = run_async(services.data.fetch_clock(), timeout=10)
+    return clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+
+
 def runs_for(
     services: Services,
     timeframes: list[str] | None,
@@ -92,8 +98,7 @@ def runs_for(
     tfs = [tf for tf in (timeframes or []) if tf in LOOKBACK] or list(DEFAULT_TIMEFRAMES)
     syms = [s.upper() for s in (symbols or [])]
     spec = strategy_by_id(strategy_id)
-    clock = run_async(services.data.fetch_clock(), timeout=10)
-    now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+    now = broker_now(services)
     runs, pending, errors = collect_runs(
         services.jobs, services.data, syms, tfs, broker_day(now), spec.id
     )
@@ -107,11 +112,13 @@ def render_strategy(
     timeframes: Sequence[str],
     spec: StrategySpec | None = None,
     dates: DateRange | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Figures, rows and status lines from finished runs (no I/O)."""
+    """Figures, rows and status lines from finished runs (no I/O); ``now`` is the broker's
+    time, the as-of of an empty result."""
     spec = spec or strategy_by_id(None)
     v = strategy_view(
-        runs, pending, errors, timeframes, spec, dates or DateRange(), datetime.now(UTC)
+        runs, pending, errors, timeframes, spec, dates or DateRange(), now or datetime.now(UTC)
     )
     if v.state == "ready":
         line: Any = status_line(v.status, empty_text=NO_TRADES)
@@ -181,7 +188,7 @@ def update_strategy(
             "note": spec.description,
         }
     tfs, runs, pending, errors = runs_for(services, timeframes, symbols, spec.id)
-    rendered = render_strategy(runs, pending, errors, tfs, spec, dates)
+    rendered = render_strategy(runs, pending, errors, tfs, spec, dates, broker_now(services))
     return {**rendered, "dates_status": None, "note": spec.description}
 
 
@@ -327,7 +334,7 @@ def update_journal(services: Services, start: str | None, end: str | None) -> tu
     kept = journal_in_range(trades, dates)
     rows = journal_rows(kept)
     dte_rows = journal_dte_rows(journal_option_frame(kept))
-    now = datetime.now(UTC)
+    now = broker_now(services)
     line = status_line(
         DataResult(rows, "journal", now, DataState.FRESH if rows else DataState.EMPTY),
         empty_text="no closed trades in this range",

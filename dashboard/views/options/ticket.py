@@ -8,7 +8,7 @@ Pure: takes the chain and the broker's time the callbacks read; the contract cho
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -241,6 +241,25 @@ class PayoffView:
     premium: float
 
 
+PAYOFF_MARGIN = 0.15  # of the trade's span, added on each side of the payoff's x range
+PAYOFF_MIN_SPAN = 0.02  # of spot: the narrowest x range (levels a few cents apart)
+PAYOFF_POINTS = 201
+
+
+def payoff_frame(
+    *, spot: float, strike: float, levels: Sequence[float | None] = ()
+) -> tuple[float, float]:
+    """The underlying prices the payoff chart spans: the trade's levels (stop to T2 or
+    T1, and the entry) with spot, widened by ``PAYOFF_MARGIN`` of that span on each side
+    and never narrower than ``PAYOFF_MIN_SPAN`` of spot. Without levels (a typed-in
+    ticket) it spans spot and the strike instead, so the payoff's kink is in view."""
+    given = [v for v in levels if v is not None and math.isfinite(v) and v > 0]
+    points = [spot, *given] if given else [spot, strike]
+    lo, hi = min(points), max(points)
+    widen = max(PAYOFF_MARGIN * (hi - lo), (PAYOFF_MIN_SPAN * spot - (hi - lo)) / 2.0)
+    return max(lo - widen, 0.01), hi + widen
+
+
 def payoff_view(
     quote: OptionQuote,
     *,
@@ -250,22 +269,27 @@ def payoff_view(
     now: datetime,
     timeframe: str | None,
     contracts: int,
+    levels: Sequence[float | None] = (),
 ) -> PayoffView:
     """P&L across underlying prices: at expiry, after the expected hold (with IV ± the
-    band) and today."""
+    band) and today, over ``payoff_frame`` of the trade's ``levels``."""
     years = years_to_expiry(quote.contract.expiry, now)
     hold = hold_days(timeframe, years)
     qty = max(contracts, 1)
+    strike = float(quote.contract.strike)
+    lo, hi = payoff_frame(spot=spot, strike=strike, levels=levels)
     common: dict[str, Any] = {
         "right": quote.contract.right,
-        "strike": float(quote.contract.strike),
+        "strike": strike,
         "premium": premium,
         "contracts": qty,
         "spot": spot,
         "years": years,
         "days_forward": hold,
     }
-    curve = payoff_curve(iv=iv, **common)
+    step = (hi - lo) / (PAYOFF_POINTS - 1)
+    prices = [lo + i * step for i in range(PAYOFF_POINTS)]
+    curve = payoff_curve(iv=iv, prices=prices, **common)
     band = (
         payoff_curve(iv=max(iv - IV_BAND, 0.01), prices=curve.prices, **common),
         payoff_curve(iv=iv + IV_BAND, prices=curve.prices, **common),

@@ -99,6 +99,32 @@ def test_payoff_view_band_brackets_the_curve_and_today_is_at_zero_days() -> None
     assert view.today.days_forward == 0.0
 
 
+def test_payoff_frame_spans_stop_to_t2_with_a_margin() -> None:
+    # A SPY put: stop 600, entry 589, T1 580, T2 560, spot 590. Span 40, 15% = 6 a side.
+    lo, hi = T.payoff_frame(spot=590.0, strike=585.0, levels=[589.0, 580.0, 560.0, 600.0])
+    assert (lo, hi) == pytest.approx((554.0, 606.0))
+    # Levels cents apart: at least 2% of spot, centred on them.
+    lo, hi = T.payoff_frame(spot=100.0, strike=90.0, levels=[100.0, 100.1, 99.9])
+    assert (lo, hi) == pytest.approx((99.0, 101.0))
+    # No levels (a typed-in ticket): spot to the strike.
+    lo, hi = T.payoff_frame(spot=100.0, strike=110.0, levels=[None, float("nan")])
+    assert (lo, hi) == pytest.approx((98.5, 111.5))
+
+
+def test_payoff_view_prices_cover_the_frame() -> None:
+    q = make_quote(EXPIRY, "P", 600, spot=600, now=NOW, iv=0.25)
+    view = T.payoff_view(
+        q, premium=8.0, spot=600.0, iv=0.25, now=NOW, timeframe="1Day", contracts=1,
+        levels=[599.0, 590.0, 580.0, 606.0],
+    )  # fmt: skip
+    prices = list(view.curve.prices)
+    assert len(prices) == T.PAYOFF_POINTS
+    assert (prices[0], prices[-1]) == pytest.approx(T.payoff_frame(
+        spot=600.0, strike=600.0, levels=[599.0, 590.0, 580.0, 606.0]
+    ))  # fmt: skip
+    assert list(view.band[0].prices) == prices and list(view.today.prices) == prices
+
+
 def test_ticket_fields_take_the_plan_only_from_the_same_symbol() -> None:
     signal = {"symbol": "SPY", "label": "2D-2U", "timeframe": "1Day", "id": "s1", "target2": 610}
     same = T.ticket_fields({"symbol": " spy "}, signal)

@@ -1,0 +1,84 @@
+"""Clicking the option chain's prices in a browser (issue 19, chain clicks).
+
+With a signal in the ticket, clicking its contract's Bid, Ask or Mid loads a buy limit at
+exactly the price shown in that cell; clicking the other right (a put under a long) is
+refused with a message and the ticket keeps its direction, contract and limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import LiveApp, open_page, show_tab, start_live_app, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
+
+# The ticket's contract's row: lit, and scrolled into view when the signal loads it.
+TICKET_ROW = "#options-chain-grid .ag-center-cols-container .ag-row.chain-ticket"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    app = start_live_app(tmp_path_factory.mktemp("e2e-chain"), refresh_seconds=5.0)
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+def _ticket(page: Any) -> tuple[str, str, str, str]:
+    return (
+        page.input_value("#options-direction"),
+        page.input_value("#options-expiry"),
+        page.input_value("#options-strike"),
+        page.input_value("#options-limit"),
+    )
+
+
+def test_bid_ask_and_mid_load_the_price_clicked(browser, live: LiveApp) -> None:
+    page, watch = open_page(browser, live.url, width=1400, height=1000)
+    try:
+        page.wait_for_selector("#main-tabs")
+        show_tab(page, "options")
+        page.click(
+            "#options-signals-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell"
+        )
+        wait_until(
+            lambda: page.inner_text("#options-ticket-state").startswith("Ready:"),
+            timeout=45,
+            what="the ticket to be filled from the first signal",
+        )
+        page.wait_for_selector(TICKET_ROW, timeout=30_000)
+        strike = page.get_attribute(TICKET_ROW, "row-id")
+        direction = page.input_value("#options-direction")
+        mine, other = ("c", "p") if direction == "long" else ("p", "c")
+        for side in ("bid", "ask", "mid"):
+            cell = f"{TICKET_ROW} [col-id='{mine}_{side}']"
+            shown = float(page.inner_text(cell))
+            page.click(cell)
+            wait_until(
+                lambda shown=shown: (
+                    page.input_value("#options-strike") == strike
+                    and float(page.input_value("#options-limit") or 0) == shown
+                ),
+                what=f"the ticket's limit to be the clicked {side} {shown}",
+            )
+            why = page.inner_text("#options-contract-why")
+            assert f"buy limit at the {side} ${shown:,.2f}" in why
+            assert page.input_value("#options-direction") == direction
+        assert page.get_attribute(TICKET_ROW, "row-id") == strike  # still the lit row
+
+        before = _ticket(page)
+        page.click(f"{TICKET_ROW} [col-id='{other}_ask']")
+        message = wait_until(
+            lambda: page.inner_text("#options-chain-pick"), what="the refusal message"
+        )
+        assert "contradicts the ticket's" in message and "unchanged" in message
+        page.wait_for_timeout(1500)  # nothing else arrives later
+        assert _ticket(page) == before
+        watch.assert_clean()
+    finally:
+        page.context.close()
