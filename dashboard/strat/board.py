@@ -148,8 +148,8 @@ def target_origin(rule: str | None) -> TargetOrigin | None:
 class SignalRow:
     """One idea on the board. Levels are the shown leg's (``direction``): for an idea
     with both directions, the leg in force (the later one when both are), else the one
-    nearest its trigger; ``alt`` is the same idea showing its other leg (same id), which
-    a direction filter can pick instead."""
+    nearest its trigger; ``alt`` is the same idea showing its other leg (its own id),
+    which a direction filter can pick instead."""
 
     id: str
     category: Category
@@ -212,15 +212,6 @@ class SignalRow:
 def signal_id(symbol: str, timeframe: str, pattern: Pattern, setup_time: datetime | None) -> str:
     """Stable across refreshes: the same setup on the same bar gets the same id."""
     key = f"{symbol}|{timeframe}|{pattern.label}|{pattern.direction}|{setup_time or pattern.setup_index}"
-    return hashlib.sha1(key.encode()).hexdigest()[:16]
-
-
-def _idea_id(symbol: str, timeframe: str, idea: SetupIdea) -> str:
-    first = idea.legs[0]
-    if not idea.both_ways:
-        return signal_id(symbol, timeframe, first.pattern, first.setup_time)
-    when = first.setup_time or idea.setup_index
-    key = f"{symbol}|{timeframe}|{idea.name}|both|{when}"
     return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
@@ -287,7 +278,9 @@ def _leg_row(
     else:
         category = "pending"
     return SignalRow(
-        id=_idea_id(scan.symbol, scan.timeframe, idea),
+        # The leg's own id, so the chart finds the very setup the row shows; a both-ways
+        # row and its ``alt`` are never shown together, so the grid's ids stay unique.
+        id=signal_id(scan.symbol, scan.timeframe, p, setup.setup_time),
         category=category,
         symbol=scan.symbol,
         timeframe=scan.timeframe,

@@ -78,9 +78,7 @@ def _open_scanner(browser: Any, live: LiveApp) -> tuple[Any, Any]:
     return page, watch
 
 
-def test_scanner_watchlist_filters_sort_and_ticket(
-    browser: Any, live: LiveApp, data_dir: Path
-) -> None:
+def test_scanner_watchlist_filters_sort_and_ticket(browser: Any, live: LiveApp) -> None:
     page, watch = _open_scanner(browser, live)
     try:
         assert _chips(page) == ["SPY", "QQQ"]
@@ -164,6 +162,13 @@ def test_scanner_watchlist_filters_sort_and_ticket(
     finally:
         page.context.close()
 
+
+def test_the_added_symbol_is_kept_after_a_restart_and_can_be_removed(
+    browser: Any, live: LiveApp, data_dir: Path
+) -> None:
+    """Runs after the test above (same module app), which added AAPL."""
+    if live.services.journal.watchlist() != ("SPY", "QQQ", "AAPL"):
+        pytest.skip("the test above did not add AAPL")
     # A restart: new services and app on the same journal database keep AAPL.
     live.served.stop()
     live.services.close()
