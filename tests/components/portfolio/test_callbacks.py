@@ -82,6 +82,18 @@ def test_refresh_matches_the_broker(trading_app: Any) -> None:
     for sym, bp_ in broker_positions.items():
         row = by_symbol[sym]
         assert row["qty"] == float(bp_["qty"])
+        if sym == option:
+            # Options are marked at the quote's mid (conventions.OPTION_MARK), as on the
+            # Options tab; the simulated broker marks at the mid too, rounded to the cent.
+            mid = C.option_marks(services, C.read_portfolio(services)[0])[option]
+            assert row["current"] == mid
+            assert row["current"] == pytest.approx(float(bp_["current_price"]), abs=0.0051)
+            per_share = 100 * float(bp_["qty"])
+            assert row["market_value"] == pytest.approx(mid * per_share)
+            assert row["unrealized_pl"] == pytest.approx(
+                float(bp_["unrealized_pl"]), abs=0.0051 * per_share
+            )
+            continue
         assert row["market_value"] == float(bp_["market_value"])
         assert row["unrealized_pl"] == float(bp_["unrealized_pl"])
         assert row["current"] == float(bp_["current_price"])
