@@ -11,14 +11,16 @@ refuses a duplicate too. The lease only saves work; it is not what makes exits u
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dashboard.models import DataState
 from dashboard.trading.exits import ExitConfig, ExitDecision, evaluate_exits
@@ -28,7 +30,7 @@ from dashboard.trading.orders import PlaceResult, place_exit, sync_trade
 if TYPE_CHECKING:
     from dashboard.data_loaders.async_data_service import AsyncDataService
 
-__all__ = ["LEASE_NAME", "ExitMonitor", "MonitorPass", "evaluate_exits"]
+__all__ = ["LEASE_NAME", "ExitMonitor", "MonitorPass", "PassHook", "evaluate_exits"]
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "exit-monitor"
@@ -49,6 +51,10 @@ class MonitorPass:
     errors: tuple[str, ...] = field(default=())
 
 
+# Runs after each pass this process made as leader (e.g. the alert engine); sync or async.
+PassHook = Callable[[MonitorPass], Any]
+
+
 class ExitMonitor:
     """Software OCO for option trades; one instance per process, one leader overall."""
 
@@ -62,6 +68,7 @@ class ExitMonitor:
         holder: str | None = None,
         lease_seconds: float | None = None,
         reprice_after: timedelta = timedelta(seconds=30),
+        pass_hooks: Sequence[PassHook] = (),
     ) -> None:
         self.data = data
         self.journal = journal
@@ -71,13 +78,26 @@ class ExitMonitor:
         self.lease_seconds = lease_seconds or max(3.0 * self.interval, 15.0)
         self.reprice_after = reprice_after
         self.last_pass: MonitorPass | None = None
+        self.pass_hooks: list[PassHook] = list(pass_hooks)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # ---- one pass -----------------------------------------------------------------------------
     async def run_once(self, now: datetime | None = None) -> MonitorPass:
+        """One pass, then (as leader) the pass hooks, each isolated from the others."""
+        result = await self._pass(now or datetime.now(UTC))
+        if result.leader:
+            for hook in self.pass_hooks:
+                try:
+                    out = hook(result)
+                    if inspect.isawaitable(out):
+                        await out
+                except Exception:  # a hook must never cost the monitor its next pass
+                    log.exception("monitor pass hook %r failed", hook)
+        return result
+
+    async def _pass(self, now: datetime) -> MonitorPass:
         """Lease → sync → (market open, fresh prices) evaluate → exit. Never raises for I/O."""
-        now = now or datetime.now(UTC)
         leader = await asyncio.to_thread(
             self.journal.acquire_lease, LEASE_NAME, self.holder, self.lease_seconds, now
         )
