@@ -198,9 +198,12 @@ class AlertStore:
         if name in ("sqlite", "postgresql"):
             dialect_insert = sqlite.insert if name == "sqlite" else postgresql.insert
             stmt = (
-                dialect_insert(alerts).values(**row).on_conflict_do_nothing(index_elements=["key"])
+                dialect_insert(alerts)
+                .values(**row)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(alerts.c.id)  # psycopg reports no rowcount for a skipped row
             )
-            return bool(conn.execute(stmt).rowcount)  # type: ignore[attr-defined]
+            return conn.execute(stmt).first() is not None
         try:  # other databases: a savepoint keeps the transaction usable after a duplicate
             with conn.begin_nested():
                 conn.execute(insert(alerts).values(**row))
@@ -342,7 +345,7 @@ class AlertStore:
         raised: dict[str, int] = {}
         cleared: dict[str, int] = {}
         with self.engine.connect() as conn:
-            for condition, kind, count in conn.execute(stmt).tuples():
+            for condition, kind, count in conn.execute(stmt):
                 target = cleared if str(kind) in clears else raised
                 name = str(condition)
                 target[name] = target.get(name, 0) + int(str(count))
@@ -394,7 +397,7 @@ class AlertStore:
             alert_subscriptions.c.enabled,
         )
         with self.engine.connect() as conn:
-            return {(str(s), str(tf)): bool(on) for s, tf, on in conn.execute(stmt).tuples()}
+            return {(str(s), str(tf)): bool(on) for s, tf, on in conn.execute(stmt)}
 
     def set_subscription(
         self, symbol: str, timeframe: str, enabled: bool, *, now: datetime | None = None
