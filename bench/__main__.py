@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 MICRO = ("bench_strat", "bench_options", "bench_charts", "bench_data_service", "bench_analytics")
-WHOLE = ("bench_refresh", "bench_load", "bench_pageload")
+WHOLE = ("bench_refresh", "bench_load", "bench_deployment", "bench_pageload")
 BEGIN, END = "<!-- notes:begin -->", "<!-- notes:end -->"
 DEFAULT_NOTES = "_No notes yet._"
 
@@ -178,6 +178,12 @@ def load_section(r: dict[str, float]) -> list[str]:
     return lines
 
 
+def deployment_section(r: dict[str, float]) -> list[str]:
+    from bench.bench_deployment import section
+
+    return section(r)
+
+
 def pageload_section(r: dict[str, float]) -> list[str]:
     from bench.bench_pageload import STOCK, TABS
 
@@ -251,6 +257,13 @@ def goals(results: dict[str, dict[str, float] | None]) -> list[list[str]]:
         rss = max((v for k, v in ld.items() if k.endswith("_rss_max_mb")), default=math.nan)
         rows.append(["RSS per worker (max over the load test)", "< 300 MB", f"{_f(rss)} MB",
                      _verdict(rss < 300, rss / 300)])  # fmt: skip
+    dp = results.get("bench_deployment") or {}
+    if "refused_pct" in dp:
+        pct, order = dp["refused_pct"], dp["order_max_ms"]
+        rows.append([f"{int(dp['viewers'])} viewers + exit worker under 200/min: 429s", "< 1%",
+                     f"{pct:.2f}%", _verdict(pct < 1.0, pct)])  # fmt: skip
+        rows.append(["Order entry under that load (slowest)", "< 2 s", f"{order / 1000:.2f} s",
+                     _verdict(order < 2000, order / 2000)])  # fmt: skip
     pl = results.get("bench_pageload") or {}
     if pl:
         from bench.bench_pageload import TABS
@@ -338,8 +351,9 @@ SECTIONS = {
     "bench_refresh": ("Refresh cycle (Live Portfolio and Options tabs)", refresh_section),
     "bench_load": ("Load test (gunicorn, production config)", load_section),
     "bench_pageload": ("Page load (headless Chromium)", pageload_section),
+    "bench_deployment": ("The deployment under Alpaca's rate limit (issue 23)", deployment_section),
 }
-GOALS_HEADING = "## Goals (issues 13 and 24)"
+GOALS_HEADING = "## Goals (issues 13, 23 and 24)"
 RERUN_EXCEPT = " (except any section marked as re-run alone, which gives its own date and load)"
 
 

@@ -28,6 +28,7 @@ from dashboard.trading.journal import Journal
 from dashboard.trading.orders import place_entry
 from dashboard.trading.ticket import TradeTicket
 
+UNMETERED = 100_000  # ALPACA_RATE_LIMIT_PER_MINUTE for set-up and in-process measurements
 UNDERLYINGS = ("SPY", "QQQ", "IWM", "AAPL", "MSFT", "NVDA", "TSLA", "AMZN")
 EXPIRIES_PER_UNDERLYING = 4
 

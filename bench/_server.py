@@ -25,7 +25,9 @@ class Gunicorn:
     simulator (the config starts its own only when that is unset); login off.
     """
 
-    def __init__(self, data_dir: Path, simulator_url: str) -> None:
+    def __init__(
+        self, data_dir: Path, simulator_url: str, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -38,6 +40,7 @@ class Gunicorn:
             DASHBOARD_DATA_DIR=str(data_dir),
             DASHBOARD_SIMULATOR_URL=simulator_url,
             DASHBOARD_SECRET_KEY=secrets.token_hex(32),  # one per run, shared by its workers
+            **(extra_env or {}),
         )
         self.log = (data_dir / "gunicorn.log").open("w")
         self.proc = subprocess.Popen(
@@ -106,3 +109,35 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+class ExitWorker:
+    """The Procfile's ``worker`` line (``python -m dashboard.trading.exit_worker``) on the
+    same data directory and simulator as the gunicorn workers."""
+
+    def __init__(self, data_dir: Path, simulator_url: str, extra_env: dict[str, str]) -> None:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("APCA_", "ALPACA_", "DASHBOARD_", "REDIS_", "DATABASE_"))
+        }
+        env.update(
+            DASHBOARD_DATA_DIR=str(data_dir),
+            DASHBOARD_SIMULATOR_URL=simulator_url,
+            **extra_env,
+        )
+        self.log = (data_dir / "exit-worker.log").open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dashboard.trading.exit_worker"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()

@@ -121,6 +121,10 @@ class SimProcess:
         else:
             self._http.delete("/_sim/faults").raise_for_status()
 
+    def rate(self) -> dict[str, Any]:
+        """Alpaca requests served (total), in the last 60 s, and refused with 429."""
+        return dict(self._http.get("/_sim/rate").json())
+
     def set_speed(self, speed: float) -> None:
         self._http.post("/_sim/speed", json={"speed": speed}).raise_for_status()
 

@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench._book import UNMETERED
 from dashboard.data_loaders.async_data_service import AsyncDataService
 from dashboard.data_loaders.loop import run_async
 from dashboard.services import demo_settings
@@ -34,7 +35,11 @@ def run() -> dict[str, float]:
     tmp = tempfile.mkdtemp(prefix="bench-data-")
     try:
         base = load_settings(env={"DASHBOARD_DATA_DIR": tmp}, env_file=None)
-        settings = demo_settings(base, sim.url).with_overrides(data_dir=Path(tmp))
+        settings = demo_settings(base, sim.url).with_overrides(
+            data_dir=Path(tmp),
+            # The budget is bench_load --deployment's subject; here it would defer reads.
+            alpaca_rate_limit_per_minute=UNMETERED,
+        )
         svc = AsyncDataService.from_settings(settings.with_overrides(cache_ttl_seconds=0.0))
         run_async(svc.fetch_portfolio_data())  # warm connections
         sim.set_faults({"latency_ms": LATENCY_MS})

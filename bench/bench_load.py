@@ -17,6 +17,8 @@ minute counted by the simulator (``bench._simproc``) in total and for the busies
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import math
 import random
 import tempfile
@@ -27,8 +29,8 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench._book import open_book
-from bench._server import Gunicorn, cpu_seconds, rss_mb
+from bench._book import UNMETERED, open_book
+from bench._server import ExitWorker, Gunicorn, cpu_seconds, rss_mb
 from bench._simproc import SimProcess
 from bench.bench_refresh import page_values
 from dashboard.data_loaders.async_data_service import (
@@ -141,7 +143,10 @@ def run(quick: bool = False) -> dict[str, float]:
         base = load_settings(env={"DASHBOARD_DATA_DIR": str(tmp)}, env_file=None)
         settings = demo_settings(base, sim.url).with_overrides(simulator_url=sim.url)
         ttl = settings.cache_ttl_seconds
-        data = AsyncDataService.from_settings(settings)
+        # Opening the book is set-up, not the subject: unmetered (the workers use the budget).
+        data = AsyncDataService.from_settings(
+            settings.with_overrides(alpaca_rate_limit_per_minute=UNMETERED)
+        )
         journal = Journal.from_settings(settings)
         open_book(data, journal, BOOK, sim.advance)
         values = page_values(data)
@@ -188,6 +193,220 @@ def run(quick: bool = False) -> dict[str, float]:
         out["workers"] = float(len(server.workers()))
         out["threads"] = float(gunicorn_threads())
     finally:
+        if server is not None:
+            server.stop()
+        sim.stop()
+    return out
+
+
+# ---- the deployment under the broker's rate limit (issue 23) --------------------------------
+
+DEPLOY_VIEWERS = 50
+DEPLOY_SECONDS = 180.0
+DEPLOY_QUICK_SECONDS = 60.0
+BROKER_LIMIT = 200  # the simulator enforces Alpaca's per-account limit over any 60 s
+ORDER_EVERY_S = 15.0
+STALE_MARKERS = ("stale since", "(stale)")
+
+
+def _ticket_values(data: AsyncDataService) -> dict[str, Any]:
+    """A valid ticket: 1 SPY call nearest the money, nearest expiry from tomorrow."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from dashboard.data_loaders.loop import run_async
+    from dashboard.trading.ticket import round_to_tick
+
+    clock = run_async(data.fetch_clock()).value
+    assert clock is not None
+    expiries = [e for e in run_async(data.listed_expiries("SPY")) if e > clock.timestamp.date()]
+    expiry = next(e for e in expiries if e >= clock.timestamp.date() + timedelta(days=2))
+    chain = run_async(data.fetch_option_chain("SPY", expiry)).value
+    assert chain is not None and chain.underlying_price is not None
+    spot = chain.underlying_price
+    calls = [q for q in chain.quotes if q.contract.right == "C" and q.ask and q.contract.tradable]
+    q = min(calls, key=lambda c: abs(float(c.contract.strike) - spot))
+    limit = round_to_tick("SPY", Decimal(str(q.ask)), down=False)
+    return {
+        "options-symbol.value": "SPY",
+        "options-direction.value": "long",
+        "options-contracts.value": "1",
+        "options-expiry.value": expiry.isoformat(),
+        "options-strike.value": str(q.contract.strike),
+        "options-limit.value": str(limit),
+        "options-entry.value": f"{spot + 0.05:.2f}",
+        "options-target.value": f"{spot * 1.02:.2f}",
+        "options-stop.value": f"{spot * 0.99:.2f}",
+    }
+
+
+def _submit_body(deps: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
+    """The body the browser sends when Submit is clicked in the confirmation dialog."""
+    spec = next(d for d in deps if d["output"].startswith("..options-toast.is_open"))
+    key = spec["output"]
+
+    def val(i: dict[str, Any]) -> dict[str, Any]:
+        k = f"{i['id']}.{i['property']}"
+        v = 1 if k == "options-submit.n_clicks" else values.get(k)
+        return {"id": i["id"], "property": i["property"], "value": v}
+
+    return {
+        "output": key,
+        "outputs": [
+            dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
+            for p in key[2:-2].split("...")
+        ],
+        "inputs": [val(i) for i in spec["inputs"]],
+        "state": [val(s) for s in spec.get("state", [])],
+        "changedPropIds": ["options-submit.n_clicks"],
+    }
+
+
+async def _deployment_viewers(
+    url: str,
+    n: int,
+    seconds: float,
+    payloads: list[dict[str, Any]],
+    order_body: dict[str, Any],
+) -> dict[str, Any]:
+    import uuid
+
+    lat: list[float] = []
+    orders: list[tuple[float, bool, str]] = []
+    errors = stale = 0
+    limits = httpx.Limits(max_connections=min(6 * n + 6, 600), max_keepalive_connections=6 * n)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60.0) as client:
+        end = time.monotonic() + seconds
+
+        async def one(body: dict[str, Any]) -> None:
+            nonlocal errors, stale
+            t0 = time.perf_counter()
+            try:
+                r = await client.post("/_dash-update-component", json=body)
+                ok = r.status_code in (200, 204)
+                stale += any(m in r.text for m in STALE_MARKERS)
+            except httpx.HTTPError:
+                ok = False
+            lat.append(time.perf_counter() - t0)
+            errors += not ok
+
+        async def viewer() -> None:
+            await asyncio.sleep(random.uniform(0, PERIOD_S))
+            while time.monotonic() < end:
+                t0 = time.monotonic()
+                await asyncio.gather(*(one(b) for b in payloads))
+                await asyncio.sleep(max(0.0, PERIOD_S - (time.monotonic() - t0)))
+
+        async def trader() -> None:
+            await asyncio.sleep(ORDER_EVERY_S / 2)
+            while time.monotonic() < end:
+                body = json.loads(json.dumps(order_body))
+                for s in body["state"]:
+                    if s["id"] == "options-ticket-nonce":
+                        s["value"] = uuid.uuid4().hex  # each order its own request key
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post("/_dash-update-component", json=body)
+                    text = r.text
+                    sent = r.status_code == 200 and "Order sent" in text
+                except httpx.HTTPError as exc:
+                    sent, text = False, type(exc).__name__
+                orders.append((time.perf_counter() - t0, sent, text[:300]))
+                await asyncio.sleep(ORDER_EVERY_S)
+
+        await asyncio.gather(trader(), *(viewer() for _ in range(n)))
+    return {"lat": lat, "errors": errors, "stale": stale, "orders": orders}
+
+
+def run_deployment(
+    quick: bool = False, viewers: int = DEPLOY_VIEWERS, seconds: float | None = None
+) -> dict[str, float]:
+    """The Procfile deployment (gunicorn's 2 workers + the exit worker, one data directory,
+    so one shared budget in diskcache) with ``viewers`` viewers on the Options tab and an
+    order every ``ORDER_EVERY_S`` s, against a simulator that refuses past 200 Alpaca
+    requests in any 60 s."""
+    import threading
+
+    seconds = seconds or (DEPLOY_QUICK_SECONDS if quick else DEPLOY_SECONDS)
+    out: dict[str, float] = {"viewers": float(viewers), "duration_s": seconds}
+    tmp = Path(tempfile.mkdtemp(prefix="bench-deploy-"))
+    sim = SimProcess(tmp)
+    server = worker = None
+    try:
+        base = load_settings(env={"DASHBOARD_DATA_DIR": str(tmp)}, env_file=None)
+        settings = demo_settings(base, sim.url).with_overrides(simulator_url=sim.url)
+        # Opening the book is set-up, not the subject: unmetered (the workers use the budget).
+        data = AsyncDataService.from_settings(
+            settings.with_overrides(alpaca_rate_limit_per_minute=UNMETERED)
+        )
+        journal = Journal.from_settings(settings)
+        open_book(data, journal, BOOK, sim.advance)
+        values = page_values(data)
+        ticket = _ticket_values(data)
+        data.close_sync()
+        journal.close()
+        sim.set_speed(60.0)
+        sim.set_faults({"rate_limit_per_minute": BROKER_LIMIT})
+        server = Gunicorn(tmp, sim.url)
+        worker = ExitWorker(tmp, sim.url, {})
+        deps = httpx.get(server.url + "/_dash-dependencies", timeout=30).json()
+        payloads = _payloads(deps, values)
+        order_body = _submit_body(deps, {**values, **ticket})
+        out["callbacks_per_tick"] = float(len(payloads))
+        time.sleep(65.0)  # the set-up's requests leave the simulator's 60 s window
+        rate0 = sim.rate()
+        samples: list[int] = []
+        done = threading.Event()
+
+        def sample() -> None:
+            with httpx.Client(base_url=sim.url, timeout=10) as c:
+                while not done.wait(1.0):
+                    with contextlib.suppress(httpx.HTTPError):
+                        samples.append(int(c.get("/_sim/rate").json()["last_60s"]))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        t0 = time.monotonic()
+        res = asyncio.run(_deployment_viewers(server.url, viewers, seconds, payloads, order_body))
+        wall = time.monotonic() - t0
+        health = httpx.get(server.url + "/healthz", timeout=30).json()
+        done.set()
+        sampler.join(5)
+        rate1 = sim.rate()
+        sent = rate1["total"] - rate0["total"]
+        refused = rate1["refused_429"] - rate0["refused_429"]
+        ms = np.asarray(res["lat"]) * 1000 if res["lat"] else np.asarray([np.nan])
+        order_ms = np.asarray([o[0] for o in res["orders"]] or [np.nan]) * 1000
+        out.update(
+            {
+                "upstream_requests": float(sent),
+                "upstream_per_min": sent * 60.0 / wall,
+                "busiest_60s": float(max(samples, default=0)),
+                "refused_429": float(refused),
+                "refused_pct": 100.0 * refused / max(sent, 1),
+                "callbacks": float(len(res["lat"])),
+                "callback_errors": float(res["errors"]),
+                "callback_p50_ms": float(np.percentile(ms, 50)),
+                "callback_p95_ms": float(np.percentile(ms, 95)),
+                "callbacks_showing_stale_pct": 100.0 * res["stale"] / max(len(res["lat"]), 1),
+                "orders": float(len(res["orders"])),
+                "orders_sent": float(sum(1 for o in res["orders"] if o[1])),
+                "order_p50_ms": float(np.percentile(order_ms, 50)),
+                "order_max_ms": float(np.nanmax(order_ms)),
+                "budget_sent_last_minute": float(health["budget"]["sent_last_minute"]),
+                "budget_yielded_last_minute": float(
+                    health["budget"]["refreshes_yielded_last_minute"]
+                ),
+                "budget_per_minute": float(health["budget"]["budget_per_minute"]),
+                "budget_window_bound": float(health["budget"]["window_bound"]),
+            }
+        )
+        DETAILS["deployment_orders_not_sent"] = "; ".join(
+            o[2][:120] for o in res["orders"] if not o[1]
+        )[:600]
+    finally:
+        if worker is not None:
+            worker.stop()
         if server is not None:
             server.stop()
         sim.stop()

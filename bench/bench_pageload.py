@@ -36,7 +36,7 @@ from typing import Any
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bench._book import open_book
+from bench._book import UNMETERED, open_book
 from bench._server import Gunicorn
 from bench._simproc import SimProcess
 from bench._stock_page import StockPage
@@ -155,7 +155,9 @@ def run(quick: bool = False) -> dict[str, float]:
     servers: list[Any] = []
     try:
         base = load_settings(env={"DASHBOARD_DATA_DIR": str(tmp)}, env_file=None)
-        settings = demo_settings(base, sim.url).with_overrides(simulator_url=sim.url)
+        settings = demo_settings(base, sim.url).with_overrides(
+            simulator_url=sim.url, alpaca_rate_limit_per_minute=UNMETERED
+        )  # opening the book is set-up, not the subject
         data = AsyncDataService.from_settings(settings)
         journal = Journal.from_settings(settings)
         open_book(data, journal, 10, sim.advance)

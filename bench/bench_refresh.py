@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from bench._book import open_book
+from bench._book import UNMETERED, open_book
 from bench._dashcall import Phases, PhaseTimer, callback_key, post_callback, update_payload
 from bench._rounds import RoundTracer, upstream_rounds
 from bench._simproc import SimProcess
@@ -104,7 +104,10 @@ def _one_book(n: int, repeats: int, out: dict[str, float]) -> None:
     try:
         base = load_settings(env={"DASHBOARD_DATA_DIR": tmp}, env_file=None)
         settings = demo_settings(base, sim.url).with_overrides(
-            simulator_url=sim.url, data_dir=Path(tmp)
+            simulator_url=sim.url,
+            data_dir=Path(tmp),
+            # The budget is bench_load --deployment's subject; here it would defer reads.
+            alpaca_rate_limit_per_minute=UNMETERED,
         )
         opener = build_services(settings, exit_monitor=False)
         try:

@@ -166,11 +166,16 @@ def _register_health(server: Flask, services: Services) -> None:
     def healthz() -> Any:
         sources = services.data.health()
         worst = "ok" if all(v in ("connected", "unknown") for v in sources.values()) else "degraded"
-        return jsonify(status=worst, mode=services.settings.mode_label, sources=sources)
+        return jsonify(
+            status=worst,
+            mode=services.settings.mode_label,
+            sources=sources,
+            budget=services.data.budget_usage(),
+        )
 
 
 def _install_security(app: Dash, settings: Settings, *, production: bool) -> None:
-    from dashboard.security.auth import configure_session_cookies, disk_failure_store, install_login
+    from dashboard.security.auth import configure_session_cookies, install_login, login_stores
     from dashboard.security.headers import install_security_headers
 
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
@@ -183,7 +188,7 @@ def _install_security(app: Dash, settings: Settings, *, production: bool) -> Non
             username=settings.username,
             password_hash=settings.password_hash.get_secret_value(),
             mode_label=settings.mode_label,
-            failures=disk_failure_store(settings.data_dir),
+            **login_stores(settings),
         )
 
 
@@ -220,6 +225,9 @@ def create_app(
         module.register(app, services)
     _register_health(app.server, services)
     _install_security(app, settings, production=production)
+    from dashboard.security.requests import install_request_guards
+
+    install_request_guards(app)  # after the login: strangers are refused before parsing
     install_refresh_memo(  # after the login check: only signed-in viewers share renders
         app.server,
         RefreshMemo(

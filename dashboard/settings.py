@@ -152,6 +152,14 @@ class Settings(BaseSettings):
     http_backend: Literal["httpx", "aiohttp"] = Field(
         default="httpx", validation_alias=_env("DASHBOARD_HTTP_BACKEND")
     )
+    # Holding under pressure (issue 23): the broker's per-minute limit that the whole
+    # deployment shares, and the overall deadline of one upstream read.
+    alpaca_rate_limit_per_minute: int = Field(
+        default=200, ge=10, le=100_000, validation_alias=_env("ALPACA_RATE_LIMIT_PER_MINUTE")
+    )
+    read_deadline_seconds: float = Field(
+        default=4.0, ge=0.1, le=120.0, validation_alias=_env("DASHBOARD_READ_DEADLINE_SECONDS")
+    )
 
     # Risk and order limits.
     heat_limit_pct: float = Field(

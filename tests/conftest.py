@@ -47,8 +47,13 @@ def fresh_sim() -> Iterator[SimulatorHandle]:
 
 
 def settings_for(handle: SimulatorHandle, tmp_path: Path, **overrides: object) -> Settings:
-    """Demo settings aimed at ``handle`` with private data and cache directories."""
-    base = load_settings(env={"DASHBOARD_DATA_DIR": str(tmp_path)}, env_file=None)
+    """Demo settings aimed at ``handle`` with private data and cache directories.
+
+    Reads get a long deadline: the simulator shares this process and a busy 2-core
+    machine, so a production deadline would turn CPU contention into stale results in
+    tests about something else. Deadline tests set their own."""
+    env = {"DASHBOARD_DATA_DIR": str(tmp_path), "DASHBOARD_READ_DEADLINE_SECONDS": "30"}
+    base = load_settings(env=env, env_file=None)
     settings = demo_settings(base, handle.url)
     return settings.with_overrides(**overrides) if overrides else settings
 

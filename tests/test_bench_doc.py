@@ -94,7 +94,7 @@ def test_only_rewrites_its_section_and_goal_rows(
     assert "| Each tab fully drawn (slowest tab) | < 1.5 s | 1.20 s (regime) | met |" in text
     assert "8.17 s" not in text
     assert "| ≤ 1.0× | 0.75× (regime) | met |" in text
-    assert "## Goals (issues 13 and 24)" in text
+    assert "## Goals (issues 13, 23 and 24)" in text
     # The new section, marked with its own date and load, and its stock rows.
     section = text.split("## Page load (headless Chromium)")[1].split("## Micro-benchmarks")[0]
     assert "re-run alone on 2026-11-30 13:00 UTC" in section and "1 / 2 / 3" in section

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from dash import Dash, Input, Output, State, dcc, html
 
+from dashboard.data_loaders.budget import MemoryBudgetStore
 from dashboard.refresh_memo import HEADER, RefreshMemo, install_refresh_memo, refresh_key
 from dashboard.security.auth import (
-    MemoryFailureStore,
     configure_session_cookies,
     hash_password,
     install_login,
@@ -60,7 +60,7 @@ class World:
                 username="trader",
                 password_hash=hash_password("pw-for-tests"),
                 mode_label="PAPER",
-                failures=MemoryFailureStore(),
+                failures=MemoryBudgetStore(),
             )
         self.memo = RefreshMemo(ttl, lambda: self.generation, clock=self.clock)
         install_refresh_memo(app.server, self.memo)

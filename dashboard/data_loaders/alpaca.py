@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import pandas as pd
 
 from dashboard.data_loaders.bars import TIMEFRAMES, bars_frame
+from dashboard.data_loaders.budget import Priority, RateBudget, budget_priority
 from dashboard.data_loaders.errors import (
     BadResponse,
     NetworkError,
@@ -26,6 +27,7 @@ from dashboard.data_loaders.errors import (
 )
 from dashboard.data_loaders.health import HealthTracker
 from dashboard.data_loaders.http import AsyncHTTPClient
+from dashboard.data_loaders.loop import remaining
 from dashboard.data_loaders.parsing import (
     ReportLog,
     parse_account,
@@ -141,9 +143,15 @@ class AlpacaAsyncClient:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, health: HealthTracker | None = None
+        cls,
+        settings: Settings,
+        *,
+        health: HealthTracker | None = None,
+        budget: RateBudget | None = None,
     ) -> AlpacaAsyncClient:
-        """Clients for the configured URLs and keys; no network until the first call."""
+        """Clients for the configured URLs and keys; no network until the first call.
+
+        Both share ``budget``: the account's one request budget for the deployment."""
         key = settings.alpaca_key_id.get_secret_value() if settings.alpaca_key_id else ""
         secret = settings.alpaca_secret_key.get_secret_value() if settings.alpaca_secret_key else ""
         headers = {"APCA-API-KEY-ID": key, "APCA-API-SECRET-KEY": secret} if key else {}
@@ -152,8 +160,8 @@ class AlpacaAsyncClient:
             "backend": settings.http_backend,
             "health": health,
             "secrets": (key, secret),
-            # Alpaca allows 200/min per account; keep a margin for the exit worker.
-            "rate_limit_per_minute": 180,
+            # Alpaca allows 200/min per account, for every process of the deployment.
+            "budget": budget,
         }
         trading = AsyncHTTPClient(
             settings.alpaca_trading_url,
@@ -337,7 +345,12 @@ class AlpacaAsyncClient:
             except RateLimited as exc:
                 last = exc
                 wait = exc.retry_after if exc.retry_after is not None else 0.5 * attempt
-                if attempt == self.order_attempts or wait > self.trading.retry.max_retry_after:
+                left = remaining()
+                if (
+                    attempt == self.order_attempts
+                    or wait > self.trading.retry.max_retry_after
+                    or (left is not None and wait >= left)  # never past the caller's deadline
+                ):
                     raise
                 await asyncio.sleep(wait)
             except (NetworkError, BadResponse) as exc:
@@ -374,7 +387,8 @@ class AlpacaAsyncClient:
     async def _find_order(self, client_order_id: str, cause: UpstreamError) -> Order | None:
         """Look the order up after an ambiguous failure; unknown state re-raises ``cause``."""
         try:
-            return await self.get_order_by_client_id(client_order_id)
+            with budget_priority(Priority.ORDER):
+                return await self.get_order_by_client_id(client_order_id)
         except UpstreamError:
             raise cause from None
 

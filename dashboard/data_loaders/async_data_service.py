@@ -27,6 +27,15 @@ import pandas as pd
 
 from dashboard.data_loaders.alpaca import AlpacaAsyncClient, OrderRequest
 from dashboard.data_loaders.bars import TIMEFRAMES, lookback_start
+from dashboard.data_loaders.budget import (
+    BudgetPolicy,
+    BudgetStore,
+    DiskBudgetStore,
+    Priority,
+    RateBudget,
+    RedisBudgetStore,
+    budget_priority,
+)
 from dashboard.data_loaders.cache import (
     DiskSharedCache,
     ReadCache,
@@ -35,7 +44,13 @@ from dashboard.data_loaders.cache import (
 )
 from dashboard.data_loaders.errors import UpstreamError
 from dashboard.data_loaders.health import HealthTracker
-from dashboard.data_loaders.loop import in_loop_thread, loop_running, run_async
+from dashboard.data_loaders.loop import (
+    deadline_after,
+    in_loop_thread,
+    loop_running,
+    remaining,
+    run_async,
+)
 from dashboard.data_loaders.thetadata import ThetaDataAsyncClient
 from dashboard.models import (
     Account,
@@ -131,7 +146,8 @@ class AsyncDataService:
         if settings.thetadata_url:
             sources.append("thetadata")
         health = HealthTracker(sources, window=settings.stale_after_seconds)
-        alpaca = AlpacaAsyncClient.from_settings(settings, health=health)
+        budget = rate_budget_for(settings)
+        alpaca = AlpacaAsyncClient.from_settings(settings, health=health, budget=budget)
         theta = ThetaDataAsyncClient.from_settings(settings, health=health)
         shared: SharedCache
         if settings.redis_url is not None:
@@ -152,7 +168,13 @@ class AsyncDataService:
         namespace = hashlib.sha256(scope.encode()).hexdigest()[:16]
         secret_src = settings.secret_key or settings.alpaca_secret_key or settings.redis_url
         secret = secret_src.get_secret_value().encode() if secret_src else os.urandom(32)
-        cache = ReadCache(shared, namespace=namespace, secret=secret)
+        cache = ReadCache(
+            shared,
+            namespace=namespace,
+            secret=secret,
+            read_deadline=settings.read_deadline_seconds,
+            budget_grace=2 * settings.refresh_seconds,
+        )
         return cls(settings, alpaca, theta, cache=cache, health=health)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -190,6 +212,12 @@ class AsyncDataService:
         """Per-source state from recent call outcomes (no I/O)."""
         return self._health.snapshot()
 
+    def budget_usage(self) -> dict[str, Any] | None:
+        """The deployment's request budget over the last minute (``/healthz``, header);
+        one read of the shared store. None when the clients have no budget."""
+        budget = self.alpaca.trading.budget
+        return budget.usage() if budget is not None else None
+
     @property
     def generation(self) -> int:
         """Moves on every invalidation, so anything rendered from older reads can tell."""
@@ -222,6 +250,10 @@ class AsyncDataService:
         if self._shared is not None:
             with contextlib.suppress(Exception):
                 self._shared.close()
+        budget = self.alpaca.trading.budget
+        if budget is not None:
+            with contextlib.suppress(Exception):
+                budget.store.close()
 
     # -- account and trading reads -------------------------------------------------------
     async def fetch_account(self) -> DataResult[Account]:
@@ -351,6 +383,9 @@ class AsyncDataService:
         sym = symbol.upper()
         if timeframe not in TIMEFRAMES:
             raise ValueError(f"unknown timeframe {timeframe!r}")
+        batched = self._bars_from_batch(sym, timeframe, lookback)
+        if batched is not None:
+            return batched
 
         async def load() -> pd.DataFrame:
             end = await self._broker_now_bound()
@@ -371,6 +406,20 @@ class AsyncDataService:
             ttl=self.bars_ttl,
             is_empty=lambda f: f.empty,
         )
+
+    def _bars_from_batch(
+        self, sym: str, timeframe: str, lookback: int
+    ) -> DataResult[pd.DataFrame] | None:
+        """The bars from a fresh watchlist read that already holds them (the signal scan's
+        ``fetch_bars_many``), so a chart of a scanned symbol costs no second request."""
+        for key, res in self.cache.fresh_values(f"barsmany:{timeframe}:"):
+            _prefix, _tf, symbols, n = key.split(":")
+            if res.state is not DataState.FRESH or res.value is None or int(n) < lookback:
+                continue
+            frame = res.value.get(sym) if sym in symbols.split(",") else None
+            if frame is not None and len(frame) >= min(lookback, 1):
+                return DataResult(frame.tail(lookback), res.source, res.as_of, res.state)
+        return None
 
     async def fetch_bars_history(
         self, symbol: str, timeframe: str, start: datetime
@@ -441,6 +490,15 @@ class AsyncDataService:
         chain's ``source`` names which one answered, and ``expiries`` lists every expiry.
         """
         under = underlying.upper()
+        if expiry is not None and not isinstance(expiry, date):
+            # A form or URL handed something else (a number, a string): say so, do not raise.
+            return DataResult(
+                value=None,
+                source=self.alpaca.options_source,
+                as_of=None,
+                state=DataState.ERROR,
+                error=f"expiry must be a date, got {type(expiry).__name__}",
+            )
         if expiry is None:
             # Resolve "the nearest" to its date first, so it shares the dated read's cache
             # entry instead of fetching the same chain under a second key.
@@ -449,12 +507,12 @@ class AsyncDataService:
                 return await self.fetch_option_chain(under, nearest)
 
         async def load() -> OptionChain:
-            if self.thetadata is not None and time.monotonic() >= self._theta_skip_until:
+            if self._theta_usable():
                 try:
-                    return await self._theta_chain(under, expiry)
+                    with self._theta_share():
+                        return await self._theta_chain(under, expiry)
                 except UpstreamError as exc:
-                    self._theta_skip_until = time.monotonic() + THETA_RETRY_AFTER
-                    log.info("ThetaData chain for %s failed (%s); using Alpaca", under, exc)
+                    self._theta_failed(f"chain for {under}", exc)
             return await self._alpaca_chain(under, expiry)
 
         return await self._read(
@@ -483,15 +541,33 @@ class AsyncDataService:
         """Every listed expiry of ``underlying`` from whichever source serves chains
         (cached for ``EXPIRIES_TTL``); empty when neither can list them."""
         under = underlying.upper()
+        if self._theta_usable():
+            theta = self.thetadata
+            assert theta is not None
+            try:
+                with self._theta_share():
+                    return await self._cached_expiries(
+                        f"theta-exp:{under}", lambda: theta.list_expirations(under)
+                    )
+            except UpstreamError as exc:
+                self._theta_failed(f"expiries of {under}", exc)
         try:
-            if self.thetadata is not None and time.monotonic() >= self._theta_skip_until:
-                theta = self.thetadata
-                return await self._cached_expiries(
-                    f"theta-exp:{under}", lambda: theta.list_expirations(under)
-                )
             return await self._alpaca_expiries(under)
         except UpstreamError:
             return []
+
+    def _theta_usable(self) -> bool:
+        return self.thetadata is not None and time.monotonic() >= self._theta_skip_until
+
+    def _theta_share(self) -> contextlib.AbstractContextManager[float | None]:
+        """ThetaData gets half of the time left, so Alpaca's fallback still has the rest
+        when the Terminal is slow (a chain from Alpaca, fresh, rather than a stale one)."""
+        left = remaining()
+        return deadline_after(None if left is None else left / 2)
+
+    def _theta_failed(self, what: str, exc: UpstreamError) -> None:
+        self._theta_skip_until = time.monotonic() + THETA_RETRY_AFTER
+        log.info("ThetaData %s failed (%s); using Alpaca", what, exc)
 
     async def _alpaca_expiries(self, under: str) -> list[date]:
         async def contracts() -> list[date]:
@@ -593,23 +669,41 @@ class AsyncDataService:
         )
 
     # -- orders (raise; the UI shows the broker's message) --------------------------------
+    # Order paths draw from the budget's order class (their lookups after a time-out too).
     async def submit_order(self, req: OrderRequest) -> Order:
         try:
-            return await self.alpaca.submit_order(req)
+            with budget_priority(Priority.ORDER):
+                return await self.alpaca.submit_order(req)
         finally:
             await self._invalidate_after_order()
 
     async def cancel_order(self, order_id: str) -> None:
         try:
-            await self.alpaca.cancel_order(order_id)
+            with budget_priority(Priority.ORDER):
+                await self.alpaca.cancel_order(order_id)
         finally:
             await self._invalidate_after_order()
 
     async def close_position(self, symbol: str, qty: Decimal | None = None) -> Order:
         try:
-            return await self.alpaca.close_position(symbol, qty)
+            with budget_priority(Priority.ORDER):
+                return await self.alpaca.close_position(symbol, qty)
         finally:
             await self._invalidate_after_order()
+
+
+def rate_budget_for(settings: Settings) -> RateBudget:
+    """The request budget every process of this deployment shares for one Alpaca account:
+    in Redis when ``REDIS_URL`` is set, else in diskcache under ``data_dir`` (one host)."""
+    store: BudgetStore
+    if settings.redis_url is not None:
+        store = RedisBudgetStore(settings.redis_url.get_secret_value())
+    else:
+        store = DiskBudgetStore(settings.data_dir / "cache" / "budget")
+    key_id = settings.alpaca_key_id.get_secret_value() if settings.alpaca_key_id else ""
+    account = hashlib.sha256(f"{settings.alpaca_trading_url}|{key_id}".encode()).hexdigest()[:16]
+    policy = BudgetPolicy.for_limit(settings.alpaca_rate_limit_per_minute)
+    return RateBudget(store, f"strat:budget:v1:{account}", policy)
 
 
 def _nearest(expiries: Sequence[date], now: datetime) -> date | None:

@@ -7,11 +7,22 @@ flight). Across gunicorn workers, finished values go to diskcache (default, in
 The last good value of every key is kept, so a failed refresh can still show data,
 marked STALE. Shared entries are signed (HMAC) pickles: a value is only unpickled if
 this deployment wrote it.
+
+Deadlines: a load (the single flight every caller of a key awaits) runs within
+``read_deadline`` seconds, headers, body, retries and lease waits included, then gives
+way: its callers get the last good value marked STALE, and the slot is free for the
+next refresh, so a trickled body never holds it longer. Each caller also waits no longer
+than its own deadline (``loop.current_deadline``, set by ``run_async``).
+
+Rate budget: when the deployment's shared request budget makes a refresh yield
+(``RateBudgetExhausted``), a value younger than ``budget_grace`` seconds is served as it
+is, with its own as-of time; an older one is marked STALE.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import logging
@@ -26,7 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from dashboard.data_loaders.errors import UpstreamError
+from dashboard.data_loaders.errors import RateBudgetExhausted, UpstreamError
+from dashboard.data_loaders.loop import deadline_after, remaining
 from dashboard.models import DataResult, DataState
 
 __all__ = [
@@ -43,6 +55,11 @@ LAST_GOOD_TTL = 24 * 3600.0
 _MAX_KEYS = 4096
 LEASE_SECONDS = 5.0  # longest another worker waits for the lease holder's fetch
 LEASE_POLL_SECONDS = 0.05
+READ_DEADLINE = 4.0  # seconds a load may take in all (under the 5 s refresh period)
+BUDGET_GRACE = 10.0  # seconds a value serves as it is when the rate budget defers a refresh
+# A caller that gives run_async this long or more (a one-off history pull, a backtest) lets
+# the loads it starts run that long; interval refreshes (30 s or less) get read_deadline.
+PATIENT_CALLER_SECONDS = 90.0
 
 
 class SharedCache(Protocol):
@@ -203,8 +220,12 @@ class ReadCache:
         secret: bytes,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+        read_deadline: float = READ_DEADLINE,
+        budget_grace: float = BUDGET_GRACE,
     ) -> None:
         self.shared = shared
+        self.read_deadline = read_deadline
+        self.budget_grace = budget_grace
         self._ns = f"strat:v1:{namespace}:"
         self._secret = hashlib.sha256(b"strat-read-cache|" + secret).digest()
         self._clock = clock
@@ -237,13 +258,22 @@ class ReadCache:
         if self._inflight_loop is not loop:
             self._inflight = {}  # tasks of an old loop (reset or fork) can never finish
             self._inflight_loop = loop
+        caller_left = remaining()
         task = self._inflight.get(key)
         if task is None:
-            task = loop.create_task(self._load(key, ttl, fetch, is_empty, error_source))
+            patient = caller_left is not None and caller_left >= PATIENT_CALLER_SECONDS
+            limit = caller_left if patient else self.read_deadline
+            assert limit is not None
+            task = loop.create_task(self._load(key, ttl, fetch, is_empty, error_source, limit))
             self._inflight[key] = task
-            task.add_done_callback(lambda t, k=key: self._done(k, t))
-        # shield: a caller that gives up (time-out) must not cancel the others' fetch.
-        return await asyncio.shield(task)
+            task.add_done_callback(functools.partial(self._done, key))
+        # shield: a caller that gives up (its deadline) must not cancel the others' fetch.
+        if caller_left is None:
+            return await asyncio.shield(task)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), caller_left)
+        except TimeoutError:
+            return await self._late(key, error_source, caller_left)
 
     def invalidate(self, prefix: str = "") -> None:
         """Forget fresh values under ``prefix`` here and in the shared store (last good stays)."""
@@ -255,6 +285,15 @@ class ReadCache:
                 self.shared.delete_prefix(self._ns + "v:" + prefix)
             except Exception as exc:  # a broken cache must not break an order path
                 self._note_shared_error(exc)
+
+    def fresh_values(self, prefix: str) -> list[tuple[str, DataResult[Any]]]:
+        """Unexpired results in this process whose key starts with ``prefix`` (no I/O), so
+        a read can be served from another that already holds its data."""
+        now = self._clock()
+        with self._lock:
+            return [
+                (k, r) for k, (exp, r) in self._fresh.items() if k.startswith(prefix) and exp > now
+            ]
 
     def last_good(self, key: str) -> Entry | None:
         with self._lock:
@@ -268,6 +307,44 @@ class ReadCache:
             log.error("read cache load for %s failed", key, exc_info=task.exception())
 
     async def _load(
+        self,
+        key: str,
+        ttl: float,
+        fetch: Callable[[], Awaitable[tuple[Any, str]]],
+        is_empty: Callable[[Any], bool],
+        error_source: str,
+        limit: float,
+    ) -> DataResult[Any]:
+        """The single flight: within ``limit`` seconds in all, or the last good value."""
+        try:
+            with deadline_after(limit, tighten_only=False):
+                async with asyncio.timeout(limit):
+                    return await self._load_within(key, ttl, fetch, is_empty, error_source)
+        except TimeoutError:
+            message = f"no answer within {limit:g} s (upstream slow)"
+            return await self._failed(key, ttl, message, error_source)
+
+    async def _late(self, key: str, source: str, waited: float) -> DataResult[Any]:
+        """A caller's own deadline passed while the load runs on: the last good value,
+        marked STALE (not remembered: the load may still bring a fresh one)."""
+        good = self.last_good(key)
+        with self._lock:
+            since = self._stale_since.setdefault(key, self._wall())
+        error = f"no answer within {waited:.1f} s (upstream slow)"
+        if good is None:
+            return DataResult(
+                value=None, source=source, as_of=None, state=DataState.ERROR, error=error
+            )
+        return DataResult(
+            value=good.value,
+            source=good.source,
+            as_of=good.as_of,
+            state=DataState.STALE,
+            error=error,
+            stale_since=since,
+        )
+
+    async def _load_within(
         self,
         key: str,
         ttl: float,
@@ -311,6 +388,8 @@ class ReadCache:
     ) -> DataResult[Any]:
         try:
             value, source = await fetch()
+        except RateBudgetExhausted as exc:
+            return await self._deferred(key, ttl, is_empty, exc, error_source)
         except UpstreamError as exc:
             return await self._failed(key, ttl, str(exc), exc.source or error_source)
         except Exception as exc:  # a parser or programming error: show it, keep last good
@@ -325,6 +404,24 @@ class ReadCache:
             await self._shared_set("v:" + key, entry, ttl)
         await self._shared_set("g:" + key, entry, LAST_GOOD_TTL)
         return result
+
+    async def _deferred(
+        self,
+        key: str,
+        ttl: float,
+        is_empty: Callable[[Any], bool],
+        exc: RateBudgetExhausted,
+        error_source: str,
+    ) -> DataResult[Any]:
+        """The budget deferred this refresh: a recent value serves as it is (its own as-of
+        says how old it is); anything older than ``budget_grace`` is marked STALE."""
+        good = self.last_good(key) or await self._shared_get("g:" + key)
+        if good is not None and exc.status != 429:  # a 429 pause is a fault: stale
+            age = (self._wall() - good.as_of).total_seconds()
+            if age <= self.budget_grace:
+                # Not remembered: the next caller (the exit monitor, say) tries again.
+                return self._result(good, is_empty)
+        return await self._failed(key, ttl, exc.message, exc.source or error_source)
 
     async def _failed(self, key: str, ttl: float, error: str, source: str) -> DataResult[Any]:
         good = self.last_good(key) or await self._shared_get("g:" + key)

@@ -6,7 +6,15 @@ UI, so ``message`` is always safe to show (upstream text, never a secret).
 
 from __future__ import annotations
 
-__all__ = ["BadResponse", "NetworkError", "OrderRejected", "RateLimited", "UpstreamError"]
+__all__ = [
+    "BadResponse",
+    "DeadlineExceeded",
+    "NetworkError",
+    "OrderRejected",
+    "RateBudgetExhausted",
+    "RateLimited",
+    "UpstreamError",
+]
 
 
 class UpstreamError(Exception):
@@ -54,3 +62,17 @@ class NetworkError(UpstreamError):
     def __init__(self, message: str, *, source: str = "", maybe_sent: bool = True) -> None:
         super().__init__(message, source=source)
         self.maybe_sent = maybe_sent
+
+
+class DeadlineExceeded(NetworkError):
+    """No complete answer within the read's overall deadline (slow headers, a trickled
+    body, or a wait on another caller's fetch); reads turn it into their last good value."""
+
+    def __init__(self, message: str, *, source: str = "") -> None:
+        super().__init__(message, source=source, maybe_sent=True)
+
+
+class RateBudgetExhausted(UpstreamError):
+    """The deployment's shared request budget has no room for this request now: an
+    interval refresh yields (and shows cached data) so order entry keeps its headroom.
+    Nothing was sent."""

@@ -1,10 +1,12 @@
 """``AsyncHTTPClient``: one pooled HTTP client per upstream, httpx (HTTP/2) or aiohttp.
 
-Why it exists: every upstream call needs the same discipline — phase time-outs, retries
-only where they are safe, a client-side rate limit under Alpaca's 200/min, errors logged
-once per streak without secrets, and outcomes fed to the health tracker. Clients are
-bound to an event loop, so the backend is rebuilt when the running loop (or the process,
-after a fork) changes.
+Why it exists: every upstream call needs the same discipline — phase time-outs and an
+overall deadline per attempt (a trickled body cannot hold a caller), retries only where
+they are safe and only within the caller's deadline, the deployment's shared request
+budget under Alpaca's 200/min (``budget.RateBudget``), errors logged once per streak
+without secrets, and outcomes fed to the health tracker. Clients are bound to an event
+loop, so the backend is rebuilt when the running loop (or the process, after a fork)
+changes.
 """
 
 from __future__ import annotations
@@ -16,16 +18,31 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Protocol
 
 import orjson
-from aiolimiter import AsyncLimiter
 
-from dashboard.data_loaders.errors import BadResponse, NetworkError, RateLimited, UpstreamError
+from dashboard.data_loaders.budget import (
+    BudgetPolicy,
+    MemoryBudgetStore,
+    Priority,
+    RateBudget,
+    budget_priority,
+    current_priority,
+)
+from dashboard.data_loaders.errors import (
+    BadResponse,
+    DeadlineExceeded,
+    NetworkError,
+    RateBudgetExhausted,
+    RateLimited,
+    UpstreamError,
+)
 from dashboard.data_loaders.health import HealthTracker
+from dashboard.data_loaders.loop import remaining
 
 __all__ = [
     "AsyncHTTPClient",
@@ -51,6 +68,10 @@ class RetryPolicy:
     max_total: float = 20.0
     jitter: float = 0.25  # up to +25 % random spread so retries do not synchronise
     max_retry_after: float = 30.0  # a longer server hint fails fast instead of hanging a page
+    retry_429_refresh: bool = False  # interval refreshes never retry a 429: they show cached data
+    # An interval refresh tries at most this often: the next tick comes in seconds, and an
+    # outage should cost it one quick retry, not its whole deadline.
+    refresh_attempts: int = 2
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Delay before retry number ``attempt`` (1-based): exponential with jitter."""
@@ -234,14 +255,18 @@ class _LoopState:
     loop: asyncio.AbstractEventLoop
     pid: int
     transport: _Transport
-    limiter: AsyncLimiter | None
 
 
 class AsyncHTTPClient:
-    """GET/POST/DELETE against one base URL with retries, rate limit and health.
+    """GET/POST/DELETE against one base URL with retries, a request budget and health.
 
-    - GETs are retried on network errors, 5xx and 429 (honouring ``Retry-After``),
-      with exponential backoff and jitter, bounded in count and total time.
+    - Each attempt has an overall deadline (``attempt_timeout``, and never past the
+      caller's ``loop.current_deadline``): headers and body both, so a trickled body
+      ends in ``DeadlineExceeded`` instead of holding the caller.
+    - GETs are retried on network errors and 5xx with exponential backoff and jitter,
+      bounded in count, total time and the caller's deadline. A 429 pauses the shared
+      budget for its ``Retry-After``; an interval refresh does not retry it (it yields and
+      shows cached data), other GETs retry only when ``Retry-After`` fits the deadline.
     - Other methods are never retried here: order submission makes its own, idempotent,
       decision (see ``AlpacaAsyncClient.submit_order``).
     - 4xx raise ``UpstreamError`` carrying the upstream's own message.
@@ -257,7 +282,9 @@ class AsyncHTTPClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 15.0,
         retry: RetryPolicy = RetryPolicy(),
-        rate_limit_per_minute: float | None = None,
+        rate_limit_per_minute: int | None = None,
+        budget: RateBudget | None = None,
+        attempt_timeout: float | None = None,
         health: HealthTracker | None = None,
         health_key: str | None = None,
         secrets: Iterable[str] = (),
@@ -272,7 +299,17 @@ class AsyncHTTPClient:
         self.source = source
         self.backend = backend
         self.retry = retry
-        self.rate_limit_per_minute = rate_limit_per_minute
+        if budget is None and rate_limit_per_minute:
+            # A budget of this client's own (tests, single-process tools).
+            budget = RateBudget(
+                MemoryBudgetStore(),
+                f"local:{source}",
+                replace(BudgetPolicy.for_limit(rate_limit_per_minute), share=1.0),
+            )
+        self.budget = budget
+        self.attempt_timeout = (
+            attempt_timeout if attempt_timeout is not None else connect_timeout + read_timeout
+        )
         self._headers = dict(headers or {})
         self._connect = connect_timeout
         self._read = read_timeout
@@ -315,10 +352,7 @@ class AsyncHTTPClient:
                 self._max_connections,
                 self.source,
             )
-        limiter = (
-            AsyncLimiter(self.rate_limit_per_minute, 60.0) if self.rate_limit_per_minute else None
-        )
-        self._state = _LoopState(loop, os.getpid(), transport, limiter)
+        self._state = _LoopState(loop, os.getpid(), transport)
         return self._state
 
     async def aclose(self) -> None:
@@ -370,17 +404,21 @@ class AsyncHTTPClient:
         headers = {"Content-Type": "application/json"} if body is not None else {}
         key = f"{method} {path}"
         st = self._loop_state()
-        deadline = time.monotonic() + policy.max_total
+        now = time.monotonic()
+        left = remaining()
+        deadline = now + (policy.max_total if left is None else min(policy.max_total, left))
+        max_attempts = policy.max_attempts
+        if method in IDEMPOTENT and current_priority() is Priority.REFRESH:
+            max_attempts = min(max_attempts, policy.refresh_attempts)
         attempt = 0
         while True:
             attempt += 1
-            if st.limiter is not None:
-                await st.limiter.acquire()
+            priority = await self._acquire(key, deadline)
             self.calls[key] += 1
             error: UpstreamError
             delay: float | None = None
             try:
-                resp = await st.transport.send(method, path, clean or None, body, headers)
+                resp = await self._send(st, method, path, clean or None, body, headers, deadline)
             except NetworkError as exc:
                 error = exc
             else:
@@ -390,12 +428,23 @@ class AsyncHTTPClient:
                     resp.attempts = attempt
                     return resp
                 error = self._error_for(resp)
+                if resp.status == 429 and self.budget is not None:
+                    await self.budget.throttled(error.retry_after)
                 if resp.status in (429, 503):
                     delay = error.retry_after
+                    if resp.status == 429 and delay is None:
+                        delay = _reset_wait(resp.headers)
                 if resp.status not in RETRYABLE_STATUS:
                     self._failed(key, error, reached=resp.status != 401)
                     raise error
-            if attempt >= policy.max_attempts:
+                if (
+                    resp.status == 429
+                    and priority is Priority.REFRESH
+                    and not policy.retry_429_refresh
+                ):
+                    self._failed(key, error)
+                    raise error
+            if attempt >= max_attempts:
                 self._failed(key, error)
                 raise error
             if delay is None:
@@ -403,10 +452,44 @@ class AsyncHTTPClient:
             elif delay > policy.max_retry_after:
                 self._failed(key, error)
                 raise error
-            if time.monotonic() + delay > deadline:
+            if time.monotonic() + delay >= deadline:
                 self._failed(key, error)
                 raise error
             await self._sleep(delay)
+
+    async def _acquire(self, key: str, deadline: float) -> Priority:
+        """Room in the shared budget (never waiting past ``deadline``); order-class for
+        anything but a GET, since only orders and cancels change the account."""
+        prio = Priority.ORDER if not key.startswith(("GET ", "HEAD ")) else current_priority()
+        if self.budget is None:
+            return prio
+        wait = max(0.0, deadline - time.monotonic())
+        try:
+            with budget_priority(prio):
+                return await self.budget.acquire(max_wait=wait, source=self.source)
+        except RateBudgetExhausted as exc:
+            self._streak_note(key, exc)
+            raise
+
+    async def _send(
+        self,
+        st: _LoopState,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        deadline: float,
+    ) -> HttpResponse:
+        """One attempt, headers and body, within ``attempt_timeout`` and ``deadline``."""
+        limit = min(self.attempt_timeout, max(0.0, deadline - time.monotonic()))
+        try:
+            async with asyncio.timeout(limit):
+                return await st.transport.send(method, path, params, body, headers)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"no complete answer within {limit:.1f} s", source=self.source
+            ) from None
 
     # -- helpers -------------------------------------------------------------------------
     def redact(self, text: str) -> str:
@@ -434,6 +517,13 @@ class AsyncHTTPClient:
         if self._streaks.pop(key, None) is not None:
             log.info("%s %s recovered", self.source, key)
 
+    def _streak_note(self, key: str, error: UpstreamError) -> None:
+        """Log a local refusal (nothing was sent) once per streak, without health impact."""
+        signature = f"{type(error).__name__}:{error.message}"
+        if self._streaks.get(key) != signature:
+            self._streaks[key] = signature
+            log.info("%s %s not sent: %s", self.source, key, error.message)
+
     def _failed(self, key: str, error: UpstreamError, *, reached: bool = False) -> None:
         """Record the failure; log it once per (endpoint, error) streak."""
         if self._health is not None:
@@ -443,6 +533,15 @@ class AsyncHTTPClient:
             self._streaks[key] = signature
             level = logging.INFO if reached else logging.WARNING
             log.log(level, "%s %s failed: %s", self.source, key, self.redact(str(error)))
+
+
+def _reset_wait(headers: Mapping[str, str]) -> float | None:
+    """Seconds until ``X-RateLimit-Reset`` (epoch seconds), when a 429 has no Retry-After."""
+    try:
+        reset = float(headers.get("x-ratelimit-reset", ""))
+    except ValueError:
+        return None
+    return max(0.0, reset - time.time()) if reset > 1e9 else None
 
 
 def _param(value: Any) -> str:

@@ -5,6 +5,10 @@ Dash callbacks are synchronous and run on many threads. Creating a loop per call
 loop, so every coroutine runs here instead. After ``fork`` (gunicorn workers) the child
 has no loop thread, so the module state is dropped and re-created on first use; clients
 notice the new loop and rebuild themselves (see ``http.AsyncHTTPClient``).
+
+Deadlines: ``run_async(coro, timeout)`` gives every read inside ``coro`` an overall
+deadline a little before its own time-out (``current_deadline``), so reads answer with
+their last good value, marked stale, instead of the caller meeting a time-out.
 """
 
 from __future__ import annotations
@@ -12,14 +16,80 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 import os
 import threading
-from collections.abc import Awaitable, Coroutine
+import time
+from collections.abc import Awaitable, Coroutine, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["get_loop", "in_loop_thread", "loop_running", "reset_loop", "run_async"]
+from dashboard.data_loaders.errors import DeadlineExceeded
+
+__all__ = [
+    "current_deadline",
+    "deadline_after",
+    "get_loop",
+    "in_loop_thread",
+    "loop_running",
+    "remaining",
+    "reset_loop",
+    "run_all",
+    "run_async",
+]
 
 T = TypeVar("T")
+
+# The monotonic time (``loop.time()``) by which the current task's reads must answer.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "read_deadline", default=None
+)
+DEADLINE_MARGIN = 1.0  # seconds kept between the reads' deadline and run_async's time-out
+
+
+def current_deadline() -> float | None:
+    """The current task's overall deadline in ``time.monotonic()`` seconds, or None."""
+    return _DEADLINE.get()
+
+
+def remaining(default: float | None = None) -> float | None:
+    """Seconds left before the current deadline (at least 0); ``default`` without one."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return default
+    return max(0.0, deadline - time.monotonic())
+
+
+@contextlib.contextmanager
+def deadline_after(seconds: float | None, *, tighten_only: bool = True) -> Iterator[float | None]:
+    """Within the block, reads must answer ``seconds`` from now. By default this only
+    tightens an outer deadline; ``tighten_only=False`` replaces it (a shared fetch that
+    serves several callers runs on its own deadline, not its first caller's)."""
+    current = _DEADLINE.get()
+    if seconds is None:
+        yield current
+        return
+    candidate = time.monotonic() + seconds
+    deadline = candidate if current is None or not tighten_only else min(current, candidate)
+    token = _DEADLINE.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _reads_deadline(timeout: float) -> float:
+    """The reads' share of a ``run_async`` time-out: a margin before it, for rendering."""
+    margin = min(DEADLINE_MARGIN, 0.2 * timeout)
+    return time.monotonic() + timeout - margin
+
+
+async def _within(coro: Coroutine[Any, Any, T], deadline: float | None) -> T:
+    token = _DEADLINE.set(deadline)
+    try:
+        return await coro
+    finally:
+        _DEADLINE.reset(token)
+
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -72,20 +142,24 @@ def in_loop_thread() -> bool:
 def run_async(coro: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
     """Run ``coro`` on the background loop and return its result (thread-safe).
 
-    Exceptions propagate unchanged; on time-out the coroutine is cancelled and
-    ``TimeoutError`` is raised. Calling it from the loop thread itself would deadlock,
+    Reads inside ``coro`` share a deadline ``DEADLINE_MARGIN`` before ``timeout`` (see
+    ``current_deadline``), so a slow upstream gives stale results, not a time-out.
+    Exceptions propagate unchanged. If ``coro`` still overruns (work that is not a read),
+    it is cancelled and ``DeadlineExceeded`` (an ``UpstreamError``, never a bare
+    ``TimeoutError``) is raised. Calling it from the loop thread itself would deadlock,
     so that raises ``RuntimeError`` (await the coroutine there instead).
     """
     if in_loop_thread():
         coro.close()
         raise RuntimeError("run_async called from the data loop thread; await instead")
     loop = get_loop()
-    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    deadline = None if timeout is None else _reads_deadline(timeout)
+    future = asyncio.run_coroutine_threadsafe(_within(coro, deadline), loop)
     try:
         return future.result(timeout)
     except concurrent.futures.TimeoutError:
         future.cancel()
-        raise TimeoutError(f"coroutine did not finish within {timeout} s") from None
+        raise DeadlineExceeded(f"no answer within {timeout:g} s", source="deadline") from None
 
 
 def run_all(*reads: Awaitable[Any] | None, timeout: float | None = 30.0) -> list[Any]:

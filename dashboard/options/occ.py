@@ -80,6 +80,8 @@ def _strike_units(strike: Decimal | float | int | str) -> int:
         raise ValueError(f"invalid strike {strike!r}: not a number") from exc
     if not dec.is_finite() or dec <= 0:
         raise ValueError(f"invalid strike {strike!r}: must be a positive finite number")
+    if dec.adjusted() >= 5:  # checked on the exponent: int() of 1e500000 takes minutes
+        raise ValueError(f"strike {strike!r} exceeds the OCC maximum of 99999.999")
     units = dec * 1000
     if units != units.to_integral_value():
         raise ValueError(f"strike {strike!r} is not a multiple of $0.001 and has no OCC form")

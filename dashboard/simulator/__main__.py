@@ -40,6 +40,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--malformed-json", action="store_true")
     p.add_argument("--trickle-bytes-per-s", type=float, default=0.0)
     p.add_argument("--fault-routes", default="*")
+    p.add_argument(
+        "--rate-limit-per-minute",
+        type=int,
+        default=None,
+        help="enforce Alpaca's per-account limit: 429 past N Alpaca requests in any 60 s",
+    )
     p.add_argument("--fault-seed", type=int, default=0)
     p.add_argument(
         "--thetadata-tier",
@@ -63,6 +69,7 @@ def config_from_args(ns: argparse.Namespace) -> SimulatorConfig:
             "malformed_json": ns.malformed_json,
             "trickle_bytes_per_s": ns.trickle_bytes_per_s,
             "routes": ns.fault_routes,
+            "rate_limit_per_minute": ns.rate_limit_per_minute,
         }
     )
     active = faults != FaultConfig(routes=ns.fault_routes)

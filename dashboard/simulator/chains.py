@@ -21,7 +21,7 @@ import numpy as np
 
 from dashboard.options.expiry import expiry_close, years_to_expiry
 from dashboard.options.occ import OccSymbol, build_occ, parse_occ
-from dashboard.options.pricing import bs_greeks
+from dashboard.options.pricing import Greeks, bs_greeks
 from dashboard.simulator.calendar import SessionCalendar
 from dashboard.simulator.market import _VOLUME_PROFILE, Market
 
@@ -260,7 +260,7 @@ class OptionChains:
         rights: np.ndarray,
         expiries: list[date],
         times: list[datetime],
-    ) -> tuple[np.ndarray, ...]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Greeks]:
         """(spot, T, iv, greeks) for rows that may each have their own instant."""
         spec = self.market.spec(underlying)
         uniq = {

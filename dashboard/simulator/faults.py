@@ -10,9 +10,11 @@ the same faults.
 from __future__ import annotations
 
 import fnmatch
+import math
 import random
 import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -28,7 +30,10 @@ class FaultConfig:
     an HTTP ``status`` (500/502/503/504) error. With ``error_rate`` 0 and one of those
     three flags set, every matching request fails that way. ``count`` limits the faults to
     the next N matching requests (handy for "fail twice, then succeed" retry tests).
-    ``rate_limit_per_minute`` enforces a real per-minute budget (429 once exceeded).
+    ``rate_limit_per_minute`` enforces Alpaca's per-account limit for real: a request on an
+    Alpaca route that finds that many Alpaca requests (refused ones included) in the last
+    60 s gets 429 with ``Retry-After`` until the oldest leaves the window. ThetaData's
+    routes never count: the Terminal is another server with no such limit.
     """
 
     latency_ms: float = 0.0
@@ -117,7 +122,9 @@ class FaultInjector:
     def clear(self) -> None:
         self.set(None)
 
-    def decide(self, path: str) -> FaultDecision:
+    def decide(self, path: str, *, rate_counted: bool = True) -> FaultDecision:
+        """The fault for one request; ``rate_counted`` is False for routes outside the
+        broker's per-minute limit (ThetaData)."""
         with self._lock:
             cfg = self._config
             if cfg is None or not cfg.matches(path):
@@ -141,41 +148,68 @@ class FaultInjector:
                     action = "malformed"
                 else:
                     action = "status"
+            retry_after = cfg.retry_after
             if (
                 action is None
+                and rate_counted
                 and cfg.rate_limit_per_minute is not None
                 and self.rate.used() > cfg.rate_limit_per_minute
             ):
                 action = "rate_limit"
+                self.rate.refused += 1
+                retry_after = max(0.1, self.rate.seconds_until_free(cfg.rate_limit_per_minute))
             return FaultDecision(
                 delay_s=delay,
                 action=action,
                 status=int(cfg.status),
-                retry_after=cfg.retry_after,
+                retry_after=retry_after,
                 trickle_bytes_per_s=cfg.trickle_bytes_per_s,
             )
 
 
 class RateCounter:
-    """Requests in the current real-time minute, for ``X-RateLimit-*`` headers."""
+    """Alpaca requests in the last 60 s (a sliding window), for ``X-RateLimit-*`` headers
+    and ``rate_limit_per_minute`` enforcement. ``refused`` counts the 429s it caused."""
+
+    WINDOW = 60.0
 
     def __init__(self, limit: int = 200, clock: Any = time.time) -> None:
         self.limit = limit
+        self.refused = 0
+        self.total = 0
         self._clock = clock
         self._lock = threading.Lock()
-        self._window = 0
-        self._count = 0
+        self._times: deque[float] = deque()
+
+    def _trim(self, now: float) -> None:
+        while self._times and self._times[0] <= now - self.WINDOW:
+            self._times.popleft()
 
     def hit(self) -> tuple[int, int, int]:
         """Count one request; returns (limit, remaining, reset epoch seconds)."""
         with self._lock:
             now = self._clock()
-            window = int(now // 60)
-            if window != self._window:
-                self._window, self._count = window, 0
-            self._count += 1
-            return self.limit, max(0, self.limit - self._count), (window + 1) * 60
+            self._trim(now)
+            self._times.append(now)
+            self.total += 1
+            reset = self._times[0] + self.WINDOW
+            return self.limit, max(0, self.limit - len(self._times)), math.ceil(reset)
 
     def used(self) -> int:
         with self._lock:
-            return self._count if int(self._clock() // 60) == self._window else 0
+            self._trim(self._clock())
+            return len(self._times)
+
+    def seconds_until_free(self, limit: int) -> float:
+        """When the window will hold fewer than ``limit`` requests again."""
+        with self._lock:
+            now = self._clock()
+            self._trim(now)
+            excess = len(self._times) - limit
+            if excess < 0:
+                return 0.0
+            return max(0.0, self._times[excess] + self.WINDOW - now)
+
+    def busiest_window(self) -> int:
+        """Requests in the last 60 s (what a fair window check sees now)."""
+        return self.used()

@@ -161,6 +161,7 @@ def alpaca(handler: Handler, *, data: bool = False) -> Handler:
         except BadRequest as exc:
             return error(400 if data else 422, 40010001, str(exc))
 
+    wrapped.alpaca_route = True  # type: ignore[attr-defined]  # counts toward the 200/min
     return wrapped
 
 
@@ -602,8 +603,9 @@ def _quote_json(sim: Simulator, sym: str, now: datetime) -> dict[str, Any]:
 def _trade_json(sim: Simulator, sym: str, now: datetime) -> dict[str, Any]:
     spec = sim.market.spec(sym)
     minute = int(now.timestamp()) // 60
-    t = sim.calendar.session_of(now) and now
-    last_t = t or min(now, sim.calendar.close_at(sim.calendar.last_completed_session(now)))
+    in_session = sim.calendar.session_of(now) is not None
+    last_close = sim.calendar.close_at(sim.calendar.last_completed_session(now))
+    last_t = now if in_session else min(now, last_close)
     return {
         "t": iso(last_t),
         "x": "V",
@@ -836,6 +838,14 @@ async def sim_clear_faults(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def sim_rate(request: web.Request) -> web.Response:
+    """Alpaca requests served, in the last 60 s, and refused by the enforced limit."""
+    rate = _sim(request).faults.rate
+    return json_response(
+        {"total": rate.total, "last_60s": rate.used(), "refused_429": rate.refused}
+    )
+
+
 async def sim_get_faults(request: web.Request) -> web.Response:
     cfg = _sim(request).faults.config
     return json_response(cfg.to_json() if cfg else None)
@@ -872,17 +882,21 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
     sim = _sim(request)
     if request.path.startswith("/_sim"):
         return await handler(request)
-    limit, remaining, reset = sim.faults.rate.hit()
-    cfg = sim.faults.config
-    if cfg is not None and cfg.rate_limit_per_minute is not None:
-        limit = cfg.rate_limit_per_minute
-        remaining = max(0, limit - sim.faults.rate.used())
-    rate_headers = {
-        "X-RateLimit-Limit": str(limit),
-        "X-RateLimit-Remaining": str(remaining),
-        "X-RateLimit-Reset": str(reset),
-    }
-    decision = sim.faults.decide(request.path)
+    # Only Alpaca's routes count toward Alpaca's per-account limit (not ThetaData's).
+    counted = bool(getattr(request.match_info.handler, "alpaca_route", False))
+    rate_headers: dict[str, str] = {}
+    if counted:
+        limit, remaining, reset = sim.faults.rate.hit()
+        cfg = sim.faults.config
+        if cfg is not None and cfg.rate_limit_per_minute is not None:
+            limit = cfg.rate_limit_per_minute
+            remaining = max(0, limit - sim.faults.rate.used())
+        rate_headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(reset),
+        }
+    decision = sim.faults.decide(request.path, rate_counted=counted)
     if decision.delay_s > 0:
         await asyncio.sleep(decision.delay_s)
     if decision.action == "drop":
@@ -1031,6 +1045,7 @@ def build_app(sim: Simulator) -> web.Application:
     r.add_post("/_sim/advance", sim_advance)
     r.add_post("/_sim/speed", sim_speed)
     r.add_get("/_sim/faults", sim_get_faults)
+    r.add_get("/_sim/rate", sim_rate)
     r.add_post("/_sim/faults", sim_set_faults)
     r.add_delete("/_sim/faults", sim_clear_faults)
     r.add_post("/_sim/save", sim_save)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from dashboard.data_loaders.budget import Priority, budget_priority
 from dashboard.models import DataState
 from dashboard.trading.exits import ExitConfig, ExitDecision, evaluate_exits
 from dashboard.trading.journal import Journal, JournalTrade, TradeStatus
@@ -84,8 +85,13 @@ class ExitMonitor:
 
     # ---- one pass -----------------------------------------------------------------------------
     async def run_once(self, now: datetime | None = None) -> MonitorPass:
-        """One pass, then (as leader) the pass hooks, each isolated from the others."""
-        result = await self._pass(now or datetime.now(UTC))
+        """One pass, then (as leader) the pass hooks, each isolated from the others.
+
+        The pass's reads draw from the request budget's order class: under pressure
+        interval refreshes yield to the monitor, never the other way round. The hooks (the
+        alert engine) run after it, at the refresh class."""
+        with budget_priority(Priority.ORDER):
+            result = await self._run_once(now)
         if result.leader:
             for hook in self.pass_hooks:
                 try:
@@ -96,8 +102,9 @@ class ExitMonitor:
                     log.exception("monitor pass hook %r failed", hook)
         return result
 
-    async def _pass(self, now: datetime) -> MonitorPass:
+    async def _run_once(self, now: datetime | None) -> MonitorPass:
         """Lease → sync → (market open, fresh prices) evaluate → exit. Never raises for I/O."""
+        now = now or datetime.now(UTC)
         leader = await asyncio.to_thread(
             self.journal.acquire_lease, LEASE_NAME, self.holder, self.lease_seconds, now
         )

@@ -8,11 +8,19 @@ Tick rules are deliberately simple and documented: SPY, QQQ and IWM trade in $0.
 increments at every price (the penny program names); every other option trades in $0.05
 below $3.00 and $0.10 at or above $3.00. Some other names are in the penny program too;
 for them this is stricter than the exchange, never looser.
+
+Hostile input: every number is parsed with bounds *before* any conversion
+(``parse_bounded``): at most ``MAX_NUMBER_CHARS`` characters, plain digits with at most
+``MAX_SIGNIFICANT_DIGITS`` of them, an exponent within ``MAX_EXPONENT``, finite values only.
+So ``1e2500000`` contracts, a 5,000-digit limit or a ``1e309`` stop get a message
+instead of a minute of big-integer arithmetic or an infinite level. Levels further than a
+factor of ``LEVEL_RANGE`` from the underlying's price are refused as absurd.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +40,7 @@ __all__ = [
     "TicketValidation",
     "TradeTicket",
     "option_tick",
+    "parse_bounded",
     "round_to_tick",
     "validate_ticket",
 ]
@@ -53,6 +62,13 @@ FIELDS = (
     "contract",
     "cost",
 )
+# Bounds applied before any number is converted (see the module docstring).
+MAX_NUMBER_CHARS = 32
+MAX_SIGNIFICANT_DIGITS = 20
+MAX_EXPONENT = 12  # |adjusted exponent|: values from 1e-12 up to below 1e13
+MAX_PRICE = Decimal(1_000_000)  # no underlying or premium is a million dollars a share
+LEVEL_RANGE = 2.0  # entry, target and stop within [price / 2, price x 2] of the underlying
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,12})?")
 _CENT = Decimal("0.01")
 _NICKEL = Decimal("0.05")
 _DIME = Decimal("0.10")
@@ -146,24 +162,68 @@ def _text(raw: Any) -> str:
     return "" if raw is None else str(raw).strip()
 
 
-def _decimal(raw: Any) -> Decimal | None:
+def _shown(raw: Any) -> str:
+    """A value quoted back in a message: short, whatever was sent."""
+    text = repr(raw) if isinstance(raw, float) else _text(raw)[:40]
+    return repr(text if len(text) <= 20 else text[:17] + "...")
+
+
+def parse_bounded(raw: Any, what: str) -> tuple[Decimal | None, str | None]:
+    """(value, None) or (None, message): a finite Decimal within the bounds, checked on
+    the text (or the number's size) before anything is converted. Blank is (None, None).
+    """
     if raw is None or isinstance(raw, bool):
-        return None
+        return None, None if raw is None else f"The {what} must be a number."
+    if isinstance(raw, int):
+        if abs(raw) >= 10**MAX_EXPONENT * 10:  # compared as an int: no conversion yet
+            return None, f"The {what} is far too large."
+        return Decimal(raw), None
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            return None, f"The {what} must be a finite number."
+        text = repr(raw)
+    elif isinstance(raw, Decimal):
+        if not raw.is_finite():
+            return None, f"The {what} must be a finite number."
+        text = format(raw, "f") if abs(raw.adjusted()) <= MAX_EXPONENT else "overflow"
+        if text == "overflow":
+            return None, f"The {what} is out of range."
+    elif isinstance(raw, str):
+        text = raw.strip().removeprefix("$").strip().replace(",", "")
+    else:
+        return None, f"The {what} must be a number."
+    if text == "":
+        return None, None
+    if len(text) > MAX_NUMBER_CHARS:
+        return None, f"The {what} is too long ({len(text)} characters); enter e.g. 585.20."
+    if not _NUMBER.fullmatch(text):
+        return None, f"The {what} must be a number, got {_shown(raw)}."
+    mantissa = text.split("e")[0].split("E")[0].lstrip("+-").replace(".", "").lstrip("0")
+    if len(mantissa) > MAX_SIGNIFICANT_DIGITS:
+        return None, f"The {what} has too many digits; enter e.g. 585.20."
     try:
-        dec = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip().lstrip("$").strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return dec if dec.is_finite() else None
+        dec = Decimal(text)  # cheap: short text; the exponent is only stored, never expanded
+    except InvalidOperation:
+        return None, f"The {what} must be a number, got {_shown(raw)}."
+    if not dec.is_finite() or (dec != 0 and abs(dec.adjusted()) > MAX_EXPONENT):
+        return None, f"The {what} is out of range."
+    return dec, None
+
+
+def _decimal(raw: Any) -> Decimal | None:
+    return parse_bounded(raw, "value")[0]
 
 
 def _price(raw: Any, what: str) -> tuple[float | None, str | None]:
     if _text(raw) == "":
         return None, f"Enter the {what}."
-    dec = _decimal(raw)
-    if dec is None:
-        return None, f"The {what} must be a number, got {_text(raw)!r}."
+    dec, msg = parse_bounded(raw, what)
+    if msg or dec is None:
+        return None, msg or f"Enter the {what}."
     if dec <= 0:
         return None, f"The {what} must be above zero."
+    if dec > MAX_PRICE:
+        return None, f"The {what} must be below {_money(MAX_PRICE)}."
     return float(dec), None
 
 
@@ -176,11 +236,17 @@ def _optional_price(raw: Any, what: str) -> tuple[float | None, str | None]:
 def _contracts(raw: Any, cap: int) -> tuple[int | None, str | None]:
     if _text(raw) == "":
         return None, "Enter the number of contracts."
-    dec = _decimal(raw)
+    dec, msg = parse_bounded(raw, "number of contracts")
     if dec is None:
-        return None, f"Contracts must be a whole number, got {_text(raw)!r}."
+        if msg and ("number, got" in msg or msg.endswith("must be a number.")):
+            return None, f"Contracts must be a whole number, got {_shown(raw)}."
+        if msg and ("range" in msg or "large" in msg or "too long" in msg):
+            return None, f"At most {cap} contracts per order (DASHBOARD_MAX_CONTRACTS)."
+        return None, msg or "Enter the number of contracts."
     if dec != dec.to_integral_value():
-        return None, f"Contracts must be a whole number; {dec.normalize()} is not."
+        return None, f"Contracts must be a whole number; {dec.normalize():f} is not."
+    if dec > cap:  # before int(): dec is bounded, but compare first anyway
+        return None, f"At most {cap} contracts per order (DASHBOARD_MAX_CONTRACTS); got {dec:f}."
     n = int(dec)
     if n <= 0:
         return None, "Contracts must be at least 1."
@@ -194,23 +260,45 @@ def _expiry(raw: Any) -> tuple[date | None, str | None]:
         return raw.date(), None
     if isinstance(raw, date):
         return raw, None
+    if raw is not None and not isinstance(raw, str):
+        return None, "Expiry must be a date like 2025-12-19, not a number."
     text = _text(raw)
     if not text:
         return None, "Choose an expiry date."
+    if len(text) > MAX_NUMBER_CHARS or not re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[T ].*)?", text):
+        return None, f"Expiry must be a date like 2025-12-19, got {_shown(raw)}."
     try:
         return date.fromisoformat(text[:10]), None
     except ValueError:
-        return None, f"Expiry must be a date like 2025-12-19, got {text!r}."
+        return None, f"Expiry must be a date like 2025-12-19, got {_shown(raw)}."
 
 
 def _optional_int(raw: Any) -> int | None:
     dec = _decimal(raw) if _text(raw) else None
-    return int(dec) if dec is not None and dec == dec.to_integral_value() and dec >= 0 else None
+    ok = dec is not None and dec == dec.to_integral_value() and 0 <= dec <= 3650
+    return int(dec) if ok and dec is not None else None
 
 
 def _optional_pct(raw: Any) -> float | None:
     dec = _decimal(raw) if _text(raw) else None
     return float(dec) if dec is not None and 0 < dec <= 100 else None
+
+
+def _absurd_levels(
+    spot: float | None, levels: Mapping[str, float | None], errors: dict[str, str]
+) -> None:
+    """Levels more than a factor of ``LEVEL_RANGE`` from the underlying's price."""
+    if spot is None or not math.isfinite(spot) or spot <= 0:
+        return
+    lo, hi = spot / LEVEL_RANGE, spot * LEVEL_RANGE
+    for name, value in levels.items():
+        if value is None or name in errors:
+            continue
+        if not lo <= value <= hi:
+            errors[name] = (
+                f"The {name} level {value:,.2f} is not plausible for an underlying at "
+                f"{spot:,.2f} (allowed {lo:,.2f} to {hi:,.2f})."
+            )
 
 
 def _money(x: Decimal) -> str:
@@ -305,11 +393,18 @@ def validate_ticket(
         when = "today's close has passed" if expiry == today else "that date is in the past"
         errors["expiry"] = f"Expiry {expiry:%Y-%m-%d} is not in the future ({when})."
 
-    strike_dec = _decimal(f.get("strike"))
+    strike_dec, strike_msg = parse_bounded(f.get("strike"), "strike")
     if _text(f.get("strike")) == "":
         errors["strike"] = "Choose a strike."
+        strike_dec = None
+    elif strike_msg:
+        errors["strike"] = strike_msg
     elif strike_dec is None or strike_dec <= 0:
-        errors["strike"] = f"The strike must be a positive number, got {_text(f.get('strike'))!r}."
+        errors["strike"] = f"The strike must be a positive number, got {_shown(f.get('strike'))}."
+        strike_dec = None
+    elif strike_dec > MAX_PRICE or strike_dec != strike_dec.quantize(Decimal("0.001")):
+        errors["strike"] = "The strike must be a price like 200 or 612.5."
+        strike_dec = None
 
     right_text = _text(f.get("right")).upper()[:1]
     right: Right | None
@@ -320,14 +415,25 @@ def validate_ticket(
     else:
         right = None
 
-    limit = _decimal(f.get("limit"))
+    limit, limit_msg = parse_bounded(f.get("limit"), "limit price")
     if _text(f.get("limit")) == "":
         errors["limit"] = "Enter a limit price."
         limit = None
-    elif limit is None:
-        errors["limit"] = f"The limit price must be a number, got {_text(f.get('limit'))!r}."
+    elif limit_msg or limit is None:
+        errors["limit"] = limit_msg or "Enter a limit price."
+        limit = None
     elif limit <= 0:
         errors["limit"] = "The limit price must be above zero."
+        limit = None
+    elif limit > MAX_PRICE or (
+        chain is not None
+        and chain.underlying_price is not None
+        and math.isfinite(chain.underlying_price)
+        and float(limit) > max(chain.underlying_price, float(strike_dec or 0))
+    ):
+        # A long call is worth at most the underlying's price, a long put at most its
+        # strike: a limit above both is a typo, not a price.
+        errors["limit"] = f"A premium of {_money(limit)} a share is not plausible here."
         limit = None
     elif symbol:
         tick = option_tick(symbol, limit)
@@ -356,7 +462,14 @@ def validate_ticket(
     stop, msg = _price(f.get("stop"), "stop level")
     if msg:
         errors["stop"] = msg
-    if direction is not None and entry is not None:
+    _absurd_levels(
+        chain.underlying_price if chain is not None else None,
+        {"entry": entry, "target": target, "stop": stop},
+        errors,
+    )
+    if target2 is not None and "target" not in errors and chain is not None:
+        _absurd_levels(chain.underlying_price, {"target": target2}, errors)
+    if direction is not None and entry is not None and "entry" not in errors:
         _side_checks(
             direction,
             entry,

@@ -21,6 +21,7 @@ class Step:
     raw: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between body bytes (a slow-drip body)
 
 
 class Scripted:
@@ -44,6 +45,16 @@ class Scripted:
         if step.delay:
             await asyncio.sleep(step.delay)
         body = step.raw if step.raw is not None else orjson.dumps(step.body)
+        if step.trickle:
+            out = web.StreamResponse(status=step.status, headers=step.headers)
+            out.content_type = "application/json"
+            out.content_length = len(body)
+            await out.prepare(request)
+            for i in range(len(body)):
+                await out.write(body[i : i + 1])
+                await asyncio.sleep(step.trickle)
+            await out.write_eof()
+            return out
         return web.Response(
             body=body, status=step.status, headers=step.headers, content_type="application/json"
         )

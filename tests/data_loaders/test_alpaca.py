@@ -130,6 +130,24 @@ def test_429_on_post_is_resent_after_retry_after(client: AlpacaAsyncClient) -> N
     assert post.call_count == 2 and order.status == "accepted"
 
 
+def test_429_on_post_is_not_waited_out_past_the_callers_deadline(
+    client: AlpacaAsyncClient,
+) -> None:
+    """Order entry answers within its deadline: a Retry-After longer than the time left
+    ends the attempt (the order was not taken, so "not sent" is the truth)."""
+    from dashboard.data_loaders.errors import RateLimited
+
+    with respx.mock() as mock:
+        post = mock.post(f"{T}/v2/orders").mock(
+            return_value=httpx.Response(
+                429, json={"message": "rate limit"}, headers={"Retry-After": "20"}
+            )
+        )
+        with pytest.raises(RateLimited):
+            run_async(client.submit_order(_req()), timeout=5)
+    assert post.call_count == 1
+
+
 def test_bars_follow_pagination_against_the_simulator(sim: SimulatorHandle) -> None:
     trading = AsyncHTTPClient(sim.url, source="t", headers=sim.headers)
     data = AsyncHTTPClient(sim.url, source="d", headers=sim.headers)

@@ -9,12 +9,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 import respx
 
-from dashboard.data_loaders.errors import BadResponse, NetworkError, RateLimited, UpstreamError
+from dashboard.data_loaders.budget import (
+    BudgetPolicy,
+    MemoryBudgetStore,
+    Priority,
+    RateBudget,
+    budget_priority,
+)
+from dashboard.data_loaders.errors import (
+    BadResponse,
+    DeadlineExceeded,
+    NetworkError,
+    RateBudgetExhausted,
+    RateLimited,
+    UpstreamError,
+)
 from dashboard.data_loaders.health import HealthTracker
 from dashboard.data_loaders.http import AsyncHTTPClient, RetryPolicy, parse_retry_after
 from dashboard.data_loaders.loop import run_async
@@ -45,7 +60,9 @@ def _client(url: str, backend: str, sleep: SleepLog, **kw: object) -> AsyncHTTPC
         "source": "test",
         "backend": backend,
         "sleep": sleep,
-        "retry": RetryPolicy(max_attempts=4, base_delay=0.1, max_delay=1.0, max_total=30),
+        "retry": RetryPolicy(
+            max_attempts=4, base_delay=0.1, max_delay=1.0, max_total=30, refresh_attempts=4
+        ),
         "headers": {"APCA-API-SECRET-KEY": SECRET},
         "secrets": (SECRET,),
         "seed": 1,
@@ -55,6 +72,12 @@ def _client(url: str, backend: str, sleep: SleepLog, **kw: object) -> AsyncHTTPC
 
 
 BACKENDS = pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+
+
+async def as_order(coro: Any) -> Any:
+    """Run ``coro`` as order-class work (order entry, the exit monitor's reads)."""
+    with budget_priority(Priority.ORDER):
+        return await coro
 
 
 @BACKENDS
@@ -67,9 +90,38 @@ def test_429_retry_after_is_honoured(server: tuple[Scripted, str], backend: str)
     )
     sleep = SleepLog()
     client = _client(url, backend, sleep)
-    assert run_async(client.get_json("/v2/account")) == {"ok": 1}
+    assert run_async(as_order(client.get_json("/v2/account"))) == {"ok": 1}
     assert sleep.delays == [2.5]
     assert s.calls["GET /v2/account"] == 2
+
+
+@BACKENDS
+def test_429_on_a_refresh_is_not_retried(server: tuple[Scripted, str], backend: str) -> None:
+    """An interval refresh yields on 429 (the read cache shows its last value) and pauses
+    the shared budget for the Retry-After, so no process sends into the refusal."""
+    s, url = server
+    s.on(
+        "GET /v2/account",
+        Step(429, {"message": "rate limit exceeded"}, headers={"Retry-After": "2.5"}),
+        Step(200, {"ok": 1}),
+    )
+    clock = [1000.0]
+    store = MemoryBudgetStore(clock=lambda: clock[0])
+    budget = RateBudget(store, "acct", BudgetPolicy())
+    sleep = SleepLog()
+    client = _client(url, backend, sleep, budget=budget)
+    with pytest.raises(RateLimited):
+        run_async(client.get_json("/v2/account"))
+    assert s.calls["GET /v2/account"] == 1 and sleep.delays == []
+    assert budget.usage()["throttled_429_last_minute"] == 1
+    assert budget.usage()["paused_for_s"] == 2.5
+    # During the pause a refresh yields without sending...
+    with pytest.raises(RateBudgetExhausted):
+        run_async(client.get_json("/v2/account"))
+    assert s.calls["GET /v2/account"] == 1
+    # ...and once it is over, the next refresh goes through.
+    clock[0] += 2.5
+    assert run_async(client.get_json("/v2/account")) == {"ok": 1}
 
 
 @BACKENDS
@@ -184,7 +236,7 @@ def test_respx_retry_after_http_date_and_budget() -> None:
             ]
         )
         with pytest.raises(RateLimited) as info:
-            run_async(_rclient(sleep).get_json("/v2/clock"))
+            run_async(as_order(_rclient(sleep).get_json("/v2/clock")))
     # The second hint exceeds max_retry_after: fail fast instead of hanging a page.
     assert route.call_count == 2 and sleep.delays == [1.0]
     assert info.value.retry_after == 99
@@ -231,22 +283,61 @@ def test_respx_4xx_message_passthrough_and_no_retry() -> None:
     assert route.calls.last.request.url.params["feed"] == "sip"
 
 
-def test_rate_limiter_holds_requests_beyond_the_budget() -> None:
-    async def burst(client: AsyncHTTPClient, n: int) -> float:
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        await asyncio.gather(*(client.get_json("/x") for _ in range(n)))
-        return loop.time() - t0
+def test_429_is_not_retried_past_the_callers_deadline() -> None:
+    """A Retry-After longer than the time the caller has left is not waited for."""
+    from dashboard.data_loaders.loop import deadline_after
 
+    async def read(client: AsyncHTTPClient) -> Any:
+        with deadline_after(2.0), budget_priority(Priority.ORDER):
+            return await client.get_json("/v2/clock")
+
+    sleep = SleepLog()
+    with respx.mock() as mock:
+        route = mock.get("https://api.test/v2/clock").mock(
+            return_value=httpx.Response(429, json={"message": "slow"}, headers={"Retry-After": "5"})
+        )
+        with pytest.raises(RateLimited):
+            run_async(read(_rclient(sleep)))
+    assert route.call_count == 1 and sleep.delays == []
+
+
+def test_client_budget_holds_requests_beyond_its_pace() -> None:
+    """A client's own budget (``rate_limit_per_minute``): a burst within the tolerance goes
+    at once; past it, requests are spaced one interval apart (waits, not wall time)."""
+    sleep = SleepLog()
     with respx.mock() as mock:
         route = mock.get("https://api.test/x").mock(return_value=httpx.Response(200, json={}))
-        # 120/min: a bucket of 120, refilled at 2/s; requests 121 and 122 must wait.
         client = AsyncHTTPClient("https://api.test", source="t", rate_limit_per_minute=120)
-        within = run_async(burst(client, 120))
-        beyond = run_async(burst(client, 2))
-    assert route.call_count == 122
-    assert within < 0.4
-    assert beyond >= 0.4
+        assert client.budget is not None
+        clock = [0.0]
+        client.budget.store = MemoryBudgetStore(clock=lambda: clock[0])
+        client.budget._sleep = sleep  # type: ignore[method-assign]
+        burst = client.budget.policy.order_burst
+
+        async def n_orders(n: int) -> None:
+            with budget_priority(Priority.ORDER):
+                for _ in range(n):
+                    await client.get_json("/x")
+
+        run_async(n_orders(burst))
+        assert sleep.delays == []
+        run_async(n_orders(2))
+    assert route.call_count == burst + 2
+    assert sleep.delays == pytest.approx([0.5, 1.0])  # 60/120 s per request, cumulative
+
+
+def test_trickled_body_ends_at_the_attempt_deadline() -> None:
+    """Headers then a body one byte at a time: the attempt's overall time-out ends it,
+    whatever the per-read time-out allows (each byte arrives well within it)."""
+    s = Scripted()
+    url = s.start()
+    try:
+        s.on("GET /v2/account", Step(200, raw=b'{"cash": "1"}' * 20, trickle=0.05))
+        client = _client(url, "httpx", SleepLog(), attempt_timeout=0.3, read_timeout=5.0)
+        with pytest.raises(DeadlineExceeded):
+            run_async(client.request("GET", "/v2/account", retry=False))
+    finally:
+        s.stop()
 
 
 @pytest.mark.parametrize(
@@ -262,3 +353,19 @@ def test_parse_retry_after_http_date() -> None:
 
     now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("Wed, 01 Jan 2025 12:00:07 GMT", now) == 7.0
+
+
+def test_an_interval_refresh_retries_once_an_order_path_more() -> None:
+    """A refresh (the default class) tries twice at most; order-class reads (the exit
+    monitor, a lookup after a time-out) use the policy's full count."""
+    policy = RetryPolicy(max_attempts=4, base_delay=0.1, max_total=30)
+    for order, expected in ((False, 2), (True, 4)):
+        sleep = SleepLog()
+        with respx.mock() as mock:
+            route = mock.get("https://api.test/v2/clock").mock(
+                return_value=httpx.Response(503, json={"message": "unavailable"})
+            )
+            read = _rclient(sleep, retry=policy).get_json("/v2/clock")
+            with pytest.raises(UpstreamError):
+                run_async(as_order(read) if order else read)
+        assert route.call_count == expected

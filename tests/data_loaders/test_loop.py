@@ -7,7 +7,16 @@ import threading
 
 import pytest
 
-from dashboard.data_loaders.loop import get_loop, reset_loop, run_all, run_async
+from dashboard.data_loaders.errors import DeadlineExceeded, UpstreamError
+from dashboard.data_loaders.loop import (
+    current_deadline,
+    deadline_after,
+    get_loop,
+    remaining,
+    reset_loop,
+    run_all,
+    run_async,
+)
 
 
 async def _loop_id(x: int) -> tuple[int, int]:
@@ -70,9 +79,11 @@ def test_timeout_cancels_the_coroutine() -> None:
             cancelled.set()
             raise
 
-    with pytest.raises(TimeoutError):
+    with pytest.raises(DeadlineExceeded) as info:
         run_async(slow(), timeout=0.05)
     assert cancelled.wait(2)
+    # Callers catch UpstreamError for upstream trouble; never a bare TimeoutError.
+    assert isinstance(info.value, UpstreamError) and not isinstance(info.value, TimeoutError)
 
 
 def test_calling_from_the_loop_thread_is_refused() -> None:
@@ -96,3 +107,34 @@ def test_run_all_runs_reads_together_and_passes_skipped_ones_as_none() -> None:
 
     assert run_all(read(1), None, read(3)) == [1, None, 3]
     assert peak == 2  # both reads were in flight at once: one round
+
+
+def test_run_async_gives_its_reads_a_deadline_before_its_time_out() -> None:
+    """Reads see a deadline a margin before run_async's time-out, so they can answer
+    with cached values before the caller would meet a time-out."""
+
+    async def seen() -> tuple[float | None, float | None]:
+        return current_deadline(), remaining()
+
+    deadline, left = run_async(seen(), timeout=10)
+    assert deadline is not None and left is not None
+    assert 8.5 <= left <= 9.0  # 10 s less the 1 s margin
+    # Short time-outs keep a proportional margin.
+    _, short = run_async(seen(), timeout=1)
+    assert short is not None and 0.7 <= short <= 0.8
+    # Outside run_async there is none.
+    assert current_deadline() is None and remaining(3.0) == 3.0
+
+
+def test_deadline_after_only_tightens() -> None:
+    async def nested() -> tuple[float, float]:
+        with deadline_after(100.0):
+            loose = remaining()
+        with deadline_after(0.5):
+            tight = remaining()
+        assert loose is not None and tight is not None
+        return loose, tight
+
+    loose, tight = run_async(nested(), timeout=5)
+    assert loose <= 4.0  # run_async's own deadline still rules
+    assert tight <= 0.5

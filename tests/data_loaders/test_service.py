@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -22,6 +21,7 @@ from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataState
 from dashboard.settings import Settings
 from dashboard.simulator.embedded import SimulatorHandle
+from tests.components._rounds import record_rounds
 from tests.conftest import settings_for
 
 
@@ -46,11 +46,12 @@ def test_portfolio_data_takes_about_one_latency(
     run_async(service.fetch_portfolio_data())  # warm connections and last-good positions
     service.invalidate()
     fresh_sim.set_faults({"latency_ms": 100})
-    t0 = time.perf_counter()
+    names = ["fetch_account", "fetch_positions", "fetch_orders", "fetch_clock", "fetch_quotes"]
+    events = record_rounds(service, names)
     snap = run_async(service.fetch_portfolio_data())
-    elapsed = time.perf_counter() - t0
-    # five endpoints at 100 ms each: sequential would be >= 0.5 s
-    assert elapsed < 0.3, elapsed
+    # One round: all five reads start before any of them finishes (no wall-clock check).
+    first_done = next(i for i, e in enumerate(events) if e.endswith(" done"))
+    assert {e.split()[0] for e in events[:first_done]} == set(names), events
     assert snap.account.state is DataState.FRESH
     assert [p.qty for p in snap.positions.value or ()] == [Decimal("1.5")]
     assert snap.quotes.value is not None and set(snap.quotes.value) == {"SPY"}
@@ -307,6 +308,25 @@ def test_bars_bound_on_a_recent_clock_without_waiting_for_a_new_one(
         again = run_async(service.fetch_bars("SPY", "1Day", lookback=40)).value
         assert service.alpaca.trading.calls.get("GET /v2/clock", 0) == clock_calls
         assert len(again) == 40 and (again.index == first.index).all()
+    finally:
+        service.close_sync()
+
+
+def test_a_scanned_symbols_bars_are_not_fetched_twice(sim, tmp_path) -> None:
+    """The Options tab scans the watchlist (one batched request per timeframe) and charts
+    the selected signal's symbol: the chart is served from the scan's fresh batch."""
+    service = AsyncDataService.from_settings(settings_for(sim, tmp_path))
+    try:
+        batch = run_async(service.fetch_bars_many(["SPY", "QQQ"], ["1Day"], lookback=120))
+        before = dict(service.alpaca.data.calls)
+        single = run_async(service.fetch_bars("SPY", "1Day", lookback=100))
+        assert dict(service.alpaca.data.calls) == before  # no second request
+        assert single.state is DataState.FRESH and len(single.value) == 100
+        assert single.value.equals(batch[("SPY", "1Day")].value.tail(100))
+        assert single.as_of == batch[("SPY", "1Day")].as_of
+        # A longer lookback than the batch holds is fetched on its own.
+        run_async(service.fetch_bars("SPY", "1Day", lookback=200))
+        assert sum(service.alpaca.data.calls.values()) == sum(before.values()) + 1
     finally:
         service.close_sync()
 

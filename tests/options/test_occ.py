@@ -119,3 +119,15 @@ def test_round_trip(root: str, expiry: date, right: str, units: int, padded: boo
     occ = parse_occ(symbol)
     assert (occ.root, occ.expiry, occ.right, occ.strike) == (root, expiry, right, strike)
     assert build_occ(occ.root, occ.expiry, occ.right, occ.strike, padded=padded) == symbol
+
+
+def test_huge_strikes_are_refused_before_any_big_integer_work() -> None:
+    """``int()`` of a Decimal like 1e500000 holds the GIL for minutes; the exponent is
+    checked first, so a hostile strike in a form costs microseconds (issue 23)."""
+    from datetime import date
+    from decimal import Decimal
+
+    for raw in ("1e500000", "1e999999", "123456"):
+        with pytest.raises(ValueError, match="exceeds the OCC maximum"):
+            build_occ("SPY", date(2030, 1, 18), "C", Decimal(raw))
+    assert build_occ("SPY", date(2030, 1, 18), "C", Decimal("99999.999")).endswith("99999999")

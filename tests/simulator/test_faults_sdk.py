@@ -153,3 +153,27 @@ def test_snapshot_survives_a_restart(tmp_path: Path) -> None:
             after = (c.get("/v2/account").json(), c.get("/v2/positions").json(),
                      c.get("/v2/orders", params={"status": "all"}).json())  # fmt: skip
     assert after == before
+
+
+def test_enforced_rate_limit_is_a_sliding_minute_on_alpaca_routes_only(
+    fresh_sim: SimulatorHandle,
+) -> None:
+    """``rate_limit_per_minute``: Alpaca's per-account limit over any 60 s (not per
+    calendar minute), refused requests included; ThetaData's routes never count."""
+    from dashboard.simulator.faults import RateCounter
+
+    now = [1_000_000.0 + 59.0]  # one second before a calendar minute turns
+    fresh_sim.sim.faults.rate = RateCounter(clock=lambda: now[0])
+    fresh_sim.set_faults({"rate_limit_per_minute": 5})
+    with fresh_sim.client() as c:
+        assert [c.get("/v2/clock").status_code for _ in range(5)] == [200] * 5
+        theta = c.get("/v3/option/list/expirations", params={"symbol": "SPY"})
+        assert theta.status_code == 200 and "X-RateLimit-Limit" not in theta.headers
+        now[0] += 2.0  # a new calendar minute, but the same sliding window
+        refused = c.get("/v2/account")
+        assert refused.status_code == 429
+        assert float(refused.headers["Retry-After"]) == pytest.approx(57.0, abs=1.0)
+        now[0] += 58.0  # the first five have left the window
+        assert c.get("/v2/account").status_code == 200
+        rate = c.get("/_sim/rate").json()
+    assert rate["refused_429"] == 1 and rate["total"] == 7

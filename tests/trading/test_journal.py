@@ -238,18 +238,19 @@ def _version(journal: Journal) -> str:
 
 
 def _add_step_2(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Register a step 2 (``trades.notes`` and ``leases``, as a later version would add
-    them); the list records each time it runs."""
+    """Register a next step (``trades.notes`` and ``leases``, as a later version would add
+    them), numbered after the last real one; the list records each time it runs."""
     runs: list[str] = []
+    number = journal_module.SCHEMA_VERSION + 1
 
-    def step_2(conn: Connection) -> None:
-        runs.append("2")
+    def step(conn: Connection) -> None:
+        runs.append(str(number))
         add_column(conn, "trades", "notes")
         create_table(conn, "leases")
 
-    steps = (*journal_module.MIGRATIONS, Migration(2, "trades.notes, leases", step_2))
+    steps = (*journal_module.MIGRATIONS, Migration(number, "trades.notes, leases", step))
     monkeypatch.setattr(journal_module, "MIGRATIONS", steps)
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", number)
     return runs
 
 
@@ -270,11 +271,12 @@ def test_a_new_step_runs_once_on_an_older_database(
         conn.exec_driver_sql("DROP TABLE leases")
     old.close()
     runs = _add_step_2(monkeypatch)
+    step = str(journal_module.SCHEMA_VERSION)
 
     upgraded = Journal(journal_url)
-    again = Journal(journal_url)  # already at 2: the step does not run twice
-    assert runs == ["2"]
-    assert _version(upgraded) == "2" and "notes" in _columns(upgraded, "trades")
+    again = Journal(journal_url)  # already at the new step: it does not run twice
+    assert runs == [step]
+    assert _version(upgraded) == step and "notes" in _columns(upgraded, "trades")
     assert upgraded.instance_id == again.instance_id
     kept = upgraded.get(trade.id)
     assert kept is not None and kept.notes is None and kept.request_key == "kept"
@@ -290,27 +292,31 @@ def test_every_step_is_idempotent_on_a_fresh_database(
     """A fresh database runs all steps; step 1 already made what step 2 adds."""
     runs = _add_step_2(monkeypatch)
     j = Journal(journal_url)
-    assert _version(j) == "2" and runs == ["2"]
+    step = str(journal_module.SCHEMA_VERSION)
+    assert _version(j) == step and runs == [step]
     j.close()
 
 
 def test_a_failing_step_changes_nothing(journal_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     Journal(journal_url).close()
+    current = journal_module.SCHEMA_VERSION
 
     def broken(conn: Connection) -> None:
         add_column(conn, "trades", "status")  # exists: no-op
         conn.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
-        raise RuntimeError("step 2 failed half way")
+        raise RuntimeError("the next step failed half way")
 
     monkeypatch.setattr(
-        journal_module, "MIGRATIONS", (*journal_module.MIGRATIONS, Migration(2, "x", broken))
+        journal_module,
+        "MIGRATIONS",
+        (*journal_module.MIGRATIONS, Migration(current + 1, "x", broken)),
     )
-    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(journal_module, "SCHEMA_VERSION", current + 1)
     with pytest.raises(RuntimeError, match="half way"):
         Journal(journal_url)
     monkeypatch.undo()
-    j = Journal(journal_url)  # still version 1, and the half-made table was rolled back
-    assert _version(j) == "1"
+    j = Journal(journal_url)  # still the old version, and the half-made table rolled back
+    assert _version(j) == str(current)
     assert not sa_inspect(j.engine).has_table("half_done")
     j.close()
 

@@ -212,3 +212,67 @@ def test_round_to_tick(price: str, down: bool, out: str) -> None:
 def test_warnings_do_not_block() -> None:
     v = check(limit="2.35")  # below the 2.40 bid
     assert v.ok and v.warnings and "below the bid" in v.warnings[0]
+
+
+# ---- hostile and absurd input: bounded before any conversion -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("over", "field", "text"),
+    [
+        ({"contracts": "1e2500000"}, "contracts", "At most 10 contracts"),
+        ({"contracts": 10**100}, "contracts", "At most 10 contracts"),
+        ({"contracts": Decimal("1e2500000")}, "contracts", "At most 10 contracts"),
+        ({"limit": "1e27"}, "limit", "out of range"),
+        ({"limit": "9" * 5000}, "limit", "too long (5000 characters)"),
+        ({"limit": "1234567890.123456789012"}, "limit", "too many digits"),
+        ({"limit": float("nan")}, "limit", "finite number"),
+        ({"strike": "1e999999999"}, "strike", "out of range"),
+        ({"strike": Decimal("1e999999999")}, "strike", "out of range"),
+        ({"strike": "200.0001"}, "strike", "a price like 200"),
+        ({"expiry": 20251219}, "expiry", "not a number"),
+        ({"expiry": "2" * 5000}, "expiry", "must be a date"),
+        ({"stop": "1e309"}, "stop", "out of range"),
+        ({"stop": float("1e309")}, "stop", "finite number"),
+        ({"stop": 10**40}, "stop", "far too large"),
+        ({"target": "1e-20"}, "target", "out of range"),
+        ({"entry": "5000"}, "entry", "not plausible for an underlying at 201.00"),
+        ({"target": "1000"}, "target", "allowed 100.50 to 402.00"),
+        ({"stop": "50", "entry": "201"}, "stop", "not plausible"),
+        ({"limit": "250"}, "limit", "not plausible"),
+        ({"entry": ["201"]}, "entry", "must be a number"),
+    ],
+)
+def test_hostile_numbers_get_a_message_quickly(over: dict[str, Any], field: str, text: str) -> None:
+    """Each of these froze a worker, answered 500 or sent an order with an infinite stop
+    (issue 23). Now each is a per-field message and no ticket, with no big-number
+    arithmetic on the way (the bounds are checked on the text)."""
+    v = check(**over)
+    assert not v.ok and v.ticket is None
+    assert field in v.errors, v.errors
+    assert text in v.errors[field]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("585.20", Decimal("585.20")),
+        ("$1,234.5", Decimal("1234.5")),
+        (2, Decimal(2)),
+        (2.5, Decimal("2.5")),
+        ("2e2", Decimal("200")),
+        ("  .5 ", Decimal("0.5")),
+    ],
+)
+def test_parse_bounded_accepts_ordinary_numbers(raw: Any, expected: Decimal) -> None:
+    from dashboard.trading.ticket import parse_bounded
+
+    assert parse_bounded(raw, "x") == (expected, None)
+
+
+def test_parse_bounded_blank_is_no_value_and_no_message() -> None:
+    from dashboard.trading.ticket import parse_bounded
+
+    assert parse_bounded("", "x") == (None, None)
+    assert parse_bounded(None, "x") == (None, None)
+    assert parse_bounded(True, "x")[0] is None
