@@ -335,6 +335,7 @@ class AlertEngine:
         mono = self._monotonic()
         if self._watch_started is None:
             self._watch_started = mono
+        watching_for = mono - self._watch_started
         beat = self.store.heartbeat()
         if beat is None:
             return []
@@ -344,7 +345,7 @@ class AlertEngine:
             return heartbeat_events(
                 beat,
                 machine_now=machine_now,
-                watching_for=mono - (self._watch_started or mono),
+                watching_for=watching_for,
                 state=states.get("heartbeat") or _NO_STATE,
                 at=at,
                 config=self.config,

@@ -17,7 +17,7 @@ from dashboard.alerts.kinds import AlertKind
 from dashboard.alerts.records import AlertEvent, ConditionState, SignalWatch
 from dashboard.alerts.store import AlertStore, metadata
 from dashboard.settings import load_settings
-from dashboard.trading.journal import Journal
+from dashboard.trading.journal import MIGRATIONS, SCHEMA_VERSION, Journal, _v3_alerts
 from tests.alerts._fixtures import NOW
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
@@ -56,10 +56,11 @@ def test_schema_step_3_makes_every_alert_table_and_column(journal: Journal) -> N
         assert {c["name"] for c in inspector.get_columns(name)} == {c.name for c in table.columns}
     assert AlertStore.of(journal).since() is not None  # alerts start when the step ran
     with journal.engine.connect() as conn:
-        version = conn.execute(
+        version: str = conn.execute(
             text("SELECT value FROM journal_meta WHERE key = 'schema_version'")
         ).scalar_one()
-    assert version == "3"
+    assert version == str(SCHEMA_VERSION)
+    assert any(step.apply is _v3_alerts for step in MIGRATIONS)
 
 
 def test_record_keeps_one_row_per_key_and_returns_only_new_ones(store: AlertStore) -> None:
