@@ -47,7 +47,7 @@ def bell() -> html.Button:
     """The header's bell: opens the history; its badge is the unread count."""
     return html.Button(
         [
-            html.Span("🔔", className="alerts-bell-icon", **_attrs({"aria-hidden": "true"})),
+            html.Img(src="/assets/alerts-bell.svg", alt="", className="alerts-bell-icon"),
             dbc.Badge(
                 "", id="alerts-bell-count", color="danger", pill=True, className="alerts-bell-badge"
             ),
@@ -218,7 +218,7 @@ def poll(services: Services, seen: int | None) -> tuple[Any, Any, Any, Any, Any]
             header=t.header,
             icon=t.colour,
             dismissable=True,
-            duration=20000,
+            duration=None if t.colour in ("danger", "warning") else 60000,
             is_open=True,
             className=f"alerts-toast border-{t.colour}",
             id={"type": "alerts-toast", "id": t.id},

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from pydantic import SecretStr
@@ -28,11 +27,10 @@ from dashboard.simulator.embedded import SimulatorHandle
 from dashboard.trading.exit_monitor import ExitMonitor
 from dashboard.trading.journal import Journal, TradeStatus
 from dashboard.trading.orders import place_entry
-from dashboard.trading.ticket import TradeTicket, round_to_tick, validate_ticket
 from tests.alerts._receiver import Receiver, webhook_receiver
+from tests.alerts._sim import UNDERLYING, sim_ticket, spot
 
 pytestmark = pytest.mark.slow
-UNDERLYING = "SPY"
 
 
 @pytest.fixture
@@ -50,59 +48,6 @@ def env(
     data = AsyncDataService.from_settings(settings)
     yield fresh_sim, settings, data, journal_url
     data.close_sync()
-
-
-def spot(data: AsyncDataService) -> float:
-    q = run_async(data.fetch_quotes([UNDERLYING]))
-    assert q.value is not None
-    return q.value[UNDERLYING].mid
-
-
-def near_stop_ticket(data: AsyncDataService, direction: str) -> TradeTicket:
-    """An ATM contract ~2 weeks out, limit at the ask; entry 2.00 beyond the price, stop
-    0.40 behind it: 0.4 / 2.4 = 17% of the entry-to-stop distance is left."""
-    clock = run_async(data.fetch_clock()).value
-    assert clock is not None
-    first = run_async(data.fetch_option_chain(UNDERLYING)).value
-    assert first is not None
-    listed = first.expiries or tuple(sorted({q.contract.expiry for q in first.quotes}))
-    expiry = min(e for e in listed if (e - clock.timestamp.date()).days >= 7)
-    chain = run_async(data.fetch_option_chain(UNDERLYING, expiry)).value
-    assert chain is not None
-    p = spot(data)
-    right = "C" if direction == "long" else "P"
-    sign = 1 if direction == "long" else -1
-    quotes = [
-        q
-        for q in chain.quotes
-        if q.contract.right == right and q.contract.expiry == expiry and q.ask and q.bid
-    ]
-    best = min(quotes, key=lambda q: abs(float(q.contract.strike) - p))
-    acct = run_async(data.fetch_account()).value
-    assert acct is not None
-    v = validate_ticket(
-        {
-            "symbol": UNDERLYING,
-            "direction": direction,
-            "contracts": 1,
-            "expiry": best.contract.expiry,
-            "strike": best.contract.strike,
-            "limit": round_to_tick(UNDERLYING, Decimal(str(best.ask)), down=False),
-            "entry": round(p + sign * 2.0, 2),
-            "target": round(p + sign * 4.0, 2),
-            "stop": round(p - sign * 0.4, 2),
-            "pattern": "2-1-2",
-            "timeframe": "1Day",
-            "signal_id": f"sim-{direction}",
-        },
-        chain=chain,
-        buying_power=acct.options_buying_power,
-        now=clock.timestamp,
-        max_contracts=10,
-        known_symbols=[UNDERLYING],
-    )
-    assert v.ok and v.ticket is not None, v.errors
-    return v.ticket
 
 
 class Process:
@@ -136,7 +81,8 @@ def test_a_stop_out_path_alerts_each_event_once_through_a_restart_and_two_proces
     with webhook_receiver() as hook:
         a = Process("A", settings, data, url, hook)
         b = Process("B", settings, data, url, hook)
-        t = near_stop_ticket(data, direction)
+        # Entry 2.00 beyond the price, stop 0.40 behind it: 0.4 / 2.4 = 17% of the distance left.
+        t = sim_ticket(data, direction, entry=2.0, target=4.0, stop=-0.4, signal_id=direction)
         res = run_async(place_entry(data, a.journal, t, request_key=f"alerts-{direction}"))
         assert res.ok and res.trade is not None and res.trade.status is TradeStatus.OPEN
         tid = res.trade.id

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -28,13 +27,12 @@ from dashboard.simulator.embedded import SimulatorHandle
 from dashboard.trading.exit_monitor import LEASE_NAME, ExitMonitor
 from dashboard.trading.journal import Journal, TradeStatus
 from dashboard.trading.orders import place_entry
-from dashboard.trading.ticket import TradeTicket, round_to_tick, validate_ticket
 from tests.alerts._receiver import webhook_receiver
+from tests.alerts._sim import UNDERLYING, sim_ticket
 from tests.conftest import settings_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-UNDERLYING = "SPY"
 
 
 def wait_for(what: str, cond: Callable[[], bool], timeout: float, log: Path) -> None:
@@ -45,45 +43,6 @@ def wait_for(what: str, cond: Callable[[], bool], timeout: float, log: Path) -> 
             return
         time.sleep(0.1)
     pytest.fail(f"{what} did not happen; worker log:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-def target_hit_ticket(data: AsyncDataService) -> TradeTicket:
-    """A long call whose target is already below the price: the next pass exits it."""
-    clock = run_async(data.fetch_clock()).value
-    first = run_async(data.fetch_option_chain(UNDERLYING)).value
-    assert clock is not None and first is not None
-    listed = first.expiries or tuple(sorted({q.contract.expiry for q in first.quotes}))
-    expiry = min(e for e in listed if (e - clock.timestamp.date()).days >= 7)
-    chain = run_async(data.fetch_option_chain(UNDERLYING, expiry)).value
-    assert chain is not None
-    p = run_async(data.fetch_quotes([UNDERLYING])).value[UNDERLYING].mid  # type: ignore[index]
-    calls = [q for q in chain.quotes if q.contract.right == "C" and q.ask and q.bid]
-    best = min(calls, key=lambda q: abs(float(q.contract.strike) - p))
-    acct = run_async(data.fetch_account()).value
-    assert acct is not None
-    v = validate_ticket(
-        {
-            "symbol": UNDERLYING,
-            "direction": "long",
-            "contracts": 1,
-            "expiry": best.contract.expiry,
-            "strike": best.contract.strike,
-            "limit": round_to_tick(UNDERLYING, Decimal(str(best.ask)), down=False),
-            "entry": round(p - 2.5, 2),
-            "target": round(p - 0.5, 2),
-            "stop": round(p - 4.5, 2),
-            "pattern": "2-1-2",
-            "timeframe": "1Day",
-            "signal_id": "sim-kill",
-        },
-        chain=chain,
-        buying_power=acct.options_buying_power,
-        now=clock.timestamp,
-        max_contracts=10,
-        known_symbols=[UNDERLYING],
-    )
-    assert v.ok and v.ticket is not None, v.errors
-    return v.ticket
 
 
 def test_killing_the_worker_mid_path_beside_an_in_process_monitor(
@@ -143,7 +102,14 @@ def test_killing_the_worker_mid_path_beside_an_in_process_monitor(
             )
             engine.start(watch=False)
             monitor.start()  # both monitors pass from now on; the worker leads
-            res = run_async(place_entry(data, journal, target_hit_ticket(data), request_key="k"))
+            res = run_async(
+                place_entry(
+                    data,
+                    journal,
+                    sim_ticket(data, "long", entry=-2.5, target=-0.5, stop=-4.5),
+                    request_key="k",
+                )
+            )
             assert res.ok and res.trade is not None
             tid = res.trade.id
             first = f"trade:{tid}:exit:1:sent"
