@@ -48,7 +48,7 @@ test: install chromium services lint
 
 ## Refresh docs/screenshots from the browser tests.
 screenshots: install chromium
-	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -p no:cacheprovider -m e2e tests/e2e/test_tabs.py
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -p no:cacheprovider -m e2e tests/e2e/test_tabs.py tests/e2e/test_alerts.py
 
 ## Every benchmark; writes docs/performance.md.
 bench: install

@@ -17,11 +17,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from dashboard.alerts.records import AlertEvent, StoredAlert
     from dashboard.settings import Settings
+    from dashboard.strat.board import SignalRow
     from dashboard.trading.journal import Journal
 
-__all__ = ["record"]
+__all__ = ["record", "watch_signal"]
 
 
 def record(
@@ -42,3 +45,26 @@ def record(
         flat.extend([e] if isinstance(e, _Event) else e)
     deliver = settings.alerts_enabled and settings.alert_webhook_url is not None
     return AlertStore.of(journal).record(flat, deliver=deliver)
+
+
+def watch_signal(journal: Journal, row: SignalRow, *, now: datetime) -> bool:
+    """ "Alert when this pending setup triggers": watch one signal board row by its stable
+    id. Its trigger then alerts (as a warning) even when its symbol and timeframe are
+    switched off. False when it was watched already.
+
+    For the signal board's one-click button: ``watch_signal(services.journal, row,
+    now=broker_time)``.
+    """
+    from dashboard.alerts.records import SignalWatch
+    from dashboard.alerts.store import AlertStore
+
+    watch = SignalWatch(
+        signal_id=row.id,
+        symbol=row.symbol,
+        timeframe=row.timeframe,
+        label=row.label,
+        direction=row.direction,
+        entry=float(row.entry),
+        created_at=now,
+    )
+    return AlertStore.of(journal).add_watch(watch)

@@ -158,6 +158,7 @@ def pieces(settings: Any) -> html.Div:
                     html.Div(id="alerts-subscriptions-state", className="state-line"),
                     html.H6("Watched setups", className="mt-3"),
                     html.Div(id="alerts-watches"),
+                    html.Div(id="alerts-watches-state", className="state-line"),
                     html.Div(
                         [
                             html.Div(_rules_text(settings)),
@@ -354,15 +355,31 @@ def subscriptions(services: Services, is_open: bool) -> tuple[Any, Any, Any, Any
                         f"{w.entry:,.2f}) · since {format_et(w.created_at, '%b %d %H:%M')}",
                         className="me-2",
                     ),
+                    dbc.Button(
+                        "Stop watching",
+                        id={"type": "alerts-unwatch", "id": w.signal_id},
+                        size="sm",
+                        color="link",
+                        n_clicks=0,
+                        className="p-0",
+                    ),
                 ],
                 className="state-line",
             )
             for w in watches.values()
         ]
         if watches
-        else empty_line("no watched setups; a signal row's bell button adds one")
+        else empty_line("no watched setups")
     )
     return options, value, state, watched
+
+
+def unwatch(services: Services, triggered: Any) -> Any:
+    """Stop watching one setup (its button in the panel)."""
+    if not (isinstance(triggered, dict) and triggered.get("type") == "alerts-unwatch"):
+        return no_update
+    removed = _store(services).remove_watch(str(triggered.get("id", "")))
+    return "stopped watching it" if removed else "it was not watched"
 
 
 def save_subscriptions(
@@ -450,8 +467,9 @@ def register(app: Dash, services: Services) -> None:
         Output("alerts-subscriptions-state", "children"),
         Output("alerts-watches", "children"),
         Input("alerts-panel", "is_open"),
+        Input("alerts-watches-state", "children"),
     )
-    def _subs(is_open: bool) -> tuple[Any, Any, Any, Any]:
+    def _subs(is_open: bool, _changed: Any) -> tuple[Any, Any, Any, Any]:
         return subscriptions(services, is_open)
 
     @app.callback(
@@ -464,6 +482,16 @@ def register(app: Dash, services: Services) -> None:
         if ctx.triggered_id != "alerts-subscriptions":
             return no_update
         return save_subscriptions(services, value, options)
+
+    @app.callback(
+        Output("alerts-watches-state", "children"),
+        Input({"type": "alerts-unwatch", "id": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def _unwatch(_clicks: list[int | None]) -> Any:
+        if not ctx.triggered or not any(t.get("value") for t in ctx.triggered):
+            return no_update
+        return unwatch(services, ctx.triggered_id)
 
     app.clientside_callback(
         ClientsideFunction(namespace="alerts", function_name="notify"),

@@ -81,3 +81,17 @@ def test_signal_switches_are_stored_per_symbol_and_timeframe(services: Services)
     assert store.subscription_overrides() == {("QQQ", "1Hour"): False}
     _, value, _, _ = ui.subscriptions(services, True)
     assert "QQQ|1Hour" not in value and "SPY|1Hour" in value
+
+
+def test_watching_a_signal_and_stopping(services: Services) -> None:
+    from dashboard.alerts import watch_signal
+    from tests.alerts._fixtures import signal_row
+
+    row = signal_row(symbol="QQQ", timeframe="1Hour")
+    assert watch_signal(services.journal, row, now=AT)
+    assert not watch_signal(services.journal, row, now=AT)  # once
+    _, _, _, watched = ui.subscriptions(services, True)
+    assert "QQQ 1Hour 2-1-2U (long, trigger 600.00)" in str(watched)
+    assert ui.unwatch(services, {"type": "alerts-unwatch", "id": row.id}) == "stopped watching it"
+    assert ui.unwatch(services, {"type": "alerts-unwatch", "id": row.id}) == "it was not watched"
+    assert "no watched setups" in str(ui.subscriptions(services, True)[3])
