@@ -40,9 +40,7 @@ def test_a_stop_out_shows_one_toast_one_history_row_and_ack_clears_the_bell(
     handle = start_simulator_thread(SimulatorConfig(seed=7, speed=0, port=0))
     handle.advance_to_open()
     handle.advance(30)
-    live = start_live_app(
-        tmp_path, handle, alert_rules_off=ONLY_EXIT_FILLED, refresh_seconds=2.0
-    )
+    live = start_live_app(tmp_path, handle, alert_rules_off=ONLY_EXIT_FILLED, refresh_seconds=2.0)
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         page = context.new_page()
