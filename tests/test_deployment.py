@@ -37,6 +37,7 @@ import httpx
 import pytest
 
 from bench._simproc import SimProcess
+from dashboard.trading.journal import SCHEMA_VERSION
 from tests._deployment import (
     Deployment,
     dash_body,
@@ -130,7 +131,7 @@ def test_the_procfile_deployment_starts_holds_sessions_shares_and_survives_kills
     # 1. A fresh start of every process at once, from an empty database.
     dep.wait_ready()
     state = journal_state(database)
-    assert state["meta"]["schema_version"] == "1" and state["trades"] == 0
+    assert state["meta"]["schema_version"] == str(SCHEMA_VERSION) and state["trades"] == 0
     assert "Traceback" not in dep.log("web") + dep.log("worker"), dep.logs_tail()
     workers = dep.web_workers()
     assert len(workers) == 2

@@ -100,7 +100,9 @@ def _parse_id(comp_id: str) -> str | dict[str, Any]:
 # are absent from the initial layout: type → (the container they are rendered into, the
 # module that builds them).
 DYNAMIC_TYPES = {
-    "options-manage": ("options-active-trades", "dashboard/components/options/trades.py")
+    "options-manage": ("options-active-trades", "dashboard/components/options/trades.py"),
+    "alerts-ack": ("alerts-history", "dashboard/components/alerts.py"),
+    "alerts-unwatch": ("alerts-watches", "dashboard/components/alerts.py"),
 }
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,8 +5,9 @@ It runs in the trade monitor's process, as one of the monitor's pass hooks: at t
 of every pass made while that process holds the monitor's lease (``on_pass``), so alerts
 fire with no page open and one process evaluates them. Each pass it reads the journal's
 trades and the underlyings' quotes (every pass), the watchlist's signal board and the
-account's risk (every ``scan_seconds``), and the data service's health; the pure rules
-(``alerts.rules``) turn them into events, and the store keeps one row per event key.
+account's risk (every ``scan_seconds``, the first one interval after start), and the data
+service's health; the pure rules (``alerts.rules``) turn them into events, and the store
+keeps one row per event key.
 Webhook delivery runs in its own thread (``alerts.webhooks``) and never in the pass.
 
 A dead monitor cannot say it is dead, so the heartbeat it writes each pass is judged by
@@ -190,7 +191,11 @@ class AlertEngine:
         evaluated: list[str] = []
         skipped: list[str] = []
         mono = self._monotonic()
-        scan_due = self._last_scan is None or mono - self._last_scan >= self.scan_seconds
+        if self._last_scan is None:
+            # The first scan waits one scan interval: a process that just started lets the
+            # pages' first reads have the request budget before the watchlist scan.
+            self._last_scan = mono
+        scan_due = mono - self._last_scan >= self.scan_seconds
         if self._since is None:
             self._since = await asyncio.to_thread(self.store.since)
         horizon = max(now - LOOKBACK, self._since) if self._since else now - LOOKBACK

@@ -161,6 +161,10 @@ def test_signal_alerts_come_from_the_watchlist_scan_once_per_setup(
     monitor = ExitMonitor(data, journal, holder="A", interval=5, pass_hooks=[engine.on_pass])
     first = run_async(monitor.run_once(), timeout=180)
     assert first.leader and engine.last_pass is not None
+    assert "signals" not in engine.last_pass.evaluated  # the first scan waits an interval
+    clock[0] += settings.alert_scan_seconds
+    first = run_async(monitor.run_once(first.at + timedelta(seconds=5)), timeout=180)
+    assert engine.last_pass is not None
     assert "signals" in engine.last_pass.evaluated, engine.last_pass.skipped
     signals = [a for a in store.history(limit=200) if a.kind.group == "signal"]
     assert signals, "the simulator's SPY shows at least one setup"
@@ -169,7 +173,7 @@ def test_signal_alerts_come_from_the_watchlist_scan_once_per_setup(
         assert a.key == f"signal:{a.signal_id}:{a.kind.value.split('.')[1]}"
         assert a.symbol == UNDERLYING and "TFC" in a.message
     clock[0] += settings.alert_scan_seconds  # the next scan is due
-    run_async(monitor.run_once(first.at + timedelta(seconds=5)), timeout=180)
+    run_async(monitor.run_once(first.at + timedelta(seconds=10)), timeout=180)
     assert engine.last_pass is not None and "signals" in engine.last_pass.evaluated
     again = [a for a in store.history(limit=200) if a.kind.group == "signal"]
     assert sorted(a.key for a in again) == sorted(a.key for a in signals)

@@ -97,7 +97,7 @@ def test_killing_the_worker_mid_path_beside_an_in_process_monitor(
             wait_for(
                 "the worker holding the lease",
                 lambda: f":{worker.pid}:" in (journal.lease_holder(LEASE_NAME) or ""),
-                90,
+                240,
                 log,
             )
             engine.start(watch=False)
@@ -118,7 +118,7 @@ def test_killing_the_worker_mid_path_beside_an_in_process_monitor(
                 a = store.by_key(first)
                 return a is not None and a.delivery_status == "sent"
 
-            wait_for("the worker's first alerts delivered", worker_delivered, 60, log)
+            wait_for("the worker's first alerts delivered", worker_delivered, 240, log)
             worker.send_signal(signal.SIGKILL)  # no release, no goodbye
             worker.wait(30)
 
@@ -132,7 +132,7 @@ def test_killing_the_worker_mid_path_beside_an_in_process_monitor(
                     and all(a.delivery_status == "sent" for a in rows)
                 )
 
-            wait_for("the in-process monitor finishing the trade", finished, 120, log)
+            wait_for("the in-process monitor finishing the trade", finished, 240, log)
         finally:
             if worker.poll() is None:
                 worker.kill()
