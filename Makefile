@@ -57,7 +57,7 @@ coverage: install services
 
 ## Refresh docs/screenshots from the browser tests.
 screenshots: install chromium
-	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -p no:cacheprovider -m e2e tests/e2e/test_tabs.py
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -p no:cacheprovider -m e2e tests/e2e/test_tabs.py tests/e2e/test_alerts.py
 	UPDATE_SCREENSHOTS=1 $(PY) -m pytest -p no:cacheprovider -m e2e tests/e2e/test_layout.py
 
 ## Every benchmark; writes docs/performance.md.

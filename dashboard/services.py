@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from dashboard.settings import Settings
 
 if TYPE_CHECKING:
+    from dashboard.alerts.engine import AlertEngine
     from dashboard.data_loaders.async_data_service import AsyncDataService
     from dashboard.jobs import DailyJobCache
     from dashboard.regime_service import RegimeService
@@ -34,7 +35,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class Services:
     """Everything a callback may use. ``exit_monitor`` is None when a separate worker
-    process manages exits; ``simulator`` is set only when demo mode runs it in-process."""
+    process manages exits; ``simulator`` is set only when demo mode runs it in-process.
+    ``alerts`` records and delivers alerts (its rules run in the monitor's passes)."""
 
     settings: Settings
     data: AsyncDataService
@@ -43,6 +45,7 @@ class Services:
     jobs: DailyJobCache
     exit_monitor: ExitMonitor | None = None
     simulator: SimulatorHandle | None = None
+    alerts: AlertEngine | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def current_regime(self) -> tuple[str, datetime] | None:
@@ -93,9 +96,11 @@ def start_embedded_simulator(settings: Settings) -> SimulatorHandle:
 
 
 def build_services(settings: Settings, *, exit_monitor: bool = True) -> Services:
-    """Build the data service, the journal, the regime model, the job cache and the exit
-    monitor (and, in demo mode, the simulator they talk to). ``exit_monitor=False`` leaves
-    exits to a separate worker."""
+    """Build the data service, the journal, the regime model, the job cache, the alert
+    engine and the exit monitor (and, in demo mode, the simulator they talk to).
+    ``exit_monitor=False`` leaves exits (and the alert rules) to a separate worker."""
+    from dashboard.alerts.engine import AlertEngine, webhook_for
+    from dashboard.alerts.store import AlertStore
     from dashboard.data_loaders.async_data_service import AsyncDataService
     from dashboard.jobs import DailyJobCache, shutdown_compute_pool
     from dashboard.regime_service import RegimeService
@@ -119,12 +124,20 @@ def build_services(settings: Settings, *, exit_monitor: bool = True) -> Services
     closers += [regime.close, jobs.close, shutdown_compute_pool]
     journal = Journal.from_settings(effective)
     closers.append(journal.close)
+    store = AlertStore.of(journal)
+    alerts = AlertEngine(
+        data, journal, effective, store=store, delivery=webhook_for(effective, store)
+    )
     monitor = None
     if exit_monitor:
-        # The monitor holds a lease in the journal, so several processes never double-exit.
-        monitor = ExitMonitor(data, journal)
+        # The monitor holds a lease in the journal, so several processes never double-exit;
+        # the alert rules run at the end of each pass this process makes as leader.
+        monitor = ExitMonitor(data, journal, pass_hooks=[alerts.on_pass])
         monitor.start()
         closers.append(monitor.stop)
+    # Webhook delivery, and the watcher that tells when no monitor passes any more.
+    alerts.start(watch=True)
+    closers.append(alerts.stop)
     services = Services(
         settings=effective,
         data=data,
@@ -133,6 +146,7 @@ def build_services(settings: Settings, *, exit_monitor: bool = True) -> Services
         jobs=jobs,
         exit_monitor=monitor,
         simulator=simulator,
+        alerts=alerts,
     )
     for fn in closers:
         services.on_close(fn)

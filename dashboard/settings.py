@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dashboard.alerts.kinds import AlertKind, parse_rules_off
 from dashboard.conventions import is_ticker
 
 PAPER_TRADING_URL = "https://paper-api.alpaca.markets"
@@ -39,6 +40,7 @@ _REDIS_SCHEMES = ("redis", "rediss", "unix")
 MIN_SECRET_KEY_LENGTH = 32
 _HOST = re.compile(r"[A-Za-z0-9.:%-]{1,253}")
 _BCRYPT_HASH = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _host(url: str) -> str:
@@ -177,6 +179,43 @@ class Settings(BaseSettings):
         default=25.0, gt=0, le=100, validation_alias=_env("DASHBOARD_MAX_DRAWDOWN_PCT")
     )
 
+    # Alerts (dashboard/alerts; README "Alerts"). Every rule is on unless DASHBOARD_ALERT_OFF
+    # names it or its group; the webhook URL is a secret (Discord/Slack keep the token in it).
+    alerts_enabled: bool = Field(default=True, validation_alias=_env("DASHBOARD_ALERTS"))
+    alert_rules_off: Annotated[frozenset[AlertKind], NoDecode] = Field(
+        default=frozenset(), validation_alias=_env("DASHBOARD_ALERT_OFF")
+    )
+    alert_near_stop_pct: float = Field(
+        default=25.0, gt=0, le=100, validation_alias=_env("DASHBOARD_ALERT_NEAR_STOP_PCT")
+    )
+    alert_expiry_days: int = Field(
+        default=2, ge=0, le=60, validation_alias=_env("DASHBOARD_ALERT_EXPIRY_DAYS")
+    )
+    alert_heartbeat_intervals: int = Field(
+        default=6, ge=2, le=1000, validation_alias=_env("DASHBOARD_ALERT_HEARTBEAT_INTERVALS")
+    )
+    alert_stale_seconds: float = Field(
+        default=120.0, ge=10, le=86400, validation_alias=_env("DASHBOARD_ALERT_STALE_SECONDS")
+    )
+    alert_scan_seconds: float = Field(
+        default=30.0, ge=5, le=3600, validation_alias=_env("DASHBOARD_ALERT_SCAN_SECONDS")
+    )
+    alert_signal_timeframes_setting: Annotated[tuple[str, ...] | None, NoDecode] = Field(
+        default=None, validation_alias=_env("DASHBOARD_ALERT_SIGNAL_TIMEFRAMES")
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        default=None, validation_alias=_env("DASHBOARD_ALERT_WEBHOOK_URL")
+    )
+    alert_webhook_format: Literal["auto", "json", "discord", "slack"] = Field(
+        default="auto", validation_alias=_env("DASHBOARD_ALERT_WEBHOOK_FORMAT")
+    )
+    alert_webhook_per_minute: int = Field(
+        default=10, ge=1, le=600, validation_alias=_env("DASHBOARD_ALERT_WEBHOOK_PER_MINUTE")
+    )
+    alert_webhook_attempts: int = Field(
+        default=5, ge=1, le=20, validation_alias=_env("DASHBOARD_ALERT_WEBHOOK_ATTEMPTS")
+    )
+
     # Login.
     auth: Literal["auto", "on", "off"] = Field(
         default="auto", validation_alias=_env("DASHBOARD_AUTH")
@@ -230,6 +269,7 @@ class Settings(BaseSettings):
         "thetadata_url",
         "simulator_url",
         "sim_snapshot",
+        "alert_webhook_url",
         mode="before",
     )
     @classmethod
@@ -237,6 +277,44 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value
+
+    @field_validator("alert_rules_off", mode="before")
+    @classmethod
+    def _split_rules_off(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_rules_off(value.split(","))
+        return value
+
+    @field_validator("alert_signal_timeframes_setting", mode="before")
+    @classmethod
+    def _split_signal_timeframes(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        from dashboard.strat.watchlist import SIGNAL_TIMEFRAMES
+
+        items = tuple(x.strip() for x in value.split(",") if x.strip())
+        if items in ((), ("none",)):
+            return ()
+        for tf in items:
+            if tf not in SIGNAL_TIMEFRAMES:
+                raise ValueError(
+                    f"{tf!r} is not a signal board timeframe ({', '.join(SIGNAL_TIMEFRAMES)}, "
+                    "or none)"
+                )
+        return items
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """Never echoes the URL: it carries the webhook's token."""
+        if value is None:
+            return None
+        url = _http_url(value.get_secret_value())
+        if urlsplit(url).scheme != "https" and _host(url) not in _LOOPBACK_HOSTS:
+            raise ValueError(
+                "must be an https:// URL (http:// only for a receiver on this machine)"
+            )
+        return SecretStr(url)
 
     @field_validator(
         "alpaca_trading_url_setting", "alpaca_data_url_setting", "thetadata_url", "simulator_url"
@@ -424,6 +502,16 @@ class Settings(BaseSettings):
             scheme, rest = url.split("://", 1)
             return f"{_DATABASE_SCHEMES[scheme]}://{rest}"
         return f"sqlite:///{(self.data_dir / 'journal.sqlite').as_posix()}"
+
+    @property
+    def alert_signal_timeframes(self) -> tuple[str, ...]:
+        """Timeframes whose signals alert by default: every signal board timeframe unless
+        DASHBOARD_ALERT_SIGNAL_TIMEFRAMES narrows them (per-pair switches come on top)."""
+        if self.alert_signal_timeframes_setting is not None:
+            return self.alert_signal_timeframes_setting
+        from dashboard.strat.watchlist import SIGNAL_TIMEFRAMES
+
+        return SIGNAL_TIMEFRAMES
 
     @property
     def auth_required(self) -> bool:

@@ -106,6 +106,8 @@ DYNAMIC_TYPES = {
         "dashboard/components/options/watchlist.py",
     ),
     "options-disarm": ("options-armed-entries", "dashboard/components/options/trades.py"),
+    "alerts-ack": ("alerts-history", "dashboard/components/alerts.py"),
+    "alerts-unwatch": ("alerts-watches", "dashboard/components/alerts.py"),
 }
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
+from dashboard.components import alerts
 from dashboard.data_loaders.loop import run_async
 from dashboard.settings import Settings
 from dashboard.views.header import (
@@ -36,6 +37,7 @@ def layout(settings: Settings) -> html.Header:
                 html.Div(
                     [
                         html.Span("STRAT Options Dashboard", className="app-title me-3"),
+                        alerts.bell(),
                         dbc.Badge(
                             settings.mode_label,
                             id="header-mode-badge",
@@ -97,6 +99,7 @@ def layout(settings: Settings) -> html.Header:
                     ],
                     className="d-flex align-items-center",
                 ),
+                alerts.pieces(settings),
             ],
             fluid=True,
             className="d-flex flex-wrap justify-content-between align-items-center gap-2 py-2",
@@ -112,6 +115,8 @@ def update_badges(services: Services) -> tuple[str, str, str, str, str]:
 
 
 def register(app: Dash, services: Services) -> None:
+    alerts.register(app, services)
+
     @app.callback(
         Output("global-interval", "disabled"),
         Output("global-interval", "interval"),

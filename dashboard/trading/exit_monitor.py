@@ -13,22 +13,23 @@ for. Both are safe to fire twice:
   trade's ``client_order_id`` is derived from its id, so the broker refuses a second order.
 
 The lease only saves work; it is not what makes orders unique. Arming windows are closed
-even while the market is shut. After every pass the monitor calls its ``pass_hooks``
-(e.g. the alerts engine) with the pass's record.
+even while the market is shut. After every pass it makes as leader, the monitor calls
+its ``pass_hooks`` (the alert engine) with the pass's record.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import socket
 import threading
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dashboard.data_loaders.budget import Priority, budget_priority
 from dashboard.models import DataState
@@ -72,7 +73,7 @@ class MonitorPass:
 
 
 # Called after every pass with its record (sync or async); an error is logged, not raised.
-PassHook = Callable[[MonitorPass], Awaitable[None] | None]
+PassHook = Callable[[MonitorPass], Any]  # sync, or returns an awaitable
 
 
 class ExitMonitor:
@@ -89,6 +90,7 @@ class ExitMonitor:
         holder: str | None = None,
         lease_seconds: float | None = None,
         reprice_after: timedelta = timedelta(seconds=30),
+        pass_hooks: Sequence[PassHook] = (),
     ) -> None:
         self.data = data
         self.journal = journal
@@ -98,35 +100,38 @@ class ExitMonitor:
         self.lease_seconds = lease_seconds or max(3.0 * self.interval, 15.0)
         self.reprice_after = reprice_after
         self.last_pass: MonitorPass | None = None
-        self.pass_hooks: list[PassHook] = []
+        self.pass_hooks: list[PassHook] = list(pass_hooks)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # ---- one pass -----------------------------------------------------------------------------
     async def run_once(self, now: datetime | None = None) -> MonitorPass:
-        """Lease → sync → (market open, fresh prices) evaluate → exit. Never raises for I/O.
+        """One pass, then (as leader) the pass hooks, each isolated from the others.
 
-        Its reads draw from the request budget's order class: under pressure interval
-        refreshes yield to the monitor, never the other way round."""
+        The pass's reads draw from the request budget's order class: under pressure
+        interval refreshes yield to the monitor, never the other way round. The hooks (the
+        alert engine) run after it, at the refresh class."""
         with budget_priority(Priority.ORDER):
             result = await self._run_once(now)
-        await self._call_hooks(result)
+        if result.leader:  # the hooks (alerts) act once, in the process that leads
+            await self._call_hooks(result)
         return result
 
     def add_pass_hook(self, hook: PassHook) -> None:
-        """Run ``hook(pass)`` after every pass (leader or not), in the monitor's loop."""
+        """Run ``hook(pass)`` after every pass this process makes as leader."""
         self.pass_hooks.append(hook)
 
     async def _call_hooks(self, result: MonitorPass) -> None:
         for hook in list(self.pass_hooks):
             try:
                 out = hook(result)
-                if out is not None:
+                if inspect.isawaitable(out):
                     await out
-            except Exception:  # a hook must never stop the trade monitor
+            except Exception:  # a hook must never cost the monitor its next pass
                 log.exception("monitor pass hook %r failed", hook)
 
     async def _run_once(self, now: datetime | None) -> MonitorPass:
+        """Lease → sync → (market open, fresh prices) evaluate → exit. Never raises for I/O."""
         now = now or datetime.now(UTC)
         leader = await asyncio.to_thread(
             self.journal.acquire_lease, LEASE_NAME, self.holder, self.lease_seconds, now

@@ -55,6 +55,8 @@ def run(
     journal: Journal | None = None,
 ) -> int:
     """Reconcile the journal, then run monitor passes until ``stop`` is set."""
+    from dashboard.alerts.engine import AlertEngine, webhook_for
+    from dashboard.alerts.store import AlertStore
     from dashboard.data_loaders.async_data_service import AsyncDataService
     from dashboard.data_loaders.loop import run_async
     from dashboard.trading.exit_monitor import ExitMonitor
@@ -63,7 +65,12 @@ def run(
 
     journal = journal or Journal.from_settings(settings)
     data = AsyncDataService.from_settings(settings)
-    monitor = ExitMonitor(data, journal)
+    store = AlertStore.of(journal)
+    alerts = AlertEngine(
+        data, journal, settings, store=store, delivery=webhook_for(settings, store)
+    )
+    monitor = ExitMonitor(data, journal, pass_hooks=[alerts.on_pass])
+    alerts.start(watch=False)  # webhook delivery; the web processes watch this heartbeat
     try:
         try:
             run_async(reconcile(data, journal), timeout=120)
@@ -83,6 +90,7 @@ def run(
             stop.wait(monitor.interval)
     finally:
         try:
+            alerts.stop()
             monitor.release()
         finally:
             data.close_sync()

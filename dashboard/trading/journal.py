@@ -90,6 +90,7 @@ __all__ = [
     "JournalTrade",
     "Migration",
     "TradeStatus",
+    "UTCDateTime",
     "add_column",
     "create_table",
 ]
@@ -134,6 +135,9 @@ class _UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UTCDateTime = _UTCDateTime  # for tables kept beside their own code (alerts.store)
 
 
 class _Base(DeclarativeBase):
@@ -314,6 +318,15 @@ def _v1_base_tables(conn: Connection) -> None:
         create_table(conn, name)
 
 
+def _v3_alerts(conn: Connection) -> None:
+    # The alert tables live with their code; alerts about trades start from this step.
+    from dashboard.alerts.store import create_alert_tables
+
+    create_alert_tables(conn)
+    if conn.execute(select(_MetaRow.key).where(_MetaRow.key == "alerts_since")).first() is None:
+        conn.execute(insert(_MetaRow).values(key="alerts_since", value=_now().isoformat()))
+
+
 _V4_TRADE_COLUMNS = (
     "fill_underlying_price",
     "fill_iv",
@@ -338,6 +351,7 @@ def _v5_watchlist(conn: Connection) -> None:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "trades, journal_meta and leases", _v1_base_tables),
+    Migration(3, "alerts, alert subscriptions and watches, monitor heartbeats", _v3_alerts),
     Migration(
         4,
         "armed_entries; trades: fill underlying price, IV and delta; broker stop",
@@ -527,15 +541,22 @@ class Journal:
             return _to_record(row) if row is not None else None
 
     def list_trades(
-        self, statuses: Iterable[TradeStatus | str] | None = None, *, limit: int | None = None
+        self,
+        statuses: Iterable[TradeStatus | str] | None = None,
+        *,
+        limit: int | None = None,
+        updated_since: datetime | None = None,
     ) -> list[JournalTrade]:
-        """Trades, newest first; optionally only some statuses."""
+        """Trades, newest first; optionally only some statuses, or only those changed since
+        a time (the alert engine's look-back)."""
         # Plain column rows on a Core connection, not ORM objects: this runs on every
         # Options refresh, and identity-mapped entities cost several times more per row.
         columns = [_TradeRow.__table__.c[name] for name in _RECORD_FIELDS]
         stmt = select(*columns).order_by(_TradeRow.id.desc())
         if statuses is not None:
             stmt = stmt.where(_TradeRow.status.in_([TradeStatus(x).value for x in statuses]))
+        if updated_since is not None:
+            stmt = stmt.where(_TradeRow.updated_at >= updated_since)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self.engine.connect() as conn:

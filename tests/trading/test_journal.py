@@ -305,7 +305,7 @@ def test_a_failing_step_changes_nothing(journal_url: str, monkeypatch: pytest.Mo
     def broken(conn: Connection) -> None:
         add_column(conn, "trades", "status")  # exists: no-op
         conn.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
-        raise RuntimeError("step 2 failed half way")
+        raise RuntimeError("the next step failed half way")
 
     monkeypatch.setattr(
         journal_module, "MIGRATIONS", (*journal_module.MIGRATIONS, Migration(NEXT, "x", broken))

@@ -24,14 +24,15 @@ def _loaded(tab: OptionsTab, status: str) -> tuple[dict[str, Any], dict[str, Any
     board = run_async(scan_signals(tab.services.data, tab.services.settings.watchlist))
     rows = S.signal_grid_rows(board.rows)
     # A pending row whose price has already gone through its trigger is entered now, not
-    # armed: take one still short of it.
+    # armed: take one at least 0.5% short of it (the simulated market moves between the
+    # scan's bars and the arming check's latest trade).
     row = next(
         (
             r
             for r in rows
             if r["status"] == status
             and r["target1"] is not None
-            and (status != "pending" or (r["trigger_pct"] or 0.0) > 0.0)
+            and (status != "pending" or (r["trigger_pct"] or 0.0) >= 0.5)
         ),
         None,
     )
