@@ -18,7 +18,7 @@ def test_invalid_ticket_shows_messages_and_sends_nothing(tab: OptionsTab) -> Non
     assert set(out) == set(T.CHECK_OUTPUTS)
     assert out["contracts_error"] and out["limit_error"] and out["target_error"]
     assert out["review_disabled"] is True
-    assert out["state"].endswith("issue(s) to fix")
+    assert out["state"] == "3 issue(s) to fix · 09:30:00 ET"  # the broker clock, New York
     with pytest.raises(PreventUpdate):
         T.review(tab.services, tab.reads, values, None, cancelled=False)
     toast = T.submit(tab.services, tab.reads, values, None, "nonce-1", None)
