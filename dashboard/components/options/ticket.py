@@ -452,6 +452,7 @@ def ticket_card(settings: Settings) -> dbc.Card:
                 ]
             ),
         ],
+        id="options-ticket-card",
         className="h-100",
     )
 
