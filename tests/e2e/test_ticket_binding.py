@@ -277,7 +277,7 @@ def _states_flow(page: Any, live: LiveApp) -> None:
     _set(page, "#options-entry", f"{spy + 2:.2f}")
     _set(page, "#options-stop", f"{spy - 1:.2f}")  # price 2/3 of the way to the stop
     wait_until(
-        lambda: "Late entry" in page.inner_text("#options-form-error"),
+        lambda: "Late entry" in page.inner_text("#options-ticket-warnings"),
         timeout=45,
         what="the late-entry warning",
     )

@@ -118,6 +118,7 @@ class Assessment:
     override: bool
     quote: QuoteView | None
     bound: bool
+    timeframe: str | None = None  # the bound signal's: the projection's expected hold
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -235,6 +236,7 @@ def assess(
         override=bool(override),
         quote=qview,
         bound=bound,
+        timeframe=fields.get("timeframe") or None,
         warnings=warnings,
     )
 
@@ -279,7 +281,7 @@ def one_contract_view(a: Assessment, values: Mapping[str, Any]) -> ProjectionVie
         stop=stop,
         target=parse_float(values.get("target")),
         target2=None,
-        timeframe=(a.result.ticket.timeframe if a.result.ticket else None),
+        timeframe=a.timeframe,
         limit=limit,
         contracts=1,
     )
@@ -418,6 +420,7 @@ def ticket_card(settings: Settings) -> dbc.Card:
                     html.Div(id="options-ticket-sizing", className="small text-muted mb-2"),
                     html.Div(id="options-projection", className="mb-2"),
                     html.Div(id="options-form-error", className="text-danger small mb-2"),
+                    html.Div(id="options-ticket-warnings", className="text-warning small mb-2"),
                     html.Div(
                         [
                             html.Div(id="options-dup-text", className="small text-warning"),
@@ -529,11 +532,13 @@ def bound_text(binding: Mapping[str, Any]) -> html.Span:
 
 def sized_contracts(
     services: Services, reads: Reads, values: Mapping[str, Any], binding: Mapping[str, Any]
-) -> tuple[int | None, str]:
-    """The default quantity for a freshly bound ticket, and the sizing line."""
+) -> int | None:
+    """The default quantity for a freshly bound ticket (None when risk cannot size it;
+    the sizing line says why)."""
     a = assess(services, reads, {**values, "contracts": 1}, binding)
-    size = size_for(services.settings, a.equity, one_contract_view(a, values))
-    return (size.contracts or None), size.text
+    if a.refusal:
+        return None
+    return size_for(services.settings, a.equity, one_contract_view(a, values)).contracts or None
 
 
 def on_binding_input(
@@ -559,12 +564,12 @@ def on_binding_input(
         row = next((r for r in selected_rows or [] if r.get("id") == signal.get("id")), None)
         new = bind(signal, row, {**values, **extra})
         new["signal_text"] = extra.get("signal_text")
-        n, text = sized_contracts(services, reads, values, new)
+        n = sized_contracts(services, reads, values, new)
         new["contracts"] = n
         return {
             **out,
             "binding": new,
-            "binding_text": [bound_text(new), html.Div(text, className="text-muted")],
+            "binding_text": bound_text(new),
             "reset_disabled": False,
             "contracts": n,
         }
@@ -574,11 +579,11 @@ def on_binding_input(
         restored = {**binding, "state": "bound"}
         restored.pop("left_to", None)
         form = {k: binding.get(k) for k in ("symbol", "direction", *BIND_STATE_FIELDS)}
-        n, text = sized_contracts(services, reads, form, restored)
+        n = sized_contracts(services, reads, form, restored)
         return {
             **out,
             "binding": restored,
-            "binding_text": [bound_text(restored), html.Div(text, className="text-muted")],
+            "binding_text": bound_text(restored),
             "reset_disabled": False,
             **form,
             "contracts": n,
@@ -639,6 +644,7 @@ CHECK_OUTPUTS = {
     **{f"{f}_error": Output(f"options-{f}-error", "children") for f in FORM_FIELDS},
     "projection": Output("options-projection", "children"),
     "form_error": Output("options-form-error", "children"),
+    "warnings": Output("options-ticket-warnings", "children"),
     "review_disabled": Output("options-review", "disabled"),
     "state": Output("options-ticket-state", "children"),
     "quote": Output("options-ticket-quote", "children"),
@@ -648,6 +654,24 @@ CHECK_OUTPUTS = {
     "dup_text": Output("options-dup-text", "children"),
 }
 HIDDEN = {"display": "none"}
+
+
+def warning_list(warnings: list[str]) -> Any:
+    """Warnings do not block a send; each on its own line."""
+    if not warnings:
+        return None
+    return [html.Div(w) for w in warnings]
+
+
+def sizing_line(services: Services, a: Assessment, values: Mapping[str, Any]) -> str:
+    """The risk sizing for the levels now, and the quantity the ticket has if it differs."""
+    if a.refusal:
+        return "Not sized: the ticket is refused."
+    size = size_for(services.settings, a.equity, one_contract_view(a, values))
+    have = parse_float(values.get("contracts"))
+    if size.contracts and have is not None and int(have) != size.contracts:
+        return f"{size.text} The ticket has {int(have)}."
+    return size.text
 
 
 def price_block(a: Assessment) -> Any:
@@ -680,6 +704,7 @@ def check_ticket(
             **blank,
             "projection": None,
             "form_error": "",
+            "warnings": None,
             "review_disabled": True,
             "state": "Pick a signal, or type an underlying to start.",
             "quote": "",
@@ -698,18 +723,20 @@ def check_ticket(
             id="options-ticket-quote-line",
         ),
         "price": price_block(a),
-        "sizing": size_for(services.settings, a.equity, one_contract_view(a, values)).text,
+        "sizing": sizing_line(services, a, values),
         "dup_style": {"display": "block"} if a.duplicates else HIDDEN,
         "dup_text": duplicate_text(a.duplicates) if a.duplicates else "",
     }
     if errors or a.result.ticket is None or a.result.quote is None:
+        state = f"{len(errors)} issue(s) to fix · {a.as_of}"
         return {
             **shown,
             **common,
             "projection": None,
-            "form_error": " ".join(extra + a.warnings),
+            "form_error": " ".join(extra),
+            "warnings": warning_list(a.warnings),
             "review_disabled": True,
-            "state": f"{len(errors)} issue(s) to fix · {a.as_of}",
+            "state": f"Refused · {state}" if a.refusal else state,
         }
     t = a.result.ticket
     view = projection_view(
@@ -735,7 +762,8 @@ def check_ticket(
         **shown,
         **common,
         "projection": projection_table(view),
-        "form_error": " ".join(a.warnings),
+        "form_error": "",
+        "warnings": warning_list(a.warnings),
         "review_disabled": not a.sendable,
         "state": state,
     }

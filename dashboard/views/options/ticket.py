@@ -436,10 +436,19 @@ def price_lines(check: PriceCheck) -> list[str]:
     to_stop = (c.price - c.stop) if up else (c.stop - c.price)
     rr = f"{c.remaining_rr:.2f}" if c.remaining_rr is not None else "—"
     setup = f"{c.setup_rr:.2f}" if c.setup_rr is not None else "—"
+    t1 = (
+        f"T1 {c.target:,.2f}: {to_t1:,.2f} away ({c.to_target:.0%} of the way from the entry)"
+        if to_t1 > 0
+        else f"T1 {c.target:,.2f}: reached (price {-to_t1:,.2f} beyond it)"
+    )
+    stop = (
+        f"stop {c.stop:,.2f}: {to_stop:,.2f} away ({c.to_stop:.0%} of the way from the entry)"
+        if to_stop > 0
+        else f"stop {c.stop:,.2f}: traded (price {-to_stop:,.2f} beyond it)"
+    )
     return [
         f"Price now {c.price:,.2f} · trigger {c.entry:,.2f}: {trig}",
-        f"T1 {c.target:,.2f}: {to_t1:,.2f} away ({c.to_target:.0%} of the way from the entry)"
-        f" · stop {c.stop:,.2f}: {to_stop:,.2f} away ({c.to_stop:.0%} of the way from the entry)",
+        f"{t1} · {stop}",
         f"Reward:risk (underlying) from here {rr} · from the setup's entry {setup}",
     ]
 

@@ -225,3 +225,20 @@ def test_price_lines_and_the_pending_notice() -> None:
         "Reward:risk (underlying) from here 2.50 · from the setup's entry 1.33",
     ]
     assert T.pending_text(c).startswith("PENDING setup: the trigger 201.00 has not traded")
+
+
+def test_price_lines_say_traded_and_reached_beyond_the_levels() -> None:
+    from dashboard.trading.ticket import check_against_price
+
+    stopped = check_against_price(  # the refused short of the e2e: price above its stop
+        "short", price=230.28, entry=227.79, stop=229.80, target=225.92, scan_triggered=False
+    )
+    assert stopped.refusal is not None
+    assert T.price_lines(stopped)[1] == (
+        "T1 225.92: 4.36 away (-133% of the way from the entry) · stop 229.80: traded "
+        "(price 0.48 beyond it)"
+    )
+    spent = check_against_price(
+        "long", price=206.0, entry=201.0, stop=198.0, target=205.0, scan_triggered=True
+    )
+    assert T.price_lines(spent)[1].startswith("T1 205.00: reached (price 1.00 beyond it)")
