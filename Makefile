@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: install run test lint format chromium services bench clean screenshots plotly-bundle
+.PHONY: install run test lint format chromium services bench clean screenshots plotly-bundle coverage
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,12 @@ services:
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null; \
 	fi
 
+## Ruff (lint and format), mypy (strict on the core and views) and the import contracts.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff check --fix .
@@ -45,6 +48,12 @@ format: install
 test: install chromium services lint
 	$(PY) -m pytest -n 2 -p no:cacheprovider -m "not e2e"
 	$(PY) -m pytest -p no:cacheprovider -m e2e
+
+## Line coverage of dashboard/components/ by the non-browser suite; fails under 85% per module.
+coverage: install services
+	$(PY) -m pytest -n 2 -p no:cacheprovider -m "not e2e" --cov=dashboard/components \
+		--cov-report=term --cov-report=json:.coverage-components.json
+	$(PY) scripts/coverage_gate.py .coverage-components.json
 
 ## Refresh docs/screenshots from the browser tests.
 screenshots: install chromium

@@ -28,11 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bench._dashcall import update_payload
-
-NEW_YORK = ZoneInfo("America/New_York")
+from dashboard.conventions import NEW_YORK
 
 
 @dataclass(frozen=True)

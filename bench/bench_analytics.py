@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dashboard.analytics.edge import edge_table
 from dashboard.analytics.regime import fit_regimes
-from dashboard.analytics.risk import full_revaluation_var, var_report
-from dashboard.analytics.strategy import backtest_patterns, edge_table
+from dashboard.analytics.strategy import backtest_patterns
+from dashboard.analytics.var import full_revaluation_var, var_report
 from dashboard.models import Position
 from dashboard.options.occ import build_occ
 from dashboard.options.pricing import bs_price

@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from dashboard.conventions import NEW_YORK
 from dashboard.data_loaders.alpaca import AlpacaAsyncClient, OrderRequest
 from dashboard.data_loaders.bars import TIMEFRAMES, lookback_start
 from dashboard.data_loaders.budget import (
@@ -71,7 +71,6 @@ from dashboard.options.occ import parse_occ
 from dashboard.settings import Settings
 
 __all__ = ["AsyncDataService", "OrderRequest"]
-NEW_YORK = ZoneInfo("America/New_York")
 
 log = logging.getLogger(__name__)
 BARS_TTL_FLOOR = 10.0  # seconds

@@ -31,12 +31,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlsplit
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from dashboard.conventions import Right
+from dashboard.conventions import NEW_YORK, Right
 from dashboard.data_loaders.errors import BadResponse, UpstreamError
 from dashboard.data_loaders.health import HealthTracker
 from dashboard.data_loaders.http import AsyncHTTPClient
@@ -68,7 +67,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 Version = Literal["v2", "v3"]
 Tier = Literal["pro", "standard", "value"]
-_NEW_YORK = ZoneInfo("America/New_York")
 MAX_PAGES = 50
 
 # ThetaData units → the model's (``models.OptionQuote``): see the module docstring.
@@ -416,7 +414,7 @@ class ThetaDataAsyncClient:
             return _ny_stamp(row["timestamp"])
         if row.get("date") and row.get("ms_of_day") is not None:
             d = _date(row["date"])
-            ny = datetime(d.year, d.month, d.day, tzinfo=_NEW_YORK)
+            ny = datetime(d.year, d.month, d.day, tzinfo=NEW_YORK)
             return (ny + timedelta(milliseconds=int(row["ms_of_day"]))).astimezone(UTC)
         return None
 
@@ -564,14 +562,14 @@ def _ny_stamp(value: Any) -> datetime:
     if _has_tz(text):
         return to_datetime(text)
     naive = datetime.fromisoformat(text[:26])
-    return naive.replace(tzinfo=_NEW_YORK).astimezone(UTC)
+    return naive.replace(tzinfo=NEW_YORK).astimezone(UTC)
 
 
 def _eod_day(value: Any) -> date:
     text = str(value).strip()
     if "T" not in text:
         return _date(text)
-    return _ny_stamp(text).astimezone(_NEW_YORK).date()
+    return _ny_stamp(text).astimezone(NEW_YORK).date()
 
 
 def _eod_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

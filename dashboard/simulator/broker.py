@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from dashboard.conventions import CONTRACT_MULTIPLIER as MULTIPLIER
 from dashboard.simulator.calendar import MINUTES_PER_SESSION
-from dashboard.simulator.chains import MULTIPLIER, OptionChains, occ_of
+from dashboard.simulator.chains import OptionChains, occ_of
 from dashboard.simulator.market import Market, midnight_ny
 
 __all__ = ["OPEN_STATUSES", "BrokerError", "PaperBroker", "iso"]

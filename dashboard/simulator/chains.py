@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dashboard.conventions import RISK_FREE_RATE
 from dashboard.options.expiry import expiry_close, years_to_expiry
 from dashboard.options.occ import OccSymbol, build_occ, parse_occ
 from dashboard.options.pricing import Greeks, bs_greeks
@@ -33,8 +34,6 @@ __all__ = [
     "occ_of",
 ]
 
-RISK_FREE_RATE = 0.04
-MULTIPLIER = 100
 _INDEX_ETFS = frozenset({"SPY", "QQQ", "IWM"})
 _WEEKLY_HORIZON_DAYS = 122
 _MONTHLY_HORIZON_DAYS = 380

@@ -22,9 +22,10 @@ import numpy as np
 import orjson
 from aiohttp import web
 
+from dashboard.conventions import CONTRACT_MULTIPLIER as MULTIPLIER
 from dashboard.simulator.broker import OPEN_STATUSES, BrokerError, iso
 from dashboard.simulator.calendar import NEW_YORK
-from dashboard.simulator.chains import MULTIPLIER, occ_of
+from dashboard.simulator.chains import occ_of
 from dashboard.simulator.faults import FaultConfig
 from dashboard.simulator.market import BarArrays, parse_timeframe
 from dashboard.simulator.simulation import Simulator

@@ -19,20 +19,21 @@ import pandas as pd
 
 from dashboard.analytics.performance import simple_returns
 from dashboard.analytics.risk import (
-    FullRevaluationReport,
     GreeksRow,
     HeatReport,
     LimitCheck,
     RiskLimits,
-    VarReport,
     book_greeks,
     check_limits,
     concentration,
-    full_revaluation_var,
     greeks_exposure,
     greeks_per_underlying,
     portfolio_heat,
-    underlying_of,
+)
+from dashboard.analytics.var import (
+    FullRevaluationReport,
+    VarReport,
+    full_revaluation_var,
     var_report,
 )
 from dashboard.conventions import NEW_YORK, RISK_FREE_RATE
@@ -46,7 +47,7 @@ from dashboard.models import (
     Position,
     Quote,
 )
-from dashboard.options.occ import contract_label
+from dashboard.options.occ import contract_label, underlying_of
 from dashboard.views.formatting import worst_of
 from dashboard.views.portfolio import JournalTradeLike, history_series
 from dashboard.views.read_notes import (
@@ -120,8 +121,10 @@ def journal_stops(
         if trade is None:
             notes.append(f"{label}: no journal stop")
             continue
-        if p.asset_class == "us_option" and underlying_of(p) not in prices:
-            notes.append(f"{label}: no {underlying_of(p)} price to reprice at the stop")
+        if p.asset_class == "us_option" and underlying_of(p.symbol, p.asset_class) not in prices:
+            notes.append(
+                f"{label}: no {underlying_of(p.symbol, p.asset_class)} price to reprice at the stop"
+            )
             continue
         stops[p.symbol] = float(trade.stop_level)
     return stops, notes
@@ -380,8 +383,14 @@ def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positio
         hrows = heat_rows(report, labels)
 
     # Greeks -------------------------------------------------------------------------
-    priced = [p for p in positions if underlying_of(p) in prices]
-    missing = sorted({underlying_of(p) for p in positions if underlying_of(p) not in prices})
+    priced = [p for p in positions if underlying_of(p.symbol, p.asset_class) in prices]
+    missing = sorted(
+        {
+            underlying_of(p.symbol, p.asset_class)
+            for p in positions
+            if underlying_of(p.symbol, p.asset_class) not in prices
+        }
+    )
     grows = greeks_exposure(priced, underlying_prices=prices, now=now, quotes=oq, ivs=ivs)
     greeks_note = f"no price for {', '.join(missing)}: not included" if missing else ""
     if any(r.source == "model" for r in grows):
@@ -452,7 +461,7 @@ def _revaluation_block(
     """1-day VaR/CVaR of today's book by full revaluation over a year of its underlyings'
     daily returns, with the delta approximations beside it."""
     snap = inputs.snapshot
-    unders = sorted({underlying_of(p) for p in priced})
+    unders = sorted({underlying_of(p.symbol, p.asset_class) for p in priced})
     frames = {s: inputs.bars[s].value if s in inputs.bars else None for s in unders}
     bar_results = [inputs.bars[s] for s in unders if s in inputs.bars]
     status = worst_of(snap.positions, *bar_results) if bar_results else snap.positions

@@ -14,14 +14,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from dashboard.analytics.performance import daily_closes, grouped_trade_stats, trade_stats
-from dashboard.analytics.regimes import Regime
-from dashboard.analytics.strategy import (
-    DEFAULT_STRATEGY,
-    MODEL_NOTE,
-    BacktestResult,
-    BacktestTrade,
-    StrategySpec,
+from dashboard.analytics.edge import (
     delta_bucket,
     dte_bucket,
     edge_by,
@@ -30,8 +23,15 @@ from dashboard.analytics.strategy import (
     trades_between,
     trades_frame,
 )
+from dashboard.analytics.edge import edge_by_regime as analytics_edge_by_regime
+from dashboard.analytics.performance import daily_closes, grouped_trade_stats, trade_stats
+from dashboard.analytics.regimes import Regime
 from dashboard.analytics.strategy import (
-    edge_by_regime as analytics_edge_by_regime,
+    DEFAULT_STRATEGY,
+    MODEL_NOTE,
+    BacktestResult,
+    BacktestTrade,
+    StrategySpec,
 )
 from dashboard.conventions import NEW_YORK
 from dashboard.models import DataResult, DataState
@@ -271,7 +271,7 @@ def edge_by_regime(
     trades: Sequence[BacktestTrade], regimes: pd.Series | None
 ) -> list[dict[str, Any]]:
     """Closed trades grouped by the market regime known before their entry (the last
-    session's label: ``analytics.strategy.edge_by_regime``), as grid rows."""
+    session's label: ``analytics.edge.edge_by_regime``), as grid rows."""
     table = analytics_edge_by_regime(trades, regimes)
     return stat_rows(table, "regime", _regime_label) if not table.empty else []
 

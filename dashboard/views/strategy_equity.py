@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard.analytics.edge import trade_equity
 from dashboard.analytics.performance import (
     PortfolioEquity,
     SizingRule,
@@ -24,12 +25,7 @@ from dashboard.analytics.performance import (
     rolling_sortino,
     simple_returns,
 )
-from dashboard.analytics.strategy import (
-    BacktestTrade,
-    combine_methods,
-    settlement_counts,
-    trade_equity,
-)
+from dashboard.analytics.strategy import BacktestTrade, combine_methods, settlement_counts
 from dashboard.conventions import NEW_YORK
 from dashboard.views.formatting import grid_number as _num
 from dashboard.views.strategy import BacktestRun, DateRange

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.analytics.risk import GreeksRow, var_report
+from dashboard.analytics.risk import GreeksRow
+from dashboard.analytics.var import var_report
 from dashboard.models import PortfolioHistory, Position, Quote
 from dashboard.views import risk as R
 

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, html
 
-from dashboard.analytics.risk import RiskLimits, underlying_of
+from dashboard.analytics.risk import RiskLimits
 from dashboard.components.risk.layout import limits_panel
 from dashboard.components.status import status_line
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataResult, PortfolioHistory, PortfolioSnapshot, Position
+from dashboard.options.occ import underlying_of
 from dashboard.views.portfolio import trades_by_contract
 from dashboard.views.read_notes import option_risk_positions
 from dashboard.views.risk import VAR_LOOKBACK, HeatChart, RiskInputs, VarChart, risk_view
@@ -57,7 +58,7 @@ def _held(positions: Sequence[Position]) -> tuple[list[str], list[str]]:
     left out: it has no option chain and no daily bars on the stock feed)."""
     modelled = option_risk_positions(positions)
     options = sorted(p.symbol for p in modelled if p.asset_class == "us_option")
-    return options, sorted({underlying_of(p) for p in modelled})
+    return options, sorted({underlying_of(p.symbol, p.asset_class) for p in modelled})
 
 
 def gather_risk_inputs(services: Services) -> RiskInputs:

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from dash import Dash, Input, Output, State, html, no_update
 
+from dashboard.analytics.edge import journal_option_frame
 from dashboard.analytics.performance import SizingRule
-from dashboard.analytics.strategy import StrategySpec, journal_option_frame, strategy_by_id
+from dashboard.analytics.strategy import StrategySpec, strategy_by_id
 from dashboard.backtest_jobs import collect_runs
 from dashboard.components.status import empty_line, loading_line, status_line
 from dashboard.data_loaders.loop import run_async
@@ -80,6 +81,12 @@ SELECTION = (
 NO_TRADES = "no closed backtest trades in this range"
 
 
+def broker_now(services: Services) -> datetime:
+    """The broker's time (a cached clock read): every as-of on the tab is on its clock."""
+    clock = run_async(services.data.fetch_clock(), timeout=10)
+    return clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+
+
 def runs_for(
     services: Services,
     timeframes: list[str] | None,
@@ -90,8 +97,7 @@ def runs_for(
     tfs = [tf for tf in (timeframes or []) if tf in LOOKBACK] or list(DEFAULT_TIMEFRAMES)
     syms = [s.upper() for s in (symbols or [])]
     spec = strategy_by_id(strategy_id)
-    clock = run_async(services.data.fetch_clock(), timeout=10)
-    now = clock.value.timestamp if clock.value is not None else datetime.now(UTC)
+    now = broker_now(services)
     runs, pending, errors = collect_runs(
         services.jobs, services.data, syms, tfs, broker_day(now), spec.id
     )
@@ -105,11 +111,13 @@ def render_strategy(
     timeframes: Sequence[str],
     spec: StrategySpec | None = None,
     dates: DateRange | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Figures, rows and status lines from finished runs (no I/O)."""
+    """Figures, rows and status lines from finished runs (no I/O); ``now`` is the broker's
+    time, the as-of of an empty result."""
     spec = spec or strategy_by_id(None)
     v = strategy_view(
-        runs, pending, errors, timeframes, spec, dates or DateRange(), datetime.now(UTC)
+        runs, pending, errors, timeframes, spec, dates or DateRange(), now or datetime.now(UTC)
     )
     if v.state == "ready":
         line: Any = status_line(v.status, empty_text=NO_TRADES)
@@ -179,7 +187,7 @@ def update_strategy(
             "note": spec.description,
         }
     tfs, runs, pending, errors = runs_for(services, timeframes, symbols, spec.id)
-    rendered = render_strategy(runs, pending, errors, tfs, spec, dates)
+    rendered = render_strategy(runs, pending, errors, tfs, spec, dates, broker_now(services))
     return {**rendered, "dates_status": None, "note": spec.description}
 
 
@@ -325,7 +333,7 @@ def update_journal(services: Services, start: str | None, end: str | None) -> tu
     kept = journal_in_range(trades, dates)
     rows = journal_rows(kept)
     dte_rows = journal_dte_rows(journal_option_frame(kept))
-    now = datetime.now(UTC)
+    now = broker_now(services)
     line = status_line(
         DataResult(rows, "journal", now, DataState.FRESH if rows else DataState.EMPTY),
         empty_text="no closed trades in this range",

@@ -6,21 +6,19 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
+from types import MappingProxyType, SimpleNamespace
 
 import pandas as pd
 import pytest
 from dash import Dash, no_update
 
+from dashboard.analytics.edge import edge_table, journal_option_frame, trades_between
 from dashboard.analytics.performance import SizingRule
-from dashboard.analytics.strategy import (
-    backtest_patterns,
-    edge_table,
-    journal_option_frame,
-    run_strategy,
-    strategy_by_id,
-    trades_between,
-)
+from dashboard.analytics.regime import RegimeResult
+from dashboard.analytics.regime_fits import RegimeFit, RegimeSnapshot
+from dashboard.analytics.regimes import Regime
+from dashboard.analytics.strategy import backtest_patterns, run_strategy, strategy_by_id
 from dashboard.app import create_app
 from dashboard.components.strategy import callbacks as C
 from dashboard.data_loaders.loop import run_async
@@ -170,3 +168,106 @@ def test_render_strategy_follows_the_range_and_the_strategy_kind() -> None:
     assert [r["trades"] for r in rows] == [1]  # one closed trade entered from Jan 3
     assert rows == tab.edge_rows(edge_table(TRADES[1:], by=("pattern", "timeframe")))
     assert "2 triggered in range · 1 closed" in str(ranged["progress"])
+
+
+def _fit(labels: dict[str, str]) -> RegimeFit:
+    """A finished fit whose labels are the given New York days' regimes."""
+    dates = pd.DatetimeIndex([pd.Timestamp(d) for d in labels])
+    result = RegimeResult(
+        dates=dates,
+        labels=tuple(Regime[v] for v in labels.values()),
+        states=tuple(0 for _ in labels),
+        vix_override=tuple(False for _ in labels),
+        features=pd.DataFrame(index=dates),
+        thresholds=MappingProxyType({}),
+        refit_dates=(),
+        fitted_at=dates[-1],
+        centers=(),
+    )
+    at = datetime(2024, 1, 8, 21, 0, tzinfo=UTC)
+    close = pd.Series(1.0, index=dates)
+    return RegimeFit("SPY", result, close, None, "simulator", date(2024, 1, 8), at, at)
+
+
+class _Regime:
+    def __init__(self, snap: RegimeSnapshot) -> None:
+        self.snap = snap
+
+    def snapshot(self) -> RegimeSnapshot:
+        return self.snap
+
+
+def test_regime_edge_waits_for_the_fit_then_groups_by_the_label_before_entry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(C, "runs_for", lambda *_a: (["1Day"], _runs(TRADES), [], []))
+    sel = (["1Day"], ["A"], "all", None, None)
+
+    waiting = SimpleNamespace(regime=_Regime(RegimeSnapshot("fitting", None, True)))
+    rows, line = C.update_regime_edge(waiting, *sel)  # type: ignore[arg-type]
+    assert rows == [] and "waiting for the regime fit" in str(line)
+
+    # Trade 1 enters Jan 2 (label known: Jan 1's bull), trade 2 Jan 3 (Jan 2's bear).
+    fit = _fit({"2024-01-01": "TREND_BULL", "2024-01-02": "TREND_BEAR", "2024-01-03": "CRASH"})
+    ready = SimpleNamespace(regime=_Regime(RegimeSnapshot("ready", fit, False)))
+    rows, line = C.update_regime_edge(ready, *sel)  # type: ignore[arg-type]
+    by = {r["regime"]: r for r in rows}
+    assert set(by) == {Regime.TREND_BULL.label, Regime.TREND_BEAR.label}  # the open one: none
+    assert by[Regime.TREND_BULL.label]["trades"] == 1
+    assert by[Regime.TREND_BULL.label]["expectancy_r"] == 2.0
+    assert by[Regime.TREND_BEAR.label]["expectancy_r"] == -1.0
+    assert "fresh" in str(line) and "jump model on SPY" in str(line)
+
+    bad = (["1Day"], ["A"], "all", "2024-02-01", "2024-01-01")
+    assert C.update_regime_edge(ready, *bad) == (no_update, no_update)  # type: ignore[arg-type]
+
+
+def test_journal_failure_is_shown_and_the_page_stays_up() -> None:
+    class _Broken:
+        def list_trades(self, _statuses: list[str]) -> list[object]:
+            raise RuntimeError("database is locked")
+
+    services = SimpleNamespace(journal=_Broken())
+    rows, line, dte_rows, dte_line = C.update_journal(services, None, None)  # type: ignore[arg-type]
+    assert rows == [] and dte_rows == []
+    assert "database is locked" in str(line) and "database is locked" in str(dte_line)
+    assert C.update_journal(services, "2024-02-01", "2024-01-01") == (no_update,) * 4  # type: ignore[arg-type]
+
+
+def test_registered_callbacks_call_the_named_functions(
+    wired: tuple[Dash, Services], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each closure bound in ``register`` hands its inputs to its named function."""
+    app, services = wired
+    seen: dict[str, tuple[object, ...]] = {}
+    for name in (
+        "update_strategy",
+        "update_equity",
+        "update_regime_edge",
+        "export_trades",
+        "update_journal",
+    ):
+        monkeypatch.setattr(
+            C,
+            name,
+            lambda *a, _n=name: seen.__setitem__(_n, a) or _n,  # type: ignore[misc]
+        )
+    fresh = Dash(__name__)
+    C.register(fresh, services)
+    sel = (["1Day"], ["SPY"], "all", None, None)
+    calls = {
+        "strategy-progress.children": (0, *sel),
+        "strategy-equity-chart.figure": ("p", *sel),
+        "strategy-regime-grid.rowData": ("p", *sel),
+        "strategy-download.data": (1, *sel),
+        "strategy-journal-grid.rowData": (0, None, None),
+    }
+    for fragment, args in calls.items():
+        key = next(k for k in fresh.callback_map if fragment in k)
+        fresh.callback_map[key]["callback"].__wrapped__(*args)
+    assert seen["update_strategy"] == (services, *sel)
+    assert seen["update_equity"] == (services, *sel)
+    assert seen["update_regime_edge"] == (services, *sel)
+    assert seen["export_trades"] == (services, *sel)
+    assert seen["update_journal"] == (services, None, None)
+    assert app.callback_map  # the real app registered the same callbacks
