@@ -492,3 +492,54 @@ def test_active_for_signal_finds_working_and_open_trades_only() -> None:
     ]
     assert active_for_signal(trades, "sig-1") == [base]  # type: ignore[arg-type]
     assert active_for_signal(trades, None) == []  # type: ignore[arg-type]
+
+
+# ---- the ticket's settings -------------------------------------------------------------------
+
+
+def test_ticket_settings_defaults_and_overrides(tmp_path: Path) -> None:
+    from dashboard.settings import load_settings
+
+    s = load_settings({})
+    assert (s.risk_per_trade_pct, s.risk_per_trade_dollars) == (1.0, None)
+    assert (s.late_entry_share, s.min_remaining_rr, s.max_spread_pct) == (0.5, 1.0, 10.0)
+    assert (s.penny_symbols, s.penny_file) == ((), None)
+    custom = tmp_path / "pip.json"
+    custom.write_text(
+        '{"effective": "2027-01-04", "source": "t", "penny_all_prices": ["SPY"],'
+        ' "program_classes": ["ROKU"]}'
+    )
+    s = load_settings(
+        {
+            "DASHBOARD_PENNY_SYMBOLS": " roku, hood ",
+            "DASHBOARD_PENNY_FILE": str(custom),
+            "DASHBOARD_RISK_PER_TRADE_DOLLARS": "750",
+        }
+    )
+    assert s.penny_symbols == ("ROKU", "HOOD") and s.penny_file == custom
+    assert s.risk_per_trade_dollars == 750.0
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DASHBOARD_PENNY_SYMBOLS": "AAPL,NOT A TICKER"}, "DASHBOARD_PENNY_SYMBOLS"),
+        ({"DASHBOARD_PENNY_FILE": "/nonexistent/pip.json"}, "cannot read"),
+        ({"DASHBOARD_LATE_ENTRY_SHARE": "1.5"}, "DASHBOARD_LATE_ENTRY_SHARE"),
+        ({"DASHBOARD_RISK_PER_TRADE_PCT": "0"}, "DASHBOARD_RISK_PER_TRADE_PCT"),
+    ],
+)
+def test_bad_ticket_settings_fail_in_one_line(env: dict[str, str], message: str) -> None:
+    from dashboard.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env)
+
+
+def test_a_penny_file_that_is_not_json_is_named(tmp_path: Path) -> None:
+    from dashboard.settings import SettingsError, load_settings
+
+    bad = tmp_path / "pip.json"
+    bad.write_text("{not json")
+    with pytest.raises(SettingsError, match=r"DASHBOARD_PENNY_FILE: .*is not JSON"):
+        load_settings({"DASHBOARD_PENNY_FILE": str(bad)})
