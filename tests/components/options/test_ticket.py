@@ -289,3 +289,47 @@ def test_a_second_send_of_the_same_signal_needs_the_override(opened: OptionsTab)
     assert ok["review_disabled"] is False and ok["state"].startswith("Ready:")
     sent = T.submit(opened.services, opened.reads, form2, again["binding"], "n-3", None, True)
     assert sent[1] == "Order sent" and len(opened.orders()) == 2
+
+
+def test_registered_callbacks_hand_their_inputs_to_the_named_functions(
+    tab: OptionsTab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each closure bound in ``register`` passes the form by field name, the binding, the
+    override and what fired to its named function."""
+    from types import SimpleNamespace
+
+    from dash import Dash
+
+    seen: dict[str, tuple[Any, ...]] = {}
+    for name in ("on_binding_input", "check_ticket", "review", "submit"):
+        monkeypatch.setattr(T, name, lambda *a, _n=name: seen.__setitem__(_n, a) or _n)
+    monkeypatch.setattr(
+        T,
+        "ctx",
+        SimpleNamespace(
+            triggered_prop_ids={"options-symbol.value": "options-symbol"},
+            triggered_id="options-confirm-cancel",
+        ),
+    )
+    app = Dash(__name__)
+    T.register(app, tab.services, tab.reads)
+    form = ("SPY", "long", 2, "2026-12-18", "600", 1.25, 600.0, 606.0, 597.0)
+    binding = {"id": "s1", "state": "bound"}
+
+    def call(fragment: str, *args: Any) -> Any:
+        key = next(k for k in app.callback_map if fragment in k)
+        return app.callback_map[key]["callback"].__wrapped__(*args)
+
+    call("options-ticket-reset.disabled", {"id": "s1"}, None, "QQQ", "long",
+         600.0, 606.0, 597.0, 1.25, "2026-12-18", "600", [], [], "why", "sig", [], binding)  # fmt: skip
+    services, _reads, trigger, values, extra, rows, got = seen["on_binding_input"]
+    assert services is tab.services and rows == []
+    assert trigger == {"options-symbol"} and values["symbol"] == "QQQ"
+    assert values["limit"] == 1.25 and extra["signal"] == {"id": "s1"} and got == binding
+    call("options-ticket-sizing.children", *form, True, 3, binding)
+    _s, _r, values, got, override = seen["check_ticket"]
+    assert values["strike"] == "600" and got == binding and override is True
+    call("options-confirm-body.children", 1, None, *form, binding, None)
+    assert seen["review"][3:] == (binding, True, False)  # cancelled by the cancel button
+    call("options-dup-override.value", 1, *form, binding, True, "nonce", "SPY")
+    assert seen["submit"][3:] == (binding, "nonce", "SPY", True)
