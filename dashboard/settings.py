@@ -178,6 +178,26 @@ class Settings(BaseSettings):
     max_drawdown_pct: float = Field(
         default=25.0, gt=0, le=100, validation_alias=_env("DASHBOARD_MAX_DRAWDOWN_PCT")
     )
+    # The order ticket (issue 19): sizing by risk, late-entry and spread warnings, ticks.
+    risk_per_trade_pct: float = Field(
+        default=1.0, gt=0, le=100, validation_alias=_env("DASHBOARD_RISK_PER_TRADE_PCT")
+    )
+    risk_per_trade_dollars: float | None = Field(
+        default=None, gt=0, le=1e9, validation_alias=_env("DASHBOARD_RISK_PER_TRADE_DOLLARS")
+    )
+    late_entry_share: float = Field(
+        default=0.5, gt=0, lt=1, validation_alias=_env("DASHBOARD_LATE_ENTRY_SHARE")
+    )
+    min_remaining_rr: float = Field(
+        default=1.0, ge=0, le=100, validation_alias=_env("DASHBOARD_MIN_REMAINING_RR")
+    )
+    max_spread_pct: float = Field(
+        default=10.0, gt=0, le=200, validation_alias=_env("DASHBOARD_MAX_SPREAD_PCT")
+    )
+    penny_symbols: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias=_env("DASHBOARD_PENNY_SYMBOLS")
+    )
+    penny_file: Path | None = Field(default=None, validation_alias=_env("DASHBOARD_PENNY_FILE"))
 
     # Alerts (dashboard/alerts; README "Alerts"). Every rule is on unless DASHBOARD_ALERT_OFF
     # names it or its group; the webhook URL is a secret (Discord/Slack keep the token in it).
@@ -257,6 +277,26 @@ class Settings(BaseSettings):
             return symbols
         return value
 
+    @field_validator("penny_symbols", mode="before")
+    @classmethod
+    def _split_penny_symbols(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            symbols = tuple(s.strip().upper() for s in value.split(",") if s.strip())
+            for s in symbols:
+                if not s.replace(".", "").isalnum() or len(s) > 10:
+                    raise ValueError(f"{s!r} is not a ticker symbol")
+            return symbols
+        return value
+
+    @field_validator("penny_file")
+    @classmethod
+    def _check_penny_file(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from dashboard.trading.ticket import tick_table_for
+
+            tick_table_for(value)  # ValueError with the reason: unreadable, not JSON, bad field
+        return value
+
     @field_validator(
         "alpaca_key_id",
         "alpaca_secret_key",
@@ -270,6 +310,8 @@ class Settings(BaseSettings):
         "simulator_url",
         "sim_snapshot",
         "alert_webhook_url",
+        "penny_file",
+        "risk_per_trade_dollars",
         mode="before",
     )
     @classmethod

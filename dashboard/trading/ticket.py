@@ -4,10 +4,12 @@ Pure: no I/O. The caller supplies the option chain, the options buying power, th
 and the quantity cap, so the same rules run in the form (inline messages) and right before
 submission (an invalid ticket can never reach the broker).
 
-Tick rules are deliberately simple and documented: SPY, QQQ and IWM trade in $0.01
-increments at every price (the penny program names); every other option trades in $0.05
-below $3.00 and $0.10 at or above $3.00. Some other names are in the penny program too;
-for them this is stricter than the exchange, never looser.
+Tick rules are the Penny Interval Program's, from a list shipped as data with its
+effective date and source (``data/penny_program.json``, read lazily on first use):
+SPY, QQQ and IWM quote in $0.01 at every premium; the program's other classes in $0.01
+below $3.00 and $0.05 from $3.00; classes outside the program in $0.05 below $3.00 and
+$0.10 from $3.00. ``DASHBOARD_PENNY_FILE`` replaces the list and ``DASHBOARD_PENNY_SYMBOLS``
+adds classes to it (``tick_table_for``). A limit on its class's grid is never refused.
 
 Hostile input: every number is parsed with bounds *before* any conversion
 (``parse_bounded``): at most ``MAX_NUMBER_CHARS`` characters, plain digits with at most
@@ -19,34 +21,52 @@ factor of ``LEVEL_RANGE`` from the underlying's price are refused as absurd.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from dashboard.conventions import CONTRACT_MULTIPLIER, Direction, Right, right_for_direction
+from dashboard.conventions import (
+    CONTRACT_MULTIPLIER,
+    NEW_YORK,
+    Direction,
+    Right,
+    right_for_direction,
+)
 from dashboard.models import OptionChain, OptionQuote
-from dashboard.options.expiry import NEW_YORK, is_expired
+from dashboard.options.expiry import is_expired
 from dashboard.options.occ import build_occ, display_occ, format_strike, parse_occ
+from dashboard.trading.records import JournalTrade
 
 __all__ = [
-    "CONTRACT_MULTIPLIER",
     "FIELDS",
-    "PENNY_NAMES",
-    "Direction",
+    "EntryLimits",
+    "PriceCheck",
+    "RiskSize",
+    "TickTable",
     "TicketValidation",
     "TradeTicket",
+    "active_for_signal",
+    "check_against_price",
     "option_tick",
     "parse_bounded",
+    "parse_tick_table",
+    "risk_budget",
     "round_to_tick",
+    "shipped_tick_table",
+    "size_by_risk",
+    "tick_table_for",
     "validate_ticket",
 ]
 
-PENNY_NAMES: frozenset[str] = frozenset({"SPY", "QQQ", "IWM"})
 # Field names the form shows messages under, in display order.
 FIELDS = (
     "symbol",
@@ -68,6 +88,7 @@ MAX_EXPONENT = 12  # |adjusted exponent|: values from 1e-12 up to below 1e13
 MAX_PRICE = Decimal(1_000_000)  # no underlying or premium is a million dollars a share
 LEVEL_RANGE = 2.0  # entry, target and stop within [price / 2, price x 2] of the underlying
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,12})?")
+PENNY_FILE = "data/penny_program.json"  # inside this package
 _CENT = Decimal("0.01")
 _NICKEL = Decimal("0.05")
 _DIME = Decimal("0.10")
@@ -133,21 +154,118 @@ class TicketValidation:
         return not self.errors and self.ticket is not None
 
 
-def option_tick(underlying: str, price: Decimal) -> Decimal:
+@dataclass(frozen=True, slots=True)
+class TickTable:
+    """The Penny Interval Program's classes as of ``effective``, and where the list came
+    from (shown on the ticket, so a trader can see which list priced a limit)."""
+
+    penny_all_prices: frozenset[str]  # $0.01 at every premium (SPY, QQQ, IWM)
+    program: frozenset[str]  # $0.01 below $3.00, $0.05 from $3.00
+    effective: date
+    source: str
+    added: frozenset[str] = frozenset()  # classes a setting added to the shipped list
+
+    def band(self, underlying: str) -> str:
+        """Which of the three grids ``underlying`` is priced on, in words."""
+        name = underlying.strip().upper()
+        if name in self.penny_all_prices:
+            return "penny program, $0.01 at every price"
+        if name in self.program:
+            return "penny program, $0.01 below $3.00 and $0.05 from $3.00"
+        return "outside the penny program, $0.05 below $3.00 and $0.10 from $3.00"
+
+    @property
+    def caption(self) -> str:
+        extra = f" + {len(self.added)} added by DASHBOARD_PENNY_SYMBOLS" if self.added else ""
+        return f"Penny Interval Program list effective {self.effective:%Y-%m-%d}{extra}"
+
+
+def _symbols(raw: Any, what: str) -> frozenset[str]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise ValueError(f"{what} must be a list of ticker symbols")
+    out = {x.strip().upper() for x in raw}
+    bad = sorted(x for x in out if not x.replace(".", "").isalnum() or len(x) > 10)
+    if bad:
+        raise ValueError(f"{what}: {', '.join(bad[:3])} is not a ticker symbol")
+    return frozenset(out)
+
+
+def parse_tick_table(data: Mapping[str, Any]) -> TickTable:
+    """A ``TickTable`` from the JSON's fields (ValueError, naming the field, when bad)."""
+    if not isinstance(data, Mapping):
+        raise ValueError("the penny program list must be a JSON object")
+    try:
+        effective = date.fromisoformat(str(data.get("effective", "")))
+    except ValueError:
+        raise ValueError("'effective' must be a date like 2026-07-01") from None
+    source = data.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise ValueError("'source' must say where the list comes from")
+    return TickTable(
+        penny_all_prices=_symbols(data.get("penny_all_prices"), "'penny_all_prices'"),
+        program=_symbols(data.get("program_classes"), "'program_classes'"),
+        effective=effective,
+        source=source.strip(),
+    )
+
+
+def _read_table(path: Path | None) -> TickTable:
+    if path is None:
+        text = resources.files(__package__ or "dashboard.trading").joinpath(PENNY_FILE)
+        return parse_tick_table(json.loads(text.read_text(encoding="utf-8")))
+    try:
+        return parse_tick_table(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+@functools.cache
+def shipped_tick_table() -> TickTable:
+    """The list shipped with the package (read once, on first use)."""
+    return _read_table(None)
+
+
+@functools.cache
+def tick_table_for(path: Path | None = None, added: Iterable[str] = ()) -> TickTable:
+    """The shipped list, or the one at ``path`` (``DASHBOARD_PENNY_FILE``), plus the
+    ``added`` classes (``DASHBOARD_PENNY_SYMBOLS``). ``added`` must be hashable (a tuple)."""
+    table = shipped_tick_table() if path is None else _read_table(path)
+    extra = frozenset(s.strip().upper() for s in added if s.strip()) - table.program
+    if not extra:
+        return table
+    return TickTable(
+        table.penny_all_prices,
+        table.program | extra,
+        table.effective,
+        table.source,
+        added=extra - table.penny_all_prices,
+    )
+
+
+def option_tick(underlying: str, price: Decimal, table: TickTable | None = None) -> Decimal:
     """Minimum premium increment for ``underlying`` at ``price`` (see the module docstring)."""
-    if underlying.upper() in PENNY_NAMES:
+    t = table or shipped_tick_table()
+    name = underlying.strip().upper()
+    if name in t.penny_all_prices:
         return _CENT
+    if name in t.program:
+        return _CENT if price < _THREE else _NICKEL
     return _NICKEL if price < _THREE else _DIME
 
 
-def round_to_tick(underlying: str, price: Decimal, *, down: bool) -> Decimal:
-    """Round a premium onto its tick grid, down (sell limits) or up (buy limits)."""
-    tick = option_tick(underlying, price)
+def round_to_tick(
+    underlying: str, price: Decimal, *, down: bool, table: TickTable | None = None
+) -> Decimal:
+    """Round a premium onto its tick grid, down (sell limits) or up (buy limits). A price
+    already on the grid is returned unchanged."""
+    tick = option_tick(underlying, price, table)
     steps = price / tick
     whole = math.floor(steps) if down else math.ceil(steps)
     out = Decimal(whole) * tick
     # Crossing $3 on the way up/down can change the tick; one re-check is enough.
-    tick2 = option_tick(underlying, out)
+    tick2 = option_tick(underlying, out, table)
     if tick2 != tick:
         steps = out / tick2
         out = Decimal(math.floor(steps) if down else math.ceil(steps)) * tick2
@@ -350,6 +468,7 @@ def validate_ticket(
     now: datetime,
     max_contracts: int,
     known_symbols: Collection[str],
+    tick_table: TickTable | None = None,
 ) -> TicketValidation:
     """Check every rule of the order form and return all messages at once.
 
@@ -359,7 +478,8 @@ def validate_ticket(
     agree with the other fields), ``target2``, ``pattern``, ``timeframe``, ``signal_id``,
     ``tfc``, ``rules``, ``dte_floor``, ``max_loss_pct`` and ``live``. ``buying_power`` is
     the account's *options* buying power; None means it could not be read, which blocks
-    the order rather than guessing. ``now`` must be timezone-aware.
+    the order rather than guessing. ``now`` must be timezone-aware. ``tick_table`` is the
+    penny program list the limit is checked against (default: the shipped one).
     """
     errors: dict[str, str] = {}
     f = ticket_fields
@@ -435,17 +555,13 @@ def validate_ticket(
         errors["limit"] = f"A premium of {_money(limit)} a share is not plausible here."
         limit = None
     elif symbol:
-        tick = option_tick(symbol, limit)
+        table = tick_table or shipped_tick_table()
+        tick = option_tick(symbol, limit, table)
         if limit % tick != 0:
             lo = (limit // tick) * tick
-            band = (
-                "all prices (penny program)"
-                if symbol in PENNY_NAMES
-                else ("premiums under $3.00" if limit < _THREE else "premiums of $3.00 and up")
-            )
             errors["limit"] = (
-                f"${limit.normalize():f} is not on the ${tick:.2f} tick "
-                f"for {symbol} {band}; try {_money(lo)} or {_money(lo + tick)}."
+                f"${limit.normalize():f} is not on the ${tick:.2f} tick for {symbol} "
+                f"({table.band(symbol)}); try {_money(lo)} or {_money(lo + tick)}."
             )
             limit = None
 
@@ -593,3 +709,190 @@ def validate_ticket(
     return TicketValidation(
         MappingProxyType({}), ticket, cost=cost, quote=quote, warnings=tuple(warnings)
     )
+
+
+# ---- the ticket against the current price, sizing by risk and the duplicate guard -------------
+
+
+@dataclass(frozen=True, slots=True)
+class EntryLimits:
+    """When a ticket warns (settings; the page states them)."""
+
+    late_share: float = 0.5  # price more than this share of the way from entry to stop
+    min_remaining_rr: float = 1.0  # reward:risk left from the current price, T1 vs stop
+
+
+@dataclass(frozen=True, slots=True)
+class PriceCheck:
+    """Where the underlying is now against the signal's trigger, T1 and stop.
+
+    Shares are fractions of the setup's own distances: ``to_stop`` is how far price has
+    gone from the entry toward the stop (0 at or beyond the entry on the trade's side,
+    1 at the stop), ``to_target`` how far from the entry toward T1 (negative while price
+    is on the stop's side of the entry). ``remaining_rr`` is (T1 − price) / (price − stop)
+    for a long, mirrored for a short: the reward:risk of entering at the current price.
+    """
+
+    direction: Direction
+    price: float
+    entry: float
+    stop: float
+    target: float
+    triggered: bool
+    to_stop: float
+    to_target: float
+    setup_rr: float | None
+    remaining_rr: float | None
+    refusal: str | None
+    warnings: tuple[str, ...]
+
+    @property
+    def pending(self) -> bool:
+        return not self.triggered
+
+
+def check_against_price(
+    direction: Direction,
+    *,
+    price: float,
+    entry: float,
+    stop: float,
+    target: float,
+    scan_triggered: bool,
+    limits: EntryLimits = EntryLimits(),
+) -> PriceCheck:
+    """Refuse a ticket whose stop has traded or whose T1 has been reached at ``price``;
+    warn on a late entry or a poor reward:risk from here.
+
+    ``scan_triggered`` is the signal board's status; price beyond the trigger now also
+    counts as triggered (the trigger traded since the scan). Levels must already be on
+    the right sides of the entry (``validate_ticket`` checks that).
+    """
+    sign = 1.0 if direction == "long" else -1.0
+    risk = sign * (entry - stop)  # > 0
+    reward = sign * (target - entry)  # > 0
+    triggered = scan_triggered or sign * (price - entry) >= 0
+    to_stop = max(sign * (entry - price), 0.0) / risk if risk > 0 else 0.0
+    to_target = sign * (price - entry) / reward if reward > 0 else 0.0
+    setup_rr = reward / risk if risk > 0 and reward > 0 else None
+    left_reward, left_risk = sign * (target - price), sign * (price - stop)
+    remaining = left_reward / left_risk if left_risk > 0 and left_reward > 0 else None
+    refusal = None
+    warnings: list[str] = []
+    if left_risk <= 0:
+        side = "below" if direction == "long" else "above"
+        refusal = (
+            f"Refused: price {price:,.2f} is at or {side} the stop {stop:,.2f}, so the stop "
+            "has already traded and the setup is invalidated."
+        )
+    elif left_reward <= 0:
+        refusal = (
+            f"Refused: price {price:,.2f} has already reached T1 {target:,.2f}; the move "
+            "this trade plans is spent."
+        )
+    else:
+        if triggered and to_stop > limits.late_share:
+            warnings.append(
+                f"Late entry: price {price:,.2f} is {to_stop:.0%} of the way from the entry "
+                f"{entry:,.2f} to the stop {stop:,.2f} (warns above {limits.late_share:.0%})."
+            )
+        if remaining is not None and remaining < limits.min_remaining_rr:
+            warnings.append(
+                f"Reward:risk from the current price {price:,.2f} is {remaining:.2f} "
+                f"(T1 {target:,.2f}, stop {stop:,.2f}), below the {limits.min_remaining_rr:.2f} "
+                "floor."
+            )
+    return PriceCheck(
+        direction,
+        price,
+        entry,
+        stop,
+        target,
+        triggered,
+        to_stop,
+        to_target,
+        setup_rr,
+        remaining,
+        refusal,
+        tuple(warnings),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSize:
+    """The default quantity: the contracts whose projected loss at the stop fits the
+    budget, capped by the max-contracts setting; 0 when not even one fits or the loss is
+    unknown (the user then sizes by hand, and the text says why)."""
+
+    contracts: int
+    budget: float | None
+    loss_per_contract: float | None
+    capped: bool
+    text: str
+
+
+def risk_budget(
+    equity: float | None, *, pct: float, dollars: float | None
+) -> tuple[float | None, str]:
+    """Dollars a trade may lose at its stop: the fixed amount when set, else ``pct`` % of
+    equity; None (with why) when equity is unknown."""
+    if dollars is not None:
+        return dollars, f"${dollars:,.0f} per trade (DASHBOARD_RISK_PER_TRADE_DOLLARS)"
+    if equity is None or not math.isfinite(equity) or equity <= 0:
+        return None, "equity unavailable"
+    budget = equity * pct / 100.0
+    return (
+        budget,
+        f"{pct:g}% of equity ${equity:,.0f} = ${budget:,.0f} (DASHBOARD_RISK_PER_TRADE_PCT)",
+    )
+
+
+def size_by_risk(
+    loss_per_contract: float | None,
+    *,
+    budget: float | None,
+    max_contracts: int,
+    budget_text: str = "",
+) -> RiskSize:
+    """floor(budget / loss per contract), capped at ``max_contracts``."""
+    why = f" ({budget_text})" if budget_text else ""
+    if budget is None:
+        return RiskSize(
+            0, None, loss_per_contract, False, f"Not sized: {budget_text or 'no budget'}."
+        )
+    if loss_per_contract is None or not math.isfinite(loss_per_contract) or loss_per_contract <= 0:
+        return RiskSize(
+            0,
+            budget,
+            None,
+            False,
+            "Not sized: the projection has no loss at the stop; size by hand.",
+        )
+    fit = math.floor(budget / loss_per_contract + 1e-9)
+    n = min(fit, max_contracts)
+    if n < 1:
+        return RiskSize(
+            0,
+            budget,
+            loss_per_contract,
+            False,
+            f"Not sized: one contract loses ${loss_per_contract:,.0f} at the stop, more than "
+            f"the ${budget:,.0f} budget{why}.",
+        )
+    capped = fit > max_contracts
+    tail = f", capped at {max_contracts} (DASHBOARD_MAX_CONTRACTS)" if capped else ""
+    return RiskSize(
+        n,
+        budget,
+        loss_per_contract,
+        capped,
+        f"Sized by risk: {n} × ${loss_per_contract:,.0f} loss at the stop = "
+        f"${n * loss_per_contract:,.0f} of ${budget:,.0f}{why}{tail}.",
+    )
+
+
+def active_for_signal(trades: Iterable[JournalTrade], signal_id: str | None) -> list[JournalTrade]:
+    """The journal's working, armed or open trades from this signal (the duplicate guard)."""
+    if not signal_id:
+        return []
+    return [t for t in trades if t.signal_id == signal_id and t.is_active]

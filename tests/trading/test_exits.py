@@ -108,5 +108,8 @@ def test_no_price_no_level_exit(open_long: JournalTrade) -> None:
 def test_exit_limit_price_penny_and_no_bid() -> None:
     spy = quote("SPY", "C", "600", 3.43, 3.50)
     assert exit_limit_price("SPY", spy) == Decimal("3.43")
-    assert exit_limit_price("AAPL", quote("AAPL", "C", "200", 0.03, 0.10)) is None
+    # AAPL is a Penny Interval Program class: $0.01 below $3, so a 0.03 bid is a price.
+    assert exit_limit_price("AAPL", quote("AAPL", "C", "200", 0.03, 0.10)) == Decimal("0.03")
+    # Outside the program the nickel grid rounds a 0.03 bid down to nothing: market.
+    assert exit_limit_price("ROKU", quote("ROKU", "C", "200", 0.03, 0.10)) is None
     assert exit_limit_price("AAPL", None) is None

@@ -1,8 +1,16 @@
 """The order ticket's view: what loading a signal fills in, the expiry and strike choices,
-the suggested limit, the projection at T1/T2/stop and the payoff inputs.
+the suggested limit, the projection at T1/T2/stop and the payoff inputs; the ticket's
+binding to its signal, the live quote and where price is against the levels.
 
 Pure: takes the chain and the broker's time the callbacks read; the contract choice is
 ``options.selection``'s and the validation ``trading.ticket``'s.
+
+Binding: a loaded signal's levels are recorded in the ticket's binding (a plain dict in
+the ``options-ticket-binding`` store). While the underlying and direction (and so the
+contract side) are the signal's, the ticket is *bound* and the order carries the signal's
+plan; changing either *unbinds* it: the signal's levels, limit, contract and reason are
+cleared, and levels equal to the signal's can no longer be sent for another symbol or
+direction (``foreign_levels``). "Reset to signal" restores the binding.
 """
 
 from __future__ import annotations
@@ -31,7 +39,8 @@ from dashboard.options.selection import (
     normalize_timeframe,
     select_contract,
 )
-from dashboard.trading.ticket import round_to_tick
+from dashboard.trading.ticket import PriceCheck, TickTable, round_to_tick
+from dashboard.views.formatting import format_et
 
 TICKET_FIELDS = ("symbol", "direction", "contracts", "expiry", "strike", "limit")
 LEVEL_FIELDS = ("entry", "target", "stop")
@@ -79,13 +88,14 @@ def find_quote(chain: OptionChain, symbol: str) -> OptionQuote | None:
     return next((q for q in chain.quotes if q.contract.symbol == symbol), None)
 
 
-def suggested_limit(quote: OptionQuote) -> float | None:
+def suggested_limit(quote: OptionQuote, table: TickTable | None = None) -> float | None:
     """The mid, rounded up to the contract's tick: a fair limit for a buy."""
     mid = quote.mid
     if mid is None:
         return None
     # str() first: Decimal(float) would carry the float's binary noise onto the tick grid.
-    return float(round_to_tick(quote.contract.underlying, Decimal(str(round(mid, 6))), down=False))
+    price = Decimal(str(round(mid, 6)))
+    return float(round_to_tick(quote.contract.underlying, price, down=False, table=table))
 
 
 def expiry_options(expiries: list[date], now: datetime) -> list[dict[str, str]]:
@@ -161,9 +171,10 @@ def hold_days(timeframe: str | None, years: float) -> float:
 
 
 def ticket_fields(values: Mapping[str, Any], signal: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The validator's input: the form's values plus the loaded signal's plan, if any."""
+    """The validator's input: the form's values plus the loaded signal's plan, only while
+    the ticket is bound to it (same underlying and direction; see ``is_bound``)."""
     fields = dict(values)
-    if signal and signal.get("symbol") == str(values.get("symbol") or "").strip().upper():
+    if signal and is_bound(signal, values):
         fields.update(
             pattern=signal.get("label"),
             timeframe=signal.get("timeframe"),
@@ -296,3 +307,181 @@ def payoff_view(
     )
     today = payoff_curve(iv=iv, prices=curve.prices, **{**common, "days_forward": 0.0})
     return PayoffView(curve, today, band, hold, qty, premium)
+
+
+# ---- binding to the loaded signal -------------------------------------------------------------
+
+BOUND_LEVELS = ("entry", "target", "stop", "limit")  # what a signal puts in the form's numbers
+LEVEL_NAMES = {"entry": "entry", "target": "T1", "stop": "stop", "limit": "limit"}
+
+
+def _symbol(value: Any) -> str:
+    return str(value or "").strip().upper()
+
+
+def is_bound(binding: Mapping[str, Any] | None, values: Mapping[str, Any]) -> bool:
+    """The form still shows the signal's underlying and direction, and was not unbound."""
+    return bool(
+        binding
+        and binding.get("state", "bound") == "bound"
+        and binding.get("symbol")
+        and _symbol(values.get("symbol")) == _symbol(binding.get("symbol"))
+        and values.get("direction") == binding.get("direction")
+    )
+
+
+def bind(
+    plan: Mapping[str, Any], row: Mapping[str, Any] | None, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The binding recorded when a signal loads: its plan (``signal_plan``), its board row
+    (status, levels) and what the load put in the form (contract, limit, reason)."""
+    row = row or {}
+    out: dict[str, Any] = {**plan, "state": "bound"}
+    out["symbol"] = _symbol(plan.get("symbol") or row.get("symbol") or values.get("symbol"))
+    out["direction"] = plan.get("direction") or row.get("direction") or values.get("direction")
+    out["status"] = row.get("status") or plan.get("status")
+    for name, row_key in (("entry", "entry"), ("target", "target1"), ("stop", "stop")):
+        out[name] = row.get(row_key, values.get(name))
+    for name in ("limit", "expiry", "strike", "expiry_options", "strike_options", "why"):
+        out[name] = values.get(name)
+    return out
+
+
+def unbind(binding: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The binding after the form left the signal (kept, so "Reset to signal" can restore it)."""
+    return {**binding, "state": "unbound", "left_to": _describe(values)}
+
+
+def _describe(values: Mapping[str, Any]) -> str:
+    return f"{_symbol(values.get('symbol')) or 'no underlying'} {values.get('direction') or ''}".strip()
+
+
+def unbound_text(binding: Mapping[str, Any], values: Mapping[str, Any]) -> str:
+    """Why the ticket no longer carries the signal, and what to do."""
+    sym, direction = _symbol(values.get("symbol")), values.get("direction")
+    changes = []
+    if sym != _symbol(binding.get("symbol")):
+        changes.append(f"the underlying to {sym or '(blank)'}")
+    if direction != binding.get("direction"):
+        right = "calls" if direction == "long" else "puts"
+        changes.append(f"the direction to {direction} ({right})")
+    what = " and ".join(changes) or "the ticket"
+    return (
+        f"Unbound from {signal_name(binding)}: you changed {what}. Its entry, stop, T1, T2, "
+        "limit, contract and reason were cleared; enter new levels, or Reset to signal."
+    )
+
+
+def signal_name(binding: Mapping[str, Any]) -> str:
+    parts = [binding.get("symbol"), binding.get("label"), binding.get("timeframe")]
+    name = " ".join(str(p) for p in parts if p)
+    return f"the {name} {binding.get('direction', '')} signal".replace("  ", " ")
+
+
+def foreign_levels(values: Mapping[str, Any], binding: Mapping[str, Any] | None) -> dict[str, str]:
+    """Form levels that are the loaded signal's while the ticket is not bound to it: such
+    an order would carry another symbol's (or the other direction's) plan, so it is
+    refused field by field."""
+    if not binding or not binding.get("symbol") or is_bound(binding, values):
+        return {}
+    out: dict[str, str] = {}
+    for name in ("entry", "target", "stop"):
+        mine, theirs = parse_float(values.get(name)), parse_float(binding.get(name))
+        if mine is not None and theirs is not None and abs(mine - theirs) < 0.005:
+            out[name] = (
+                f"{mine:,.2f} is the {LEVEL_NAMES[name]} of {signal_name(binding)}, not of "
+                f"{_describe(values)}; enter this trade's own level or Reset to signal."
+            )
+    return out
+
+
+# ---- the live quote and the price against the levels ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteView:
+    """The contract's quote as the ticket shows it: mark = mid (the app's one mark)."""
+
+    text: str
+    warning: str | None
+    mark: float | None
+    spread_pct: float | None
+    age_seconds: float | None
+
+
+def quote_view(quote: OptionQuote, now: datetime, max_spread_pct: float) -> QuoteView:
+    """Bid, ask, mark, the spread as a % of the mark and the quote's age on the broker's
+    clock; a warning when the spread is wider than ``max_spread_pct``."""
+    bid, ask, mark = quote.bid, quote.ask, quote.mid
+    spread_pct = (
+        (ask - bid) / mark * 100.0 if bid is not None and ask is not None and mark else None
+    )
+    age = (now - quote.as_of).total_seconds() if quote.as_of is not None else None
+    when = (
+        f"quote {format_et(quote.as_of)}, {max(age or 0.0, 0.0):,.0f} s old"
+        if quote.as_of is not None
+        else "quote time not given by the source"
+    )
+    parts = [
+        display_occ(quote.contract.symbol),
+        f"bid {_num(bid)}",
+        f"ask {_num(ask)}",
+        f"mark (mid) {_num(mark)}",
+        f"spread {_num(quote.spread)} ({spread_pct:.1f}% of mark)"
+        if spread_pct is not None
+        else "spread —",
+        when,
+    ]
+    warning = None
+    if spread_pct is not None and spread_pct > max_spread_pct:
+        warning = (
+            f"Wide market: the spread is {spread_pct:.1f}% of the mark (warns above "
+            f"{max_spread_pct:g}%, DASHBOARD_MAX_SPREAD_PCT); a limit near the ask overpays."
+        )
+    elif mark is None:
+        warning = "No two-sided market: there is no mark to price a limit from."
+    return QuoteView(" · ".join(parts), warning, mark, spread_pct, age)
+
+
+def _num(x: float | None) -> str:
+    return "—" if x is None or not math.isfinite(x) else f"{x:,.2f}"
+
+
+def price_lines(check: PriceCheck) -> list[str]:
+    """Where price is now against the trigger, T1 and stop, and R:R from here."""
+    c = check
+    up = c.direction == "long"
+    trig = (
+        "traded (in force)"
+        if c.triggered
+        else f"not traded yet, {abs(c.entry - c.price):,.2f} {'below' if up else 'above'}"
+    )
+    to_t1 = (c.target - c.price) if up else (c.price - c.target)
+    to_stop = (c.price - c.stop) if up else (c.stop - c.price)
+    rr = f"{c.remaining_rr:.2f}" if c.remaining_rr is not None else "—"
+    setup = f"{c.setup_rr:.2f}" if c.setup_rr is not None else "—"
+    t1 = (
+        f"T1 {c.target:,.2f}: {to_t1:,.2f} away ({c.to_target:.0%} of the way from the entry)"
+        if to_t1 > 0
+        else f"T1 {c.target:,.2f}: reached (price {-to_t1:,.2f} beyond it)"
+    )
+    stop = (
+        f"stop {c.stop:,.2f}: {to_stop:,.2f} away ({c.to_stop:.0%} of the way from the entry)"
+        if to_stop > 0
+        else f"stop {c.stop:,.2f}: traded (price {-to_stop:,.2f} beyond it)"
+    )
+    return [
+        f"Price now {c.price:,.2f} · trigger {c.entry:,.2f}: {trig}",
+        f"{t1} · {stop}",
+        f"Reward:risk (underlying) from here {rr} · from the setup's entry {setup}",
+    ]
+
+
+def pending_text(check: PriceCheck) -> str:
+    """What a buy-now ticket on a pending setup must say."""
+    side = "above" if check.direction == "long" else "below"
+    return (
+        f"PENDING setup: the trigger {check.entry:,.2f} has not traded (price "
+        f"{check.price:,.2f}). In The Strat you are not in the trade until price trades "
+        f"{side} the trigger; this order buys now, before it."
+    )

@@ -138,3 +138,133 @@ def test_expiry_and_strike_options_label_dte_and_moneyness() -> None:
     assert opt == {"label": "Fri Dec 18 '26 (24 DTE)", "value": "2026-12-18"}
     strikes = T.strike_options([Decimal("595"), Decimal("602.5")], 600.0)
     assert [s["label"] for s in strikes] == ["$595 (ITM)", "$602.5"]
+
+
+def test_suggested_limit_uses_the_penny_program_list() -> None:
+    q = make_quote(EXPIRY, "C", 200, spot=200, now=NOW, root="AAPL")
+    aapl = replace(q, bid=2.51, ask=2.54)  # mid 2.525: program class, penny below $3
+    assert T.suggested_limit(aapl) == 2.53
+    roku = replace(aapl, contract=replace(aapl.contract, underlying="ROKU"))
+    assert T.suggested_limit(roku) == 2.55  # outside the program: nickel below $3
+
+
+# ---- binding ---------------------------------------------------------------------------------
+
+PLAN = {
+    "id": "sig-aapl",
+    "symbol": "AAPL",
+    "timeframe": "1Day",
+    "label": "2D-1-2U",
+    "pattern": "2-1-2",
+    "direction": "long",
+    "target2": 248.0,
+    "tfc": "3/4 ↑",
+    "rules": "entry: setup-bar high + 1 tick",
+}
+ROW = {"id": "sig-aapl", "status": "triggered", "entry": 240.1, "stop": 236.5, "target1": 245.75}
+FORM = {
+    "symbol": "AAPL",
+    "direction": "long",
+    "entry": 240.1,
+    "target": 245.75,
+    "stop": 236.5,
+    "limit": 4.35,
+    "expiry": "2026-12-18",
+    "strike": "240",
+    "why": "Suggested AAPL Dec 18 '26 $240 C: delta 0.55",
+}
+
+
+def test_bind_records_the_signals_levels_status_and_contract() -> None:
+    b = T.bind(PLAN, ROW, FORM)
+    assert b["state"] == "bound" and b["status"] == "triggered"
+    assert (b["entry"], b["target"], b["stop"], b["target2"]) == (240.1, 245.75, 236.5, 248.0)
+    assert (b["limit"], b["expiry"], b["strike"]) == (4.35, "2026-12-18", "240")
+    assert T.is_bound(b, FORM) and T.is_bound(b, {**FORM, "symbol": " aapl "})
+    assert not T.is_bound(b, {**FORM, "symbol": "SPY"})
+    assert not T.is_bound(b, {**FORM, "direction": "short"})  # the contract side changed
+    assert not T.is_bound(T.unbind(b, FORM), FORM)  # unbound stays unbound until reset
+
+
+def test_the_plan_rides_only_on_a_bound_ticket() -> None:
+    b = T.bind(PLAN, ROW, FORM)
+    fields = T.ticket_fields(FORM, b)
+    assert (fields["signal_id"], fields["target2"], fields["tfc"]) == ("sig-aapl", 248.0, "3/4 ↑")
+    for other in ({**FORM, "symbol": "SPY"}, {**FORM, "direction": "short"}):
+        assert "signal_id" not in T.ticket_fields(other, b)
+        assert "target2" not in T.ticket_fields(other, b)
+    assert "signal_id" not in T.ticket_fields(FORM, T.unbind(b, FORM))
+
+
+def test_unbound_text_names_the_signal_and_the_change() -> None:
+    b = T.bind(PLAN, ROW, FORM)
+    assert T.unbound_text(b, {**FORM, "symbol": "SPY"}) == (
+        "Unbound from the AAPL 2D-1-2U 1Day long signal: you changed the underlying to SPY. "
+        "Its entry, stop, T1, T2, limit, contract and reason were cleared; enter new levels, "
+        "or Reset to signal."
+    )
+    assert "the direction to short (puts)" in T.unbound_text(b, {**FORM, "direction": "short"})
+
+
+def test_another_symbol_can_not_carry_the_signals_levels() -> None:
+    b = T.bind(PLAN, ROW, FORM)
+    assert T.foreign_levels(FORM, b) == {}  # bound: they are this ticket's levels
+    spy = {**FORM, "symbol": "SPY", "entry": 586.0}
+    out = T.foreign_levels(spy, b)
+    assert set(out) == {"target", "stop"}  # entry was re-typed, T1 and stop were not
+    assert out["target"].startswith("245.75 is the T1 of the AAPL 2D-1-2U 1Day long signal")
+    assert set(T.foreign_levels({**FORM, "direction": "short"}, b)) == {"entry", "target", "stop"}
+    assert T.foreign_levels(spy, None) == {}
+
+
+# ---- the live quote and the price against the levels -------------------------------------------
+
+
+def test_quote_view_shows_mark_spread_and_age_on_the_broker_clock() -> None:
+    q = make_quote(EXPIRY, "C", 600, spot=600, now=NOW)
+    q = replace(q, bid=1.20, ask=1.30, as_of=NOW - timedelta(seconds=12))
+    v = T.quote_view(q, NOW, max_spread_pct=10.0)  # spread 0.10 / mark 1.25 = 8 %
+    assert v.mark == pytest.approx(1.25) and v.spread_pct == pytest.approx(8.0)
+    assert v.age_seconds == pytest.approx(12.0) and v.warning is None
+    assert v.text == (
+        "SPY Dec 18 '26 $600 C · bid 1.20 · ask 1.30 · mark (mid) 1.25 · "
+        "spread 0.10 (8.0% of mark) · quote 09:59:48 ET, 12 s old"
+    )
+    wide = T.quote_view(replace(q, bid=1.00, ask=1.50), NOW, max_spread_pct=10.0)
+    assert wide.spread_pct == pytest.approx(40.0)
+    assert wide.warning is not None and wide.warning.startswith("Wide market: the spread is 40.0%")
+    one_sided = T.quote_view(replace(q, bid=None, as_of=None), NOW, 10.0)
+    assert one_sided.mark is None and "No two-sided market" in (one_sided.warning or "")
+    assert "quote time not given" in one_sided.text
+
+
+def test_price_lines_and_the_pending_notice() -> None:
+    from dashboard.trading.ticket import check_against_price
+
+    c = check_against_price(
+        "long", price=200.0, entry=201.0, stop=198.0, target=205.0, scan_triggered=False
+    )
+    assert T.price_lines(c) == [
+        "Price now 200.00 · trigger 201.00: not traded yet, 1.00 below",
+        "T1 205.00: 5.00 away (-25% of the way from the entry) · stop 198.00: 2.00 away "
+        "(33% of the way from the entry)",
+        "Reward:risk (underlying) from here 2.50 · from the setup's entry 1.33",
+    ]
+    assert T.pending_text(c).startswith("PENDING setup: the trigger 201.00 has not traded")
+
+
+def test_price_lines_say_traded_and_reached_beyond_the_levels() -> None:
+    from dashboard.trading.ticket import check_against_price
+
+    stopped = check_against_price(  # the refused short of the e2e: price above its stop
+        "short", price=230.28, entry=227.79, stop=229.80, target=225.92, scan_triggered=False
+    )
+    assert stopped.refusal is not None
+    assert T.price_lines(stopped)[1] == (
+        "T1 225.92: 4.36 away (-133% of the way from the entry) · stop 229.80: traded "
+        "(price 0.48 beyond it)"
+    )
+    spent = check_against_price(
+        "long", price=206.0, entry=201.0, stop=198.0, target=205.0, scan_triggered=True
+    )
+    assert T.price_lines(spent)[1].startswith("T1 205.00: reached (price 1.00 beyond it)")
