@@ -149,7 +149,7 @@ def test_the_procfile_deployment_starts_holds_sessions_shares_and_survives_kills
         assert set(dep.served_by()[before:]) == set(workers)
         assert http.get("/_dash-layout").status_code == 401  # and without the cookie, no
 
-        # 3. One upstream call per endpoint per TTL across workers (a read nobody made yet).
+        # 3. At most one upstream call per endpoint per TTL across workers.
         deps = http.get("/_dash-dependencies", headers=cookie).json()
         risk = dash_body(
             deps, "risk-heat-chart.figure", {"risk-interval.n_intervals": 1},
@@ -163,8 +163,10 @@ def test_the_procfile_deployment_starts_holds_sessions_shares_and_survives_kills
         assert [a.status_code for a in answers] == [200] * 6
         assert set(dep.served_by()[before:]) == set(workers)  # both workers rendered it
         grew = upstream.counts() - counts
+        # At most one call per endpoint for six renders on two workers; none when the
+        # trade monitor or the alert engine had already put the value in the shared cache.
         for endpoint in ("GET /v2/account", "GET /v2/positions", "GET /v2/clock"):
-            assert grew[endpoint] == 1, (endpoint, grew)
+            assert grew[endpoint] <= 1, (endpoint, grew)
         assert _redis_keys(redis_server, "strat:v1:*"), "the shared values are not in Redis"
 
         # 4. kill -9 of the workers while an entry order is in flight.
@@ -194,8 +196,15 @@ def test_the_procfile_deployment_starts_holds_sessions_shares_and_survives_kills
     assert adopted, f"not adopted in {ADOPT_SECONDS} s: {_trade(database)}\n{dep.logs_tail()}"
     assert journal_state(database)["trades"] == 1
 
-    # 5. The target is already reached, so the lease holder sends the exit (slowly): kill -9
-    # that monitor mid-order. Three monitors compete: two web workers and the worker.
+    # 5. The target moves to where price already is (as Manage → Modify does), so the lease
+    # holder sends the exit (slowly): kill -9 that monitor mid-order. Three monitors
+    # compete: two web workers and the worker.
+    opened = wait_for(lambda: (t := _trade(database)) and t["status"] == "open" and t, 60)
+    assert opened, _trade(database)
+    _sql_write(
+        database,
+        f"UPDATE trades SET target_level = {opened['entry_level'] + 0.5} WHERE id = {opened['id']}",
+    )
     exiting = wait_for(lambda: (t := _trade(database)) and t["status"] == "exiting" and t, 60)
     assert exiting, _trade(database)
     assert wait_for(lambda: upstream.counts()["POST /v2/orders"] > posts + 1, 60)
@@ -280,6 +289,13 @@ def _sql(database: str, query: str) -> list[dict[str, Any]]:
         return list(conn.execute(query).fetchall())
 
 
+def _sql_write(database: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(railway_url(database)) as conn:
+        conn.execute(statement)
+
+
 def _trade(database: str) -> dict[str, Any] | None:
     rows = _sql(database, "SELECT * FROM trades ORDER BY id")
     return rows[0] if rows else None
@@ -336,6 +352,8 @@ def _ticket_values(upstream: SimProcess) -> dict[str, Any]:
         ).json()["snapshots"]
         ask = snap[best["symbol"]]["latestQuote"]["ap"]
     entry = round(spot - 2.5, 2)
+    # Target and stop are not yet traded (the ticket refuses a reached T1 or a traded
+    # stop); step 5 moves the target to where price is.
     return {
         "options-symbol.value": UNDERLYING,
         "options-direction.value": "long",
@@ -344,6 +362,6 @@ def _ticket_values(upstream: SimProcess) -> dict[str, Any]:
         "options-strike.value": str(Decimal(str(best["strike_price"])).normalize()),
         "options-limit.value": float(Decimal(str(ask)).quantize(Decimal("0.01"))),
         "options-entry.value": entry,
-        "options-target.value": round(entry + 2.0, 2),
+        "options-target.value": round(spot + 20.0, 2),
         "options-stop.value": round(entry - 2.0, 2),
     }
