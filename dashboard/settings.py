@@ -2,6 +2,8 @@
 
 A bad value stops start-up with one line naming the variable; secrets are ``SecretStr``
 so they never appear in reprs, logs or error messages.
+
+Its size is one concept: every environment variable, validated in one place.
 """
 
 from __future__ import annotations

@@ -171,10 +171,10 @@ def journal_option_frame(
 
     DTE at entry = expiry − the New York date of the entry fill. R is the realised P&L
     over the premium paid for the contracts closed (entry fill × 100 × closed qty), the
-    same definition as the modelled option strategies. Delta at entry is not derived:
-    the journal keeps neither the underlying price at the fill nor an IV, so any delta
-    would be invented. Trades without an entry fill are skipped; ``start``/``end``
-    filter on the entry date like the backtest trades.
+    same definition as the modelled option strategies. Delta at entry is the one the
+    journal recorded at the fill (``fill_delta``, kept since journal step 4), never
+    derived afterwards; older trades have none. Trades without an entry fill are skipped;
+    ``start``/``end`` filter on the entry date like the backtest trades.
     """
     rows = []
     for t in trades:
@@ -190,6 +190,8 @@ def journal_option_frame(
         qty = int(getattr(t, "closed_qty", 0) or getattr(t, "entry_filled_qty", 0) or 0)
         premium = float(price) * 100.0 * qty
         dte = (t.expiry - day).days
+        fill_delta = getattr(t, "fill_delta", None)
+        delta = abs(float(fill_delta)) if fill_delta is not None else None
         rows.append(
             {
                 "pattern": t.pattern,
@@ -198,6 +200,8 @@ def journal_option_frame(
                 "entry_date": day,
                 "dte_at_entry": dte,
                 "dte_bucket": dte_bucket(dte),
+                "delta_at_entry": delta,
+                "delta_bucket": delta_bucket(delta),
                 "realized_pnl": float(t.realized_pnl),
                 "r_multiple": float(t.realized_pnl) / premium if premium > 0 else math.nan,
             }
@@ -209,6 +213,8 @@ def journal_option_frame(
         "entry_date",
         "dte_at_entry",
         "dte_bucket",
+        "delta_at_entry",
+        "delta_bucket",
         "realized_pnl",
         "r_multiple",
     ]

@@ -28,6 +28,9 @@ that bar). Named ``StrategySpec`` definitions filter the trades (reversals, cont
 TFC-aligned) or turn them into modelled option trades (``analytics.option_backtest``).
 Grouping trades into edge tables (by regime at entry, TFC, DTE, delta) and the
 equity of a trade list are in ``analytics/edge.py``.
+
+Its size is one concept: the backtest engine and the named strategies that filter or
+reprice its trades.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ cost one upstream call per endpoint per TTL, and every read returns a ``DataResu
 raise, because the user must see a rejection, and they invalidate the cached account,
 positions and orders. Built with ``from_settings`` without touching the network; run
 from sync code with ``run_async(service.fetch_…())``.
+
+Its size is one concept: the one facade every callback reads through (cache, budget,
+deadlines, fallbacks); the clients and parsers it uses live in their own modules.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ equity at any past instant is recomputed (positions from the ledger, marks from 
 market) instead of sampled; that is what makes portfolio history exact for any timeframe.
 Everything is JSON-serialisable for snapshots. Responses mirror Alpaca's field names and
 string-valued numbers so alpaca-py's pydantic models parse them.
+
+Its size is one concept: Alpaca's paper broker (orders, fills, positions, account,
+history) as one state machine that snapshots as a whole.
 """
 
 from __future__ import annotations

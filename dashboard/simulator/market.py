@@ -35,6 +35,9 @@ Why this shape:
   constant price scale, so it is computed once per seed and process.
 * Prices are anchored so that each stock closes at its nominal price on the anchor
   session (the last session before the simulator's start).
+
+Its size is one concept: one price path per symbol and every timeframe aggregated from
+it, which must stay together to stay consistent.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Handlers are thin: parse the query the way Alpaca does, ask the ``Simulator``, a
 Alpaca-shaped JSON (string numbers on trading routes, short keys on data routes). A
 middleware adds ``X-RateLimit-*`` headers and applies injected faults; Alpaca routes
 require the two ``APCA-API-*`` headers (any non-empty value).
+
+Its size is one concept: the Alpaca REST surface the app and alpaca-py call, route by
+route, in one place to compare with Alpaca's documents.
 """
 
 from __future__ import annotations

@@ -75,6 +75,9 @@ Errors use ThetaData's codes: 471 permission (above the subscription tier), 472 
 (unknown root, expiry or strike; empty range), 473 invalid parameters. v2 answers them in
 the JSON envelope with ``error_type`` ``PERMISSION``/``NO_DATA``/``INVALID_PARAMS``; v3
 answers plain text.
+
+Its size is one concept: the ThetaData Terminal's v2 and v3 routes with their units,
+tiers and error envelopes, in one place to compare with ThetaData's documents.
 """
 
 from __future__ import annotations

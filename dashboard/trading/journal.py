@@ -17,6 +17,9 @@ Status lifecycle::
 
 The UI only ever gets ``JournalTrade`` dataclasses, never ORM rows. The same database
 also holds the exit-monitor lease, so one monitor acts however many processes run.
+
+Its size is one concept: the schema, its migrations and every transaction on it, so each
+status move stays a compare-and-set next to the rows it guards.
 """
 
 from __future__ import annotations

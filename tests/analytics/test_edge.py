@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -65,8 +66,15 @@ def test_journal_option_frame_dte_and_r_on_premium() -> None:
 
     from dashboard.analytics.edge import journal_option_frame
 
-    def jt(status: str, filled: datetime | None, pnl: str, price: str | None = "2.50"):
+    def jt(
+        status: str,
+        filled: datetime | None,
+        pnl: str,
+        price: str | None = "2.50",
+        delta: float | None = None,
+    ):
         return SimpleNamespace(
+            fill_delta=delta,
             status=status,
             pattern="2-1-2",
             timeframe="1Day",
@@ -83,7 +91,7 @@ def test_journal_option_frame_dte_and_r_on_premium() -> None:
     late = datetime(2026, 1, 6, 2, 30, tzinfo=UTC)
     rows = journal_option_frame(
         [
-            jt("closed", late, "125"),
+            jt("closed", late, "125", delta=0.52),
             jt("open", late, "999"),
             jt("closed", None, "10"),  # never filled: no DTE at entry
             jt("closed", datetime(2026, 1, 27, 15, tzinfo=UTC), "-500"),
@@ -93,7 +101,10 @@ def test_journal_option_frame_dte_and_r_on_premium() -> None:
     assert rows["dte_bucket"].tolist() == ["14–29 DTE", "0–6 DTE"]
     # R = P&L / premium paid = 125 / (2.50 × 100 × 2) = 0.25; −500 / 500 = −1.
     assert rows["r_multiple"].tolist() == pytest.approx([0.25, -1.0])
-    assert "delta_at_entry" not in rows.columns
+    # Delta is the one recorded at the fill, never derived: none for the older trade.
+    assert rows["delta_at_entry"].tolist()[0] == 0.52
+    assert math.isnan(rows["delta_at_entry"].tolist()[1])
+    assert rows["delta_bucket"].tolist()[0] == "0.40–0.60" and pd.isna(rows["delta_bucket"].iloc[1])
     only_late = journal_option_frame([jt("closed", late, "125")], start=date(2026, 1, 6))
     assert only_late.empty
 

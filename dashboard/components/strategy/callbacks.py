@@ -317,8 +317,8 @@ def export_trades(
 
 
 JOURNAL_DELTA_NOTE = (
-    "R = realised P&L / premium paid. No delta: the journal keeps neither the underlying "
-    "price at the fill nor an IV, so it is not shown."
+    "R = realised P&L / premium paid. Grouped by DTE at entry; the journal records each "
+    "fill's delta and IV from now on (trades entered earlier have none)."
 )
 
 

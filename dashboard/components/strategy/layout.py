@@ -241,7 +241,7 @@ def layout(settings: Settings) -> html.Div:
             ),
             card(
                 f"Rolling {ROLLING_WINDOW}-day Sharpe and Sortino of daily returns",
-                [graph("strategy-rolling-chart", height=None, loading_text=waiting)],
+                [graph("strategy-rolling-chart", height="320px", loading_text=waiting)],
             ),
             dbc.Row(
                 [

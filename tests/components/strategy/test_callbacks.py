@@ -83,7 +83,7 @@ def test_journal_callback(wired: tuple[Dash, Services]) -> None:
     assert rows == tab.journal_rows(closed)
     assert dte_rows == tab.journal_dte_rows(journal_option_frame(closed))
     assert ("no closed trades in this range" in str(status)) == (rows == [])
-    assert "No delta" in str(dte_status)
+    assert "delta and IV" in str(dte_status)
 
 
 def test_callback_follows_an_option_strategy_and_rejects_a_bad_range(
