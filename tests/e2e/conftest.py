@@ -141,7 +141,15 @@ def start_live_app(
     from tests.conftest import settings_for
 
     handle = handle or start_simulator_thread(SimulatorConfig(seed=7, speed=0, port=0))
-    overrides = {"simulator_url": handle.url, "watchlist": E2E_WATCHLIST, **overrides}
+    # 5% of the simulated account's equity per trade: at the default 1% the first board
+    # row's contract (a monthly NVDA or SPY setup) risks more than that at its stop, and the
+    # ticket rightly leaves the quantity blank; these tests load a row and send it.
+    overrides = {
+        "simulator_url": handle.url,
+        "watchlist": E2E_WATCHLIST,
+        "risk_per_trade_pct": 5.0,
+        **overrides,
+    }
     settings = settings_for(handle, data_dir).with_overrides(**overrides)
     services = build_services(settings)
     if warm_regime:
