@@ -42,7 +42,12 @@ from dashboard.models import OptionQuote
 from dashboard.options.expiry import years_to_expiry
 from dashboard.options.pricing import bs_price
 from dashboard.strat.setups import SETUP_EXPIRE_BARS
-from dashboard.strat.timeframes import INTRADAY_MINUTES, SESSION_CLOSE, bar_close_time
+from dashboard.strat.timeframes import (
+    FOUR_HOUR_STARTS,
+    INTRADAY_MINUTES,
+    SESSION_CLOSE,
+    bar_close_time,
+)
 from dashboard.trading.ticket import round_to_tick
 
 __all__ = [
@@ -180,6 +185,9 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, 1)
 
 
+FOUR_HOUR_MIDDAY = FOUR_HOUR_STARTS[1]  # the first 4-hour bar's close
+
+
 def arming_window_end(
     timeframe: str, setup_bar_start: datetime, bars: int = SETUP_EXPIRE_BARS
 ) -> datetime:
@@ -203,6 +211,17 @@ def arming_window_end(
                 t = datetime.combine(t.date(), SESSION_OPEN, tzinfo=NEW_YORK)
             t = min(t + step, datetime.combine(t.date(), SESSION_CLOSE, tzinfo=NEW_YORK))
         return t
+    if timeframe == "4Hour":  # the session's 09:30-13:30 and 13:30-16:00 bars
+        t = setup_close.astimezone(NEW_YORK)
+        for _ in range(bars):
+            if t.weekday() < 5 and t.time() < FOUR_HOUR_MIDDAY:
+                t = datetime.combine(t.date(), FOUR_HOUR_MIDDAY, tzinfo=NEW_YORK)
+            elif t.weekday() < 5 and t.time() < SESSION_CLOSE:
+                t = datetime.combine(t.date(), SESSION_CLOSE, tzinfo=NEW_YORK)
+            else:
+                nxt = _next_weekday(t.date())
+                t = datetime.combine(nxt, FOUR_HOUR_MIDDAY, tzinfo=NEW_YORK)
+        return t
     day = setup_close.astimezone(NEW_YORK).date()
     if timeframe == "1Day":
         for _ in range(bars):
@@ -211,8 +230,10 @@ def arming_window_end(
     if timeframe == "1Week":
         friday = day + timedelta(days=4 - day.weekday())
         return datetime.combine(friday + timedelta(weeks=bars), SESSION_CLOSE, tzinfo=NEW_YORK)
-    if timeframe == "1Month":
-        first = _add_months(day, bars)
+    if timeframe in ("1Month", "1Quarter"):
+        # The setup bar closes in its period's last month; ``bars`` periods later is the
+        # last month of a later period.
+        first = _add_months(day, bars * (3 if timeframe == "1Quarter" else 1))
         last = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
         while last.weekday() >= 5:
             last -= timedelta(days=1)

@@ -306,3 +306,21 @@ def test_premium_at_trigger_is_black_scholes_at_the_trigger() -> None:
     want = float(bs_price(601.0, 600.0, years_to_expiry(EXPIRY, now), 0.04, 0.2, "C"))
     assert got == Decimal(str(round(want, 2)))
     assert premium_at_trigger(replace(q, iv=None), 601.0, now) is None
+
+
+def test_arming_window_on_built_timeframes() -> None:
+    """4Hour bars are the session's 09:30-13:30 and 13:30-16:00; quarters end in their
+    third month. Three bars after the setup bar, hand-counted."""
+    from dashboard.conventions import NEW_YORK
+    from dashboard.trading.arming import arming_window_end
+
+    # Q3 2026 closes Sep 30; Q4, Q1, Q2 later: Jun 30 2027 at the close.
+    assert arming_window_end("1Quarter", datetime(2026, 7, 1, tzinfo=NEW_YORK)) == datetime(
+        2027, 6, 30, 16, 0, tzinfo=NEW_YORK
+    )
+    # Monday's morning bar closes 13:30; then Mon 16:00, Tue 13:30, Tue 16:00.
+    monday = datetime(2026, 11, 30, 9, 30, tzinfo=NEW_YORK)
+    assert arming_window_end("4Hour", monday) == datetime(2026, 12, 1, 16, 0, tzinfo=NEW_YORK)
+    # Friday's afternoon bar closes 16:00; then Mon 13:30, Mon 16:00, Tue 13:30.
+    friday = datetime(2026, 11, 27, 13, 30, tzinfo=NEW_YORK)
+    assert arming_window_end("4Hour", friday) == datetime(2026, 12, 1, 13, 30, tzinfo=NEW_YORK)
