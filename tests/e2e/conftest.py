@@ -243,5 +243,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.nodeid in KNOWN_FAILING_AFTER_MERGE:
             item.add_marker(
-                pytest.mark.xfail(reason="fails on main after the merges; see issue notes", run=False)
+                pytest.mark.xfail(
+                    reason="fails on main after the merges; see issue notes", run=False
+                )
             )
