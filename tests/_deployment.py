@@ -100,7 +100,7 @@ class Deployment:
             "PORT": str(port),
             "DATABASE_URL": railway_url(database_url),
             "REDIS_URL": redis_url,
-            "APCA_API_KEY_ID": "PKSIMULATOR0000000",
+            "APCA_API_KEY_ID": "simulator-placeholder-key-id",
             "APCA_API_SECRET_KEY": secrets.token_hex(16),
             "APCA_API_BASE_URL": upstream_url,
             "APCA_API_DATA_URL": upstream_url,

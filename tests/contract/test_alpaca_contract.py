@@ -23,7 +23,7 @@ from dashboard.options.pricing import bs_greeks
 from dashboard.settings import load_settings
 from tests.contract._fixtures import DATA, PAPER, as_list, body
 
-KEY, SECRET = "PKCONTRACTTEST00000", "contract-test-secret-0000000000000000000"
+KEY, SECRET = "contract-test-placeholder-key-id", "contract-test-placeholder-secret"
 
 
 @pytest.fixture
