@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -16,39 +14,10 @@ from scipy.stats import norm
 from vollib.black_scholes import black_scholes
 
 from dashboard.analytics import var
-from dashboard.models import Position
 from dashboard.options.expiry import years_to_expiry
 from dashboard.options.occ import parse_occ
 from dashboard.options.pricing import bs_price
-
-NY = ZoneInfo("America/New_York")
-EXPIRY_CLOSE = datetime(2025, 12, 19, 16, 0, tzinfo=NY)
-OPT = "SPY251219C00100000"  # SPY 100 call expiring 2025-12-19
-
-
-def now_for(years: float) -> datetime:
-    """A 'now' that leaves exactly ``years`` (365-day count) to the 16:00 ET expiry."""
-    return EXPIRY_CLOSE.astimezone(UTC) - timedelta(days=years * 365)
-
-
-def pos(symbol: str, qty: float, price: float, asset_class: str = "us_equity") -> Position:
-    mult = 100 if asset_class == "us_option" else 1
-    mv = Decimal(str(qty * price * mult))
-    return Position(
-        symbol=symbol,
-        asset_class=asset_class,  # type: ignore[arg-type]
-        qty=Decimal(str(qty)),
-        side="long" if qty > 0 else "short",
-        avg_entry_price=Decimal(str(price)),
-        current_price=Decimal(str(price)),
-        lastday_price=Decimal(str(price)),
-        market_value=mv,
-        cost_basis=mv,
-        unrealized_pl=Decimal(0),
-        unrealized_plpc=Decimal(0),
-        unrealized_intraday_pl=Decimal(0),
-    )
-
+from tests.analytics._book import NY, now_for, pos
 
 # ----------------------------------------------------------------- VaR
 
