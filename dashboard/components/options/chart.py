@@ -20,7 +20,13 @@ from dashboard.options.occ import build_occ, display_occ
 from dashboard.strat import classify_bars, detect_patterns, evaluate_setups
 from dashboard.strat.signals import Setup
 from dashboard.strat.timeframes import is_bar_closed
-from dashboard.views.options.chart import other_setups, selected_setup, signal_chart_title
+from dashboard.views.options.chart import (
+    left_signal,
+    other_setups,
+    selected_setup,
+    signal_chart_title,
+    signal_name,
+)
 from dashboard.views.options.ticket import FORM_FIELDS, find_quote, parse_float, payoff_view
 from dashboard.views.states import BlankKind
 from dashboard.visualizations.figures import empty_figure
@@ -158,11 +164,22 @@ def _bars_setups(
 
 
 def signal_chart(
-    services: Services, reads: Reads, signal: dict[str, Any] | None, switches: list[str] | None
+    services: Services,
+    reads: Reads,
+    signal: dict[str, Any] | None,
+    switches: list[str] | None,
+    binding: dict[str, Any] | None = None,
 ) -> tuple[go.Figure, str, Any]:
     if not signal:
         fig = empty_figure("Select a signal to chart it", uirevision="signal-chart")
         return fig, "Signal chart ", empty_line("no signal selected")
+    if left_signal(binding, signal):
+        # The chart follows the ticket: once the form leaves the signal, its levels are not
+        # the ticket's any more, and drawing them would invite trading them.
+        now_holds = (binding or {}).get("left_to") or "another underlying"
+        msg = f"The ticket left {signal_name(signal)}; it now holds {now_holds}"
+        fig = empty_figure(msg, uirevision="signal-chart")
+        return fig, "Signal chart ", empty_line("Reset to signal, or pick one on the board")
     symbol, tf = signal["symbol"], signal["timeframe"]
     bars, df, setups = _bars_setups(services, reads, symbol, tf)
     if df is None:
@@ -273,11 +290,18 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Input("options-selected-signal", "data"),
         Input("options-chart-labels", "value"),
         Input("options-interval", "n_intervals"),
+        Input("options-ticket-binding", "data"),
     )
-    def _signal_chart(signal: dict[str, Any] | None, switches: list[str], _n: int | None) -> Any:
-        if not signal and ctx.triggered_id == "options-interval":
-            raise PreventUpdate  # nothing selected: a refresh has nothing to redraw
-        return signal_chart(services, reads, signal, switches)
+    def _signal_chart(
+        signal: dict[str, Any] | None,
+        switches: list[str],
+        _n: int | None,
+        binding: dict[str, Any] | None,
+    ) -> Any:
+        idle = not signal or left_signal(binding, signal)
+        if idle and ctx.triggered_id == "options-interval":
+            raise PreventUpdate  # nothing to chart: a refresh has nothing to redraw
+        return signal_chart(services, reads, signal, switches, binding)
 
     @app.callback(
         Output("options-payoff-chart", "figure"),
