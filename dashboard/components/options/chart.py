@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.components.options.reads import Reads
 from dashboard.components.status import empty_line, status_line
-from dashboard.components.ui import fixed_graph, slow_loading
+from dashboard.components.ui import fixed_graph, register_zoom, slow_loading, zoom_memory
 from dashboard.conventions import right_for_direction
 from dashboard.models import DataState
 from dashboard.options.occ import build_occ, display_occ
@@ -29,7 +29,7 @@ from dashboard.views.options.chart import (
 )
 from dashboard.views.options.ticket import FORM_FIELDS, find_quote, parse_float, payoff_view
 from dashboard.views.states import BlankKind
-from dashboard.visualizations.figures import empty_figure
+from dashboard.visualizations.figures import apply_zoom, empty_figure
 from dashboard.visualizations.options_charts import PAYOFF_HEIGHT, create_payoff_chart
 from dashboard.visualizations.strat_chart import create_strat_candlestick_chart
 
@@ -67,6 +67,7 @@ def signal_chart_card() -> dbc.Card:
             dbc.CardBody(
                 [
                     slow_loading(fixed_graph("options-signal-chart", SIGNAL_CHART_HEIGHT)),
+                    zoom_memory("options-signal-chart"),
                     html.Div(
                         "Candles coloured by STRAT type: 1 inside grey, 2U green, 2D red,"
                         " 3 outside yellow. Tags on the right: the setup's entry, stop and"
@@ -291,17 +292,23 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Input("options-chart-labels", "value"),
         Input("options-interval", "n_intervals"),
         Input("options-ticket-binding", "data"),
+        State("options-signal-chart-zoom", "data"),
     )
     def _signal_chart(
         signal: dict[str, Any] | None,
         switches: list[str],
         _n: int | None,
         binding: dict[str, Any] | None,
+        zoom: dict[str, Any] | None,
     ) -> Any:
         idle = not signal or left_signal(binding, signal)
-        if idle and ctx.triggered_id == "options-interval":
+        # Only a refresh tick (a tick and a binding change can arrive in one request).
+        if idle and set(ctx.triggered_prop_ids) == {"options-interval.n_intervals"}:
             raise PreventUpdate  # nothing to chart: a refresh has nothing to redraw
-        return signal_chart(services, reads, signal, switches, binding)
+        fig, title, status = signal_chart(services, reads, signal, switches, binding)
+        return apply_zoom(fig, zoom), title, status
+
+    register_zoom(app, "options-signal-chart")
 
     @app.callback(
         Output("options-payoff-chart", "figure"),
