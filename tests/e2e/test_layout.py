@@ -189,14 +189,19 @@ def test_the_options_charts_frame_three_signals(page: tuple[str, Any]) -> None:
     for index in range(3):
         previous = page_.inner_text("#options-ticket-signal")
         _pick_signal(page_, width_name, index)
-        wait_until(
-            lambda previous=previous: (
-                page_.inner_text("#options-ticket-signal") != previous
-                and page_.inner_text("#options-ticket-state").startswith("Ready:")
-            ),
-            timeout=90,
-            what=f"signal {index} in the ticket",
-        )
+        try:
+            wait_until(
+                lambda previous=previous: (
+                    page_.inner_text("#options-ticket-signal") != previous
+                    and page_.inner_text("#options-ticket-state").startswith("Ready:")
+                ),
+                timeout=90,
+                what=f"signal {index} in the ticket",
+            )
+        except AssertionError as exc:
+            state = page_.inner_text("#options-ticket-state")
+            signal = page_.inner_text("#options-ticket-signal")
+            raise AssertionError(f"{exc}; ticket: {signal!r} state: {state!r}") from None
         levels = {k: _number(page_, f"#options-{k}") for k in ("entry", "stop", "target")}
         symbol = page_.input_value("#options-symbol")
         entry_tag = f"entry {levels['entry']:.2f}"
