@@ -29,6 +29,8 @@ from dashboard.strat.settlement import (
     IntrabarRule,
     LowerBars,
     lower_bars_from_ticks,
+    ns_to_datetime,
+    utc_ns,
 )
 from dashboard.strat.setups import SETUP_EXPIRE_BARS, active_setups, setups_from_ticks
 from dashboard.strat.signals import Pattern, Setup
@@ -68,6 +70,8 @@ class _Frame:
     ticks: tuple[NDArray[np.int64], ...]  # open, high, low, close
     codes: NDArray[np.int8]
     index: pd.Index
+    starts: NDArray[np.int64] | None  # bar starts in UTC ns (a DatetimeIndex only)
+    atr: float  # mean true range of the last 14 bars
 
 
 def _frame(df: pd.DataFrame, tick: float) -> _Frame:
@@ -81,7 +85,19 @@ def _frame(df: pd.DataFrame, tick: float) -> _Frame:
     except (TypeError, ValueError):
         o, h, lo, c = (df[name].to_numpy(dtype=np.float64) for name in _OHLC)
     ticks = tuple(to_ticks(x, tick) for x in (o, h, lo, c))
-    return _Frame(o, h, lo, c, ticks, codes_from_ticks(ticks[1], ticks[2]), df.index)
+    index = df.index
+    starts = utc_ns(index) if isinstance(index, pd.DatetimeIndex) else None
+    return _Frame(
+        o,
+        h,
+        lo,
+        c,
+        ticks,
+        codes_from_ticks(ticks[1], ticks[2]),
+        index,
+        starts,
+        average_true_range(h, lo, c),
+    )
 
 
 def _error_row(sym: str, tf: str, error: str, tfc: ContinuityResult | None) -> ScanRow:
@@ -106,8 +122,8 @@ def _magnifier_frames(
                 f = _frame(df, tick)
             except (KeyError, ValueError):
                 continue
-        if isinstance(f.index, pd.DatetimeIndex) and f.close.size:
-            out[tf] = lower_bars_from_ticks(tf, f.index, *f.ticks)
+        if f.starts is not None and f.close.size:
+            out[tf] = lower_bars_from_ticks(tf, f.starts, *f.ticks)
     return out
 
 
@@ -115,6 +131,11 @@ def _closed_flag(last_bar_closed: bool | Mapping[str, bool], tf: str) -> bool:
     if isinstance(last_bar_closed, Mapping):
         return bool(last_bar_closed.get(tf, True))
     return bool(last_bar_closed)
+
+
+def _last_start(f: _Frame) -> object:
+    """The frame's last bar start, comparable across frames (UTC ns when a DatetimeIndex)."""
+    return int(f.starts[-1]) if f.starts is not None else f.index[-1]
 
 
 def _symbol_continuity(
@@ -125,13 +146,11 @@ def _symbol_continuity(
     if not present:
         return None
     # Newest last bar wins; on a tie the finer timeframe (listed later) has the fresher close.
-    price_tf = max(enumerate(present), key=lambda it: (frames[it[1]].index[-1], it[0]))[1]
+    price_tf = max(enumerate(present), key=lambda it: (_last_start(frames[it[1]]), it[0]))[1]
     price = float(frames[price_tf].close[-1])
     opens = {tf: float(frames[tf].open[-1]) for tf in present}
     codes: dict[str, int | str] = {tf: int(frames[tf].codes[-1]) for tf in present}
-    atr = {
-        tf: average_true_range(frames[tf].high, frames[tf].low, frames[tf].close) for tf in present
-    }
+    atr = {tf: frames[tf].atr for tf in present}
     return timeframe_continuity(price, opens, mode=mode, bar_types=codes, atr=atr, tick=tick)
 
 
@@ -214,9 +233,9 @@ def scan(
                     timeframe=tf,
                     lower=lower,
                     intrabar=intrabar,
+                    starts_ns=f.starts,
                 )
                 found = evaluated if include_resolved else active_setups(evaluated)
-            last_ts = f.index[-1]
             rows.append(
                 ScanRow(
                     symbol=sym,
@@ -225,13 +244,13 @@ def scan(
                     bar_code=code,
                     last_bar_closed=closed,
                     price=float(f.close[-1]),
-                    as_of=pd.Timestamp(last_ts).to_pydatetime()
-                    if isinstance(f.index, pd.DatetimeIndex)
+                    as_of=ns_to_datetime(int(f.starts[-1]), f.index.tz)
+                    if f.starts is not None and isinstance(f.index, pd.DatetimeIndex)
                     else None,
                     patterns=tuple(p for p in pats if p.setup_index == n_closed - 1),
                     setups=tuple(found),
                     continuity=tfc,
-                    atr=average_true_range(f.high, f.low, f.close),
+                    atr=f.atr,
                 )
             )
     return rows

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ from dashboard.strat.settlement import (
     bar_end_ns,
     lower_bars,
     magnifier_for,
+    ns_to_datetime,
     settle_bar,
     utc_ns,
     weakest,
@@ -79,10 +81,27 @@ def _scan(start: int, stop: int, test: BarTest) -> int:
     return -1
 
 
-def _time_at(timestamps: Sequence[Any] | pd.Index | None, i: int) -> datetime | None:
+def _span(tf: str | None, starts: NDArray[np.int64], i: int) -> tuple[int, int]:
+    """Bar ``i``'s [start, end) in ns; asked only for a bar the magnifier replays."""
+    nxt = int(starts[i + 1]) if i + 1 < starts.size else None
+    return (int(starts[i]), bar_end_ns(tf, int(starts[i]), nxt))
+
+
+TimeAt = Callable[[int], datetime | None]
+
+
+def _time_reader(
+    timestamps: Sequence[Any] | pd.Index | None, starts: NDArray[np.int64] | None
+) -> TimeAt:
+    """Bar ``i``'s time as a datetime (``pd.Timestamp(timestamps[i]).to_pydatetime()``);
+    from the bars' UTC ns when known, without a pandas object per bar."""
     if timestamps is None:
-        return None
-    return pd.Timestamp(timestamps[i]).to_pydatetime()
+        return lambda i: None
+    if isinstance(timestamps, pd.DatetimeIndex):
+        ns = starts if starts is not None else utc_ns(timestamps)
+        tz = timestamps.tz
+        return lambda i: ns_to_datetime(int(ns[i]), tz)
+    return lambda i: pd.Timestamp(timestamps[i]).to_pydatetime()
 
 
 def evaluate_setups(
@@ -156,8 +175,10 @@ def setups_from_ticks(
     lower: Mapping[str, LowerBars] | None = None,
     intrabar: IntrabarRule = DEFAULT_INTRABAR_RULE,
     gap_fills: bool = False,
+    starts_ns: NDArray[np.int64] | None = None,
 ) -> list[Setup]:
-    """``evaluate_setups`` on prices already in ticks (rounded once by the caller)."""
+    """``evaluate_setups`` on prices already in ticks (rounded once by the caller).
+    ``starts_ns``: ``utc_ns(timestamps)`` when the caller already has it."""
     per_unit = 1.0 / tick
     n = h.size
     last_closed = n - 1 if last_bar_closed else n - 2
@@ -166,17 +187,18 @@ def setups_from_ticks(
     cls = {"long": c, "short": -c}
     has_open = open_t is not None
     o_arr = open_t if open_t is not None else c  # placeholder; never read without an open
-    starts = utc_ns(timestamps) if lower and timestamps is not None else None
+    starts = None
+    if lower and timestamps is not None:
+        starts = starts_ns if starts_ns is not None else utc_ns(timestamps)
+    _time_at = _time_reader(timestamps, starts_ns)
     magnifiers: dict[str | None, tuple[LowerBars, ...]] = {}
 
     def settle(i: int, sgn: int, lv: SignedLevels, phase: Phase, tf: str | None) -> Any:
         if tf not in magnifiers:
             magnifiers[tf] = magnifier_for(tf, lower or {})
         mag = magnifiers[tf] if starts is not None else ()
-        span = None
-        if mag and starts is not None:
-            nxt = int(starts[i + 1]) if i + 1 < n else None
-            span = (int(starts[i]), bar_end_ns(tf, int(starts[i]), nxt))
+        span = partial(_span, tf, starts, i) if mag and starts is not None else None
+
         bar = (int(o_arr[i]), int(h[i]), int(lo[i]), int(c[i]))
         return settle_bar(
             bar,
@@ -206,9 +228,7 @@ def setups_from_ticks(
             expired = expire_after is not None and s + expire_after <= last_closed
             status = SetupStatus.EXPIRED if expired else SetupStatus.PENDING
             end = s + expire_after if expired and expire_after is not None else n - 1
-            out.append(
-                Setup(p, status, end, magnitude_pct=magnitude, setup_time=_time_at(timestamps, s))
-            )
+            out.append(Setup(p, status, end, magnitude_pct=magnitude, setup_time=_time_at(s)))
             continue
 
         tf = timeframe if timeframe is not None else p.timeframe
@@ -247,13 +267,13 @@ def setups_from_ticks(
                 status=status,
                 end_index=resolved if resolved is not None else n - 1,
                 triggered_index=trig,
-                triggered_at=_time_at(timestamps, trig),
+                triggered_at=_time_at(trig),
                 in_force_close_index=ifc if ifc >= 0 else None,
                 resolved_index=resolved,
                 exit_price=exit_price,
                 magnitude_pct=magnitude,
                 notes=tuple(notes),
-                setup_time=_time_at(timestamps, s),
+                setup_time=_time_at(s),
                 fill_price=None if fill is None else from_ticks(sgn * fill, tick),
                 settlement=how,
                 trigger_settlement=first.settlement,

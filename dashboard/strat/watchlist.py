@@ -18,6 +18,7 @@ import pandas as pd
 from dashboard.models import DataResult, DataState
 from dashboard.strat.board import SignalRow, build_signal_board, rank_board
 from dashboard.strat.scanner import scan
+from dashboard.strat.settlement import ns_to_datetime, utc_ns
 from dashboard.strat.timeframes import SCAN_TIMEFRAMES, is_bar_closed
 
 __all__ = [
@@ -52,7 +53,11 @@ class SignalBoard:
 def _closed_flags(frames: dict[str, pd.DataFrame], now: datetime) -> dict[str, bool]:
     flags: dict[str, bool] = {}
     for tf, df in frames.items():
-        last = df.index[-1].to_pydatetime()
+        index = df.index
+        if isinstance(index, pd.DatetimeIndex):  # no pandas Timestamp per frame
+            last = ns_to_datetime(int(utc_ns(index[-1:])[0]), index.tz)
+        else:
+            last = index[-1].to_pydatetime()
         flags[tf] = is_bar_closed(tf, last, now)
     return flags
 
