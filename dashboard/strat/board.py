@@ -263,6 +263,10 @@ def _leg_row(
     setup: Setup,
     price: float,
     min_magnitude_pct: float,
+    tfcs: dict[Direction, SignalTfc],
+    *,
+    other_leg: str | None = None,
+    alt: SignalRow | None = None,
 ) -> SignalRow:
     p = setup.pattern
     d = _sign(p.direction)
@@ -296,7 +300,7 @@ def _leg_row(
         reward_risk=p.reward_risk,
         magnitude_pct=magnitude,
         magnitude_atr=move / atr if move is not None and atr is not None else None,
-        tfc=signal_tfc(scan.continuity, p.direction, scan.timeframe),
+        tfc=_tfc_for(tfcs, scan, p.direction),
         setup_time=setup.setup_time,
         triggered_at=setup.triggered_at,
         entry_rule=p.entry.rule,
@@ -309,7 +313,17 @@ def _leg_row(
         tags=idea.tags,
         directions=idea.directions,
         broke_both=idea.broke_both_ways,
+        other_leg=other_leg,
+        alt=alt,
     )
+
+
+def _tfc_for(tfcs: dict[Direction, SignalTfc], scan: ScanRow, direction: Direction) -> SignalTfc:
+    """``signal_tfc`` once per direction of a scan row (its legs and ideas share it)."""
+    tfc = tfcs.get(direction)
+    if tfc is None:
+        tfc = tfcs[direction] = signal_tfc(scan.continuity, direction, scan.timeframe)
+    return tfc
 
 
 _ACTIVE: Final = (SetupStatus.PENDING, SetupStatus.TRIGGERED)
@@ -320,21 +334,28 @@ def _other_leg_text(setup: Setup) -> str:
     return f"{p.label} {p.direction} {setup.status.value.replace('_', ' ')}"
 
 
-def _row(scan: ScanRow, idea: SetupIdea, price: float, min_magnitude_pct: float) -> SignalRow:
+def _row(
+    scan: ScanRow,
+    idea: SetupIdea,
+    price: float,
+    min_magnitude_pct: float,
+    tfcs: dict[Direction, SignalTfc],
+) -> SignalRow:
     """The idea's row: its shown leg (an active one), with the other leg as ``alt`` when
     it is active too, else named in ``other_leg``."""
     active = SetupIdea(
         idea.name, idea.setup_index, tuple(s for s in idea.legs if s.status in _ACTIVE)
     )
     shown = _shown_leg(active, price)
-    row = _leg_row(scan, idea, shown, price, min_magnitude_pct)
     other = next((s for s in idea.legs if s is not shown), None)
     if other is None:
-        return row
+        return _leg_row(scan, idea, shown, price, min_magnitude_pct, tfcs)
     if other.status not in _ACTIVE:
-        return replace(row, other_leg=_other_leg_text(other))
-    alt = _leg_row(scan, idea, other, price, min_magnitude_pct)
-    return replace(row, alt=replace(alt, alt=None))
+        return _leg_row(
+            scan, idea, shown, price, min_magnitude_pct, tfcs, other_leg=_other_leg_text(other)
+        )
+    alt = _leg_row(scan, idea, other, price, min_magnitude_pct, tfcs)
+    return _leg_row(scan, idea, shown, price, min_magnitude_pct, tfcs, alt=alt)
 
 
 def _last_price(scan: ScanRow) -> float:
@@ -385,7 +406,10 @@ def build_signal_board(
         if not ideas:
             continue
         price = _last_price(scan)
-        out.extend(_with_opposites([_row(scan, idea, price, min_magnitude_pct) for idea in ideas]))
+        tfcs: dict[Direction, SignalTfc] = {}
+        out.extend(
+            _with_opposites([_row(scan, idea, price, min_magnitude_pct, tfcs) for idea in ideas])
+        )
     return rank_board(out)
 
 

@@ -66,12 +66,25 @@ def _either(first: BarTest, second: BarTest) -> BarTest:
     return lambda a, b: first(a, b) | second(a, b)
 
 
-def _scan(start: int, stop: int, test: BarTest) -> int:
+BarCheck = Callable[[int], bool]
+_PY_SPAN = 8  # bars checked one by one in Python before the numpy windows take over
+
+
+def _scan(start: int, stop: int, test: BarTest, quick: BarCheck | None = None) -> int:
     """First bar in [start, stop) where ``test(a, b)`` (flags for bars a..b-1) is true.
 
-    Searches in doubling windows so a long history costs little when the event is near.
+    ``quick(i)`` is the same test for one bar on Python ints: the first ``_PY_SPAN``
+    bars (where a live setup usually resolves) are checked with it, which costs less
+    than a numpy pass. Then searches in doubling windows so a long history costs little
+    when the event is near.
     """
     a, size = start, _FIRST_WINDOW
+    if quick is not None:
+        end = min(stop, start + _PY_SPAN)
+        for i in range(start, end):
+            if quick(i):
+                return i
+        a = max(start, end)
     while a < stop:
         b = min(stop, a + size)
         j = _first_hit(test(a, b))
@@ -185,6 +198,13 @@ def setups_from_ticks(
     fav = {"long": h, "short": -lo}
     adv = {"long": lo, "short": -h}
     cls = {"long": c, "short": -c}
+    lists: dict[str, list[int]] = {}
+
+    def as_list(name: str, values: NDArray[np.int64]) -> list[int]:
+        if name not in lists:
+            lists[name] = values.tolist()
+        return lists[name]
+
     has_open = open_t is not None
     o_arr = open_t if open_t is not None else c  # placeholder; never read without an open
     starts = None
@@ -222,8 +242,9 @@ def setups_from_ticks(
         t1 = sgn * round(p.targets[0].price * per_unit) if p.targets else None
         magnitude = abs(p.targets[0].price - p.entry.price) / p.entry.price if p.targets else None
 
+        fl = as_list("fav" + p.direction, f)
         window_end = n if expire_after is None else min(n, s + 1 + expire_after)
-        trig = _scan(s + 1, window_end, _at_least(f, entry))
+        trig = _scan(s + 1, window_end, _at_least(f, entry), lambda i: fl[i] >= entry)
         if trig < 0:
             expired = expire_after is not None and s + expire_after <= last_closed
             status = SetupStatus.EXPIRED if expired else SetupStatus.PENDING
@@ -242,10 +263,17 @@ def setups_from_ticks(
         resolved = trig if phase in (Phase.TARGET, Phase.STOP) else None
         nxt = trig + 1
         while phase is Phase.IN and nxt < n:
+            al = as_list("adv" + p.direction, a_)
             if t1 is None:
-                res = _scan(nxt, n, _at_most(a_, stop))
+                res = _scan(nxt, n, _at_most(a_, stop), lambda i: al[i] <= stop)
             else:
-                res = _scan(nxt, n, _either(_at_least(f, t1), _at_most(a_, stop)))
+                target = t1
+                res = _scan(
+                    nxt,
+                    n,
+                    _either(_at_least(f, t1), _at_most(a_, stop)),
+                    lambda i: fl[i] >= target or al[i] <= stop,
+                )
             if res < 0:
                 break
             later = settle(res, sgn, lv, Phase.IN, tf)
@@ -260,7 +288,8 @@ def setups_from_ticks(
         }.get(phase, SetupStatus.TRIGGERED)
         exit_price = None if exit_t is None or resolved is None else from_ticks(sgn * exit_t, tick)
         close_end = min(resolved if resolved is not None else n - 1, last_closed)
-        ifc = _scan(trig, close_end + 1, _at_least(cl, entry))
+        cll = as_list("close" + p.direction, cl)
+        ifc = _scan(trig, close_end + 1, _at_least(cl, entry), lambda i: cll[i] >= entry)
         out.append(
             Setup(
                 pattern=p,
