@@ -67,6 +67,20 @@ def _either(first: BarTest, second: BarTest) -> BarTest:
 
 
 BarCheck = Callable[[int], bool]
+
+
+def _reaches(values: list[int], level: int, i: int) -> bool:
+    return values[i] >= level
+
+
+def _falls_to(values: list[int], level: int, i: int) -> bool:
+    return values[i] <= level
+
+
+def _reaches_or_falls_to(up: list[int], high: int, down: list[int], low: int, i: int) -> bool:
+    return up[i] >= high or down[i] <= low
+
+
 _PY_SPAN = 8  # bars checked one by one in Python before the numpy windows take over
 
 
@@ -244,7 +258,7 @@ def setups_from_ticks(
 
         fl = as_list("fav" + p.direction, f)
         window_end = n if expire_after is None else min(n, s + 1 + expire_after)
-        trig = _scan(s + 1, window_end, _at_least(f, entry), lambda i: fl[i] >= entry)
+        trig = _scan(s + 1, window_end, _at_least(f, entry), partial(_reaches, fl, entry))
         if trig < 0:
             expired = expire_after is not None and s + expire_after <= last_closed
             status = SetupStatus.EXPIRED if expired else SetupStatus.PENDING
@@ -265,14 +279,13 @@ def setups_from_ticks(
         while phase is Phase.IN and nxt < n:
             al = as_list("adv" + p.direction, a_)
             if t1 is None:
-                res = _scan(nxt, n, _at_most(a_, stop), lambda i: al[i] <= stop)
+                res = _scan(nxt, n, _at_most(a_, stop), partial(_falls_to, al, stop))
             else:
-                target = t1
                 res = _scan(
                     nxt,
                     n,
                     _either(_at_least(f, t1), _at_most(a_, stop)),
-                    lambda i: fl[i] >= target or al[i] <= stop,
+                    partial(_reaches_or_falls_to, fl, t1, al, stop),
                 )
             if res < 0:
                 break
@@ -289,7 +302,7 @@ def setups_from_ticks(
         exit_price = None if exit_t is None or resolved is None else from_ticks(sgn * exit_t, tick)
         close_end = min(resolved if resolved is not None else n - 1, last_closed)
         cll = as_list("close" + p.direction, cl)
-        ifc = _scan(trig, close_end + 1, _at_least(cl, entry), lambda i: cll[i] >= entry)
+        ifc = _scan(trig, close_end + 1, _at_least(cl, entry), partial(_reaches, cll, entry))
         out.append(
             Setup(
                 pattern=p,
