@@ -55,7 +55,7 @@ def _closed_flags(frames: dict[str, pd.DataFrame], now: datetime) -> dict[str, b
     for tf, df in frames.items():
         index = df.index
         if isinstance(index, pd.DatetimeIndex):  # no pandas Timestamp per frame
-            last = ns_to_datetime(int(utc_ns(index[-1:])[0]), index.tz)
+            last = ns_to_datetime(int(utc_ns(index)[-1]), index.tz)
         else:
             last = index[-1].to_pydatetime()
         flags[tf] = is_bar_closed(tf, last, now)
