@@ -92,7 +92,7 @@ class _Spec:
 class _Bars:
     """Tick arrays, plus the mirrored (negated) views that make shorts reuse long code."""
 
-    __slots__ = ("adv", "codes", "div", "fav", "high", "ladders", "low", "n", "tick")
+    __slots__ = ("adv", "codes", "div", "fav", "high", "low", "n", "tick")
 
     def __init__(
         self, high: NDArray[np.int64], low: NDArray[np.int64], codes: NDArray[Any], tick: float
@@ -102,8 +102,6 @@ class _Bars:
         # fav: the extreme in the trade's direction; adv: the extreme against it.
         self.fav = {"long": high, "short": -low}
         self.adv = {"long": low, "short": -high}
-        # (direction, setup bar, lookback) → the window's highest fav and its untaken bars
-        self.ladders: dict[tuple[str, int, int], tuple[int, list[tuple[int, int]]]] = {}
 
 
 def _fmt(x: float) -> str:
@@ -115,30 +113,23 @@ def _words(direction: Direction) -> tuple[str, str, str]:
     return ("high", "low", "+") if direction == "long" else ("low", "high", "-")
 
 
-def _ladder(b: _Bars, d: Direction, s: int, beyond: int, k: int, lookback: int) -> list[int]:
+def _ladder(fav: NDArray[np.int64], s: int, beyond: int, k: int, lookback: int) -> list[int]:
     """Up to k untaken prior extremes strictly beyond ``beyond``, nearest first.
 
     A high is untaken when no later bar up to the setup bar reached it
     (``h[j] > max(h[j+1..s])``); those highs rise as one walks back, so the most recent
-    ones are the nearest targets. The untaken bars of a window are found once per
-    direction and setup bar (several patterns share a setup bar).
+    ones are the nearest targets.
     """
     if k <= 0:
         return []
-    key = (d, s, lookback)
-    found = b.ladders.get(key)
-    if found is None:
-        fav = b.fav[d]
-        lo = max(0, s - lookback)
-        w = fav[lo : s + 1]
-        later_max = np.maximum.accumulate(w[::-1])[::-1]
-        untaken = np.flatnonzero(w[:-1] > later_max[1:])[::-1]
-        found = (int(later_max[0]), [(int(lo + j), int(w[j])) for j in untaken])
-        b.ladders[key] = found
-    top, untaken_bars = found
-    if top <= beyond:  # the usual case: nothing older reaches past T1
+    lo = max(0, s - lookback)
+    w = fav[lo : s + 1]
+    later_max = np.maximum.accumulate(w[::-1])[::-1]
+    if later_max[0] <= beyond:  # nothing older reaches past T1
         return []
-    return [j for j, v in untaken_bars if v > beyond][:k]
+    untaken = np.flatnonzero((w[:-1] > later_max[1:]) & (w[:-1] > beyond))
+    ladder: list[int] = (untaken[::-1][:k] + lo).tolist()
+    return ladder
 
 
 def _round_half_up(x: float) -> int:
@@ -187,7 +178,7 @@ def _build(
             t1 = entry + _round_half_up(cfg.fallback_r * risk)
             t1_rule = f"entry {pm} {_fmt(cfg.fallback_r)}R (T1 not beyond entry)"
         targets.append((t1, t1_rule))
-        for j in _ladder(b, d, s, t1, cfg.max_targets - 1, cfg.ladder_lookback):
+        for j in _ladder(fav, s, t1, cfg.max_targets - 1, cfg.ladder_lookback):
             targets.append((int(fav[j]), f"untaken {ext} from bar {j}"))
 
     div = b.div
