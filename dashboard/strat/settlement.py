@@ -249,12 +249,16 @@ def bar_end_ns(timeframe: str | None, start_ns: int, next_start_ns: int | None) 
     longer) fall back to the next bar's start."""
     close_ns: int | None = None
     if timeframe is not None:
-        try:
-            # The start truncated to whole µs, as pandas' to_pydatetime would.
-            start = _EPOCH + timedelta(microseconds=int(start_ns) // 1000)
-            close_ns = _datetime_ns(bar_close_time(timeframe, start))
-        except ValueError:
-            close_ns = None
+        minutes = INTRADAY_MINUTES.get(timeframe)
+        start_us = int(start_ns) // 1000  # truncated, as pandas' to_pydatetime would
+        if minutes is not None:  # bar_close_time's fixed length, without datetimes
+            close_ns = (start_us + minutes * 60_000_000) * 1000
+        else:
+            try:
+                start = _EPOCH + timedelta(microseconds=start_us)
+                close_ns = _datetime_ns(bar_close_time(timeframe, start))
+            except ValueError:
+                close_ns = None
     ends = [x for x in (close_ns, next_start_ns) if x is not None and x > start_ns]
     if ends:
         return min(ends)
