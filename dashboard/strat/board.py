@@ -4,6 +4,8 @@ One row per tradeable idea (``strat.ideas``): a Hammer/Shooter on a 2-2, 3-2 or
 RevStrat bar is a tag on that row, and a bar that can break either way (an outside or
 inside bar) is one row with both directions, which says so when price broke both ways
 (the row shows the leg still active; a leg already stopped is named on it, not listed).
+A pending leg whose stop traded before its trigger is invalid (``Setup.invalidated``,
+strat.md §1.3): it is not listed either, and a both-ways row names it the same way.
 
 Each row says where price is against the idea: the last price, how far to the trigger
 (pending) or past it (in force), how far to T1 and to the stop; the setup bar's time;
@@ -35,6 +37,7 @@ from typing import Final, Literal
 from dashboard.strat.continuity import ContinuityResult, TimeframeState
 from dashboard.strat.ideas import SetupIdea, group_setup_ideas
 from dashboard.strat.scanner import ScanRow
+from dashboard.strat.setups import is_actionable
 from dashboard.strat.signals import Direction, Pattern, Setup, SetupStatus
 from dashboard.strat.timeframes import TIMEFRAME_ORDER, tfc_timeframes
 
@@ -326,11 +329,10 @@ def _tfc_for(tfcs: dict[Direction, SignalTfc], scan: ScanRow, direction: Directi
     return tfc
 
 
-_ACTIVE: Final = (SetupStatus.PENDING, SetupStatus.TRIGGERED)
-
-
 def _other_leg_text(setup: Setup) -> str:
     p = setup.pattern
+    if setup.invalidated:
+        return f"{p.label} {p.direction} invalidated (stop traded before the trigger)"
     return f"{p.label} {p.direction} {setup.status.value.replace('_', ' ')}"
 
 
@@ -344,13 +346,13 @@ def _row(
     """The idea's row: its shown leg (an active one), with the other leg as ``alt`` when
     it is active too, else named in ``other_leg``."""
     active = SetupIdea(
-        idea.name, idea.setup_index, tuple(s for s in idea.legs if s.status in _ACTIVE)
+        idea.name, idea.setup_index, tuple(s for s in idea.legs if is_actionable(s))
     )
     shown = _shown_leg(active, price)
     other = next((s for s in idea.legs if s is not shown), None)
     if other is None:
         return _leg_row(scan, idea, shown, price, min_magnitude_pct, tfcs)
-    if other.status not in _ACTIVE:
+    if not is_actionable(other):
         return _leg_row(
             scan, idea, shown, price, min_magnitude_pct, tfcs, other_leg=_other_leg_text(other)
         )
@@ -401,7 +403,7 @@ def build_signal_board(
         ideas = [
             idea
             for idea in group_setup_ideas(scan.setups, match_target=False)
-            if any(s.status in _ACTIVE for s in idea.legs)
+            if any(is_actionable(s) for s in idea.legs)
         ]
         if not ideas:
             continue

@@ -263,7 +263,20 @@ def setups_from_ticks(
             expired = expire_after is not None and s + expire_after <= last_closed
             status = SetupStatus.EXPIRED if expired else SetupStatus.PENDING
             end = s + expire_after if expired and expire_after is not None else n - 1
-            out.append(Setup(p, status, end, magnitude_pct=magnitude, setup_time=_time_at(s)))
+            invalid = -1
+            if not expired:  # pending: did its stop trade before the trigger?
+                al = as_list("adv" + p.direction, a_)
+                invalid = _scan(s + 1, n, _at_most(a_, stop), partial(_falls_to, al, stop))
+            out.append(
+                Setup(
+                    p,
+                    status,
+                    end,
+                    magnitude_pct=magnitude,
+                    setup_time=_time_at(s),
+                    invalidated_index=invalid if invalid >= 0 else None,
+                )
+            )
             continue
 
         tf = timeframe if timeframe is not None else p.timeframe
@@ -325,5 +338,15 @@ def setups_from_ticks(
 
 
 def active_setups(setups: Iterable[Setup]) -> list[Setup]:
-    """Setups a trader still acts on: waiting for the trigger, or in force."""
+    """Setups still waiting for the trigger or in force. A pending setup whose stop
+    already traded stays here, marked (``Setup.invalidated``), so a chart can show it;
+    ``is_actionable`` leaves it out."""
     return [s for s in setups if s.status in (SetupStatus.PENDING, SetupStatus.TRIGGERED)]
+
+
+def is_actionable(setup: Setup) -> bool:
+    """A setup a trader can still act on: in force, or pending with its stop not yet
+    traded (a stop that traded before the trigger makes the setup invalid)."""
+    if setup.status is SetupStatus.PENDING:
+        return setup.invalidated_index is None
+    return setup.status is SetupStatus.TRIGGERED
