@@ -182,19 +182,19 @@ def _build(
             targets.append((int(fav[j]), f"untaken {ext} from bar {j}"))
 
     div = b.div
-
-    def level(t: int, rule: str) -> Level:
-        return Level((sgn * t) / div if div else from_ticks(sgn * t, tick), rule)
-
+    if div:  # from_ticks without a call per level: a whole divisor divides exactly
+        prices = [sgn * t / div for t in (entry, stop, *(t for t, _r in targets))]
+    else:
+        prices = [from_ticks(sgn * t, tick) for t in (entry, stop, *(t for t, _r in targets))]
     return Pattern(
         name=spec.name,
         label=spec.label,
         kind=spec.kind,
         direction=d,
         bar_indices=spec.bar_indices,
-        entry=level(entry, entry_rule),
-        stop=level(stop, stop_rule),
-        targets=tuple(level(t, r) for t, r in targets),
+        entry=Level(prices[0], entry_rule),
+        stop=Level(prices[1], stop_rule),
+        targets=tuple(Level(px, r) for px, (_t, r) in zip(prices[2:], targets, strict=True)),
         timeframe=meta.get("timeframe"),
         symbol=meta.get("symbol"),
     )

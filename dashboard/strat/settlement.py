@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Final, Literal
 
@@ -157,6 +157,8 @@ class LowerBars:
     high: NDArray[np.int64]
     low: NDArray[np.int64]
     close: NDArray[np.int64]
+    # bar → its end in ns, found once: replays of several setups ask for the same bars
+    ends: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def opens_session(self, j: int) -> bool:
         """Whether bar ``j`` opens a new New York session (its open can gap); a bar of a
@@ -166,8 +168,11 @@ class LowerBars:
         return _ny_date(int(self.start[j])) != _ny_date(int(self.start[j - 1]))
 
     def end(self, j: int) -> int:
-        nxt = int(self.start[j + 1]) if j + 1 < self.start.size else None
-        return bar_end_ns(self.timeframe, int(self.start[j]), nxt)
+        end = self.ends.get(j)
+        if end is None:
+            nxt = int(self.start[j + 1]) if j + 1 < self.start.size else None
+            end = self.ends[j] = bar_end_ns(self.timeframe, int(self.start[j]), nxt)
+        return end
 
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
