@@ -50,6 +50,7 @@ __all__ = [
     "SignalTfc",
     "TargetOrigin",
     "TfcStance",
+    "board_rows",
     "build_signal_board",
     "rank_board",
     "readiness_key",
@@ -345,9 +346,7 @@ def _row(
 ) -> SignalRow:
     """The idea's row: its shown leg (an active one), with the other leg as ``alt`` when
     it is active too, else named in ``other_leg``."""
-    active = SetupIdea(
-        idea.name, idea.setup_index, tuple(s for s in idea.legs if is_actionable(s))
-    )
+    active = SetupIdea(idea.name, idea.setup_index, tuple(s for s in idea.legs if is_actionable(s)))
     shown = _shown_leg(active, price)
     other = next((s for s in idea.legs if s is not shown), None)
     if other is None:
@@ -394,6 +393,13 @@ def build_signal_board(
 
     Rows with a data error contribute nothing here; the tab reports them separately.
     """
+    return rank_board(board_rows(rows, min_magnitude_pct=min_magnitude_pct))
+
+
+def board_rows(rows: Iterable[ScanRow], *, min_magnitude_pct: float = 0.5) -> list[SignalRow]:
+    """``build_signal_board`` before ranking, for a caller that ranks several scans'
+    rows together once (``rank_board`` is a stable sort, so ranking twice changes
+    nothing)."""
     out: list[SignalRow] = []
     for scan in rows:
         if scan.error:
@@ -412,7 +418,7 @@ def build_signal_board(
         out.extend(
             _with_opposites([_row(scan, idea, price, min_magnitude_pct, tfcs) for idea in ideas])
         )
-    return rank_board(out)
+    return out
 
 
 def readiness_tier(row: SignalRow) -> int:

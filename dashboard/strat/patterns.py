@@ -75,7 +75,7 @@ class LevelConfig:
             raise ValueError("wick_pct must be in (0, 1]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # private and short-lived: not frozen, which costs per field
 class _Spec:
     """One pattern found at a setup bar, before its levels are drawn."""
 
@@ -182,10 +182,11 @@ def _build(
             targets.append((int(fav[j]), f"untaken {ext} from bar {j}"))
 
     div = b.div
-    if div:  # from_ticks without a call per level: a whole divisor divides exactly
-        prices = [sgn * t / div for t in (entry, stop, *(t for t, _r in targets))]
-    else:
-        prices = [from_ticks(sgn * t, tick) for t in (entry, stop, *(t for t, _r in targets))]
+    levels = [entry, stop]
+    for t, _r in targets:
+        levels.append(t)
+    # from_ticks without a call per level: a whole divisor divides exactly
+    prices = [sgn * t / div if div else from_ticks(sgn * t, tick) for t in levels]
     return Pattern(
         name=spec.name,
         label=spec.label,

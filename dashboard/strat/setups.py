@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from dashboard.strat.bars import from_ticks, to_ticks
+from dashboard.strat.bars import from_ticks, tick_divisor, to_ticks
 from dashboard.strat.settlement import (
     DEFAULT_INTRABAR_RULE,
     IntrabarRule,
@@ -207,6 +207,11 @@ def setups_from_ticks(
     """``evaluate_setups`` on prices already in ticks (rounded once by the caller).
     ``starts_ns``: ``utc_ns(timestamps)`` when the caller already has it."""
     per_unit = 1.0 / tick
+    div = tick_divisor(tick)
+
+    def price_of(ticks: int) -> float:  # from_ticks, with the divisor found once
+        return float(ticks) / div if div else from_ticks(ticks, tick)
+
     n = h.size
     last_closed = n - 1 if last_bar_closed else n - 2
     fav = {"long": h, "short": -lo}
@@ -312,7 +317,7 @@ def setups_from_ticks(
             Phase.TARGET: SetupStatus.TARGET_HIT,
             Phase.STOP: SetupStatus.STOPPED,
         }.get(phase, SetupStatus.TRIGGERED)
-        exit_price = None if exit_t is None or resolved is None else from_ticks(sgn * exit_t, tick)
+        exit_price = None if exit_t is None or resolved is None else price_of(sgn * exit_t)
         close_end = min(resolved if resolved is not None else n - 1, last_closed)
         cll = as_list("close" + p.direction, cl)
         ifc = _scan(trig, close_end + 1, _at_least(cl, entry), partial(_reaches, cll, entry))
@@ -329,7 +334,7 @@ def setups_from_ticks(
                 magnitude_pct=magnitude,
                 notes=tuple(notes),
                 setup_time=_time_at(s),
-                fill_price=None if fill is None else from_ticks(sgn * fill, tick),
+                fill_price=None if fill is None else price_of(sgn * fill),
                 settlement=how,
                 trigger_settlement=first.settlement,
             )

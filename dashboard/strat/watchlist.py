@@ -16,7 +16,7 @@ from typing import Final
 import pandas as pd
 
 from dashboard.models import DataResult, DataState
-from dashboard.strat.board import SignalRow, build_signal_board, rank_board
+from dashboard.strat.board import SignalRow, board_rows, rank_board
 from dashboard.strat.scanner import ScanRow, scan
 from dashboard.strat.settlement import ns_to_datetime, utc_ns
 from dashboard.strat.timeframes import SCAN_TIMEFRAMES, is_bar_closed
@@ -106,7 +106,7 @@ def board_from_bars(
         scan_rows = by_symbol.get(sym, [])
         all_errors += errors[sym]
         all_errors.extend(f"{r.symbol} {r.timeframe}: {r.error}" for r in scan_rows if r.error)
-        rows.extend(build_signal_board(scan_rows, min_magnitude_pct=min_magnitude_pct))
+        rows.extend(board_rows(scan_rows, min_magnitude_pct=min_magnitude_pct))
     return rank_board(rows), all_errors, scanned
 
 
