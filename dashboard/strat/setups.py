@@ -66,39 +66,15 @@ def _either(first: BarTest, second: BarTest) -> BarTest:
     return lambda a, b: first(a, b) | second(a, b)
 
 
-BarCheck = Callable[[int], bool]
-
-
-def _reaches(values: list[int], level: int, i: int) -> bool:
-    return values[i] >= level
-
-
-def _falls_to(values: list[int], level: int, i: int) -> bool:
-    return values[i] <= level
-
-
-def _reaches_or_falls_to(up: list[int], high: int, down: list[int], low: int, i: int) -> bool:
-    return up[i] >= high or down[i] <= low
-
-
 _PY_SPAN = 8  # bars checked one by one in Python before the numpy windows take over
 
 
-def _scan(start: int, stop: int, test: BarTest, quick: BarCheck | None = None) -> int:
+def _scan(start: int, stop: int, test: BarTest) -> int:
     """First bar in [start, stop) where ``test(a, b)`` (flags for bars a..b-1) is true.
 
-    ``quick(i)`` is the same test for one bar on Python ints: the first ``_PY_SPAN``
-    bars (where a live setup usually resolves) are checked with it, which costs less
-    than a numpy pass. Then searches in doubling windows so a long history costs little
-    when the event is near.
+    Searches in doubling windows so a long history costs little when the event is near.
     """
     a, size = start, _FIRST_WINDOW
-    if quick is not None:
-        end = min(stop, start + _PY_SPAN)
-        for i in range(start, end):
-            if quick(i):
-                return i
-        a = max(start, end)
     while a < stop:
         b = min(stop, a + size)
         j = _first_hit(test(a, b))
@@ -106,6 +82,51 @@ def _scan(start: int, stop: int, test: BarTest, quick: BarCheck | None = None) -
             return a + j
         a, size = b, size * 2
     return -1
+
+
+# The first ``_PY_SPAN`` bars (where a live setup usually resolves) are checked on Python
+# ints, which costs less than a numpy pass; the rest goes to ``_scan``.
+
+
+def _first_reaching(
+    values: list[int], array: NDArray[np.int64], level: int, start: int, stop: int
+) -> int:
+    """First bar in [start, stop) whose value is at least ``level``, or -1."""
+    end = min(stop, start + _PY_SPAN)
+    for i in range(start, end):
+        if values[i] >= level:
+            return i
+    return _scan(end, stop, _at_least(array, level)) if end < stop else -1
+
+
+def _first_falling_to(
+    values: list[int], array: NDArray[np.int64], level: int, start: int, stop: int
+) -> int:
+    """First bar in [start, stop) whose value is at most ``level``, or -1."""
+    end = min(stop, start + _PY_SPAN)
+    for i in range(start, end):
+        if values[i] <= level:
+            return i
+    return _scan(end, stop, _at_most(array, level)) if end < stop else -1
+
+
+def _first_exit(
+    fav: tuple[list[int], NDArray[np.int64]],
+    adv: tuple[list[int], NDArray[np.int64]],
+    target: int,
+    stop_level: int,
+    start: int,
+    stop: int,
+) -> int:
+    """First bar in [start, stop) reaching ``target`` (fav) or ``stop_level`` (adv)."""
+    up, down = fav[0], adv[0]
+    end = min(stop, start + _PY_SPAN)
+    for i in range(start, end):
+        if up[i] >= target or down[i] <= stop_level:
+            return i
+    if end >= stop:
+        return -1
+    return _scan(end, stop, _either(_at_least(fav[1], target), _at_most(adv[1], stop_level)))
 
 
 def _span(tf: str | None, starts: NDArray[np.int64], i: int) -> tuple[int, int]:
@@ -263,7 +284,7 @@ def setups_from_ticks(
 
         fl = as_list("fav" + p.direction, f)
         window_end = n if expire_after is None else min(n, s + 1 + expire_after)
-        trig = _scan(s + 1, window_end, _at_least(f, entry), partial(_reaches, fl, entry))
+        trig = _first_reaching(fl, f, entry, s + 1, window_end)
         if trig < 0:
             expired = expire_after is not None and s + expire_after <= last_closed
             status = SetupStatus.EXPIRED if expired else SetupStatus.PENDING
@@ -271,7 +292,7 @@ def setups_from_ticks(
             invalid = -1
             if not expired:  # pending: did its stop trade before the trigger?
                 al = as_list("adv" + p.direction, a_)
-                invalid = _scan(s + 1, n, _at_most(a_, stop), partial(_falls_to, al, stop))
+                invalid = _first_falling_to(al, a_, stop, s + 1, n)
             out.append(
                 Setup(
                     p,
@@ -297,14 +318,9 @@ def setups_from_ticks(
         while phase is Phase.IN and nxt < n:
             al = as_list("adv" + p.direction, a_)
             if t1 is None:
-                res = _scan(nxt, n, _at_most(a_, stop), partial(_falls_to, al, stop))
+                res = _first_falling_to(al, a_, stop, nxt, n)
             else:
-                res = _scan(
-                    nxt,
-                    n,
-                    _either(_at_least(f, t1), _at_most(a_, stop)),
-                    partial(_reaches_or_falls_to, fl, t1, al, stop),
-                )
+                res = _first_exit((fl, f), (al, a_), t1, stop, nxt, n)
             if res < 0:
                 break
             later = settle(res, sgn, lv, Phase.IN, tf)
@@ -320,7 +336,7 @@ def setups_from_ticks(
         exit_price = None if exit_t is None or resolved is None else price_of(sgn * exit_t)
         close_end = min(resolved if resolved is not None else n - 1, last_closed)
         cll = as_list("close" + p.direction, cl)
-        ifc = _scan(trig, close_end + 1, _at_least(cl, entry), partial(_reaches, cll, entry))
+        ifc = _first_reaching(cll, cl, entry, trig, close_end + 1)
         out.append(
             Setup(
                 pattern=p,
