@@ -261,9 +261,18 @@ def _rr_now(setup: Setup, price: float) -> float | None:
     return reward / risk
 
 
+@dataclass(frozen=True, slots=True)
+class _IdeaFacts:
+    """What every leg row of one idea repeats, worked out once."""
+
+    tags: tuple[str, ...]
+    directions: tuple[Direction, ...]
+    broke_both: bool
+
+
 def _leg_row(
     scan: ScanRow,
-    idea: SetupIdea,
+    idea: _IdeaFacts,
     setup: Setup,
     price: float,
     min_magnitude_pct: float,
@@ -295,7 +304,7 @@ def _leg_row(
         pattern=p.name,
         label=p.label,
         direction=p.direction,
-        status="broke both ways" if idea.broke_both_ways else setup.status.value,
+        status="broke both ways" if idea.broke_both else setup.status.value,
         price=price,
         entry=p.entry.price,
         stop=p.stop.price,
@@ -316,7 +325,7 @@ def _leg_row(
         rr_now=_rr_now(setup, price),
         tags=idea.tags,
         directions=idea.directions,
-        broke_both=idea.broke_both_ways,
+        broke_both=idea.broke_both,
         other_leg=other_leg,
         alt=alt,
     )
@@ -348,15 +357,16 @@ def _row(
     it is active too, else named in ``other_leg``."""
     active = SetupIdea(idea.name, idea.setup_index, tuple(s for s in idea.legs if is_actionable(s)))
     shown = _shown_leg(active, price)
+    facts = _IdeaFacts(idea.tags, idea.directions, idea.broke_both_ways)
     other = next((s for s in idea.legs if s is not shown), None)
     if other is None:
-        return _leg_row(scan, idea, shown, price, min_magnitude_pct, tfcs)
+        return _leg_row(scan, facts, shown, price, min_magnitude_pct, tfcs)
     if not is_actionable(other):
         return _leg_row(
-            scan, idea, shown, price, min_magnitude_pct, tfcs, other_leg=_other_leg_text(other)
+            scan, facts, shown, price, min_magnitude_pct, tfcs, other_leg=_other_leg_text(other)
         )
-    alt = _leg_row(scan, idea, other, price, min_magnitude_pct, tfcs)
-    return _leg_row(scan, idea, shown, price, min_magnitude_pct, tfcs, alt=alt)
+    alt = _leg_row(scan, facts, other, price, min_magnitude_pct, tfcs)
+    return _leg_row(scan, facts, shown, price, min_magnitude_pct, tfcs, alt=alt)
 
 
 def _last_price(scan: ScanRow) -> float:
