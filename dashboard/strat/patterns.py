@@ -92,7 +92,7 @@ class _Spec:
 class _Bars:
     """Tick arrays, plus the mirrored (negated) views that make shorts reuse long code."""
 
-    __slots__ = ("adv", "codes", "div", "fav", "high", "low", "n", "tick")
+    __slots__ = ("adv", "codes", "div", "fav", "high", "lists", "low", "n", "tick")
 
     def __init__(
         self, high: NDArray[np.int64], low: NDArray[np.int64], codes: NDArray[Any], tick: float
@@ -102,6 +102,16 @@ class _Bars:
         # fav: the extreme in the trade's direction; adv: the extreme against it.
         self.fav = {"long": high, "short": -low}
         self.adv = {"long": low, "short": -high}
+        self.lists: dict[str, list[int]] = {}
+
+    def as_list(self, side: str, d: Direction) -> list[int]:
+        """``fav[d]`` or ``adv[d]`` as Python ints, made once: levels are read one bar at
+        a time and the ladder walks back, which is cheaper on ints than on numpy."""
+        key = side + d
+        values = self.lists.get(key)
+        if values is None:
+            values = self.lists[key] = (self.fav if side == "fav" else self.adv)[d].tolist()
+        return values
 
 
 def _fmt(x: float) -> str:
@@ -113,23 +123,27 @@ def _words(direction: Direction) -> tuple[str, str, str]:
     return ("high", "low", "+") if direction == "long" else ("low", "high", "-")
 
 
-def _ladder(fav: NDArray[np.int64], s: int, beyond: int, k: int, lookback: int) -> list[int]:
+def _ladder(fav: list[int], s: int, beyond: int, k: int, lookback: int) -> list[int]:
     """Up to k untaken prior extremes strictly beyond ``beyond``, nearest first.
 
     A high is untaken when no later bar up to the setup bar reached it
     (``h[j] > max(h[j+1..s])``); those highs rise as one walks back, so the most recent
-    ones are the nearest targets.
+    ones are the nearest targets. Walked back from the setup bar on Python ints, which
+    stops at the k-th and costs less than numpy passes over the window.
     """
+    out: list[int] = []
     if k <= 0:
-        return []
-    lo = max(0, s - lookback)
-    w = fav[lo : s + 1]
-    later_max = np.maximum.accumulate(w[::-1])[::-1]
-    if later_max[0] <= beyond:  # nothing older reaches past T1
-        return []
-    untaken = np.flatnonzero((w[:-1] > later_max[1:]) & (w[:-1] > beyond))
-    ladder: list[int] = (untaken[::-1][:k] + lo).tolist()
-    return ladder
+        return out
+    highest = fav[s]  # max(fav[j+1..s]) as j walks back
+    for j in range(s - 1, max(0, s - lookback) - 1, -1):
+        v = fav[j]
+        if v > highest:
+            highest = v
+            if v > beyond:
+                out.append(j)
+                if len(out) == k:
+                    break
+    return out
 
 
 def _round_half_up(x: float) -> int:
@@ -143,7 +157,7 @@ def _build(
     d = spec.direction
     sgn = 1 if d == "long" else -1
     ext, opp, pm = _words(d)
-    fav, adv = b.fav[d], b.adv[d]
+    fav, adv = b.as_list("fav", d), b.as_list("adv", d)
     s = spec.bar_indices[-1]
     off = cfg.entry_offset_ticks
 
