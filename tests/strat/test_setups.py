@@ -242,3 +242,28 @@ def test_property_matches_bar_by_bar_reference(bars, expire: int) -> None:
             setup.in_force_close_index,
         )
         assert got == _reference(setup.pattern, hi, lo, cl, expire)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 8), st.integers(0, 8)), min_size=3, max_size=40
+    ),
+    st.integers(1, 12),
+)
+def test_property_invalidated_is_the_first_stop_touch_of_a_pending_setup(bars, expire) -> None:
+    lo = [1000 + a for a, _, _ in bars]
+    hi = [x + r for x, (_, r, _) in zip(lo, bars, strict=True)]
+    cl = [x + min(k, r) for x, (_, r, k) in zip(lo, bars, strict=True)]
+    h, low, c = (np.array(v) / 100 for v in (hi, lo, cl))
+    for setup in evaluate_setups(detect_patterns(h, low, c, c), h, low, c, expire_after=expire):
+        p, s = setup.pattern, setup.pattern.setup_index
+        stop = round(p.stop.price * 100)
+        touched = [
+            j
+            for j in range(s + 1, len(bars))
+            if (lo[j] <= stop if p.direction == "long" else hi[j] >= stop)
+        ]
+        want = touched[0] if setup.status is SetupStatus.PENDING and touched else None
+        assert setup.invalidated_index == want
+        assert setup.invalidated == (want is not None)
