@@ -18,7 +18,8 @@ UP: Final = 2  # 2U
 DOWN: Final = -2  # 2D
 OUTSIDE: Final = 3
 
-_LABELS: Final = np.array(["2D", "", "", "1", "2U", "3"])  # indexed by code + 2
+_LABEL_TEXT: Final = ("2D", "", "", "1", "2U", "3")  # indexed by code + 2
+_LABELS: Final = np.array(_LABEL_TEXT)
 _CHUNK: Final = 1 << 17  # bars per pass: keeps every temporary in cache
 _I8_1 = np.int8(1)
 
@@ -137,4 +138,4 @@ def bar_labels(codes: ArrayLike) -> NDArray[np.str_]:
 
 def bar_label(code: int) -> str:
     """One code as its display label."""
-    return str(_LABELS[int(code) + 2])
+    return _LABEL_TEXT[int(code) + 2]

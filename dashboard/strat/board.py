@@ -4,6 +4,8 @@ One row per tradeable idea (``strat.ideas``): a Hammer/Shooter on a 2-2, 3-2 or
 RevStrat bar is a tag on that row, and a bar that can break either way (an outside or
 inside bar) is one row with both directions, which says so when price broke both ways
 (the row shows the leg still active; a leg already stopped is named on it, not listed).
+A pending leg whose stop traded before its trigger is invalid (``Setup.invalidated``,
+strat.md §1.3): it is not listed either, and a both-ways row names it the same way.
 
 Each row says where price is against the idea: the last price, how far to the trigger
 (pending) or past it (in force), how far to T1 and to the stop; the setup bar's time;
@@ -35,6 +37,7 @@ from typing import Final, Literal
 from dashboard.strat.continuity import ContinuityResult, TimeframeState
 from dashboard.strat.ideas import SetupIdea, group_setup_ideas
 from dashboard.strat.scanner import ScanRow
+from dashboard.strat.setups import is_actionable
 from dashboard.strat.signals import Direction, Pattern, Setup, SetupStatus
 from dashboard.strat.timeframes import TIMEFRAME_ORDER, tfc_timeframes
 
@@ -47,6 +50,7 @@ __all__ = [
     "SignalTfc",
     "TargetOrigin",
     "TfcStance",
+    "board_rows",
     "build_signal_board",
     "rank_board",
     "readiness_key",
@@ -257,12 +261,25 @@ def _rr_now(setup: Setup, price: float) -> float | None:
     return reward / risk
 
 
+@dataclass(frozen=True, slots=True)
+class _IdeaFacts:
+    """What every leg row of one idea repeats, worked out once."""
+
+    tags: tuple[str, ...]
+    directions: tuple[Direction, ...]
+    broke_both: bool
+
+
 def _leg_row(
     scan: ScanRow,
-    idea: SetupIdea,
+    idea: _IdeaFacts,
     setup: Setup,
     price: float,
     min_magnitude_pct: float,
+    tfcs: dict[Direction, SignalTfc],
+    *,
+    other_leg: str | None = None,
+    alt: SignalRow | None = None,
 ) -> SignalRow:
     p = setup.pattern
     d = _sign(p.direction)
@@ -287,7 +304,7 @@ def _leg_row(
         pattern=p.name,
         label=p.label,
         direction=p.direction,
-        status="broke both ways" if idea.broke_both_ways else setup.status.value,
+        status="broke both ways" if idea.broke_both else setup.status.value,
         price=price,
         entry=p.entry.price,
         stop=p.stop.price,
@@ -296,7 +313,7 @@ def _leg_row(
         reward_risk=p.reward_risk,
         magnitude_pct=magnitude,
         magnitude_atr=move / atr if move is not None and atr is not None else None,
-        tfc=signal_tfc(scan.continuity, p.direction, scan.timeframe),
+        tfc=_tfc_for(tfcs, scan, p.direction),
         setup_time=setup.setup_time,
         triggered_at=setup.triggered_at,
         entry_rule=p.entry.rule,
@@ -308,33 +325,48 @@ def _leg_row(
         rr_now=_rr_now(setup, price),
         tags=idea.tags,
         directions=idea.directions,
-        broke_both=idea.broke_both_ways,
+        broke_both=idea.broke_both,
+        other_leg=other_leg,
+        alt=alt,
     )
 
 
-_ACTIVE: Final = (SetupStatus.PENDING, SetupStatus.TRIGGERED)
+def _tfc_for(tfcs: dict[Direction, SignalTfc], scan: ScanRow, direction: Direction) -> SignalTfc:
+    """``signal_tfc`` once per direction of a scan row (its legs and ideas share it)."""
+    tfc = tfcs.get(direction)
+    if tfc is None:
+        tfc = tfcs[direction] = signal_tfc(scan.continuity, direction, scan.timeframe)
+    return tfc
 
 
 def _other_leg_text(setup: Setup) -> str:
     p = setup.pattern
+    if setup.invalidated:
+        return f"{p.label} {p.direction} invalidated (stop traded before the trigger)"
     return f"{p.label} {p.direction} {setup.status.value.replace('_', ' ')}"
 
 
-def _row(scan: ScanRow, idea: SetupIdea, price: float, min_magnitude_pct: float) -> SignalRow:
+def _row(
+    scan: ScanRow,
+    idea: SetupIdea,
+    price: float,
+    min_magnitude_pct: float,
+    tfcs: dict[Direction, SignalTfc],
+) -> SignalRow:
     """The idea's row: its shown leg (an active one), with the other leg as ``alt`` when
     it is active too, else named in ``other_leg``."""
-    active = SetupIdea(
-        idea.name, idea.setup_index, tuple(s for s in idea.legs if s.status in _ACTIVE)
-    )
+    active = SetupIdea(idea.name, idea.setup_index, tuple(s for s in idea.legs if is_actionable(s)))
     shown = _shown_leg(active, price)
-    row = _leg_row(scan, idea, shown, price, min_magnitude_pct)
+    facts = _IdeaFacts(idea.tags, idea.directions, idea.broke_both_ways)
     other = next((s for s in idea.legs if s is not shown), None)
     if other is None:
-        return row
-    if other.status not in _ACTIVE:
-        return replace(row, other_leg=_other_leg_text(other))
-    alt = _leg_row(scan, idea, other, price, min_magnitude_pct)
-    return replace(row, alt=replace(alt, alt=None))
+        return _leg_row(scan, facts, shown, price, min_magnitude_pct, tfcs)
+    if not is_actionable(other):
+        return _leg_row(
+            scan, facts, shown, price, min_magnitude_pct, tfcs, other_leg=_other_leg_text(other)
+        )
+    alt = _leg_row(scan, facts, other, price, min_magnitude_pct, tfcs)
+    return _leg_row(scan, facts, shown, price, min_magnitude_pct, tfcs, alt=alt)
 
 
 def _last_price(scan: ScanRow) -> float:
@@ -371,6 +403,13 @@ def build_signal_board(
 
     Rows with a data error contribute nothing here; the tab reports them separately.
     """
+    return rank_board(board_rows(rows, min_magnitude_pct=min_magnitude_pct))
+
+
+def board_rows(rows: Iterable[ScanRow], *, min_magnitude_pct: float = 0.5) -> list[SignalRow]:
+    """``build_signal_board`` before ranking, for a caller that ranks several scans'
+    rows together once (``rank_board`` is a stable sort, so ranking twice changes
+    nothing)."""
     out: list[SignalRow] = []
     for scan in rows:
         if scan.error:
@@ -380,13 +419,16 @@ def build_signal_board(
         ideas = [
             idea
             for idea in group_setup_ideas(scan.setups, match_target=False)
-            if any(s.status in _ACTIVE for s in idea.legs)
+            if any(is_actionable(s) for s in idea.legs)
         ]
         if not ideas:
             continue
         price = _last_price(scan)
-        out.extend(_with_opposites([_row(scan, idea, price, min_magnitude_pct) for idea in ideas]))
-    return rank_board(out)
+        tfcs: dict[Direction, SignalTfc] = {}
+        out.extend(
+            _with_opposites([_row(scan, idea, price, min_magnitude_pct, tfcs) for idea in ideas])
+        )
+    return out
 
 
 def readiness_tier(row: SignalRow) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -75,7 +75,7 @@ class LevelConfig:
             raise ValueError("wick_pct must be in (0, 1]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # private and short-lived: not frozen, which costs per field
 class _Spec:
     """One pattern found at a setup bar, before its levels are drawn."""
 
@@ -92,7 +92,7 @@ class _Spec:
 class _Bars:
     """Tick arrays, plus the mirrored (negated) views that make shorts reuse long code."""
 
-    __slots__ = ("adv", "codes", "div", "fav", "high", "low", "n", "tick")
+    __slots__ = ("adv", "codes", "div", "fav", "high", "lists", "low", "n", "tick")
 
     def __init__(
         self, high: NDArray[np.int64], low: NDArray[np.int64], codes: NDArray[Any], tick: float
@@ -102,6 +102,16 @@ class _Bars:
         # fav: the extreme in the trade's direction; adv: the extreme against it.
         self.fav = {"long": high, "short": -low}
         self.adv = {"long": low, "short": -high}
+        self.lists: dict[str, list[int]] = {}
+
+    def as_list(self, side: str, d: Direction) -> list[int]:
+        """``fav[d]`` or ``adv[d]`` as Python ints, made once: levels are read one bar at
+        a time and the ladder walks back, which is cheaper on ints than on numpy."""
+        key = side + d
+        values = self.lists.get(key)
+        if values is None:
+            values = self.lists[key] = (self.fav if side == "fav" else self.adv)[d].tolist()
+        return values
 
 
 def _fmt(x: float) -> str:
@@ -113,22 +123,27 @@ def _words(direction: Direction) -> tuple[str, str, str]:
     return ("high", "low", "+") if direction == "long" else ("low", "high", "-")
 
 
-def _ladder(fav: NDArray[np.int64], s: int, beyond: int, k: int, lookback: int) -> list[int]:
+def _ladder(fav: list[int], s: int, beyond: int, k: int, lookback: int) -> list[int]:
     """Up to k untaken prior extremes strictly beyond ``beyond``, nearest first.
 
     A high is untaken when no later bar up to the setup bar reached it
     (``h[j] > max(h[j+1..s])``); those highs rise as one walks back, so the most recent
-    ones are the nearest targets.
+    ones are the nearest targets. Walked back from the setup bar on Python ints, which
+    stops at the k-th and costs less than numpy passes over the window.
     """
+    out: list[int] = []
     if k <= 0:
-        return []
-    lo = max(0, s - lookback)
-    w = fav[lo : s + 1]
-    if w.max() <= beyond:  # the usual case: nothing older reaches past T1
-        return []
-    later_max = np.maximum.accumulate(w[::-1])[::-1]
-    untaken = np.flatnonzero((w[:-1] > later_max[1:]) & (w[:-1] > beyond))
-    return [int(lo + j) for j in untaken[::-1][:k]]
+        return out
+    highest = fav[s]  # max(fav[j+1..s]) as j walks back
+    for j in range(s - 1, max(0, s - lookback) - 1, -1):
+        v = fav[j]
+        if v > highest:
+            highest = v
+            if v > beyond:
+                out.append(j)
+                if len(out) == k:
+                    break
+    return out
 
 
 def _round_half_up(x: float) -> int:
@@ -142,7 +157,7 @@ def _build(
     d = spec.direction
     sgn = 1 if d == "long" else -1
     ext, opp, pm = _words(d)
-    fav, adv = b.fav[d], b.adv[d]
+    fav, adv = b.as_list("fav", d), b.as_list("adv", d)
     s = spec.bar_indices[-1]
     off = cfg.entry_offset_ticks
 
@@ -181,19 +196,20 @@ def _build(
             targets.append((int(fav[j]), f"untaken {ext} from bar {j}"))
 
     div = b.div
-
-    def level(t: int, rule: str) -> Level:
-        return Level((sgn * t) / div if div else from_ticks(sgn * t, tick), rule)
-
+    levels = [entry, stop]
+    for t, _r in targets:
+        levels.append(t)
+    # from_ticks without a call per level: a whole divisor divides exactly
+    prices = [sgn * t / div if div else from_ticks(sgn * t, tick) for t in levels]
     return Pattern(
         name=spec.name,
         label=spec.label,
         kind=spec.kind,
         direction=d,
         bar_indices=spec.bar_indices,
-        entry=level(entry, entry_rule),
-        stop=level(stop, stop_rule),
-        targets=tuple(level(t, r) for t, r in targets),
+        entry=Level(prices[0], entry_rule),
+        stop=Level(prices[1], stop_rule),
+        targets=tuple(Level(px, r) for px, (_t, r) in zip(prices[2:], targets, strict=True)),
         timeframe=meta.get("timeframe"),
         symbol=meta.get("symbol"),
     )
@@ -323,16 +339,57 @@ def patterns_from_ticks(
     """``detect_patterns`` on arrays already in ticks, for callers (the scanner) that
     round once and reuse the ticks and codes."""
     b = _Bars(high_t, low_t, codes, tick)
-    hammer, shooter = _wick_masks(b, open_t, close_t, config)
-    mask = setup_mask(codes) | hammer | shooter
     start = 0 if since is None else max(0, since if since >= 0 else b.n + since)
+    if b.n - start <= _SHORT_WINDOW:
+        found = _window_setups(b, open_t, close_t, config, start)
+    else:
+        hammer, shooter = _wick_masks(b, open_t, close_t, config)
+        mask = setup_mask(codes) | hammer | shooter
+        found = [
+            (int(s), bool(hammer[s]), bool(shooter[s]))
+            for s in np.flatnonzero(mask[start:]) + start
+        ]
     out: list[Pattern] = []
-    for found in np.flatnonzero(mask[start:]) + start:
-        s = int(found)
-        for spec in _specs_at(s, codes, bool(hammer[s]), bool(shooter[s]), config):
+    for s, is_hammer, is_shooter in found:
+        for spec in _specs_at(s, codes, is_hammer, is_shooter, config):
             p = _build(spec, b, config, tick, symbol=symbol, timeframe=timeframe)
             if p is not None:
                 out.append(p)
+    return out
+
+
+# A window this short (the scanner's last few closed bars) is cheaper bar by bar in
+# Python than in a dozen numpy passes; longer ones (backtests) use the masks.
+_SHORT_WINDOW: Final = 16
+_SEQUENCE_CODES: Final = frozenset((UP, DOWN, OUTSIDE))
+
+
+def _window_setups(
+    b: _Bars, open_t: NDArray[np.int64], close_t: NDArray[np.int64], cfg: LevelConfig, start: int
+) -> list[tuple[int, bool, bool]]:
+    """``(bar, hammer, shooter)`` for the bars from ``start`` that ``setup_mask`` or
+    ``_wick_masks`` select: the same rules, one bar at a time (Python ints compare
+    with the float threshold exactly as numpy's int64 → float64 does below 2**53)."""
+    lo_i = max(start - 1, 0)
+    codes = b.codes[lo_i:].tolist()
+    high = b.high[start:].tolist()
+    low = b.low[start:].tolist()
+    opens = open_t[start:].tolist()
+    closes = close_t[start:].tolist()
+    pct = cfg.wick_pct
+    out: list[tuple[int, bool, bool]] = []
+    for k in range(len(high)):
+        s = start + k
+        code = codes[s - lo_i]
+        prev = codes[s - lo_i - 1] if s > 0 else 0
+        h, lo = high[k], low[k]
+        rng = h - lo
+        ok = rng > 0 and s > 0 and not (cfg.hammer_skip_inside and code == INSIDE)
+        hammer = ok and min(opens[k], closes[k]) - lo >= pct * rng
+        shooter = ok and h - max(opens[k], closes[k]) >= pct * rng
+        seq = code in _SEQUENCE_CODES or (code == INSIDE and prev in _SEQUENCE_CODES)
+        if seq or hammer or shooter:
+            out.append((s, hammer, shooter))
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,8 @@ from dashboard.strat.settlement import (
     IntrabarRule,
     LowerBars,
     lower_bars_from_ticks,
+    ns_to_datetime,
+    utc_ns,
 )
 from dashboard.strat.setups import SETUP_EXPIRE_BARS, active_setups, setups_from_ticks
 from dashboard.strat.signals import Pattern, Setup
@@ -68,20 +71,104 @@ class _Frame:
     ticks: tuple[NDArray[np.int64], ...]  # open, high, low, close
     codes: NDArray[np.int8]
     index: pd.Index
+    starts: NDArray[np.int64] | None  # bar starts in UTC ns (a DatetimeIndex only)
+    atr: float  # mean true range of the last 14 bars
 
 
-def _frame(df: pd.DataFrame, tick: float) -> _Frame:
+def _prices(df: pd.DataFrame) -> NDArray[np.float64]:
+    """Open, high, low and close as rows of one float array."""
     missing = [c for c in _OHLC if c not in df.columns]
     if missing:
         raise KeyError(f"bars frame lacks columns {missing}")
-    cols = [df.columns.get_loc(c) for c in _OHLC]
+    cols = [cast(int, df.columns.get_loc(c)) for c in _OHLC]
     try:  # one block copy beats four column look-ups when every column is numeric
-        values = df.to_numpy(dtype=np.float64)
-        o, h, lo, c = (values[:, j] for j in cols)
+        prices: NDArray[np.float64] = df.to_numpy(dtype=np.float64)[:, cols].T
     except (TypeError, ValueError):
-        o, h, lo, c = (df[name].to_numpy(dtype=np.float64) for name in _OHLC)
-    ticks = tuple(to_ticks(x, tick) for x in (o, h, lo, c))
-    return _Frame(o, h, lo, c, ticks, codes_from_ticks(ticks[1], ticks[2]), df.index)
+        prices = np.stack([df[name].to_numpy(dtype=np.float64) for name in _OHLC])
+    return prices
+
+
+def _frame(df: pd.DataFrame, tick: float) -> _Frame:
+    """One frame on its own (``_frames`` does many at once, with the same results)."""
+    o, h, lo, c = prices = _prices(df)
+    ticks = tuple(to_ticks(row, tick) for row in prices)
+    index = df.index
+    starts = utc_ns(index) if isinstance(index, pd.DatetimeIndex) else None
+    return _Frame(
+        o,
+        h,
+        lo,
+        c,
+        ticks,
+        codes_from_ticks(ticks[1], ticks[2]),
+        index,
+        starts,
+        average_true_range(h, lo, c),
+    )
+
+
+_ATR_BARS: Final = 14  # average_true_range's default period
+
+
+def _frames(
+    bars: Mapping[tuple[str, str], pd.DataFrame], keys: Sequence[tuple[str, str]], tick: float
+) -> tuple[dict[tuple[str, str], _Frame], dict[tuple[str, str], str]]:
+    """Every frame of ``keys`` rounded to ticks, coded and measured (ATR) in one pass
+    over their concatenation: a scan's frames are short, so a few numpy passes over
+    all of them cost far less than the same passes frame by frame. The results equal
+    ``_frame``'s (the same element-wise arithmetic; each frame's first bar is coded 0
+    and its first true range is its own high − low). A frame that cannot be read, or
+    holds a NaN, goes through ``_frame`` alone for its error."""
+    frames: dict[tuple[str, str], _Frame] = {}
+    errors: dict[tuple[str, str], str] = {}
+    read: list[tuple[tuple[str, str], NDArray[np.float64]]] = []
+    for key in keys:
+        try:
+            read.append((key, _prices(bars[key])))
+        except (KeyError, ValueError) as exc:
+            errors[key] = f"{type(exc).__name__}: {exc}"
+    if not read:
+        return frames, errors
+    prices = np.concatenate([p for _, p in read], axis=1)
+    sizes = np.array([p.shape[1] for _, p in read])
+    ends = np.cumsum(sizes)
+    firsts = ends - sizes
+    scaled = prices * (1.0 / tick)  # to_ticks' scaling
+    bad = np.isnan(scaled)
+    if bad.any():
+        scaled[bad] = 0.0  # those frames are redone alone below, for their error
+    ticks = np.rint(scaled).astype(np.int64)
+    o_t, h_t, l_t, c_t = ticks
+    codes = codes_from_ticks(h_t, l_t)
+    o, h, lo, c = prices
+    tr = h - lo  # average_true_range on the concatenation
+    prev = c[:-1]
+    tr[1:] = np.maximum(tr[1:], np.maximum(np.abs(h[1:] - prev), np.abs(lo[1:] - prev)))
+    heads = firsts[sizes > 0]
+    codes[heads] = 0  # a frame's first bar has no previous bar
+    tr[heads] = h[heads] - lo[heads]
+    nan_bars: NDArray[np.bool_] = np.asarray(bad.any(axis=0))
+    for (key, _p), a, b in zip(read, firsts.tolist(), ends.tolist(), strict=True):
+        df = bars[key]
+        if nan_bars[a:b].any():
+            try:
+                frames[key] = _frame(df, tick)
+            except (KeyError, ValueError) as exc:
+                errors[key] = f"{type(exc).__name__}: {exc}"
+            continue
+        index = df.index
+        frames[key] = _Frame(
+            o[a:b],
+            h[a:b],
+            lo[a:b],
+            c[a:b],
+            (o_t[a:b], h_t[a:b], l_t[a:b], c_t[a:b]),
+            codes[a:b],
+            index,
+            utc_ns(index) if isinstance(index, pd.DatetimeIndex) else None,
+            float(tr[max(a, b - _ATR_BARS) : b].mean()) if b > a else float("nan"),
+        )
+    return frames, errors
 
 
 def _error_row(sym: str, tf: str, error: str, tfc: ContinuityResult | None) -> ScanRow:
@@ -91,30 +178,34 @@ def _error_row(sym: str, tf: str, error: str, tfc: ContinuityResult | None) -> S
 def _magnifier_frames(
     bars: Mapping[tuple[str, str], pd.DataFrame],
     sym: str,
-    frames: Mapping[str, _Frame],
-    tick: float,
+    frames: Mapping[tuple[str, str], _Frame],
 ) -> dict[str, LowerBars]:
     """Every timeframe of ``sym`` in ``bars`` (scanned or not) as magnifier input; a
     frame that cannot be read is left out, as the magnifier is only a refinement."""
     out: dict[str, LowerBars] = {}
-    for (s, tf), df in bars.items():
+    for s, tf in bars:
         if s != sym or tf not in MAGNIFIER_LADDER:
             continue
-        f = frames.get(tf)
-        if f is None:
-            try:
-                f = _frame(df, tick)
-            except (KeyError, ValueError):
-                continue
-        if isinstance(f.index, pd.DatetimeIndex) and f.close.size:
-            out[tf] = lower_bars_from_ticks(tf, f.index, *f.ticks)
+        f = frames.get((s, tf))
+        if f is not None and f.starts is not None and f.close.size:
+            out[tf] = lower_bars_from_ticks(tf, f.starts, *f.ticks)
     return out
 
 
-def _closed_flag(last_bar_closed: bool | Mapping[str, bool], tf: str) -> bool:
+ClosedFlags = bool | Mapping[str, bool] | Mapping[tuple[str, str], bool]
+
+
+def _closed_flag(last_bar_closed: ClosedFlags, sym: str, tf: str) -> bool:
+    """The flag for (sym, tf), else for tf, else True; or the one flag for all."""
     if isinstance(last_bar_closed, Mapping):
-        return bool(last_bar_closed.get(tf, True))
+        flags = cast(Mapping[object, bool], last_bar_closed)
+        return bool(flags.get((sym, tf), flags.get(tf, True)))
     return bool(last_bar_closed)
+
+
+def _last_start(f: _Frame) -> object:
+    """The frame's last bar start, comparable across frames (UTC ns when a DatetimeIndex)."""
+    return int(f.starts[-1]) if f.starts is not None else f.index[-1]
 
 
 def _symbol_continuity(
@@ -125,13 +216,11 @@ def _symbol_continuity(
     if not present:
         return None
     # Newest last bar wins; on a tie the finer timeframe (listed later) has the fresher close.
-    price_tf = max(enumerate(present), key=lambda it: (frames[it[1]].index[-1], it[0]))[1]
+    price_tf = max(enumerate(present), key=lambda it: (_last_start(frames[it[1]]), it[0]))[1]
     price = float(frames[price_tf].close[-1])
     opens = {tf: float(frames[tf].open[-1]) for tf in present}
     codes: dict[str, int | str] = {tf: int(frames[tf].codes[-1]) for tf in present}
-    atr = {
-        tf: average_true_range(frames[tf].high, frames[tf].low, frames[tf].close) for tf in present
-    }
+    atr = {tf: frames[tf].atr for tf in present}
     return timeframe_continuity(price, opens, mode=mode, bar_types=codes, atr=atr, tick=tick)
 
 
@@ -141,7 +230,7 @@ def scan(
     *,
     config: LevelConfig = LevelConfig(),
     tick: float = 0.01,
-    last_bar_closed: bool | Mapping[str, bool] = True,
+    last_bar_closed: ClosedFlags = True,
     expire_after: int = SETUP_EXPIRE_BARS,
     tfc_mode: TfcMode = "candle",
     tfc_timeframes: Sequence[str] | None = None,
@@ -150,7 +239,9 @@ def scan(
 ) -> list[ScanRow]:
     """Scan ``bars`` keyed by (symbol, timeframe); frames need open/high/low/close columns
     and a DatetimeIndex, oldest first. Rows come per symbol (first-seen order), then in
-    ``timeframes`` order; pairs missing from ``bars`` are skipped.
+    ``timeframes`` order; pairs missing from ``bars`` are skipped. ``last_bar_closed``
+    says whether each frame's last bar has closed: one flag, or flags by timeframe or by
+    (symbol, timeframe); a frame without a flag counts as closed.
 
     ``setups`` holds the setups of the last ``expire_after + 1`` closed bars that are
     still pending or triggered (all of them with ``include_resolved``). A bar that
@@ -162,17 +253,19 @@ def scan(
     symbols = list(dict.fromkeys(sym for sym, _ in bars))
     tfc_tfs = tuple(tfc_timeframes) if tfc_timeframes is not None else tuple(timeframes)
     rows: list[ScanRow] = []
+    wanted = dict.fromkeys((*timeframes, *tfc_tfs, *MAGNIFIER_LADDER))
+    # One bad frame must not sink the scan: its error is kept for its row.
+    all_frames, all_errors = _frames(bars, [k for k in bars if k[1] in wanted], tick)
     for sym in symbols:
         frames: dict[str, _Frame] = {}
         errors: dict[str, str] = {}
         for tf in dict.fromkeys((*timeframes, *tfc_tfs)):
-            if (sym, tf) in bars:
-                try:
-                    frames[tf] = _frame(bars[(sym, tf)], tick)
-                except (KeyError, ValueError) as exc:  # one bad frame must not sink the scan
-                    errors[tf] = f"{type(exc).__name__}: {exc}"
+            if (sym, tf) in all_frames:
+                frames[tf] = all_frames[(sym, tf)]
+            elif (sym, tf) in all_errors:
+                errors[tf] = all_errors[(sym, tf)]
         tfc = _symbol_continuity(frames, tfc_tfs, tfc_mode, tick)
-        lower = _magnifier_frames(bars, sym, frames, tick)
+        lower = _magnifier_frames(bars, sym, all_frames)
         for tf in timeframes:
             if tf in errors:
                 rows.append(_error_row(sym, tf, errors[tf], tfc))
@@ -180,7 +273,7 @@ def scan(
             f = frames.get(tf)
             if f is None or f.close.size == 0:
                 continue
-            closed = _closed_flag(last_bar_closed, tf)
+            closed = _closed_flag(last_bar_closed, sym, tf)
             n = f.close.size
             n_closed = n if closed else n - 1
             code = int(f.codes[-1])
@@ -214,9 +307,9 @@ def scan(
                     timeframe=tf,
                     lower=lower,
                     intrabar=intrabar,
+                    starts_ns=f.starts,
                 )
                 found = evaluated if include_resolved else active_setups(evaluated)
-            last_ts = f.index[-1]
             rows.append(
                 ScanRow(
                     symbol=sym,
@@ -225,13 +318,13 @@ def scan(
                     bar_code=code,
                     last_bar_closed=closed,
                     price=float(f.close[-1]),
-                    as_of=pd.Timestamp(last_ts).to_pydatetime()
-                    if isinstance(f.index, pd.DatetimeIndex)
+                    as_of=ns_to_datetime(int(f.starts[-1]), f.index.tz)
+                    if f.starts is not None and isinstance(f.index, pd.DatetimeIndex)
                     else None,
                     patterns=tuple(p for p in pats if p.setup_index == n_closed - 1),
                     setups=tuple(found),
                     continuity=tfc,
-                    atr=average_true_range(f.high, f.low, f.close),
+                    atr=f.atr,
                 )
             )
     return rows

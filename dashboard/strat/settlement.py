@@ -36,8 +36,9 @@ Prices are whole ticks. A short is the mirror of a long: every price is negated
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Final, Literal
 
 import numpy as np
@@ -63,6 +64,7 @@ __all__ = [
     "lower_bars",
     "lower_bars_from_ticks",
     "magnifier_for",
+    "ns_to_datetime",
     "path_rule_vertices",
     "settle_bar",
     "utc_ns",
@@ -155,24 +157,60 @@ class LowerBars:
     high: NDArray[np.int64]
     low: NDArray[np.int64]
     close: NDArray[np.int64]
+    # bar → its end in ns, found once: replays of several setups ask for the same bars
+    ends: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def opens_session(self, j: int) -> bool:
         """Whether bar ``j`` opens a new New York session (its open can gap); a bar of a
         day or longer always does, an intraday bar only as the first of its date."""
         if self.timeframe not in INTRADAY_MINUTES or j == 0:
             return True
-        day = pd.Timestamp(int(self.start[j]), tz="UTC").tz_convert(NEW_YORK).date()
-        before = pd.Timestamp(int(self.start[j - 1]), tz="UTC").tz_convert(NEW_YORK).date()
-        return bool(day != before)
+        return _ny_date(int(self.start[j])) != _ny_date(int(self.start[j - 1]))
 
     def end(self, j: int) -> int:
-        nxt = int(self.start[j + 1]) if j + 1 < self.start.size else None
-        return bar_end_ns(self.timeframe, int(self.start[j]), nxt)
+        end = self.ends.get(j)
+        if end is None:
+            nxt = int(self.start[j + 1]) if j + 1 < self.start.size else None
+            end = self.ends[j] = bar_end_ns(self.timeframe, int(self.start[j]), nxt)
+        return end
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH: Final = datetime(1970, 1, 1)
+_ONE_US: Final = timedelta(microseconds=1)
+_NS_PER_UNIT: Final[Mapping[str, int]] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def ns_to_datetime(ns: int, tz: tzinfo | None) -> datetime:
+    """``pd.Timestamp(ns, tz=UTC).tz_convert(tz).to_pydatetime()`` (naive when ``tz`` is
+    None) for whole microseconds, without building a pandas object per stamp; sub-µs
+    stamps and zones other than UTC take pandas' path, so the result is the same."""
+    if ns % 1000 == 0:
+        if tz is None:
+            return _NAIVE_EPOCH + timedelta(microseconds=ns // 1000)
+        if tz is UTC:
+            return _EPOCH + timedelta(microseconds=ns // 1000)
+    stamp = pd.Timestamp(ns, tz="UTC")
+    return (stamp.tz_convert(tz) if tz is not None else stamp.tz_localize(None)).to_pydatetime()
+
+
+def _ny_date(ns: int) -> date:
+    """The New York date of a UTC stamp in ns."""
+    return (_EPOCH + timedelta(microseconds=ns // 1000)).astimezone(NEW_YORK).date()
+
+
+def _datetime_ns(moment: datetime) -> int:
+    """A tz-aware datetime as ns since the epoch (exact: datetimes hold whole µs)."""
+    return (moment - _EPOCH) // _ONE_US * 1000
 
 
 def utc_ns(index: Sequence[object] | pd.Index) -> NDArray[np.int64]:
     """Timestamps as ns since the epoch (naive ones taken as UTC), whatever the index's
     resolution (pandas may hold µs)."""
+    if isinstance(index, pd.DatetimeIndex) and index.unit in _NS_PER_UNIT:
+        # asi8 counts the index's unit since the epoch: UTC when tz-aware, and the
+        # wall clock (taken as UTC) when naive, as tz_localize("UTC") would.
+        return np.asarray(index.asi8, dtype=np.int64) * _NS_PER_UNIT[index.unit]
     idx = pd.DatetimeIndex(pd.Index(index))
     if idx.tz is None:
         idx = idx.tz_localize("UTC")
@@ -181,14 +219,16 @@ def utc_ns(index: Sequence[object] | pd.Index) -> NDArray[np.int64]:
 
 def lower_bars_from_ticks(
     timeframe: str,
-    index: pd.Index,
+    index: pd.Index | NDArray[np.int64],
     open_t: NDArray[np.int64],
     high_t: NDArray[np.int64],
     low_t: NDArray[np.int64],
     close_t: NDArray[np.int64],
 ) -> LowerBars:
-    """``LowerBars`` from prices already in ticks (the scanner rounds once)."""
-    return LowerBars(timeframe, utc_ns(index), open_t, high_t, low_t, close_t)
+    """``LowerBars`` from prices already in ticks (the scanner rounds once); ``index``
+    is the bars' index or their starts already in UTC ns (``utc_ns``)."""
+    start = index if isinstance(index, np.ndarray) else utc_ns(index)
+    return LowerBars(timeframe, start, open_t, high_t, low_t, close_t)
 
 
 def lower_bars(frame: pd.DataFrame, timeframe: str, tick: float = 0.01) -> LowerBars:
@@ -214,11 +254,16 @@ def bar_end_ns(timeframe: str | None, start_ns: int, next_start_ns: int | None) 
     longer) fall back to the next bar's start."""
     close_ns: int | None = None
     if timeframe is not None:
-        try:
-            close = bar_close_time(timeframe, pd.Timestamp(start_ns, tz="UTC").to_pydatetime())
-            close_ns = int(pd.Timestamp(close).value)
-        except ValueError:
-            close_ns = None
+        minutes = INTRADAY_MINUTES.get(timeframe)
+        start_us = int(start_ns) // 1000  # truncated, as pandas' to_pydatetime would
+        if minutes is not None:  # bar_close_time's fixed length, without datetimes
+            close_ns = (start_us + minutes * 60_000_000) * 1000
+        else:
+            try:
+                start = _EPOCH + timedelta(microseconds=start_us)
+                close_ns = _datetime_ns(bar_close_time(timeframe, start))
+            except ValueError:
+                close_ns = None
     ends = [x for x in (close_ns, next_start_ns) if x is not None and x > start_ns]
     if ends:
         return min(ends)
@@ -431,7 +476,7 @@ def settle_bar(
     levels: SignedLevels,
     phase: Phase,
     *,
-    span: tuple[int, int] | None = None,
+    span: tuple[int, int] | Callable[[], tuple[int, int]] | None = None,
     magnifier: Sequence[LowerBars] = (),
     rule: IntrabarRule = DEFAULT_INTRABAR_RULE,
     gap_fills: bool = False,
@@ -440,7 +485,8 @@ def settle_bar(
     """What the bar ``(open, high, low, close)`` (price-space ticks) did to a setup that
     was ``phase`` at its open; ``sgn`` is +1 for a long, −1 for a short.
 
-    ``span`` is the bar's [start, end) in ns, needed only to magnify it with the lower
+    ``span`` is the bar's [start, end) in ns (or a function that gives it, called only
+    when the bar needs magnifying), needed only to magnify it with the lower
     timeframes in ``magnifier`` (coarse → fine). ``gap_fills``: a bar that opens through
     a level fills at its open instead of at the level. ``has_open=False`` when the feed
     has no open: the path rule cannot apply, so an ambiguous bar is conservative.
@@ -450,7 +496,9 @@ def settle_bar(
     if exact is not None:
         return BarSettlement(exact[0], exact[1], exact[2], Settlement.EXACT, exact[3])
     what = _what(sb, levels, phase)
-    if span is not None:
+    if span is not None and magnifier:
+        if callable(span):
+            span = span()
         for k, lb in enumerate(magnifier):
             rng = _nested(lb, span, bar)
             if rng is None:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from dashboard.strat.bars import from_ticks, to_ticks
+from dashboard.strat.bars import from_ticks, tick_divisor, to_ticks
 from dashboard.strat.settlement import (
     DEFAULT_INTRABAR_RULE,
     IntrabarRule,
@@ -30,6 +31,7 @@ from dashboard.strat.settlement import (
     bar_end_ns,
     lower_bars,
     magnifier_for,
+    ns_to_datetime,
     settle_bar,
     utc_ns,
     weakest,
@@ -64,6 +66,9 @@ def _either(first: BarTest, second: BarTest) -> BarTest:
     return lambda a, b: first(a, b) | second(a, b)
 
 
+_PY_SPAN = 8  # bars checked one by one in Python before the numpy windows take over
+
+
 def _scan(start: int, stop: int, test: BarTest) -> int:
     """First bar in [start, stop) where ``test(a, b)`` (flags for bars a..b-1) is true.
 
@@ -79,10 +84,72 @@ def _scan(start: int, stop: int, test: BarTest) -> int:
     return -1
 
 
-def _time_at(timestamps: Sequence[Any] | pd.Index | None, i: int) -> datetime | None:
+# The first ``_PY_SPAN`` bars (where a live setup usually resolves) are checked on Python
+# ints, which costs less than a numpy pass; the rest goes to ``_scan``.
+
+
+def _first_reaching(
+    values: list[int], array: NDArray[np.int64], level: int, start: int, stop: int
+) -> int:
+    """First bar in [start, stop) whose value is at least ``level``, or -1."""
+    end = min(stop, start + _PY_SPAN)
+    for i in range(start, end):
+        if values[i] >= level:
+            return i
+    return _scan(end, stop, _at_least(array, level)) if end < stop else -1
+
+
+def _first_falling_to(
+    values: list[int], array: NDArray[np.int64], level: int, start: int, stop: int
+) -> int:
+    """First bar in [start, stop) whose value is at most ``level``, or -1."""
+    end = min(stop, start + _PY_SPAN)
+    for i in range(start, end):
+        if values[i] <= level:
+            return i
+    return _scan(end, stop, _at_most(array, level)) if end < stop else -1
+
+
+def _first_exit(
+    fav: tuple[list[int], NDArray[np.int64]],
+    adv: tuple[list[int], NDArray[np.int64]],
+    target: int,
+    stop_level: int,
+    start: int,
+    stop: int,
+) -> int:
+    """First bar in [start, stop) reaching ``target`` (fav) or ``stop_level`` (adv)."""
+    up, down = fav[0], adv[0]
+    end = min(stop, start + _PY_SPAN)
+    for i in range(start, end):
+        if up[i] >= target or down[i] <= stop_level:
+            return i
+    if end >= stop:
+        return -1
+    return _scan(end, stop, _either(_at_least(fav[1], target), _at_most(adv[1], stop_level)))
+
+
+def _span(tf: str | None, starts: NDArray[np.int64], i: int) -> tuple[int, int]:
+    """Bar ``i``'s [start, end) in ns; asked only for a bar the magnifier replays."""
+    nxt = int(starts[i + 1]) if i + 1 < starts.size else None
+    return (int(starts[i]), bar_end_ns(tf, int(starts[i]), nxt))
+
+
+TimeAt = Callable[[int], datetime | None]
+
+
+def _time_reader(
+    timestamps: Sequence[Any] | pd.Index | None, starts: NDArray[np.int64] | None
+) -> TimeAt:
+    """Bar ``i``'s time as a datetime (``pd.Timestamp(timestamps[i]).to_pydatetime()``);
+    from the bars' UTC ns when known, without a pandas object per bar."""
     if timestamps is None:
-        return None
-    return pd.Timestamp(timestamps[i]).to_pydatetime()
+        return lambda i: None
+    if isinstance(timestamps, pd.DatetimeIndex):
+        ns = starts if starts is not None else utc_ns(timestamps)
+        tz = timestamps.tz
+        return lambda i: ns_to_datetime(int(ns[i]), tz)
+    return lambda i: pd.Timestamp(timestamps[i]).to_pydatetime()
 
 
 def evaluate_setups(
@@ -156,27 +223,42 @@ def setups_from_ticks(
     lower: Mapping[str, LowerBars] | None = None,
     intrabar: IntrabarRule = DEFAULT_INTRABAR_RULE,
     gap_fills: bool = False,
+    starts_ns: NDArray[np.int64] | None = None,
 ) -> list[Setup]:
-    """``evaluate_setups`` on prices already in ticks (rounded once by the caller)."""
+    """``evaluate_setups`` on prices already in ticks (rounded once by the caller).
+    ``starts_ns``: ``utc_ns(timestamps)`` when the caller already has it."""
     per_unit = 1.0 / tick
+    div = tick_divisor(tick)
+
+    def price_of(ticks: int) -> float:  # from_ticks, with the divisor found once
+        return float(ticks) / div if div else from_ticks(ticks, tick)
+
     n = h.size
     last_closed = n - 1 if last_bar_closed else n - 2
     fav = {"long": h, "short": -lo}
     adv = {"long": lo, "short": -h}
     cls = {"long": c, "short": -c}
+    lists: dict[str, list[int]] = {}
+
+    def as_list(name: str, values: NDArray[np.int64]) -> list[int]:
+        if name not in lists:
+            lists[name] = values.tolist()
+        return lists[name]
+
     has_open = open_t is not None
     o_arr = open_t if open_t is not None else c  # placeholder; never read without an open
-    starts = utc_ns(timestamps) if lower and timestamps is not None else None
+    starts = None
+    if lower and timestamps is not None:
+        starts = starts_ns if starts_ns is not None else utc_ns(timestamps)
+    _time_at = _time_reader(timestamps, starts_ns)
     magnifiers: dict[str | None, tuple[LowerBars, ...]] = {}
 
     def settle(i: int, sgn: int, lv: SignedLevels, phase: Phase, tf: str | None) -> Any:
         if tf not in magnifiers:
             magnifiers[tf] = magnifier_for(tf, lower or {})
         mag = magnifiers[tf] if starts is not None else ()
-        span = None
-        if mag and starts is not None:
-            nxt = int(starts[i + 1]) if i + 1 < n else None
-            span = (int(starts[i]), bar_end_ns(tf, int(starts[i]), nxt))
+        span = partial(_span, tf, starts, i) if mag and starts is not None else None
+
         bar = (int(o_arr[i]), int(h[i]), int(lo[i]), int(c[i]))
         return settle_bar(
             bar,
@@ -200,14 +282,26 @@ def setups_from_ticks(
         t1 = sgn * round(p.targets[0].price * per_unit) if p.targets else None
         magnitude = abs(p.targets[0].price - p.entry.price) / p.entry.price if p.targets else None
 
+        fl = as_list("fav" + p.direction, f)
         window_end = n if expire_after is None else min(n, s + 1 + expire_after)
-        trig = _scan(s + 1, window_end, _at_least(f, entry))
+        trig = _first_reaching(fl, f, entry, s + 1, window_end)
         if trig < 0:
             expired = expire_after is not None and s + expire_after <= last_closed
             status = SetupStatus.EXPIRED if expired else SetupStatus.PENDING
             end = s + expire_after if expired and expire_after is not None else n - 1
+            invalid = -1
+            if not expired:  # pending: did its stop trade before the trigger?
+                al = as_list("adv" + p.direction, a_)
+                invalid = _first_falling_to(al, a_, stop, s + 1, n)
             out.append(
-                Setup(p, status, end, magnitude_pct=magnitude, setup_time=_time_at(timestamps, s))
+                Setup(
+                    p,
+                    status,
+                    end,
+                    magnitude_pct=magnitude,
+                    setup_time=_time_at(s),
+                    invalidated_index=invalid if invalid >= 0 else None,
+                )
             )
             continue
 
@@ -222,10 +316,11 @@ def setups_from_ticks(
         resolved = trig if phase in (Phase.TARGET, Phase.STOP) else None
         nxt = trig + 1
         while phase is Phase.IN and nxt < n:
+            al = as_list("adv" + p.direction, a_)
             if t1 is None:
-                res = _scan(nxt, n, _at_most(a_, stop))
+                res = _first_falling_to(al, a_, stop, nxt, n)
             else:
-                res = _scan(nxt, n, _either(_at_least(f, t1), _at_most(a_, stop)))
+                res = _first_exit((fl, f), (al, a_), t1, stop, nxt, n)
             if res < 0:
                 break
             later = settle(res, sgn, lv, Phase.IN, tf)
@@ -238,23 +333,24 @@ def setups_from_ticks(
             Phase.TARGET: SetupStatus.TARGET_HIT,
             Phase.STOP: SetupStatus.STOPPED,
         }.get(phase, SetupStatus.TRIGGERED)
-        exit_price = None if exit_t is None or resolved is None else from_ticks(sgn * exit_t, tick)
+        exit_price = None if exit_t is None or resolved is None else price_of(sgn * exit_t)
         close_end = min(resolved if resolved is not None else n - 1, last_closed)
-        ifc = _scan(trig, close_end + 1, _at_least(cl, entry))
+        cll = as_list("close" + p.direction, cl)
+        ifc = _first_reaching(cll, cl, entry, trig, close_end + 1)
         out.append(
             Setup(
                 pattern=p,
                 status=status,
                 end_index=resolved if resolved is not None else n - 1,
                 triggered_index=trig,
-                triggered_at=_time_at(timestamps, trig),
+                triggered_at=_time_at(trig),
                 in_force_close_index=ifc if ifc >= 0 else None,
                 resolved_index=resolved,
                 exit_price=exit_price,
                 magnitude_pct=magnitude,
                 notes=tuple(notes),
-                setup_time=_time_at(timestamps, s),
-                fill_price=None if fill is None else from_ticks(sgn * fill, tick),
+                setup_time=_time_at(s),
+                fill_price=None if fill is None else price_of(sgn * fill),
                 settlement=how,
                 trigger_settlement=first.settlement,
             )
@@ -263,5 +359,15 @@ def setups_from_ticks(
 
 
 def active_setups(setups: Iterable[Setup]) -> list[Setup]:
-    """Setups a trader still acts on: waiting for the trigger, or in force."""
+    """Setups still waiting for the trigger or in force. A pending setup whose stop
+    already traded stays here, marked (``Setup.invalidated``), so a chart can show it;
+    ``is_actionable`` leaves it out."""
     return [s for s in setups if s.status in (SetupStatus.PENDING, SetupStatus.TRIGGERED)]
+
+
+def is_actionable(setup: Setup) -> bool:
+    """A setup a trader can still act on: in force, or pending with its stop not yet
+    traded (a stop that traded before the trigger makes the setup invalid)."""
+    if setup.status is SetupStatus.PENDING:
+        return setup.invalidated_index is None
+    return setup.status is SetupStatus.TRIGGERED

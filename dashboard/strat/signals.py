@@ -89,3 +89,13 @@ class Setup:
     # How the intrabar order of its trigger and exit bars was known (strat.settlement).
     settlement: Settlement = Settlement.EXACT
     trigger_settlement: Settlement = Settlement.EXACT  # the trigger bar's alone
+    # A pending setup whose stop traded after the setup bar, before any trigger: the
+    # first bar that reached the stop. Such a setup is invalid (strat.md §1.3: the stop
+    # is where the idea is wrong; it was wrong before it started), so the board and
+    # ``active_setups`` leave it out. The status stays PENDING, so the backtest's
+    # lifecycle is unchanged.
+    invalidated_index: int | None = None
+
+    @property
+    def invalidated(self) -> bool:
+        return self.status is SetupStatus.PENDING and self.invalidated_index is not None

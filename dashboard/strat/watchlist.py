@@ -16,8 +16,9 @@ from typing import Final
 import pandas as pd
 
 from dashboard.models import DataResult, DataState
-from dashboard.strat.board import SignalRow, build_signal_board, rank_board
-from dashboard.strat.scanner import scan
+from dashboard.strat.board import SignalRow, board_rows, rank_board
+from dashboard.strat.scanner import ScanRow, scan
+from dashboard.strat.settlement import ns_to_datetime, utc_ns
 from dashboard.strat.timeframes import SCAN_TIMEFRAMES, is_bar_closed
 
 __all__ = [
@@ -49,11 +50,17 @@ class SignalBoard:
     symbols: tuple[str, ...] = ()  # the watchlist scanned
 
 
-def _closed_flags(frames: dict[str, pd.DataFrame], now: datetime) -> dict[str, bool]:
-    flags: dict[str, bool] = {}
-    for tf, df in frames.items():
-        last = df.index[-1].to_pydatetime()
-        flags[tf] = is_bar_closed(tf, last, now)
+def _closed_flags(
+    frames: Mapping[tuple[str, str], pd.DataFrame], now: datetime
+) -> dict[tuple[str, str], bool]:
+    flags: dict[tuple[str, str], bool] = {}
+    for (sym, tf), df in frames.items():
+        index = df.index
+        if isinstance(index, pd.DatetimeIndex):  # no pandas Timestamp per frame
+            last = ns_to_datetime(int(utc_ns(index)[-1]), index.tz)
+        else:
+            last = index[-1].to_pydatetime()
+        flags[(sym, tf)] = is_bar_closed(tf, last, now)
     return flags
 
 
@@ -66,34 +73,41 @@ def board_from_bars(
 ) -> tuple[list[SignalRow], list[str], int]:
     """Pure: scan each symbol with its own closed-bar flags, then build the board in
     readiness order (``strat.board``)."""
-    rows: list[SignalRow] = []
-    errors: list[str] = []
+    errors: dict[str, list[str]] = {}
     scanned = 0
     symbols = list(dict.fromkeys(sym for sym, _ in bars))
+    frames: dict[tuple[str, str], pd.DataFrame] = {}
     for sym in symbols:
-        frames: dict[str, pd.DataFrame] = {}
+        errors[sym] = []
         for tf in timeframes:
             res = bars.get((sym, tf))
             if res is None:
                 continue
             if res.value is None or res.state is DataState.ERROR:
-                errors.append(f"{sym} {tf}: {res.error or 'no data'}")
+                errors[sym].append(f"{sym} {tf}: {res.error or 'no data'}")
                 continue
             if len(res.value) == 0:
                 continue
-            frames[tf] = res.value
-        if not frames:
-            continue
-        scanned += len(frames)
-        scan_rows = scan(
-            {(sym, tf): df for tf, df in frames.items()},
-            timeframes=[tf for tf in timeframes if tf in frames],
-            last_bar_closed=_closed_flags(frames, now),
-            include_resolved=True,  # so a row can say its other direction broke too
-        )
-        errors.extend(f"{r.symbol} {r.timeframe}: {r.error}" for r in scan_rows if r.error)
-        rows.extend(build_signal_board(scan_rows, min_magnitude_pct=min_magnitude_pct))
-    return rank_board(rows), errors, scanned
+            frames[(sym, tf)] = res.value
+    scanned = len(frames)
+    # One scan of every symbol, so the frames are prepared in one pass (``scan``);
+    # each symbol keeps its own closed-bar flags.
+    by_symbol: dict[str, list[ScanRow]] = {}
+    for r in scan(
+        frames,
+        timeframes=list(timeframes),
+        last_bar_closed=_closed_flags(frames, now),
+        include_resolved=True,  # so a row can say its other direction broke too
+    ):
+        by_symbol.setdefault(r.symbol, []).append(r)
+    rows: list[SignalRow] = []
+    all_errors: list[str] = []
+    for sym in symbols:
+        scan_rows = by_symbol.get(sym, [])
+        all_errors += errors[sym]
+        all_errors.extend(f"{r.symbol} {r.timeframe}: {r.error}" for r in scan_rows if r.error)
+        rows.extend(board_rows(scan_rows, min_magnitude_pct=min_magnitude_pct))
+    return rank_board(rows), all_errors, scanned
 
 
 def board_state(scanned: int, errors: Sequence[str], states: Sequence[DataState]) -> DataState:

@@ -68,6 +68,56 @@ def test_triggered_and_low_magnitude_categories_and_stable_id() -> None:
     assert next(r for r in rejects if r.label == "2D-1-2U").category == "low_magnitude"
 
 
+def test_a_pending_row_whose_stop_traded_is_dropped() -> None:
+    # Bar 1 is a 2D bar after bar 0: a 2D-2U long, entry 104.01, stop 95 (its low). A live
+    # bar that holds above 95 leaves the row pending; one that trades 94.5 without
+    # reaching 104.01 has traded the stop before the trigger: the setup is invalid
+    # (strat.md §1.3) and the board does not offer it.
+    holding = [*BARS[:2], (96.0, 97.0, 95.5, 96.5)]
+    broken = [*BARS[:2], (96.0, 97.0, 94.5, 95.5)]
+
+    def board(bars: list[tuple[float, float, float, float]]) -> list[SignalRow]:
+        rows = scan(
+            {("SPY", "1Day"): _frame(bars)},
+            timeframes=("1Day",),
+            last_bar_closed=False,
+            include_resolved=True,
+        )
+        return [r for r in build_signal_board(rows) if r.label == "2D-2U"]
+
+    (pending,) = board(holding)
+    assert (pending.category, pending.entry, pending.stop) == ("pending", 104.01, 95.0)
+    assert pending.to_stop_pct > 0
+    assert board(broken) == []
+    (setup,) = [
+        s
+        for s in scan(
+            {("SPY", "1Day"): _frame(broken)}, timeframes=("1Day",), last_bar_closed=False
+        )[0].setups
+        if s.pattern.label == "2D-2U"
+    ]
+    assert setup.invalidated_index == 2  # the scan keeps it, marked
+
+
+def test_a_both_ways_row_names_its_invalidated_leg() -> None:
+    # The inside bar (102–98) can break either way: 2D-1-2U (entry 102.01, stop 98) and
+    # 2D-1-2D (entry 97.99, stop 102). The live bar trades 97.5: the short is in force and
+    # the long's stop traded before its trigger, so the row is the short alone, naming
+    # the long as invalidated instead of offering it as the other direction.
+    live = [*BARS, (99.0, 101.0, 97.5, 98.0)]
+    rows = scan(
+        {("SPY", "1Day"): _frame(live)},
+        timeframes=("1Day",),
+        last_bar_closed=False,
+        include_resolved=True,
+    )
+    (r,) = [r for r in build_signal_board(rows) if r.pattern == "2-1-2"]
+    assert (r.label, r.direction, r.category) == ("2D-1-2D", "short", "triggered")
+    assert r.directions == ("long", "short")
+    assert r.alt is None
+    assert r.other_leg == "2D-1-2U long invalidated (stop traded before the trigger)"
+
+
 # ---- where price is, from the live bar: hand-worked -------------------------------------
 
 

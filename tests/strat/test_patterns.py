@@ -358,13 +358,10 @@ def test_setup_mask() -> None:
 
 # --- properties ----------------------------------------------------------------------
 
-_ohlc = st.lists(
-    st.tuples(
-        st.integers(0, 30), st.integers(0, 6), st.integers(0, 6), st.integers(0, 6)
-    ),  # low, range, open offset, close offset (clipped into the range), in ticks
-    min_size=2,
-    max_size=40,
-)
+_bar = st.tuples(
+    st.integers(0, 30), st.integers(0, 6), st.integers(0, 6), st.integers(0, 6)
+)  # low, range, open offset, close offset (clipped into the range), in ticks
+_ohlc = st.lists(_bar, min_size=2, max_size=40)
 
 
 def _arrays(bars: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, ...]:
@@ -448,3 +445,19 @@ def test_property_level_geometry(bars) -> None:
         assert prices[0] > sgn * p.entry.price
         assert prices == sorted(prices) and len(set(prices)) == len(prices)
         assert 1 <= len(p.targets) <= 3
+
+
+_long_ohlc = st.lists(_bar, min_size=17, max_size=60)  # > 16: the masks' path
+
+
+@settings(max_examples=150, deadline=None)
+@given(_long_ohlc, st.integers(1, 16), st.sampled_from([1.0, 0.5, 0.25]))
+def test_property_short_window_matches_the_masks(bars, k, wick_pct) -> None:
+    """The last few bars (the scanner's window, at most 16) are checked bar by bar on
+    Python ints; a longer window uses the numpy masks. Both give the same patterns."""
+    h, lo, o, c = _arrays(bars)
+    cfg = LevelConfig(wick_pct=wick_pct, include_22_continuation=True)
+    since = max(0, len(bars) - k)
+    window = detect_patterns(h, lo, o, c, config=cfg, since=since)
+    full = detect_patterns(h, lo, o, c, config=cfg)
+    assert window == [p for p in full if p.setup_index >= since]

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.strat.patterns import detect_patterns
-from dashboard.strat.setups import active_setups, evaluate_setups
+from dashboard.strat.setups import active_setups, evaluate_setups, is_actionable
 from dashboard.strat.signals import Pattern, Setup, SetupStatus
 
 # 0: (105, 100)  1: (104, 98) 2D  2: (103, 99) 1  → 2D-1-2U: entry 103.01, stop 99, T1 104
@@ -164,6 +164,32 @@ def test_active_setups_filter() -> None:
     assert {s.status for s in active_setups(made)} == {SetupStatus.PENDING, SetupStatus.TRIGGERED}
 
 
+def test_a_pending_setup_whose_stop_trades_before_the_trigger_is_invalid() -> None:
+    # 2D-1-2U: entry 103.01, stop 99. Bar 3 (102, 99.5) leaves both untouched; bar 4
+    # (102, 98.8) trades through the stop without reaching the entry.
+    fine = _run([(102.0, 99.5, 101.0)], expire_after=3)
+    assert (fine.status, fine.invalidated_index, fine.invalidated) == (
+        SetupStatus.PENDING,
+        None,
+        False,
+    )
+    assert is_actionable(fine)
+    dead = _run([(102.0, 99.5, 101.0), (102.0, 98.8, 99.5)], expire_after=3)
+    assert (dead.status, dead.invalidated_index, dead.invalidated) == (SetupStatus.PENDING, 4, True)
+    assert not is_actionable(dead)
+    assert active_setups([dead]) == [dead]  # still listed (marked) for a chart
+    # Touching the stop counts, as it does for an open trade; the live bar counts too.
+    touch = _run([(102.0, 99.0, 100.0)], expire_after=3, last_bar_closed=False)
+    assert touch.invalidated_index == 3
+    # A short mirrors it: 2D-1-2D (entry 98.99, stop 103) invalid once the high reaches 103.
+    short = _run([(103.0, 99.5, 101.0)], label="2D-1-2D", expire_after=3)
+    assert (short.status, short.invalidated_index) == (SetupStatus.PENDING, 3)
+    # Triggered and expired setups are never marked (the backtest's lifecycle is unchanged).
+    assert _run([(102.0, 98.8, 99.5), (103.5, 99.5, 103.2)]).invalidated_index is None
+    quiet = [(102.0, 98.8, 101.0)] * 3
+    assert _run(quiet, expire_after=2).invalidated_index is None
+
+
 # --- property: the vectorised walk agrees with a plain bar-by-bar reference ----------
 
 
@@ -216,3 +242,28 @@ def test_property_matches_bar_by_bar_reference(bars, expire: int) -> None:
             setup.in_force_close_index,
         )
         assert got == _reference(setup.pattern, hi, lo, cl, expire)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 8), st.integers(0, 8)), min_size=3, max_size=40
+    ),
+    st.integers(1, 12),
+)
+def test_property_invalidated_is_the_first_stop_touch_of_a_pending_setup(bars, expire) -> None:
+    lo = [1000 + a for a, _, _ in bars]
+    hi = [x + r for x, (_, r, _) in zip(lo, bars, strict=True)]
+    cl = [x + min(k, r) for x, (_, r, k) in zip(lo, bars, strict=True)]
+    h, low, c = (np.array(v) / 100 for v in (hi, lo, cl))
+    for setup in evaluate_setups(detect_patterns(h, low, c, c), h, low, c, expire_after=expire):
+        p, s = setup.pattern, setup.pattern.setup_index
+        stop = round(p.stop.price * 100)
+        touched = [
+            j
+            for j in range(s + 1, len(bars))
+            if (lo[j] <= stop if p.direction == "long" else hi[j] >= stop)
+        ]
+        want = touched[0] if setup.status is SetupStatus.PENDING and touched else None
+        assert setup.invalidated_index == want
+        assert setup.invalidated == (want is not None)
