@@ -1,57 +1,27 @@
-"""The alert rules: hand-made inputs in, typed ``AlertEvent`` records out.
+"""Trade events: the journal's trade records and fresh underlying prices in, events out.
 
-Pure (no I/O, no clock reads): the engine (``alerts.engine``) gathers the journal's trades,
-quotes, the signal board, the account and the data service's health, and hands them here
-with the broker's time. Every event has a deterministic key built from what it is about,
-so evaluating the same facts again, after a restart or in a second process, gives the same
-keys and the store keeps one row per key:
-
-- a trade event is keyed by the trade id and the step (``trade:7:entry_filled``,
-  ``trade:7:exit:2:sent``): each step happens once per trade (or per exit attempt);
-- a signal event by the board's stable signal id and the state (``signal:<id>:triggered``);
-- a condition (heat over its limit, an upstream down, the monitor silent) by its name and
-  the episode number (``heat#3``, ``heat#3:cleared``), counted from the alerts already
-  stored, so a condition that clears and returns alerts again, once per episode;
-- the daily loss limit by the New York trading date (once a day).
+Each step of a trade happens once per trade (or per exit attempt), so its key is the
+trade id and the step (``trade:7:entry_filled``, ``trade:7:exit:2:sent``). An armed entry's
+order is keyed by the arming (``armed:<id>:sent``). Price rules (near the stop, T1) judge
+the underlying against the trade's own journaled levels, as the exit monitor does.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
 from dashboard.alerts.kinds import AlertKind, Severity
-from dashboard.alerts.records import (
-    AlertEvent,
-    ConditionState,
-    Heartbeat,
-    SignalSubscriptions,
-    SignalWatch,
-    SourceHealth,
-    Value,
-)
-from dashboard.conventions import NEW_YORK
+from dashboard.alerts.records import AlertEvent, Value
+from dashboard.alerts.rules.config import AlertConfig
 from dashboard.options.expiry import days_to_expiry
 from dashboard.options.occ import display_occ
-from dashboard.strat.board import SignalRow
-from dashboard.strat.watchlist import SIGNAL_TIMEFRAMES
 from dashboard.trading.records import ExitReason, JournalTrade, TradeStatus
-from dashboard.views.formatting import format_et, format_money, format_number
+from dashboard.views.formatting import format_money, format_number
 
-__all__ = [
-    "AlertConfig",
-    "armed_entry_sent_event",
-    "daily_loss_events",
-    "heartbeat_events",
-    "heat_events",
-    "near_stop_fraction",
-    "signal_events",
-    "stale_events",
-    "trade_events",
-]
+__all__ = ["armed_entry_sent_event", "near_stop_fraction", "trade_events"]
 
 # Broker order states after which an unfilled order never fills.
 _EXPIRED_ORDER = frozenset({"expired", "done_for_day", "canceled", "stopped"})
@@ -63,47 +33,6 @@ _EXIT_REASON_TEXT = {
     ExitReason.DTE_FLOOR.value: "DTE floor reached",
     ExitReason.MAX_LOSS.value: "max loss on premium",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class AlertConfig:
-    """Every rule's threshold and switch (``Settings``' ``DASHBOARD_ALERT_*`` block)."""
-
-    off: frozenset[AlertKind] = frozenset()
-    near_stop_pct: float = 25.0  # of the entry-to-stop distance, measured from the stop
-    expiry_days: int = 2  # calendar days to expiry, New York date
-    heat_limit_pct: float = 8.0
-    heat_clear_ratio: float = 0.9  # heat must fall below 90% of the limit to re-arm
-    daily_loss_limit_pct: float = 3.0
-    heartbeat_intervals: int = 6  # no pass for this many monitor intervals
-    stale_seconds: float = 120.0
-    signal_timeframes: tuple[str, ...] = SIGNAL_TIMEFRAMES
-
-    def on(self, kind: AlertKind) -> bool:
-        return kind not in self.off
-
-
-def _event(
-    kind: AlertKind,
-    severity: Severity,
-    key: str,
-    at: datetime,
-    title: str,
-    message: str,
-    *,
-    values: Mapping[str, Value],
-    condition: str | None = None,
-) -> AlertEvent:
-    return AlertEvent(
-        key=key,
-        kind=kind,
-        severity=severity,
-        at=at,
-        title=title,
-        message=message,
-        condition=condition,
-        values=dict(values),
-    )
 
 
 def _trade_event(
@@ -141,9 +70,6 @@ def _trade_event(
 
 def _num(x: float | Decimal | None) -> float | None:
     return None if x is None else float(x)
-
-
-# ---- trades -----------------------------------------------------------------------------
 
 
 def near_stop_fraction(direction: str, entry: float, stop: float, price: float) -> float | None:
@@ -474,322 +400,3 @@ def armed_entry_sent_event(
             "contract": contract_symbol,
         },
     )
-
-
-# ---- signals ----------------------------------------------------------------------------
-
-
-def _tfc_text(row: SignalRow) -> str:
-    """The scanner's continuity relative to the trade: "TFC aligned 3/3 with the long"."""
-    if row.tfc.label is None:
-        return "TFC unknown"
-    return f"TFC {row.tfc.label} with the {row.direction}"
-
-
-def signal_events(
-    rows: Sequence[SignalRow],
-    subscriptions: SignalSubscriptions,
-    watches: Mapping[str, SignalWatch],
-    now: datetime,
-    config: AlertConfig,
-) -> list[AlertEvent]:
-    """A setup forming (pending) and a setup triggering (in force), per timeframe, for the
-    (symbol, timeframe) pairs subscribed; a watched signal alerts on its trigger even when
-    its pair or the rule is off. Low-magnitude setups alert only when watched.
-
-    The first time a setup is seen it may already be in force: then only the trigger is
-    raised, never a late "formed".
-    """
-    out: list[AlertEvent] = []
-    for row in rows:
-        watched = row.id in watches
-        subscribed = subscriptions.is_on(row.symbol, row.timeframe)
-        if row.category == "low_magnitude" and not watched:
-            continue
-        t1 = f", T1 {format_number(row.target1)}" if row.target1 is not None else ""
-        rr = f" (R {row.reward_risk:.1f})" if row.reward_risk is not None else ""
-        levels = f"stop {format_number(row.stop)}{t1}{rr}"
-        name = f"{row.symbol} {row.timeframe} {row.label}"
-        if row.status == "triggered":
-            if not (watched or (subscribed and config.on(AlertKind.SIGNAL_TRIGGERED))):
-                continue
-            when = f" at {format_et(row.triggered_at, '%a %H:%M')}" if row.triggered_at else ""
-            out.append(
-                _signal_event(
-                    row,
-                    AlertKind.SIGNAL_TRIGGERED,
-                    "warning" if watched else "info",
-                    now,
-                    f"{name} in force",
-                    f"{name} ({row.direction}) traded through the trigger "
-                    f"{format_number(row.entry)}{when}; {levels}. {_tfc_text(row)}."
-                    + (" You asked to be told when it triggers." if watched else ""),
-                    watched,
-                )
-            )
-        elif row.status == "pending" and subscribed and config.on(AlertKind.SIGNAL_PENDING):
-            out.append(
-                _signal_event(
-                    row,
-                    AlertKind.SIGNAL_PENDING,
-                    "info",
-                    now,
-                    f"{name} pending",
-                    f"{name} ({row.direction}) formed: trigger {format_number(row.entry)}, "
-                    f"{levels}; price {format_number(row.price)}. {_tfc_text(row)}.",
-                    watched,
-                )
-            )
-    return out
-
-
-def _signal_event(
-    row: SignalRow,
-    kind: AlertKind,
-    severity: Severity,
-    now: datetime,
-    title: str,
-    message: str,
-    watched: bool,
-) -> AlertEvent:
-    state = "triggered" if kind is AlertKind.SIGNAL_TRIGGERED else "pending"
-    return AlertEvent(
-        key=f"signal:{row.id}:{state}",
-        kind=kind,
-        severity=severity,
-        at=now,
-        title=title,
-        message=message,
-        symbol=row.symbol,
-        signal_id=row.id,
-        timeframe=row.timeframe,
-        values={
-            "pattern": row.label,
-            "direction": row.direction,
-            "entry": row.entry,
-            "stop": row.stop,
-            "target": row.target1,
-            "reward_risk": row.reward_risk,
-            "price": row.price,
-            "tfc": row.tfc.label,
-            "tfc_agree": row.tfc.agree,
-            "tfc_n": row.tfc.n,
-            "tfc_agrees": row.tfc.stance == "aligned",
-            "watched": watched,
-            "triggered_at": row.triggered_at.isoformat() if row.triggered_at else None,
-        },
-    )
-
-
-# ---- conditions (raise once per episode, clear once) --------------------------------------
-
-
-def _raise_key(condition: str, state: ConditionState) -> str:
-    return f"{condition}#{state.raised + 1}"
-
-
-def _clear_key(condition: str, state: ConditionState) -> str:
-    return f"{condition}#{state.raised}:cleared"
-
-
-def heat_events(
-    heat_pct: float | None,
-    *,
-    total_risk: float,
-    equity: float,
-    state: ConditionState,
-    at: datetime,
-    config: AlertConfig,
-    note: str = "",
-) -> list[AlertEvent]:
-    """Portfolio heat (risk to every stop, % of equity) over its limit: raised once, and
-    cleared once it is back under ``heat_clear_ratio`` of the limit (no flapping at it)."""
-    if not config.on(AlertKind.HEAT_OVER) or heat_pct is None or not math.isfinite(heat_pct):
-        return []
-    limit = config.heat_limit_pct
-    values: dict[str, Value] = {
-        "heat_pct": round(heat_pct, 3),
-        "limit_pct": limit,
-        "risk": round(total_risk, 2),
-        "equity": round(equity, 2),
-    }
-    tail = f" {note}" if note else ""
-    if heat_pct > limit and not state.active:
-        return [
-            _event(
-                AlertKind.HEAT_OVER,
-                "critical",
-                _raise_key("heat", state),
-                at,
-                f"Portfolio heat {heat_pct:.2f}% over its {limit:g}% limit",
-                f"Risk to every stop is {format_money(total_risk)}, {heat_pct:.2f}% of equity "
-                f"{format_money(equity)}; the limit is {limit:g}%.{tail}",
-                condition="heat",
-                values=values,
-            )
-        ]
-    if state.active and heat_pct <= limit * config.heat_clear_ratio:
-        return [
-            _event(
-                AlertKind.HEAT_OK,
-                "info",
-                _clear_key("heat", state),
-                at,
-                f"Portfolio heat back to {heat_pct:.2f}%",
-                f"Risk to every stop is {format_money(total_risk)}, {heat_pct:.2f}% of equity, "
-                f"under the {limit:g}% limit again.{tail}",
-                condition="heat",
-                values=values,
-            )
-        ]
-    return []
-
-
-def daily_loss_events(
-    day_pnl_pct: float | None,
-    day_pnl: float,
-    equity: float,
-    *,
-    at: datetime,
-    config: AlertConfig,
-) -> list[AlertEvent]:
-    """Today's loss (equity vs yesterday's close) at or past the daily limit: once a day."""
-    if not config.on(AlertKind.DAILY_LOSS) or day_pnl_pct is None or not math.isfinite(day_pnl_pct):
-        return []
-    limit = config.daily_loss_limit_pct
-    if day_pnl_pct > -limit:
-        return []
-    day = at.astimezone(NEW_YORK).date()
-    return [
-        _event(
-            AlertKind.DAILY_LOSS,
-            "critical",
-            f"daily_loss:{day.isoformat()}",
-            at,
-            f"Daily loss limit reached: {day_pnl_pct:+.2f}%",
-            f"The account is {format_money(day_pnl, signed=True)} ({day_pnl_pct:+.2f}%) since "
-            f"yesterday's close (equity {format_money(equity)}); the daily loss limit is "
-            f"{limit:g}%.",
-            values={
-                "day_pnl": round(day_pnl, 2),
-                "day_pnl_pct": round(day_pnl_pct, 3),
-                "limit_pct": limit,
-                "equity": round(equity, 2),
-                "date": day.isoformat(),
-            },
-        )
-    ]
-
-
-def heartbeat_events(
-    beat: Heartbeat | None,
-    *,
-    machine_now: datetime,
-    watching_for: float,
-    state: ConditionState,
-    at: datetime,
-    config: AlertConfig,
-) -> list[AlertEvent]:
-    """The trade monitor has made no pass for more than ``heartbeat_intervals`` of its own
-    interval: raised once (after this watcher has itself watched that long, so a process
-    that just started does not judge a monitor that is starting too), recovered once.
-
-    Ages are measured on one machine clock (the beat's and ``machine_now``); ``at`` is the
-    broker's time the event carries.
-    """
-    if beat is None or not config.on(AlertKind.HEARTBEAT_LOST):
-        return []
-    allowed = config.heartbeat_intervals * beat.interval_seconds
-    silent = (machine_now - beat.beat_at).total_seconds()
-    values: dict[str, Value] = {
-        "silent_seconds": round(silent, 1),
-        "interval_seconds": beat.interval_seconds,
-        "intervals": config.heartbeat_intervals,
-        "holder": beat.holder,
-    }
-    if silent > allowed and watching_for >= allowed and not state.active:
-        return [
-            _event(
-                AlertKind.HEARTBEAT_LOST,
-                "critical",
-                _raise_key("heartbeat", state),
-                at,
-                "Trade monitor heartbeat lost",
-                f"No trade monitor pass for {silent:.0f} s (over {config.heartbeat_intervals} "
-                f"intervals of {beat.interval_seconds:g} s). Stops, targets and alerts are not "
-                "being watched until a monitor runs again.",
-                condition="heartbeat",
-                values=values,
-            )
-        ]
-    if state.active and silent <= allowed:
-        return [
-            _event(
-                AlertKind.RECOVERED,
-                "info",
-                _clear_key("heartbeat", state),
-                at,
-                "Trade monitor running again",
-                f"The trade monitor passes again (last pass {silent:.0f} s ago, every "
-                f"{beat.interval_seconds:g} s).",
-                condition="heartbeat",
-                values=values,
-            )
-        ]
-    return []
-
-
-def stale_events(
-    sources: Mapping[str, SourceHealth],
-    states: Mapping[str, ConditionState],
-    *,
-    at: datetime,
-    config: AlertConfig,
-) -> list[AlertEvent]:
-    """An upstream down (every call failing) for ``stale_seconds`` or more: raised once per
-    outage, recovered once when it answers again. ``states`` is keyed by condition name
-    (``stale:<source>``)."""
-    if not config.on(AlertKind.UPSTREAM_STALE):
-        return []
-    out: list[AlertEvent] = []
-    for source, health in sorted(sources.items()):
-        condition = f"stale:{source}"
-        state = states.get(condition, ConditionState())
-        values: dict[str, Value] = {
-            "source": source,
-            "state": health.state,
-            "down_seconds": health.down_for,
-            "threshold_seconds": config.stale_seconds,
-        }
-        if (
-            health.down_for is not None
-            and health.down_for >= config.stale_seconds
-            and not state.active
-        ):
-            out.append(
-                _event(
-                    AlertKind.UPSTREAM_STALE,
-                    "critical",
-                    _raise_key(condition, state),
-                    at,
-                    f"{source} down for {health.down_for:.0f} s",
-                    f"Every call to {source} has failed for {health.down_for:.0f} s; prices "
-                    "and orders from it are stale, and exits wait for fresh prices.",
-                    condition=condition,
-                    values=values,
-                )
-            )
-        elif state.active and health.state == "connected":
-            out.append(
-                _event(
-                    AlertKind.RECOVERED,
-                    "info",
-                    _clear_key(condition, state),
-                    at,
-                    f"{source} recovered",
-                    f"{source} answers again; prices are fresh.",
-                    condition=condition,
-                    values=values,
-                )
-            )
-    return out
