@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "CENT",
     "PENNY_FILE",
     "TickTable",
     "option_tick",
@@ -36,7 +37,7 @@ __all__ = [
 
 PENNY_FILE = "data/penny_program.json"  # inside dashboard.trading
 _PACKAGE = "dashboard.trading"
-_CENT = Decimal("0.01")
+CENT = Decimal("0.01")  # a premium is quoted to the cent, whatever its tick
 _NICKEL = Decimal("0.05")
 _DIME = Decimal("0.10")
 _THREE = Decimal(3)
@@ -137,9 +138,9 @@ def option_tick(underlying: str, price: Decimal, table: TickTable | None = None)
     t = table or shipped_tick_table()
     name = underlying.strip().upper()
     if name in t.penny_all_prices:
-        return _CENT
+        return CENT
     if name in t.program:
-        return _CENT if price < _THREE else _NICKEL
+        return CENT if price < _THREE else _NICKEL
     return _NICKEL if price < _THREE else _DIME
 
 
@@ -157,4 +158,4 @@ def round_to_tick(
     if tick2 != tick:
         steps = out / tick2
         out = Decimal(math.floor(steps) if down else math.ceil(steps)) * tick2
-    return out.quantize(_CENT)
+    return out.quantize(CENT)

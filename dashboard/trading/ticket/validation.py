@@ -43,7 +43,7 @@ from dashboard.trading.ticket.fields import (
     text_of,
 )
 from dashboard.trading.ticket.records import TicketValidation, TradeTicket
-from dashboard.trading.ticket.ticks import TickTable, option_tick, shipped_tick_table
+from dashboard.trading.ticket.ticks import CENT, TickTable, option_tick, shipped_tick_table
 
 __all__ = ["FIELDS", "LEVEL_RANGE", "validate_ticket"]
 
@@ -62,7 +62,6 @@ FIELDS = (
     "cost",
 )
 LEVEL_RANGE = 2.0  # entry, target and stop within [price / 2, price x 2] of the underlying
-_CENT = Decimal("0.01")
 
 
 def _absurd_levels(
@@ -350,7 +349,7 @@ def validate_ticket(
         expiry=expiry,
         strike=parse_occ(contract).strike,
         right=right,
-        limit=limit.quantize(_CENT),
+        limit=limit.quantize(CENT),
         entry=entry,
         target=target,
         stop=stop,
