@@ -279,12 +279,12 @@ def _row_card(
     )
 
 
-def _row_action(label: str, kind: str, index: int, colour: str, **extra: Any) -> dbc.Button:
-    """A row's button; its pattern-matching id (``{"type": kind, "index": index}``) tells
+def _row_action(label: str, colour: str, *, id: dict[str, Any], **extra: Any) -> dbc.Button:
+    """A row's button; its pattern-matching id (``{"type": ..., "index": <row id>}``) tells
     the callback which trade or armed entry was clicked."""
     return dbc.Button(
         label,
-        id={"type": kind, "index": index},
+        id=id,
         size="sm",
         color=colour,
         outline=True,
@@ -299,7 +299,7 @@ def active_trade_card(view: TradeView) -> dbc.Card:
         t.contract_symbol,
         t.status,
         "info",
-        _row_action("Manage", "options-manage", t.id, "secondary"),
+        _row_action("Manage", "secondary", id={"type": "options-manage", "index": t.id}),
         [
             _progress_bar(view),
             html.Div(trade_line(view), className="small"),
@@ -335,7 +335,10 @@ def _broker_stop_text(t: Any) -> str:
 def armed_card(view: ArmedView) -> dbc.Card:
     e = view.entry
     cancel = _row_action(
-        "Cancel", "options-disarm", e.id, "danger", disabled=e.status is not ArmingStatus.ARMED
+        "Cancel",
+        "danger",
+        id={"type": "options-disarm", "index": e.id},
+        disabled=e.status is not ArmingStatus.ARMED,
     )
     return _row_card(
         e.contract,
