@@ -18,6 +18,7 @@ from dashboard.alerts.store import AlertStore
 from dashboard.components import alerts as ui
 from dashboard.services import Services, build_services
 from dashboard.simulator.embedded import SimulatorHandle
+from tests.components._updates import UNCHANGED, post_update
 from tests.conftest import settings_for
 
 AT = datetime(2025, 12, 1, 15, 30, tzinfo=UTC)
@@ -142,26 +143,8 @@ def test_a_database_fault_shows_on_the_bell_and_in_the_panel(services: Services)
     assert why == "could not read the switches: OperationalError"
 
 
-UNCHANGED = object()  # the callback answered no_update for the output
-
-
 def _post(app: Any, output: str, inputs: list[Any], changed: str, state: Any = ()) -> Any:
-    """What dash-renderer POSTs for a click: the callback whose one output is ``output``
-    (its key in the callback map, with the ``@…`` suffix of a duplicate output), the
-    inputs and states with their values. Returns the answer for that output."""
-    key = next(k for k in app.callback_map if k.split("@")[0] == output)
-    out_id, prop = key.rsplit(".", 1)
-    body = {
-        "output": key,
-        "outputs": {"id": out_id, "property": prop},
-        "inputs": inputs,
-        "state": list(state),
-        "changedPropIds": [changed],
-    }
-    r = app.server.test_client().post("/_dash-update-component", json=body)
-    assert r.status_code in (200, 204), r.get_data(as_text=True)
-    answer = {} if r.status_code == 204 else r.get_json()["response"]
-    return answer.get(out_id, {}).get(prop.split("@")[0], UNCHANGED)
+    return post_update(app, output, inputs, changed, state)[output]
 
 
 def test_the_registered_callbacks_act_through_dash(services: Services) -> None:
