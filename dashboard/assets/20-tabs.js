@@ -104,6 +104,44 @@ function scrollChain(gridId, rows) {
 }
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  charts: {
+    // A chart's zoom, kept in a store by the figure's uirevision: the axis ranges the
+    // trader set, cleared by a reset (autorange). Its callback puts them back into the
+    // next refresh's figure (figures.apply_zoom): dcc.Graph redraws with its own copy of
+    // the layout after each zoom, which drops plotly's memory of it, so uirevision alone
+    // lost the zoom at the next interval refresh.
+    keepZoom: function (relayout, figure, kept) {
+      const noUpdate = window.dash_clientside.no_update;
+      if (!relayout) {
+        return noUpdate;
+      }
+      const rev = figure && figure.layout ? figure.layout.uirevision : null;
+      const ranges = kept && kept.rev === rev ? Object.assign({}, kept.ranges) : {};
+      let changed = false;
+      for (const [key, value] of Object.entries(relayout)) {
+        let m = key.match(/^([xy]axis[0-9]*)\.range\[([01])\]$/);
+        if (m) {
+          const pair = (ranges[m[1]] || [null, null]).slice();
+          pair[Number(m[2])] = value;
+          ranges[m[1]] = pair;
+          changed = true;
+          continue;
+        }
+        m = key.match(/^([xy]axis[0-9]*)\.range$/);
+        if (m && Array.isArray(value)) {
+          ranges[m[1]] = value.slice(0, 2);
+          changed = true;
+          continue;
+        }
+        m = key.match(/^([xy]axis[0-9]*)\.autorange$/);
+        if (m && value) {
+          delete ranges[m[1]];
+          changed = true;
+        }
+      }
+      return changed ? { rev: rev, ranges: ranges } : noUpdate;
+    },
+  },
   tabs: {
     // Keeps the address bar's hash on the visible tab (#regime, #options, ...), so a tab
     // can be bookmarked or reloaded. replaceState does not fire popstate, so this never

@@ -11,7 +11,7 @@ from typing import Any
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
 
 from dashboard.components.status import loading_line
 from dashboard.visualizations.figures import skeleton_figure
@@ -165,6 +165,24 @@ def number_input(
     """A small numeric input that reports its value when the user stops typing."""
     return dbc.Input(
         id=id_, type="number", step=step, min=min_, size="sm", debounce=True, value=value
+    )
+
+
+def zoom_memory(graph_id: str) -> dcc.Store:
+    """Where the browser keeps ``graph_id``'s zoom between refreshes (``register_zoom``)."""
+    return dcc.Store(id=f"{graph_id}-zoom")
+
+
+def register_zoom(app: Dash, graph_id: str) -> None:
+    """Keep ``graph_id``'s zoom in its ``zoom_memory`` store; the figure's callback reads it
+    as State and passes it to ``figures.apply_zoom``."""
+    app.clientside_callback(
+        ClientsideFunction(namespace="charts", function_name="keepZoom"),
+        Output(f"{graph_id}-zoom", "data"),
+        Input(graph_id, "relayoutData"),
+        State(graph_id, "figure"),
+        State(f"{graph_id}-zoom", "data"),
+        prevent_initial_call=True,
     )
 
 

@@ -35,8 +35,20 @@ __all__ = [
     "project_trade",
 ]
 
+# strat.md §4.2 (ATLAS): 3 / 7 / 21 calendar days for D / W / M patterns, 60m about a day.
+# The others are inferences on the same ladder: intraday 15/30-minute setups resolve within
+# the session, 4Hour in about two, a quarter in about three months' holds.
 DEFAULT_HOLD_DAYS: Mapping[str, float] = MappingProxyType(
-    {"1Hour": 1.0, "1Day": 3.0, "1Week": 7.0, "1Month": 21.0}
+    {
+        "15Min": 0.5,
+        "30Min": 0.5,
+        "1Hour": 1.0,
+        "4Hour": 2.0,
+        "1Day": 3.0,
+        "1Week": 7.0,
+        "1Month": 21.0,
+        "1Quarter": 63.0,
+    }
 )
 DEFAULT_IV_SHIFTS: tuple[float, ...] = (-0.05, 0.0, 0.05)
 

@@ -34,18 +34,35 @@ __all__ = [
     "select_for_pattern",
 ]
 
-# strat.md §4.2: 15m → 2–7 DTE (ATLAS), floored at the 5-DTE minimum; 60m → 7–14; …
+# strat.md §4.2: 15m → 2–7 DTE (ATLAS), floored at the 5-DTE minimum; 60m → 7–14; D → 14–45;
+# W → 30–60; M → 60–120. 30Min, 4Hour and 1Quarter are not in the sources: they sit between
+# their neighbours at "DTE ≥ 2–3× the expected hold" (projection.DEFAULT_HOLD_DAYS).
 DEFAULT_DTE_BY_TIMEFRAME: Mapping[str, tuple[int, int]] = MappingProxyType(
     {
         "15Min": (5, 7),
+        "30Min": (5, 10),
         "1Hour": (7, 14),
+        "4Hour": (7, 21),
         "1Day": (14, 45),
         "1Week": (30, 60),
         "1Month": (60, 120),
+        "1Quarter": (130, 250),
     }
 )
 
 _TIMEFRAME_ALIASES = {
+    "15m": "15Min",
+    "15min": "15Min",
+    "30m": "30Min",
+    "30min": "30Min",
+    "4h": "4Hour",
+    "240min": "4Hour",
+    "4hour": "4Hour",
+    "q": "1Quarter",
+    "1q": "1Quarter",
+    "1quarter": "1Quarter",
+    "quarter": "1Quarter",
+    "quarterly": "1Quarter",
     "60min": "1Hour",
     "60m": "1Hour",
     "1h": "1Hour",

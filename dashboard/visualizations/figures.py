@@ -45,6 +45,32 @@ def make_figure(data: Sequence[Any], layout: Mapping[str, Any]) -> go.Figure:
     return go.Figure(data=list(data), layout=dict(layout), _validate=VALIDATE_FIGURES)
 
 
+def apply_zoom(fig: go.Figure, zoom: Mapping[str, Any] | None) -> go.Figure:
+    """``fig`` with the axis ranges a trader zoomed to (``{"rev": uirevision, "ranges":
+    {"xaxis": [lo, hi], ...}}``, kept by the browser's ``charts.keepZoom``), when they were
+    made on a figure of the same ``uirevision``; a new period or signal starts unzoomed."""
+    if not zoom or zoom.get("rev") != fig.layout.uirevision:
+        return fig
+    ranges = zoom.get("ranges")
+    if not isinstance(ranges, Mapping):
+        return fig
+    for axis, pair in ranges.items():
+        if (
+            not isinstance(axis, str)
+            or not (axis.startswith("xaxis") or axis.startswith("yaxis"))
+            or not isinstance(pair, Sequence)
+            or isinstance(pair, str)
+            or len(pair) != 2
+            or any(v is None or isinstance(v, bool) for v in pair)
+        ):
+            continue  # a half-known or malformed range: leave the axis to the figure
+        try:
+            fig.layout[axis].update(range=list(pair), autorange=False)
+        except (KeyError, ValueError):
+            continue  # an axis this figure does not have
+    return fig
+
+
 def base_layout(title: str | None, uirevision: Any, **extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {"uirevision": uirevision}  # theme.TEMPLATE_NAME is the default
     if title:

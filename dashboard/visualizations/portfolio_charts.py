@@ -100,6 +100,9 @@ GAP_STEPS = 4.0
 MIN_Y_SPAN_SHARE = 0.001
 # A time axis spans at least this; one point otherwise gets millisecond ticks.
 MIN_X_SPAN = pd.Timedelta(hours=12)
+# A short history's window opens this far before its first point and is anchored there
+# alone, so new points do not move it.
+X_LEAD = pd.Timedelta(minutes=30)
 
 
 def _break_gaps(x: pd.DatetimeIndex, columns: Sequence[np.ndarray]) -> tuple[Any, list[Any]]:
@@ -127,7 +130,12 @@ def _axis_ranges(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Extra x- and y-axis settings for honest ticks: whole dollars (cents below $1,000),
     a y span of at least MIN_Y_SPAN_SHARE of the equity, and an x span of at least
-    MIN_X_SPAN (dates, not milliseconds, for a lone point)."""
+    MIN_X_SPAN (dates, not milliseconds, for a lone point).
+
+    The spans are values the autorange must include, not fixed ranges: plotly keeps a
+    trader's zoom across refreshes on an autoranged axis, and dropped it on every refresh
+    of a fixed one.
+    """
     finite = [v for v in values if v is not None and math.isfinite(v)]
     lo, hi = min(finite), max(finite)
     level = max(abs(lo), abs(hi))
@@ -135,15 +143,14 @@ def _axis_ranges(
     floor = max(level * MIN_Y_SPAN_SHARE, 1.0)
     if hi - lo < floor:
         mid = (hi + lo) / 2
-        yaxis["range"] = [mid - floor / 2, mid + floor / 2]
+        yaxis["autorangeoptions"] = {"include": [mid - floor / 2, mid + floor / 2]}
     xaxis: dict[str, Any] = {}
     if len(x) == 1:  # a lone point: the day before, its day and the day after
         day = pd.Timedelta(days=1)
-        xaxis.update(range=[x[0] - day, x[0] + day], dtick=day / pd.Timedelta(milliseconds=1))
-        xaxis["tickformat"] = "%b %d"
-    elif x[-1] - x[0] < MIN_X_SPAN:
-        pad = (MIN_X_SPAN - (x[-1] - x[0])) / 2
-        xaxis["range"] = [x[0] - pad, x[-1] + pad]
+        xaxis["autorangeoptions"] = {"include": [x[0] - day, x[0] + day]}
+        xaxis.update(dtick=day / pd.Timedelta(milliseconds=1), tickformat="%b %d")
+    elif x[-1] - x[0] < MIN_X_SPAN - 2 * X_LEAD:
+        xaxis["autorangeoptions"] = {"include": [x[0] - X_LEAD, x[0] - X_LEAD + MIN_X_SPAN]}
     return xaxis, yaxis
 
 

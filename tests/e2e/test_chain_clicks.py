@@ -38,6 +38,15 @@ def _ticket(page: Any) -> tuple[str, str, str, str]:
     )
 
 
+def _price(page: Any, cell: str) -> float:
+    """The price a chain cell shows, read as a trader reads it: scrolled into view. AG Grid
+    sets ``content-visibility: auto`` on its root, so an off-screen grid's cells have no
+    rendered text."""
+    page.locator(cell).scroll_into_view_if_needed()
+    text = wait_until(lambda: page.inner_text(cell).strip(), timeout=10, what=f"text in {cell}")
+    return float(text)
+
+
 def test_bid_ask_and_mid_load_the_price_clicked(browser, live: LiveApp) -> None:
     page, watch = open_page(browser, live.url, width=1400, height=1000)
     try:
@@ -57,7 +66,7 @@ def test_bid_ask_and_mid_load_the_price_clicked(browser, live: LiveApp) -> None:
         mine, other = ("c", "p") if direction == "long" else ("p", "c")
         for side in ("bid", "ask", "mid"):
             cell = f"{TICKET_ROW} [col-id='{mine}_{side}']"
-            shown = float(page.inner_text(cell))
+            shown = _price(page, cell)
             page.click(cell)
             wait_until(
                 lambda shown=shown: (
@@ -74,7 +83,10 @@ def test_bid_ask_and_mid_load_the_price_clicked(browser, live: LiveApp) -> None:
         before = _ticket(page)
         page.click(f"{TICKET_ROW} [col-id='{other}_ask']")
         message = wait_until(
-            lambda: page.inner_text("#options-chain-pick"), what="the refusal message"
+            lambda: (
+                (text := page.inner_text("#options-chain-pick")) and "contradicts" in text and text
+            ),
+            what="the refusal message",
         )
         assert "contradicts the ticket's" in message and "unchanged" in message
         page.wait_for_timeout(1500)  # nothing else arrives later

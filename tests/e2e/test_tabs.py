@@ -322,7 +322,9 @@ def test_chain_click_loads_the_contract_and_draws_its_payoff(page, live: LiveApp
     show_tab(page_, "options")
     if not page_.input_value("#options-symbol"):
         _select_first_signal(page_)
-    first = "#options-chain-grid .ag-center-cols-container .ag-row[row-index='0']"
+    # The ticket's contract's row: the chain scrolls it into view when the signal loads it.
+    first = "#options-chain-grid .ag-center-cols-container .ag-row.chain-ticket"
+    page_.locator("#options-chain-grid").scroll_into_view_if_needed()
     page_.wait_for_selector(first, timeout=30_000)
     strike = page_.get_attribute(first, "row-id")
     # The contract the ticket's (signal's) direction buys: the other right is refused.
@@ -340,7 +342,7 @@ def test_chain_click_loads_the_contract_and_draws_its_payoff(page, live: LiveApp
     assert page_.input_value("#options-direction") == direction
     assert "Picked from the chain" in page_.inner_text("#options-contract-why")
     wait_until(
-        lambda: f"${strike} {right}" in page_.inner_text("#options-payoff-chart"),
+        lambda: f"${strike} {right}" in page_.inner_text("#options-payoff-title"),
         timeout=30,
         what="the payoff chart for the clicked contract",
     )

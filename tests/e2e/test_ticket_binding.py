@@ -105,7 +105,7 @@ def _state(page: Any) -> str:
 
 def _load_row(page: Any, row: SignalRow) -> None:
     """Show the row's category on the board, click the row, wait for the binding."""
-    label = {"triggered": "Triggered", "pending": "Pending", "low_magnitude": "Low magnitude"}
+    label = {"triggered": "In force", "pending": "Pending", "low_magnitude": "Low magnitude"}
     page.click(f"#options-signal-category label:has-text('{label[row.category]}')")
     cell = f"{GRID} .ag-center-cols-container .ag-row[row-id='{row.id}'] .ag-cell"
     page.wait_for_selector(cell, timeout=60_000)
@@ -201,6 +201,11 @@ def _unbind_flow(page: Any, live: LiveApp) -> None:
     assert page.input_value("#options-strike") in ("", None)
     assert "you changed the underlying to QQQ" in page.inner_text("#options-ticket-binding-text")
     assert "SPY" not in page.inner_text("#options-contract-why")
+    # The signal chart stops drawing the levels the ticket left.
+    wait_until(
+        lambda: "now holds QQQ" in page.inner_text("#options-signal-chart"),
+        what="the signal chart to say the ticket left the signal",
+    )
     for field in ("entry", "target", "stop"):
         _set(page, f"#options-{field}", levels[field])
     wait_until(
@@ -222,6 +227,10 @@ def _unbind_flow(page: Any, live: LiveApp) -> None:
     wait_until(lambda: _state(page).startswith("Ready:"), timeout=45, what="ready again")
     assert _value(page, "symbol") == "SPY"
     assert {f: _value(page, f) for f in levels} == levels
+    wait_until(
+        lambda: "now holds" not in page.inner_text("#options-signal-chart"),
+        what="the signal chart to draw the signal again",
+    )
 
 
 def test_a_second_send_of_the_same_signal_needs_the_override(browser: Any, live: LiveApp) -> None:

@@ -107,8 +107,24 @@ def test_expected_hold_days() -> None:
     assert expected_hold_days("D") == 3
     assert expected_hold_days("1Week") == 7
     assert expected_hold_days("1Month") == 21
+    assert expected_hold_days("4h") == 2 and expected_hold_days("Q") == 63
     with pytest.raises(ValueError, match="no expected hold"):
-        expected_hold_days("15Min")
+        expected_hold_days("2Min")
+
+
+def test_every_scanned_timeframe_has_a_hold_and_a_dte_window_that_covers_it() -> None:
+    """A board row of any scanned timeframe can be ticketed: it has an expected hold, and
+    its DTE window starts at two holds or more and never under the 5-DTE floor's reach."""
+    from dashboard.options.selection import DEFAULT_DTE_BY_TIMEFRAME
+    from dashboard.strat.watchlist import SIGNAL_TIMEFRAMES
+
+    ladder = ("15Min", "30Min", "1Hour", "4Hour", "1Day", "1Week", "1Month", "1Quarter")
+    assert set(SIGNAL_TIMEFRAMES) == set(ladder)
+    holds = [expected_hold_days(tf) for tf in ladder]
+    assert holds == sorted(holds)  # longer bars, longer holds
+    for tf, hold in zip(ladder, holds, strict=True):
+        lo, hi = DEFAULT_DTE_BY_TIMEFRAME[tf]
+        assert lo >= 2 * hold and hi > lo, tf
 
 
 def test_project_quote_uses_ask_expiry_and_timeframe() -> None:

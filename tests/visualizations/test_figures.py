@@ -34,3 +34,30 @@ def test_chart_slots_start_as_skeletons() -> None:
     for slot in (graph("g1"), fixed_graph("g2", 300)):
         assert slot.className == "chart-skeleton"
         assert slot.figure.layout.meta["skeleton"] is True
+
+
+def test_apply_zoom_puts_back_the_traders_ranges_for_the_same_revision() -> None:
+    import plotly.graph_objects as go
+
+    from dashboard.visualizations.figures import apply_zoom
+
+    def fig() -> go.Figure:
+        return go.Figure(go.Scatter(x=[1, 2, 3], y=[4, 5, 6]), layout={"uirevision": "eq-1M"})
+
+    zoom = {"rev": "eq-1M", "ranges": {"xaxis": ["2026-11-29 16:57", "2026-11-30 16:57"]}}
+    out = apply_zoom(fig(), zoom)
+    assert list(out.layout.xaxis.range) == ["2026-11-29 16:57", "2026-11-30 16:57"]
+    assert out.layout.xaxis.autorange is False and out.layout.yaxis.range is None
+    # Another period or signal (another revision), nothing kept, or half-known: unzoomed.
+    for other in (
+        {**zoom, "rev": "eq-1Y"},
+        None,
+        {"rev": "eq-1M", "ranges": {"xaxis": [None, 3]}},
+        {"rev": "eq-1M", "ranges": {"xaxis": "1,2"}},
+        {"rev": "eq-1M", "ranges": {"legend": [1, 2]}},
+        {"rev": "eq-1M", "ranges": None},
+    ):
+        assert apply_zoom(fig(), other).layout.xaxis.range is None, other
+    # An axis the figure lacks is skipped; the others still apply.
+    both = {"rev": "eq-1M", "ranges": {"xaxis9": [0, 1], "yaxis": [4.5, 5.5]}}
+    assert list(apply_zoom(fig(), both).layout.yaxis.range) == [4.5, 5.5]

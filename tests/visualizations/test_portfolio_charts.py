@@ -66,7 +66,8 @@ def test_a_young_flat_account_gets_honest_axes() -> None:
     fig = charts.create_equity_curve(eq, period_days=365)
     y = fig.layout.yaxis
     assert y.tickformat == ",.0f" and y.tickprefix == "$"
-    assert list(y.range) == pytest.approx([99_950.0, 100_050.0])  # mid ± $50
+    assert list(y.autorangeoptions.include) == pytest.approx([99_950.0, 100_050.0])  # mid ± $50
+    assert y.range is None  # autoranged: a zoom survives a refresh
     assert fig.data[0].mode == "markers"  # 4 points: no lines across the nights
     note = fig.layout.xaxis.title.text
     assert note == "Account history starts Nov 25 '26: 3 of the period's 365 days"
@@ -86,8 +87,9 @@ def test_a_lone_point_gets_a_three_day_date_axis() -> None:
     """One tick a day (Nov 24, 25, 26), not milliseconds or the same date repeated."""
     idx = pd.DatetimeIndex([pd.Timestamp("2026-11-25 05:00", tz="UTC")])
     fig = charts.create_equity_curve(pd.Series([100_000.0], index=idx))
-    lo, hi = (pd.Timestamp(v) for v in fig.layout.xaxis.range)
+    lo, hi = (pd.Timestamp(v) for v in fig.layout.xaxis.autorangeoptions.include)
     assert (hi - lo) == pd.Timedelta(days=2) and fig.layout.xaxis.tickformat == "%b %d"
+    assert fig.layout.xaxis.range is None
     assert fig.layout.xaxis.dtick == 86_400_000
 
 
@@ -107,3 +109,23 @@ def test_lines_break_across_closed_hours() -> None:
     assert fig.data[0].mode == "lines"
     gap_x = pd.Timestamp(fig.data[0].x[20])
     assert day1[-1] < gap_x < day2[0]
+
+
+def test_an_intraday_window_stays_put_as_the_session_fills() -> None:
+    """The 1D chart of a session in progress: the axis includes a 12-hour window from just
+    before the first point, which does not move as points arrive; the axis stays
+    autoranged, so plotly keeps a zoom across interval refreshes."""
+    opened = pd.Timestamp("2026-11-30 14:30", tz="UTC")
+    ranges = []
+    for n in (3, 12, 60):  # 10:00, 10:55 and 14:55 ET
+        idx = pd.date_range(opened, periods=n, freq="5min")
+        fig = charts.create_equity_curve(pd.Series(np.linspace(1e5, 1.01e5, n), index=idx))
+        lo, hi = (pd.Timestamp(v) for v in fig.layout.xaxis.autorangeoptions.include)
+        assert lo < idx[0] and idx[-1] < hi and hi - lo == pd.Timedelta(hours=12)
+        assert fig.layout.xaxis.range is None
+        ranges.append((lo, hi))
+    assert ranges[0] == ranges[1] == ranges[2]
+    # Past 11 hours the axis is plotly's own (no fixed window).
+    long = pd.date_range(opened, periods=140, freq="5min")
+    xaxis = charts.create_equity_curve(pd.Series(1e5, index=long)).layout.xaxis
+    assert xaxis.range is None and xaxis.autorangeoptions.include is None

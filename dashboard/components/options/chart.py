@@ -13,17 +13,23 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.components.options.reads import Reads
 from dashboard.components.status import empty_line, status_line
-from dashboard.components.ui import fixed_graph, slow_loading
+from dashboard.components.ui import fixed_graph, register_zoom, slow_loading, zoom_memory
 from dashboard.conventions import right_for_direction
 from dashboard.models import DataState
 from dashboard.options.occ import build_occ, display_occ
 from dashboard.strat import classify_bars, detect_patterns, evaluate_setups
 from dashboard.strat.signals import Setup
 from dashboard.strat.timeframes import is_bar_closed
-from dashboard.views.options.chart import other_setups, selected_setup, signal_chart_title
+from dashboard.views.options.chart import (
+    left_signal,
+    other_setups,
+    selected_setup,
+    signal_chart_title,
+    signal_name,
+)
 from dashboard.views.options.ticket import FORM_FIELDS, find_quote, parse_float, payoff_view
 from dashboard.views.states import BlankKind
-from dashboard.visualizations.figures import empty_figure
+from dashboard.visualizations.figures import apply_zoom, empty_figure
 from dashboard.visualizations.options_charts import PAYOFF_HEIGHT, create_payoff_chart
 from dashboard.visualizations.strat_chart import create_strat_candlestick_chart
 
@@ -61,6 +67,7 @@ def signal_chart_card() -> dbc.Card:
             dbc.CardBody(
                 [
                     slow_loading(fixed_graph("options-signal-chart", SIGNAL_CHART_HEIGHT)),
+                    zoom_memory("options-signal-chart"),
                     html.Div(
                         "Candles coloured by STRAT type: 1 inside grey, 2U green, 2D red,"
                         " 3 outside yellow. Tags on the right: the setup's entry, stop and"
@@ -158,11 +165,22 @@ def _bars_setups(
 
 
 def signal_chart(
-    services: Services, reads: Reads, signal: dict[str, Any] | None, switches: list[str] | None
+    services: Services,
+    reads: Reads,
+    signal: dict[str, Any] | None,
+    switches: list[str] | None,
+    binding: dict[str, Any] | None = None,
 ) -> tuple[go.Figure, str, Any]:
     if not signal:
         fig = empty_figure("Select a signal to chart it", uirevision="signal-chart")
         return fig, "Signal chart ", empty_line("no signal selected")
+    if left_signal(binding, signal):
+        # The chart follows the ticket: once the form leaves the signal, its levels are not
+        # the ticket's any more, and drawing them would invite trading them.
+        now_holds = (binding or {}).get("left_to") or "another underlying"
+        msg = f"The ticket left {signal_name(signal)}; it now holds {now_holds}"
+        fig = empty_figure(msg, uirevision="signal-chart")
+        return fig, "Signal chart ", empty_line("Reset to signal, or pick one on the board")
     symbol, tf = signal["symbol"], signal["timeframe"]
     bars, df, setups = _bars_setups(services, reads, symbol, tf)
     if df is None:
@@ -273,11 +291,24 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Input("options-selected-signal", "data"),
         Input("options-chart-labels", "value"),
         Input("options-interval", "n_intervals"),
+        Input("options-ticket-binding", "data"),
+        State("options-signal-chart-zoom", "data"),
     )
-    def _signal_chart(signal: dict[str, Any] | None, switches: list[str], _n: int | None) -> Any:
-        if not signal and ctx.triggered_id == "options-interval":
-            raise PreventUpdate  # nothing selected: a refresh has nothing to redraw
-        return signal_chart(services, reads, signal, switches)
+    def _signal_chart(
+        signal: dict[str, Any] | None,
+        switches: list[str],
+        _n: int | None,
+        binding: dict[str, Any] | None,
+        zoom: dict[str, Any] | None,
+    ) -> Any:
+        idle = not signal or left_signal(binding, signal)
+        # Only a refresh tick (a tick and a binding change can arrive in one request).
+        if idle and set(ctx.triggered_prop_ids) == {"options-interval.n_intervals"}:
+            raise PreventUpdate  # nothing to chart: a refresh has nothing to redraw
+        fig, title, status = signal_chart(services, reads, signal, switches, binding)
+        return apply_zoom(fig, zoom), title, status
+
+    register_zoom(app, "options-signal-chart")
 
     @app.callback(
         Output("options-payoff-chart", "figure"),

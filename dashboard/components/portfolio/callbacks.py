@@ -17,6 +17,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 
 from dashboard.components.portfolio.layout import metric_card
 from dashboard.components.status import status_line
+from dashboard.components.ui import register_zoom
 from dashboard.data_loaders.errors import UpstreamError
 from dashboard.data_loaders.loop import run_all, run_async
 from dashboard.models import DataResult, Fill, PortfolioSnapshot
@@ -39,7 +40,7 @@ from dashboard.views.portfolio import (
     history_series,
     portfolio_view,
 )
-from dashboard.visualizations.figures import empty_figure
+from dashboard.visualizations.figures import apply_zoom, empty_figure
 from dashboard.visualizations.portfolio_charts import create_equity_curve, create_pnl_waterfall
 
 if TYPE_CHECKING:
@@ -168,9 +169,12 @@ def build_equity_figure(services: Services, period: str) -> tuple[go.Figure, Dat
     return fig, worst_of(hist, bench_res) if bench_res is not None else hist
 
 
-def refresh_equity(services: Services, period: str | None) -> tuple[go.Figure, Any]:
+def refresh_equity(
+    services: Services, period: str | None, zoom: dict[str, Any] | None = None
+) -> tuple[go.Figure, Any]:
+    """The equity figure at the trader's zoom (kept for the same period), and its status."""
     fig, res = build_equity_figure(services, period or "1M")
-    return fig, status_line(res, empty_text="no equity history yet")
+    return apply_zoom(fig, zoom), status_line(res, empty_text="no equity history yet")
 
 
 def cancel_dialog(services: Services, selected: Any) -> tuple[Any, ...]:
@@ -228,9 +232,12 @@ def register(app: Dash, services: Services) -> None:
         Output("portfolio-equity-status", "children"),
         Input("portfolio-interval", "n_intervals"),
         Input("portfolio-period", "value"),
+        State("portfolio-equity-chart-zoom", "data"),
     )
-    def _equity(_n: int | None, period: str | None) -> tuple[Any, Any]:
-        return refresh_equity(services, period)
+    def _equity(_n: int | None, period: str | None, zoom: dict[str, Any] | None) -> Any:
+        return refresh_equity(services, period, zoom)
+
+    register_zoom(app, "portfolio-equity-chart")
 
     @app.callback(
         Output("portfolio-cancel-modal", "is_open"),

@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.components.status import loading_line
-from dashboard.components.ui import card, data_grid, graph, money_col, num_col
+from dashboard.components.ui import card, data_grid, graph, money_col, num_col, zoom_memory
 from dashboard.settings import Settings
 from dashboard.views.portfolio import (
     BENCHMARK,
@@ -190,7 +190,10 @@ def layout(settings: Settings) -> html.Div:
                     dbc.Col(
                         card(
                             "Equity curve vs " + BENCHMARK,
-                            graph("portfolio-equity-chart", "380px"),
+                            [
+                                graph("portfolio-equity-chart", "380px"),
+                                zoom_memory("portfolio-equity-chart"),
+                            ],
                             status_id="portfolio-equity-status",
                             extra=periods,
                         ),

@@ -43,3 +43,19 @@ def signal_chart_title(signal: Mapping[str, Any]) -> str:
     direction = signal.get("direction")
     arrow = {"long": " ▲", "short": " ▼"}.get(str(direction), "")
     return f"Signal chart · {signal['symbol']} {signal['timeframe']} · {signal.get('label')}{arrow}"
+
+
+def left_signal(binding: Mapping[str, Any] | None, signal: Mapping[str, Any]) -> bool:
+    """The ticket was bound to this signal and has since left it (another underlying or
+    direction): the chart then stops drawing the signal's levels."""
+    return bool(
+        binding
+        and binding.get("state") == "unbound"
+        and binding.get("id") is not None
+        and binding.get("id") == signal.get("id")
+    )
+
+
+def signal_name(signal: Mapping[str, Any]) -> str:
+    """``SPY 1Day 2-1-2U``: the signal as the ticket names it."""
+    return f"{signal.get('symbol')} {signal.get('timeframe')} {signal.get('label')}"

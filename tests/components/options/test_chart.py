@@ -69,3 +69,30 @@ def test_payoff_refuses_a_contract_missing_from_the_chain(tab: OptionsTab) -> No
     fig, _, _ = CH.payoff(tab.reads, values, None)
     assert fig.layout.meta["empty_kind"] == "error"
     assert "is not in the chain" in fig.layout.annotations[0].text
+
+
+def test_the_signal_chart_stops_drawing_a_signal_the_ticket_left(tab: OptionsTab) -> None:
+    from dashboard.views.options.ticket import bind, unbind
+
+    rows, _ = S.refresh_signals(tab.services, "all")
+    row = rows[0]
+    plan = S.load_signal(tab.reads, [row], None)["signal"]
+    binding = bind(plan, row, {"symbol": row["symbol"], "direction": row["direction"]})
+    drawn, *_ = CH.signal_chart(tab.services, tab.reads, plan, ["labels"], binding)
+    assert any(t.type == "candlestick" for t in drawn.data)  # bound: the signal is drawn
+
+    other = "QQQ" if row["symbol"] != "QQQ" else "SPY"
+    left = unbind(binding, {"symbol": other, "direction": row["direction"]})
+    fig, title, status = CH.signal_chart(tab.services, tab.reads, plan, ["labels"], left)
+    assert not [t for t in fig.data if t.type == "candlestick"]
+    assert title == "Signal chart "
+    assert fig.layout.meta["empty_kind"] == "empty"
+    message = " ".join(a.text for a in fig.layout.annotations)
+    assert f"left {row['symbol']} {row['timeframe']} {row['label']}" in message
+    assert f"now holds {other}" in message
+    assert "Reset to signal" in str(status)
+
+    # "Reset to signal" binds it again, and the chart draws it again.
+    back = {**left, "state": "bound"}
+    again, *_ = CH.signal_chart(tab.services, tab.reads, plan, ["labels"], back)
+    assert any(t.type == "candlestick" for t in again.data)

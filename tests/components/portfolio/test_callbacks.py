@@ -139,6 +139,7 @@ def test_failed_account_read_marks_blocks_stale(trading_app: Any) -> None:
     _app, services, sim, _option = trading_app
     C.refresh_portfolio(services)
     sim.set_faults({"malformed_json": True, "routes": "/v2/account"})
+    services.data.invalidate()  # past the TTL: the next refresh reads the account again
     out = C.refresh_portfolio(services)
     cards_text = str(out["cards_status"].children[1].children)
     assert cards_text.startswith("stale since"), cards_text

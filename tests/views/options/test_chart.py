@@ -61,3 +61,14 @@ def test_title_names_the_signal_and_its_direction() -> None:
         {"symbol": "SPY", "timeframe": "1Day", "label": "3-2U", "direction": "long"}
     )
     assert title == "Signal chart · SPY 1Day · 3-2U ▲"
+
+
+def test_left_signal_only_for_the_same_signal_once_unbound() -> None:
+    from dashboard.views.options.chart import left_signal
+
+    signal = {"id": "SPY|1Day|2-1-2U|long|1"}
+    assert not left_signal(None, signal)
+    assert not left_signal({"id": signal["id"], "state": "bound"}, signal)
+    assert not left_signal({"id": signal["id"], "state": "sent"}, signal)
+    assert not left_signal({"id": "other", "state": "unbound"}, signal)
+    assert left_signal({"id": signal["id"], "state": "unbound"}, signal)
