@@ -1,5 +1,7 @@
 """Settings: good values parse, bad values stop start-up with one line naming the variable."""
 
+from pathlib import Path
+
 import pytest
 
 from dashboard.settings import SettingsError, load_settings
@@ -269,3 +271,48 @@ def test_the_header_badge_shows_the_url_derived_mode() -> None:
     )
     assert badge(live) == "LIVE"
     assert badge(flags_only) == "PAPER"
+
+
+# ---- the order ticket's settings (risk sizing, entry warnings, the penny program list) ----
+
+
+def test_ticket_settings_defaults_and_overrides(tmp_path: Path) -> None:
+    s = load_settings({})
+    assert (s.risk_per_trade_pct, s.risk_per_trade_dollars) == (1.0, None)
+    assert (s.late_entry_share, s.min_remaining_rr, s.max_spread_pct) == (0.5, 1.0, 10.0)
+    assert (s.penny_symbols, s.penny_file) == ((), None)
+    custom = tmp_path / "pip.json"
+    custom.write_text(
+        '{"effective": "2027-01-04", "source": "t", "penny_all_prices": ["SPY"],'
+        ' "program_classes": ["ROKU"]}'
+    )
+    s = load_settings(
+        {
+            "DASHBOARD_PENNY_SYMBOLS": " roku, hood ",
+            "DASHBOARD_PENNY_FILE": str(custom),
+            "DASHBOARD_RISK_PER_TRADE_DOLLARS": "750",
+        }
+    )
+    assert s.penny_symbols == ("ROKU", "HOOD") and s.penny_file == custom
+    assert s.risk_per_trade_dollars == 750.0
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DASHBOARD_PENNY_SYMBOLS": "AAPL,NOT A TICKER"}, "DASHBOARD_PENNY_SYMBOLS"),
+        ({"DASHBOARD_PENNY_FILE": "/nonexistent/pip.json"}, "cannot read"),
+        ({"DASHBOARD_LATE_ENTRY_SHARE": "1.5"}, "DASHBOARD_LATE_ENTRY_SHARE"),
+        ({"DASHBOARD_RISK_PER_TRADE_PCT": "0"}, "DASHBOARD_RISK_PER_TRADE_PCT"),
+    ],
+)
+def test_bad_ticket_settings_fail_in_one_line(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env)
+
+
+def test_a_penny_file_that_is_not_json_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "pip.json"
+    bad.write_text("{not json")
+    with pytest.raises(SettingsError, match=r"DASHBOARD_PENNY_FILE: .*is not JSON"):
+        load_settings({"DASHBOARD_PENNY_FILE": str(bad)})

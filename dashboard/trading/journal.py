@@ -61,6 +61,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.pool import NullPool, StaticPool
 from sqlalchemy.schema import CreateColumn
 
+from dashboard.conventions import CONTRACT_MULTIPLIER
 from dashboard.models import Order
 from dashboard.trading.arming import (
     ACTIVE_ARMING,
@@ -79,7 +80,7 @@ from dashboard.trading.records import (
     broker_stop_client_order_id,
     exit_client_order_id,
 )
-from dashboard.trading.ticket import CONTRACT_MULTIPLIER, TradeTicket
+from dashboard.trading.ticket import TradeTicket
 
 if TYPE_CHECKING:
     from dashboard.settings import Settings

@@ -159,3 +159,19 @@ def by_kind(events: list[AlertEvent]) -> dict[str, list[str]]:
     for e in events:
         out.setdefault(e.kind.value, []).append(e.key)
     return out
+
+
+class Store:
+    """What the alerts table does with keys: the first event per key is kept."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, AlertEvent] = {}
+
+    def add(self, events: list[AlertEvent]) -> list[AlertEvent]:
+        new = [e for e in events if e.key not in self.kept]
+        for e in new:
+            self.kept[e.key] = e
+        return new
+
+    def kinds(self) -> dict[str, list[str]]:
+        return by_kind(list(self.kept.values()))

@@ -4,9 +4,11 @@ the history filters and shows its state, and the signal switches are stored."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,7 @@ from dashboard.alerts.store import AlertStore
 from dashboard.components import alerts as ui
 from dashboard.services import Services, build_services
 from dashboard.simulator.embedded import SimulatorHandle
+from tests.components._updates import UNCHANGED, post_update
 from tests.conftest import settings_for
 
 AT = datetime(2025, 12, 1, 15, 30, tzinfo=UTC)
@@ -95,3 +98,117 @@ def test_watching_a_signal_and_stopping(services: Services) -> None:
     assert ui.unwatch(services, {"type": "alerts-unwatch", "id": row.id}) == "stopped watching it"
     assert ui.unwatch(services, {"type": "alerts-unwatch", "id": row.id}) == "it was not watched"
     assert "no watched setups" in str(ui.subscriptions(services, True)[3])
+
+
+def test_clicks_that_are_not_for_a_row_and_closed_panels_change_nothing(
+    services: Services,
+) -> None:
+    store = AlertStore.of(services.journal)
+    store.record([event("a")], deliver=False)
+    assert ui.acknowledge(services, {"type": "alerts-ack", "id": "seven"}, 3) is ui.no_update
+    assert ui.acknowledge(services, "alerts-bell", 3) is ui.no_update
+    assert store.unread_count() == 1  # neither marked anything read
+    assert ui.subscriptions(services, False) == (ui.no_update,) * 4
+    assert ui.unwatch(services, "alerts-ack-all") is ui.no_update
+    assert ui.save_subscriptions(services, ["SPY|1Day"], None) is ui.no_update
+    # A pair on a timeframe the scanner does not run is not stored.
+    odd = [{"label": "SPY 5Min", "value": "SPY|5Min"}]
+    assert ui.save_subscriptions(services, [], odd) == ""
+    assert store.subscription_overrides() == {}
+
+
+def test_the_panel_says_when_alerts_are_off(services: Services) -> None:
+    on = str(ui.pieces(services.settings))
+    assert "Every rule is on." in on
+    off = str(ui.pieces(services.settings.with_overrides(alerts_enabled=False)))
+    assert "Alerts are off (DASHBOARD_ALERTS=false)." in off
+
+
+def test_a_database_fault_shows_on_the_bell_and_in_the_panel(services: Services) -> None:
+    """The alerts' tables gone (a database fault): the bell turns to a warning, the
+    history shows the error, the switches say they could not be read; no page error."""
+    from sqlalchemy import text
+
+    with services.journal.engine.begin() as conn:
+        for table in ("alerts", "alert_subscriptions", "alert_watches"):
+            conn.execute(text(f"DROP TABLE {table}"))
+    count, colour, toasts, seen, new = ui.poll(services, 4)
+    assert (colour, toasts, seen, new) == ("warning", ui.no_update, ui.no_update, ui.no_update)
+    assert count == ui.bell_text(None)
+    rows, state, symbols = ui.history(services, True, None, None, False)
+    assert rows == [] and "error" in str(state) and "OperationalError" in str(state)
+    assert symbols is ui.no_update
+    options, value, why, watched = ui.subscriptions(services, True)
+    assert (options, value, watched) == ([], [], ui.no_update)
+    assert why == "could not read the switches: OperationalError"
+
+
+def _post(app: Any, output: str, inputs: list[Any], changed: str, state: Any = ()) -> Any:
+    return post_update(app, output, inputs, changed, state)[output]
+
+
+def test_the_registered_callbacks_act_through_dash(services: Services) -> None:
+    """Each callback bound in ``register`` answers a real update request with what its
+    named function computes (the clicks go through Dash's callback context)."""
+    from dashboard.alerts import watch_signal
+    from dashboard.app import create_app
+    from tests.alerts._fixtures import signal_row
+
+    app = create_app(services=services)
+    store = AlertStore.of(services.journal)
+    store.record([event("a"), event("b")], deliver=False)
+    fn = {k: v["callback"].__wrapped__ for k, v in app.callback_map.items() if "callback" in v}
+
+    def call(fragment: str, *args: Any) -> Any:
+        return next(f for k, f in fn.items() if fragment in k)(*args)
+
+    assert call("alerts-bell-count.children", 1, 0, None) == ui.poll(services, None)
+    assert call("alerts-panel.is_open", 1, False) is True
+    assert call("alerts-panel.is_open", 0, True) is True
+    rows, _state, _symbols = call("alerts-history.children", True, None, None, False, 0, None)
+    assert len(rows) == 2
+    options, *_ = call("alerts-subscriptions.options", True, None)
+    assert {"label": "SPY 1Day", "value": "SPY|1Day"} in options
+
+    # Acknowledge every alert: a click on "Acknowledge all" (no rows rendered yet).
+    all_clicked = [{"id": "alerts-ack-all", "property": "n_clicks", "value": 1}, []]
+    acked = _post(
+        app,
+        "alerts-acked.data",
+        all_clicked,
+        "alerts-ack-all.n_clicks",
+        [{"id": "alerts-acked", "property": "data", "value": 4}],
+    )
+    assert acked == 5 and store.unread_count() == 0
+    # A row that appears (n_clicks 0) is not a click.
+    appeared = [
+        {"id": "alerts-ack-all", "property": "n_clicks", "value": 0},
+        [{"id": {"type": "alerts-ack", "id": 1}, "property": "n_clicks", "value": 0}],
+    ]
+    changed = '{"id":1,"type":"alerts-ack"}.n_clicks'
+    state = [{"id": "alerts-acked", "property": "data", "value": 5}]
+    assert _post(app, "alerts-acked.data", appeared, changed, state) is UNCHANGED
+
+    # A switch turned off is stored; the save answers with what it did.
+    turn_off = [o["value"] for o in options if o["value"] != "QQQ|1Hour"]
+    saved = _post(
+        app,
+        "alerts-subscriptions-state.children",
+        [{"id": "alerts-subscriptions", "property": "value", "value": turn_off}],
+        "alerts-subscriptions.value",
+        [{"id": "alerts-subscriptions", "property": "options", "value": options}],
+    )
+    assert saved == "saved 1 change(s)"
+    assert store.subscription_overrides() == {("QQQ", "1Hour"): False}
+
+    # Stop watching a setup from its button.
+    row = signal_row(symbol="QQQ", timeframe="1Hour")
+    assert watch_signal(services.journal, row, now=AT)
+    unwatch_id = {"type": "alerts-unwatch", "id": row.id}
+    stopped = _post(
+        app,
+        "alerts-watches-state.children",
+        [[{"id": unwatch_id, "property": "n_clicks", "value": 1}]],
+        json.dumps(unwatch_id, sort_keys=True, separators=(",", ":")) + ".n_clicks",
+    )
+    assert stopped == "stopped watching it" and store.watches() == {}

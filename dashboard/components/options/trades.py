@@ -252,45 +252,72 @@ def _progress_bar(view: TradeView) -> dbc.Progress:
     )
 
 
+def _row_card(
+    contract: str,
+    status: Any,
+    badge: str,
+    action: dbc.Button,
+    body: list[Any],
+    *,
+    kind: str,
+    id_: str,
+    detail: Any = None,
+) -> dbc.Card:
+    """One row of the active-trades card (an open trade or an armed entry): the contract,
+    its status badge, an optional detail and the row's action button on one line, then
+    the row's lines."""
+    head = [
+        html.Strong(display_occ(contract)),
+        dbc.Badge(str(status), color=badge, className="ms-2"),
+    ]
+    if detail is not None:
+        head.append(detail)
+    return dbc.Card(
+        dbc.CardBody([html.Div([*head, action], className="mb-1"), *body], className="py-2"),
+        className=f"mb-2 {kind}",
+        id=id_,
+    )
+
+
+def _row_action(label: str, colour: str, *, id: dict[str, Any], **extra: Any) -> dbc.Button:
+    """A row's button; its pattern-matching id (``{"type": ..., "index": <row id>}``) tells
+    the callback which trade or armed entry was clicked."""
+    return dbc.Button(
+        label,
+        id=id,
+        size="sm",
+        color=colour,
+        outline=True,
+        className="float-end",
+        **extra,
+    )
+
+
 def active_trade_card(view: TradeView) -> dbc.Card:
     t = view.trade
-    return dbc.Card(
-        dbc.CardBody(
-            [
-                html.Div(
-                    [
-                        html.Strong(display_occ(t.contract_symbol)),
-                        dbc.Badge(str(t.status), color="info", className="ms-2"),
-                        html.Span(
-                            f" {t.pattern or ''} {t.timeframe or ''} · {t.open_qty or t.qty}×",
-                            className="small text-muted",
-                        ),
-                        dbc.Button(
-                            "Manage",
-                            id={"type": "options-manage", "index": t.id},
-                            size="sm",
-                            color="secondary",
-                            outline=True,
-                            className="float-end",
-                        ),
-                    ],
-                    className="mb-1",
-                ),
-                _progress_bar(view),
-                html.Div(trade_line(view), className="small"),
-                html.Div(r_line(view), className="small", id=f"options-trade-r-{t.id}"),
-                html.Div(
-                    attribution_line(view),
-                    className="small text-muted",
-                    id=f"options-trade-attribution-{t.id}",
-                ),
-                html.Div(_broker_stop_text(t), className="small"),
-                html.Div(t.status_message or "", className="small text-warning"),
-            ],
-            className="py-2",
+    return _row_card(
+        t.contract_symbol,
+        t.status,
+        "info",
+        _row_action("Manage", "secondary", id={"type": "options-manage", "index": t.id}),
+        [
+            _progress_bar(view),
+            html.Div(trade_line(view), className="small"),
+            html.Div(r_line(view), className="small", id=f"options-trade-r-{t.id}"),
+            html.Div(
+                attribution_line(view),
+                className="small text-muted",
+                id=f"options-trade-attribution-{t.id}",
+            ),
+            html.Div(_broker_stop_text(t), className="small"),
+            html.Div(t.status_message or "", className="small text-warning"),
+        ],
+        kind="active-trade",
+        id_=f"options-trade-{t.id}",
+        detail=html.Span(
+            f" {t.pattern or ''} {t.timeframe or ''} · {t.open_qty or t.qty}×",
+            className="small text-muted",
         ),
-        className="mb-2 active-trade",
-        id=f"options-trade-{t.id}",
     )
 
 
@@ -307,31 +334,20 @@ def _broker_stop_text(t: Any) -> str:
 
 def armed_card(view: ArmedView) -> dbc.Card:
     e = view.entry
-    return dbc.Card(
-        dbc.CardBody(
-            [
-                html.Div(
-                    [
-                        html.Strong(display_occ(e.contract)),
-                        dbc.Badge(str(e.status), color="warning", className="ms-2"),
-                        dbc.Button(
-                            "Cancel",
-                            id={"type": "options-disarm", "index": e.id},
-                            size="sm",
-                            color="danger",
-                            outline=True,
-                            className="float-end",
-                            disabled=e.status is not ArmingStatus.ARMED,
-                        ),
-                    ],
-                    className="mb-1",
-                ),
-                html.Div(armed_line(view), className="small"),
-            ],
-            className="py-2",
-        ),
-        className="mb-2 armed-entry",
-        id=f"options-armed-{e.id}",
+    cancel = _row_action(
+        "Cancel",
+        "danger",
+        id={"type": "options-disarm", "index": e.id},
+        disabled=e.status is not ArmingStatus.ARMED,
+    )
+    return _row_card(
+        e.contract,
+        e.status,
+        "warning",
+        cancel,
+        [html.Div(armed_line(view), className="small")],
+        kind="armed-entry",
+        id_=f"options-armed-{e.id}",
     )
 
 
@@ -543,6 +559,16 @@ def manage(
     return True, "Levels saved", msg, "success", False, uuid.uuid4().hex, "", ""
 
 
+# The toast a manage, broker-stop or disarm action answers with, and the trades version
+# that makes the list refresh; the two modal actions also close the manage modal.
+TOAST_OUTPUTS = tuple(
+    Output("options-toast", prop, allow_duplicate=True)
+    for prop in ("is_open", "header", "children", "icon")
+)
+MODAL_OPEN = Output("options-manage-modal", "is_open", allow_duplicate=True)
+TRADES_VERSION = Output("options-trades-version", "data", allow_duplicate=True)
+
+
 def register(app: Dash, services: Services) -> None:
     @app.callback(
         output=TRADES_OUTPUTS,
@@ -571,12 +597,9 @@ def register(app: Dash, services: Services) -> None:
         return open_manage(services, ctx.triggered_id.get("index"), cancelled=False)
 
     @app.callback(
-        Output("options-toast", "is_open", allow_duplicate=True),
-        Output("options-toast", "header", allow_duplicate=True),
-        Output("options-toast", "children", allow_duplicate=True),
-        Output("options-toast", "icon", allow_duplicate=True),
-        Output("options-manage-modal", "is_open", allow_duplicate=True),
-        Output("options-trades-version", "data", allow_duplicate=True),
+        *TOAST_OUTPUTS,
+        MODAL_OPEN,
+        TRADES_VERSION,
         Output("options-modify-target-error", "children"),
         Output("options-modify-stop-error", "children"),
         Input("options-modify-save", "n_clicks"),
@@ -591,12 +614,9 @@ def register(app: Dash, services: Services) -> None:
         return manage(services, trade_id, close_now, target, stop)
 
     @app.callback(
-        Output("options-toast", "is_open", allow_duplicate=True),
-        Output("options-toast", "header", allow_duplicate=True),
-        Output("options-toast", "children", allow_duplicate=True),
-        Output("options-toast", "icon", allow_duplicate=True),
-        Output("options-manage-modal", "is_open", allow_duplicate=True),
-        Output("options-trades-version", "data", allow_duplicate=True),
+        *TOAST_OUTPUTS,
+        MODAL_OPEN,
+        TRADES_VERSION,
         Output("options-broker-stop-price-error", "children"),
         Output("options-broker-stop-limit-error", "children"),
         Input("options-broker-stop-place", "n_clicks"),
@@ -609,11 +629,8 @@ def register(app: Dash, services: Services) -> None:
         return place_stop(services, trade_id, price, limit)
 
     @app.callback(
-        Output("options-toast", "is_open", allow_duplicate=True),
-        Output("options-toast", "header", allow_duplicate=True),
-        Output("options-toast", "children", allow_duplicate=True),
-        Output("options-toast", "icon", allow_duplicate=True),
-        Output("options-trades-version", "data", allow_duplicate=True),
+        *TOAST_OUTPUTS,
+        TRADES_VERSION,
         Input({"type": "options-disarm", "index": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )

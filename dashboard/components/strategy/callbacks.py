@@ -5,9 +5,11 @@ how many are pending. Everything follows the strategy selector and the date rang
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dash import Dash, Input, Output, State, html, no_update
 
@@ -80,6 +82,54 @@ SELECTION = (
     State("strategy-dates", "end_date"),
 )
 NO_TRADES = "no closed backtest trades in this range"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What the user chose on the tab, with the date range already parsed and valid."""
+
+    timeframes: list[str] | None
+    symbols: list[str] | None
+    strategy_id: str | None
+    dates: DateRange
+
+
+SelectionUpdate = Callable[
+    ["Services", list[str] | None, list[str] | None, str | None, str | None, str | None], T
+]
+
+
+def date_guarded(
+    blank: Callable[[str], Any],
+) -> Callable[[Callable[[Services, Selection], T]], SelectionUpdate[T | Any]]:
+    """The date-range guard every selection callback shares: while the range is invalid
+    the update answers ``blank(error)`` (no change; the strategy render shows why under
+    the date picker) and reads nothing; otherwise it gets the parsed ``Selection``."""
+
+    def guard(update: Callable[[Services, Selection], T]) -> SelectionUpdate[T | Any]:
+        @functools.wraps(update)
+        def guarded(
+            services: Services,
+            timeframes: list[str] | None,
+            symbols: list[str] | None,
+            strategy_id: str | None,
+            start: str | None,
+            end: str | None,
+        ) -> T | Any:
+            dates = parse_date_range(start, end)
+            if dates.error:
+                return blank(dates.error)
+            return update(services, Selection(timeframes, symbols, strategy_id, dates))
+
+        return guarded
+
+    return guard
+
+
+def _dates_refused(error: str) -> dict[str, Any]:
+    msg = html.Div(f"✕ {error}: nothing updated", className="text-danger small")
+    return {**dict.fromkeys(STRATEGY_OUTPUTS, no_update), "dates_status": msg}
 
 
 def broker_now(services: Services) -> datetime:
@@ -155,20 +205,10 @@ def render_strategy(
     }
 
 
-def update_strategy(
-    services: Services,
-    timeframes: list[str] | None,
-    symbols: list[str] | None,
-    strategy_id: str | None,
-    start: str | None,
-    end: str | None,
-) -> dict[str, Any]:
-    dates = parse_date_range(start, end)
-    if dates.error:
-        msg = html.Div(f"✕ {dates.error}: nothing updated", className="text-danger small")
-        return {**dict.fromkeys(STRATEGY_OUTPUTS, no_update), "dates_status": msg}
-    spec = strategy_by_id(strategy_id)
-    if not symbols:
+@date_guarded(_dates_refused)
+def update_strategy(services: Services, sel: Selection) -> dict[str, Any]:
+    spec = strategy_by_id(sel.strategy_id)
+    if not sel.symbols:
         fig = empty_figure("Pick at least one symbol")
         note = empty_line("no symbols selected")
         return {
@@ -187,8 +227,8 @@ def update_strategy(
             "dates_status": None,
             "note": spec.description,
         }
-    tfs, runs, pending, errors = runs_for(services, timeframes, symbols, spec.id)
-    rendered = render_strategy(runs, pending, errors, tfs, spec, dates, broker_now(services))
+    tfs, runs, pending, errors = runs_for(services, sel.timeframes, sel.symbols, spec.id)
+    rendered = render_strategy(runs, pending, errors, tfs, spec, sel.dates, broker_now(services))
     return {**rendered, "dates_status": None, "note": spec.description}
 
 
@@ -253,45 +293,27 @@ def method_panel(lines: Sequence[str]) -> html.Ul:
     return html.Ul([html.Li(line) for line in lines], className="small mb-0 strategy-method")
 
 
-def update_equity(
-    services: Services,
-    timeframes: list[str] | None,
-    symbols: list[str] | None,
-    strategy_id: str | None,
-    start: str | None,
-    end: str | None,
-) -> tuple[Any, ...]:
-    dates = parse_date_range(start, end)
-    if dates.error:
-        return (no_update,) * 5
-    _tfs, runs, _pending, errors = runs_for(services, timeframes, symbols, strategy_id)
+@date_guarded(lambda _error: (no_update,) * 5)
+def update_equity(services: Services, sel: Selection) -> tuple[Any, ...]:
+    _tfs, runs, _pending, errors = runs_for(services, sel.timeframes, sel.symbols, sel.strategy_id)
     settings = services.settings
     return render_equity(
         runs,
-        dates,
-        strategy_by_id(strategy_id),
+        sel.dates,
+        strategy_by_id(sel.strategy_id),
         errors,
         sizing=SizingRule.from_heat_limit(settings.heat_limit_pct),
         synthetic=settings.mode == "demo",
     )
 
 
-def update_regime_edge(
-    services: Services,
-    timeframes: list[str] | None,
-    symbols: list[str] | None,
-    strategy_id: str | None,
-    start: str | None,
-    end: str | None,
-) -> tuple[Any, ...]:
-    dates = parse_date_range(start, end)
-    if dates.error:
-        return no_update, no_update
+@date_guarded(lambda _error: (no_update, no_update))
+def update_regime_edge(services: Services, sel: Selection) -> tuple[Any, ...]:
     snap = services.regime.snapshot()
     if snap.fit is None:
         return [], loading_line("waiting for the regime fit…")
-    runs = runs_for(services, timeframes, symbols, strategy_id)[1]
-    rows = edge_by_regime(combined_trades(runs, dates), snap.fit.result.series())
+    runs = runs_for(services, sel.timeframes, sel.symbols, sel.strategy_id)[1]
+    rows = edge_by_regime(combined_trades(runs, sel.dates), snap.fit.result.series())
     state = DataState.FRESH if rows else DataState.EMPTY
     return rows, status_line(
         DataResult(rows, snap.as_result().source, snap.fit.fitted_at, state),
@@ -299,19 +321,13 @@ def update_regime_edge(
     )
 
 
-def export_trades(
-    services: Services,
-    timeframes: list[str] | None,
-    symbols: list[str] | None,
-    strategy_id: str | None,
-    start: str | None,
-    end: str | None,
-) -> Any:
-    dates = parse_date_range(start, end)
-    spec = strategy_by_id(strategy_id)
-    runs = runs_for(services, timeframes, symbols, spec.id)[1]
-    if dates.error or not runs:
+@date_guarded(lambda _error: no_update)
+def export_trades(services: Services, sel: Selection) -> Any:
+    spec = strategy_by_id(sel.strategy_id)
+    runs = runs_for(services, sel.timeframes, sel.symbols, spec.id)[1]
+    if not runs:
         return no_update
+    dates = sel.dates
     span = f"{dates.start or 'start'}_{dates.end or 'latest'}"
     return {"content": trades_csv(runs, dates), "filename": f"strat-{spec.id}-{span}.csv"}
 
@@ -359,6 +375,30 @@ def symbol_options(services: Services, selected: list[str] | None) -> list[dict[
     return [{"label": s, "value": s} for s in dict.fromkeys(symbols)]
 
 
+EQUITY_OUTPUTS = (
+    Output("strategy-equity-chart", "figure"),
+    Output("strategy-benchmark-grid", "rowData"),
+    Output("strategy-rolling-chart", "figure"),
+    Output("strategy-equity-status", "children"),
+    Output("strategy-method", "children"),
+)
+REGIME_EDGE_OUTPUTS = (
+    Output("strategy-regime-grid", "rowData"),
+    Output("strategy-regime-status", "children"),
+)
+
+
+def _after_render(
+    app: Dash, services: Services, outputs: Sequence[Output], update: SelectionUpdate[Any]
+) -> None:
+    """Bind ``update`` to run after each render of the tab (the progress line changes),
+    with the selection as State: these read the runs the render has just collected."""
+
+    @app.callback(*outputs, Input("strategy-progress", "children"), *SELECTION)
+    def _follow(_progress: Any, *selection: Any) -> Any:
+        return update(services, *selection)
+
+
 def register(app: Dash, services: Services) -> None:
     @app.callback(
         Output("strategy-symbols", "options"),
@@ -382,26 +422,11 @@ def register(app: Dash, services: Services) -> None:
     def _strategy(_poll: int, *selection: Any) -> dict[str, Any]:
         return update_strategy(services, *selection)
 
-    @app.callback(
-        Output("strategy-equity-chart", "figure"),
-        Output("strategy-benchmark-grid", "rowData"),
-        Output("strategy-rolling-chart", "figure"),
-        Output("strategy-equity-status", "children"),
-        Output("strategy-method", "children"),
-        Input("strategy-progress", "children"),
-        *SELECTION,
-    )
-    def _equity(_progress: Any, *selection: Any) -> tuple[Any, ...]:
-        return update_equity(services, *selection)
-
-    @app.callback(
-        Output("strategy-regime-grid", "rowData"),
-        Output("strategy-regime-status", "children"),
-        Input("strategy-progress", "children"),
-        *SELECTION,
-    )
-    def _regime_edge(_progress: Any, *selection: Any) -> tuple[Any, ...]:
-        return update_regime_edge(services, *selection)
+    for outputs, update in (
+        (EQUITY_OUTPUTS, update_equity),
+        (REGIME_EDGE_OUTPUTS, update_regime_edge),
+    ):
+        _after_render(app, services, outputs, update)
 
     @app.callback(
         Output("strategy-download", "data"),

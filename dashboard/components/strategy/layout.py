@@ -22,6 +22,7 @@ from dashboard.views.strategy import DEFAULT_TIMEFRAMES, TIMEFRAMES
 from dashboard.views.strategy_equity import ROLLING_WINDOW
 
 TAB_ID = "strategy"
+BACKTESTS_RUNNING = "Running the backtests…"
 
 EDGE_COLUMNS: list[dict[str, Any]] = [
     {"field": "pattern", "headerName": "Pattern", "pinned": "left", "minWidth": 120},
@@ -82,6 +83,50 @@ BENCHMARK_COLUMNS: list[dict[str, Any]] = [
 ]
 
 
+def grid_card(
+    title: str,
+    prefix: str,
+    columns: list[dict[str, Any]],
+    *notes: Any,
+    height: str = "220px",
+    row_id: str = "params.data.id",
+) -> Any:
+    """A card holding one table (``<prefix>-grid``), its status line (``<prefix>-status``,
+    filled by the callbacks) and any fixed notes under them."""
+    return card(
+        title,
+        [
+            data_grid(f"{prefix}-grid", columns, height=height, getRowId=row_id),
+            html.Div(id=f"{prefix}-status"),
+            *notes,
+        ],
+    )
+
+
+def _selector(
+    id_: str, options: list[dict[str, str]], value: Any, *, width: int, **kw: Any
+) -> dbc.Col:
+    """One of the tab's choices: a dropdown remembered for the browser session."""
+    dropdown = dcc.Dropdown(
+        id=id_, options=options, value=value, persistence=True, persistence_type="session", **kw
+    )
+    return dbc.Col(dropdown, xs=12, md=width)
+
+
+def _backtest_chart(title: str, graph_id: str, status_id: str, *, width: int) -> dbc.Col:
+    """A backtest chart's card and status line, loading until the backtests have run."""
+    body = [
+        graph(graph_id, height=None, loading_text=BACKTESTS_RUNNING),
+        loading_line(id=status_id),
+    ]
+    return dbc.Col(card(title, body), xs=12, lg=width)
+
+
+def _half(child: Any) -> dbc.Col:
+    """Half the row on a wide screen, the whole row on a narrow one."""
+    return dbc.Col(child, xs=12, lg=6)
+
+
 def synthetic_banner(settings: Settings) -> list[html.Div]:
     """In demo mode, a line that the prices are the simulator's, not an exchange's."""
     if settings.mode != "demo":
@@ -101,39 +146,27 @@ def layout(settings: Settings) -> html.Div:
     session: dict[str, Any] = {"persistence": True, "persistence_type": "session"}
     controls = dbc.Row(
         [
-            dbc.Col(
-                dcc.Dropdown(
-                    id="strategy-strategy",
-                    options=[{"label": s.label, "value": s.id} for s in STRATEGIES],
-                    value=DEFAULT_STRATEGY,
-                    clearable=False,
-                    **session,
-                ),
-                xs=12,
-                md=4,
+            _selector(
+                "strategy-strategy",
+                [{"label": s.label, "value": s.id} for s in STRATEGIES],
+                DEFAULT_STRATEGY,
+                width=4,
+                clearable=False,
             ),
-            dbc.Col(
-                dcc.Dropdown(
-                    id="strategy-timeframes",
-                    options=[{"label": tf, "value": tf} for tf in TIMEFRAMES],
-                    value=list(DEFAULT_TIMEFRAMES),
-                    multi=True,
-                    clearable=False,
-                    **session,
-                ),
-                xs=12,
-                md=3,
+            _selector(
+                "strategy-timeframes",
+                [{"label": tf, "value": tf} for tf in TIMEFRAMES],
+                list(DEFAULT_TIMEFRAMES),
+                width=3,
+                multi=True,
+                clearable=False,
             ),
-            dbc.Col(
-                dcc.Dropdown(
-                    id="strategy-symbols",
-                    options=[{"label": s, "value": s} for s in symbols],
-                    value=symbols,
-                    multi=True,
-                    **session,
-                ),
-                xs=12,
-                md=5,
+            _selector(
+                "strategy-symbols",
+                [{"label": s, "value": s} for s in symbols],
+                symbols,
+                width=5,
+                multi=True,
             ),
         ],
         className="g-2 mb-2",
@@ -162,7 +195,6 @@ def layout(settings: Settings) -> html.Div:
         ],
         className="g-2 align-items-center mb-2",
     )
-    waiting = "Running the backtests…"
     return html.Div(
         [
             *synthetic_banner(settings),
@@ -172,27 +204,17 @@ def layout(settings: Settings) -> html.Div:
             dcc.Interval(id="strategy-poll", interval=1000, n_intervals=0, disabled=False),
             dbc.Row(
                 [
-                    dbc.Col(
-                        card(
-                            "Edge by pattern (backtest, R multiples)",
-                            [
-                                graph("strategy-pattern-chart", height=None, loading_text=waiting),
-                                loading_line(id="strategy-pattern-status"),
-                            ],
-                        ),
-                        xs=12,
-                        lg=7,
+                    _backtest_chart(
+                        "Edge by pattern (backtest, R multiples)",
+                        "strategy-pattern-chart",
+                        "strategy-pattern-status",
+                        width=7,
                     ),
-                    dbc.Col(
-                        card(
-                            "R-multiple distribution",
-                            [
-                                graph("strategy-r-histogram", height=None, loading_text=waiting),
-                                loading_line(id="strategy-r-status"),
-                            ],
-                        ),
-                        xs=12,
-                        lg=5,
+                    _backtest_chart(
+                        "R-multiple distribution",
+                        "strategy-r-histogram",
+                        "strategy-r-status",
+                        width=5,
                     ),
                 ]
             ),
@@ -216,7 +238,7 @@ def layout(settings: Settings) -> html.Div:
                 f"Equity risking {sizing.risk_per_trade:.0%} per trade (compounded, at most "
                 f"{sizing.max_open_risk:.0%} open) vs equal-weight buy & hold, with drawdown",
                 [
-                    graph("strategy-equity-chart", height=None, loading_text=waiting),
+                    graph("strategy-equity-chart", height=None, loading_text=BACKTESTS_RUNNING),
                     data_grid(
                         "strategy-benchmark-grid",
                         BENCHMARK_COLUMNS,
@@ -241,92 +263,52 @@ def layout(settings: Settings) -> html.Div:
             ),
             card(
                 f"Rolling {ROLLING_WINDOW}-day Sharpe and Sortino of daily returns",
-                [graph("strategy-rolling-chart", height="320px", loading_text=waiting)],
+                [graph("strategy-rolling-chart", height="320px", loading_text=BACKTESTS_RUNNING)],
             ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        card(
+                    _half(
+                        grid_card(
                             "Edge by timeframe continuity at entry",
-                            [
-                                data_grid(
-                                    "strategy-tfc-grid",
-                                    TFC_COLUMNS,
-                                    height="190px",
-                                    getRowId="params.data.id",
-                                ),
-                                html.Div(id="strategy-tfc-status"),
-                            ],
-                        ),
-                        xs=12,
-                        lg=6,
+                            "strategy-tfc",
+                            TFC_COLUMNS,
+                            height="190px",
+                        )
                     ),
-                    dbc.Col(
-                        card(
+                    _half(
+                        grid_card(
                             "Edge by market regime at entry",
-                            [
-                                data_grid(
-                                    "strategy-regime-grid",
-                                    REGIME_COLUMNS,
-                                    height="190px",
-                                    getRowId="params.data.id",
-                                ),
-                                html.Div(id="strategy-regime-status"),
-                                html.Div(REGIME_AT_ENTRY_NOTE, className="small text-muted"),
-                            ],
-                        ),
-                        xs=12,
-                        lg=6,
+                            "strategy-regime",
+                            REGIME_COLUMNS,
+                            html.Div(REGIME_AT_ENTRY_NOTE, className="small text-muted"),
+                            height="190px",
+                        )
                     ),
                 ]
             ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        card(
+                    _half(
+                        grid_card(
                             "Edge by DTE and delta at entry (modelled option backtest)",
-                            [
-                                data_grid(
-                                    "strategy-option-grid",
-                                    OPTION_COLUMNS,
-                                    height="220px",
-                                    getRowId="params.data.id",
-                                ),
-                                html.Div(id="strategy-option-status"),
-                            ],
-                        ),
-                        xs=12,
-                        lg=6,
+                            "strategy-option",
+                            OPTION_COLUMNS,
+                        )
                     ),
-                    dbc.Col(
-                        card(
+                    _half(
+                        grid_card(
                             "Your closed option trades by DTE at entry (journal)",
-                            [
-                                data_grid(
-                                    "strategy-journal-dte-grid",
-                                    JOURNAL_DTE_COLUMNS,
-                                    height="220px",
-                                    getRowId="params.data.id",
-                                ),
-                                html.Div(id="strategy-journal-dte-status"),
-                            ],
-                        ),
-                        xs=12,
-                        lg=6,
+                            "strategy-journal-dte",
+                            JOURNAL_DTE_COLUMNS,
+                        )
                     ),
                 ]
             ),
-            card(
+            grid_card(
                 "Your closed trades (journal)",
-                [
-                    data_grid(
-                        "strategy-journal-grid",
-                        JOURNAL_COLUMNS,
-                        height="220px",
-                        getRowId="params.data.group",
-                    ),
-                    html.Div(id="strategy-journal-status"),
-                ],
+                "strategy-journal",
+                JOURNAL_COLUMNS,
+                row_id="params.data.group",
             ),
         ],
         id=f"{TAB_ID}-root",

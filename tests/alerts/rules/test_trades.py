@@ -1,6 +1,6 @@
-"""The pure alert rules with hand-made inputs: a scripted trade path (long and short) gives
-each trade event exactly once; near-stop thresholds; in-force detection per timeframe
-with subscriptions and watches; the heartbeat; condition episodes; deterministic keys."""
+"""Trade rules with hand-made inputs: a scripted trade path (long and short) gives each
+trade event exactly once; near-stop thresholds; refusals, partials and expiry; keys that do
+not depend on when the facts were seen."""
 
 from __future__ import annotations
 
@@ -11,55 +11,28 @@ import pytest
 
 from dashboard.alerts.kinds import AlertKind, parse_rules_off
 from dashboard.alerts.records import (
-    AlertEvent,
-    ConditionState,
-    Heartbeat,
     SignalSubscriptions,
-    SignalWatch,
-    SourceHealth,
 )
-from dashboard.alerts.rules import (
-    AlertConfig,
+from dashboard.alerts.rules.config import AlertConfig
+from dashboard.alerts.rules.trades import (
     armed_entry_sent_event,
-    daily_loss_events,
-    heartbeat_events,
-    heat_events,
     near_stop_fraction,
-    signal_events,
-    stale_events,
     trade_events,
 )
 from dashboard.trading.records import TradeStatus
 from tests.alerts._fixtures import (
     EXPIRY,
     NOW,
+    Store,
     by_kind,
     closed,
     exiting,
     filled,
     journal_trade,
-    signal_row,
-    tfc,
 )
 
 CONFIG = AlertConfig()
 ALL_TFS = SignalSubscriptions(frozenset({"1Month", "1Week", "1Day", "1Hour"}))
-
-
-class Store:
-    """What the alerts table does with keys: the first event per key is kept."""
-
-    def __init__(self) -> None:
-        self.kept: dict[str, AlertEvent] = {}
-
-    def add(self, events: list[AlertEvent]) -> list[AlertEvent]:
-        new = [e for e in events if e.key not in self.kept]
-        for e in new:
-            self.kept[e.key] = e
-        return new
-
-    def kinds(self) -> dict[str, list[str]]:
-        return by_kind(list(self.kept.values()))
 
 
 # ---- trades: a scripted path, long and short --------------------------------------------------
@@ -310,170 +283,8 @@ def test_armed_entry_sent_event_for_the_trade_monitor() -> None:
     assert "AAPL Dec 19 '25 $200 C" in e.title and "201.00" in e.message
 
 
-# ---- signals ----------------------------------------------------------------------------------
-
-
-def test_in_force_detection_per_timeframe_with_tfc() -> None:
-    day_pending = signal_row()
-    hour_pending = signal_row(id="sig-spy-1h", timeframe="1Hour", label="3-1-2U")
-    store = Store()
-    store.add(signal_events([day_pending, hour_pending], ALL_TFS, {}, NOW, CONFIG))
-    day_in_force = replace(
-        day_pending, category="triggered", status="triggered", triggered_at=NOW, price=600.4
-    )
-    later = NOW + timedelta(minutes=5)
-    store.add(signal_events([day_in_force, hour_pending], ALL_TFS, {}, later, CONFIG))
-    store.add(signal_events([day_in_force, hour_pending], ALL_TFS, {}, later, CONFIG))
-    assert store.kinds() == {
-        "signal.pending": ["signal:sig-spy-1d:pending", "signal:sig-spy-1h:pending"],
-        "signal.triggered": ["signal:sig-spy-1d:triggered"],
-    }
-    fired = store.kept["signal:sig-spy-1d:triggered"]
-    assert fired.timeframe == "1Day" and fired.title == "SPY 1Day 2-1-2U in force"
-    assert "TFC aligned 4/4 with the long" in fired.message
-    assert fired.values["tfc_agrees"] is True and fired.values["tfc"] == "aligned 4/4"
-    against = signal_events(
-        [replace(day_in_force, id="x", tfc=tfc("against", 0, 4))], ALL_TFS, {}, NOW, CONFIG
-    )
-    assert "TFC against 0/4 with the long" in against[0].message
-    assert against[0].values["tfc_agrees"] is False
-
-
-def test_a_setup_first_seen_in_force_raises_only_the_trigger() -> None:
-    row = signal_row(category="triggered", status="triggered", triggered_at=NOW)
-    assert [e.kind for e in signal_events([row], ALL_TFS, {}, NOW, CONFIG)] == [
-        AlertKind.SIGNAL_TRIGGERED
-    ]
-
-
-def test_subscriptions_per_symbol_and_timeframe_and_watches() -> None:
-    day = signal_row()
-    hour = signal_row(id="h", timeframe="1Hour")
-    qqq = signal_row(id="q", symbol="QQQ")
-    subs = SignalSubscriptions(
-        frozenset({"1Day", "1Week"}), {("QQQ", "1Day"): False, ("SPY", "1Hour"): True}
-    )
-    events = signal_events([day, hour, qqq], subs, {}, NOW, CONFIG)
-    assert sorted(e.signal_id or "" for e in events) == ["h", "sig-spy-1d"]
-    # QQQ 1Day is off: its pending setup is silent, but a watch makes its trigger alert.
-    watch = SignalWatch("q", "QQQ", "1Day", "2-1-2U", "long", 600.0, NOW)
-    in_force = replace(qqq, category="triggered", status="triggered", triggered_at=NOW)
-    (e,) = signal_events([in_force], subs, {"q": watch}, NOW, CONFIG)
-    assert e.kind is AlertKind.SIGNAL_TRIGGERED and e.severity == "warning"
-    assert e.values["watched"] is True and "asked to be told" in e.message
-    # Even with signal alerts turned off altogether.
-    off = AlertConfig(off=parse_rules_off(["signal"]))
-    assert signal_events([in_force], subs, {"q": watch}, NOW, off)
-    assert signal_events([in_force], subs, {}, NOW, off) == []
-
-
-def test_low_magnitude_setups_alert_only_when_watched() -> None:
-    small = signal_row(category="low_magnitude")
-    assert signal_events([small], ALL_TFS, {}, NOW, CONFIG) == []
-    small_in_force = replace(small, status="triggered", triggered_at=NOW)
-    watch = SignalWatch(small.id, "SPY", "1Day", "2-1-2U", "long", 600.0, NOW)
-    assert len(signal_events([small_in_force], ALL_TFS, {small.id: watch}, NOW, CONFIG)) == 1
-
-
-# ---- conditions -------------------------------------------------------------------------------
-
-
-def _heat(pct: float, state: ConditionState) -> list[AlertEvent]:
-    return heat_events(
-        pct, total_risk=pct * 1000, equity=100_000, state=state, at=NOW, config=CONFIG
-    )
-
-
-def test_heat_raises_once_per_episode_and_clears_with_hysteresis() -> None:
-    assert _heat(8.0, ConditionState()) == []  # at the limit is not over it
-    (up,) = _heat(8.5, ConditionState())
-    assert up.kind is AlertKind.HEAT_OVER and up.key == "heat#1" and up.condition == "heat"
-    assert _heat(9.5, ConditionState(1, 0)) == []  # still the same episode
-    assert _heat(7.5, ConditionState(1, 0)) == []  # under the limit, above 90% of it
-    (down,) = _heat(7.1, ConditionState(1, 0))
-    assert down.kind is AlertKind.HEAT_OK and down.key == "heat#1:cleared"
-    (again,) = _heat(8.4, ConditionState(1, 1))
-    assert again.key == "heat#2"
-    assert (
-        heat_events(
-            float("nan"), total_risk=0, equity=0, state=ConditionState(), at=NOW, config=CONFIG
-        )
-        == []
-    )
-
-
-def test_daily_loss_once_per_new_york_day() -> None:
-    assert daily_loss_events(-2.99, -2990, 97_010, at=NOW, config=CONFIG) == []
-    (e,) = daily_loss_events(-3.0, -3000, 97_000, at=NOW, config=CONFIG)
-    assert e.key == "daily_loss:2025-12-01" and e.severity == "critical"
-    late = NOW.replace(day=2, hour=2)  # 21:00 on Dec 1 in New York
-    assert daily_loss_events(-4, -4000, 96_000, at=late, config=CONFIG)[0].key == e.key
-
-
-def _beat(silent: float, interval: float = 5.0) -> tuple[Heartbeat, object]:
-    return Heartbeat("host:1", NOW - timedelta(seconds=silent), interval), NOW
-
-
-@pytest.mark.parametrize(
-    ("silent", "watching", "state", "expected"),
-    [
-        (30.0, 60.0, ConditionState(), []),  # exactly 6 intervals of 5 s: not yet
-        (30.5, 60.0, ConditionState(), ["heartbeat#1"]),
-        (30.5, 20.0, ConditionState(), []),  # the watcher itself started 20 s ago
-        (90.0, 99.0, ConditionState(1, 0), []),  # already raised for this outage
-        (4.0, 99.0, ConditionState(1, 0), ["heartbeat#1:cleared"]),
-        (4.0, 99.0, ConditionState(1, 1), []),
-        (31.0, 99.0, ConditionState(1, 1), ["heartbeat#2"]),
-    ],
-)
-def test_heartbeat_lost_after_n_intervals_and_recovered(
-    silent: float, watching: float, state: ConditionState, expected: list[str]
-) -> None:
-    beat, now = _beat(silent)
-    events = heartbeat_events(
-        beat, machine_now=NOW, watching_for=watching, state=state, at=NOW, config=CONFIG
-    )
-    assert [e.key for e in events] == expected
-    for e in events:
-        assert e.kind in (AlertKind.HEARTBEAT_LOST, AlertKind.RECOVERED)
-    assert now == NOW
-
-
-def test_heartbeat_uses_the_monitors_own_interval_and_needs_a_beat() -> None:
-    slow = Heartbeat("w", NOW - timedelta(seconds=100), 20.0)  # 6 × 20 s = 120 s allowed
-    kw = {"machine_now": NOW, "watching_for": 500.0, "state": ConditionState(), "at": NOW}
-    assert heartbeat_events(slow, config=CONFIG, **kw) == []  # type: ignore[arg-type]
-    assert heartbeat_events(None, config=CONFIG, **kw) == []  # type: ignore[arg-type]
-    (lost,) = heartbeat_events(slow, config=AlertConfig(heartbeat_intervals=4), **kw)  # type: ignore[arg-type]
-    assert "80 s" not in lost.message and "100 s" in lost.message
-
-
-def test_upstream_stale_once_per_outage_and_recovered() -> None:
-    cfg = AlertConfig(stale_seconds=60)
-    down = {"alpaca-data": SourceHealth("down", 59.0), "alpaca-trading": SourceHealth("connected")}
-    assert stale_events(down, {}, at=NOW, config=cfg) == []
-    down["alpaca-data"] = SourceHealth("down", 61.0)
-    (e,) = stale_events(down, {}, at=NOW, config=cfg)
-    assert e.key == "stale:alpaca-data#1" and e.kind is AlertKind.UPSTREAM_STALE
-    active = {"stale:alpaca-data": ConditionState(1, 0)}
-    assert stale_events(down, active, at=NOW, config=cfg) == []
-    assert stale_events({"alpaca-data": SourceHealth("degraded")}, active, at=NOW, config=cfg) == []
-    (r,) = stale_events({"alpaca-data": SourceHealth("connected")}, active, at=NOW, config=cfg)
-    assert r.kind is AlertKind.RECOVERED and r.key == "stale:alpaca-data#1:cleared"
-
-
 def test_keys_do_not_depend_on_when_the_facts_were_seen() -> None:
     t = filled(journal_trade())
     a = trade_events([t], {"SPY": 596.5}, NOW, CONFIG)
     b = trade_events([t], {"SPY": 596.2}, NOW + timedelta(minutes=3), CONFIG)
     assert [e.key for e in a] == [e.key for e in b]
-
-
-def test_rules_off_parsing() -> None:
-    off = parse_rules_off(["system"])
-    assert AlertKind.RECOVERED in off and AlertKind.HEARTBEAT_LOST in off
-    only_heartbeat = parse_rules_off(["system.heartbeat_lost"])
-    assert AlertKind.RECOVERED not in only_heartbeat  # still clears upstream outages
-    assert AlertKind.HEAT_OK in parse_rules_off(["risk.heat_over"])
-    with pytest.raises(ValueError, match="not an alert rule"):
-        parse_rules_off(["trade.nonsense"])
