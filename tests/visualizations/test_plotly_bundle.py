@@ -108,9 +108,10 @@ def _sample_figures() -> None:
         {"Strategy": ratio, "Buy & hold": ratio / 2}, {"Strategy": ratio * 1.3}, window=63
     )
     ec.create_rolling_ratio_chart({"Strategy": ratio.iloc[:0]}, {}, window=63)  # empty state
-    from dashboard.visualizations.figures import skeleton_figure
+    from dashboard.visualizations.figures import apply_zoom, skeleton_figure
 
     skeleton_figure()  # a chart slot's first frame
+    apply_zoom(ec.create_rolling_ratio_chart({"Strategy": ratio}, {}, window=63), None)
 
 
 def trace_types(fig: go.Figure) -> set[str]:
