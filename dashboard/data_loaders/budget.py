@@ -413,11 +413,13 @@ class RateBudget:
         policy: BudgetPolicy = BudgetPolicy(),
         *,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        fallback_clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.key = key
         self.policy = policy
         self._sleep = sleep
+        self._fallback_clock = fallback_clock
         self._fallback: MemoryBudgetStore | None = None
         self._fallback_policy = BudgetPolicy(
             broker_limit=max(1, policy.broker_limit // FALLBACK_PROCESSES),
@@ -448,7 +450,7 @@ class RateBudget:
                     FALLBACK_PROCESSES,
                 )
             if self._fallback is None:
-                self._fallback = MemoryBudgetStore()
+                self._fallback = MemoryBudgetStore(self._fallback_clock)
             return getattr(self._fallback, fn)(self.key, *args)
         if self._fallback is not None:
             log.info("rate budget store %s is back", self.store.name)

@@ -206,7 +206,15 @@ def test_budget_falls_back_to_a_smaller_local_share_when_the_store_fails() -> No
         def close(self) -> None:
             pass
 
-    budget = RateBudget(Broken(), "acct", POLICY, sleep=_no_sleep)  # type: ignore[arg-type]
+    # The fallback's clock stands still, so it admits exactly its burst however slow the
+    # machine is (a moving clock refills it between attempts).
+    budget = RateBudget(
+        Broken(),  # type: ignore[arg-type]
+        "acct",
+        POLICY,
+        sleep=_no_sleep,
+        fallback_clock=lambda: 1_000.0,
+    )
 
     async def burst() -> int:
         n = 0
