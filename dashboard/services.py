@@ -104,7 +104,7 @@ def build_services(settings: Settings, *, exit_monitor: bool = True) -> Services
     from dashboard.data_loaders.async_data_service import AsyncDataService
     from dashboard.jobs import DailyJobCache, shutdown_compute_pool
     from dashboard.regime_service import RegimeService
-    from dashboard.trading.exit_monitor import ExitMonitor
+    from dashboard.trading.exit_monitor import ExitMonitor, exit_config_for
     from dashboard.trading.journal import Journal
 
     closers: list[Callable[[], None]] = []
@@ -132,7 +132,9 @@ def build_services(settings: Settings, *, exit_monitor: bool = True) -> Services
     if exit_monitor:
         # The monitor holds a lease in the journal, so several processes never double-exit;
         # the alert rules run at the end of each pass this process makes as leader.
-        monitor = ExitMonitor(data, journal, pass_hooks=[alerts.on_pass])
+        monitor = ExitMonitor(
+            data, journal, config=exit_config_for(effective), pass_hooks=[alerts.on_pass]
+        )
         monitor.start()
         closers.append(monitor.stop)
     # Webhook delivery, and the watcher that tells when no monitor passes any more.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -25,6 +25,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dashboard.alerts.kinds import AlertKind, parse_rules_off
 from dashboard.conventions import is_ticker
+
+if TYPE_CHECKING:
+    from dashboard.trading.ticket import TickTable
 
 PAPER_TRADING_URL = "https://paper-api.alpaca.markets"
 LIVE_TRADING_URL = "https://api.alpaca.markets"
@@ -487,6 +490,14 @@ class Settings(BaseSettings):
         return self
 
     # Derived values, so callers never re-derive them differently.
+    def tick_table(self) -> TickTable:
+        """The option tick grid in force: the shipped Penny list, or ``DASHBOARD_PENNY_FILE``,
+        plus ``DASHBOARD_PENNY_SYMBOLS``. The ticket, the chain's suggested limit, the exit
+        monitor and armed entries all price with it."""
+        from dashboard.trading.ticket import tick_table_for
+
+        return tick_table_for(self.penny_file, tuple(self.penny_symbols))
+
     @property
     def mode(self) -> Literal["demo", "alpaca"]:
         if self.mode_setting is not None:

@@ -295,6 +295,18 @@ def test_ticket_settings_defaults_and_overrides(tmp_path: Path) -> None:
     )
     assert s.penny_symbols == ("ROKU", "HOOD") and s.penny_file == custom
     assert s.risk_per_trade_dollars == 750.0
+    # The grid in force, for the ticket, the chain, exits and armed entries alike: the
+    # custom file (AAPL is not in it) plus the added classes.
+    from decimal import Decimal
+
+    from dashboard.trading.exit_monitor import exit_config_for
+    from dashboard.trading.ticket import option_tick
+
+    ticks = s.tick_table()
+    assert exit_config_for(s).ticks is ticks
+    assert option_tick("HOOD", Decimal("3.20"), ticks) == Decimal("0.05")  # added
+    assert option_tick("AAPL", Decimal("3.20"), ticks) == Decimal("0.10")  # not on this list
+    assert option_tick("AAPL", Decimal("3.20"), load_settings({}).tick_table()) == Decimal("0.05")
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,7 @@ from dashboard.strat.timeframes import (
     SESSION_CLOSE,
     bar_close_time,
 )
-from dashboard.trading.ticket import round_to_tick
+from dashboard.trading.ticket import TickTable, round_to_tick
 
 __all__ = [
     "ACTIVE_ARMING",
@@ -387,7 +387,9 @@ def _ask(q: OptionQuote | None) -> float | None:
 
 
 def choose_contract(
-    entry: ArmedEntry, quotes: Mapping[str, OptionQuote] | Sequence[OptionQuote]
+    entry: ArmedEntry,
+    quotes: Mapping[str, OptionQuote] | Sequence[OptionQuote],
+    table: TickTable | None = None,
 ) -> ContractChoice:
     """Pick the contract and a marketable limit at the trigger, within the user's limits.
 
@@ -426,7 +428,7 @@ def choose_contract(
     pick = candidates[0]
     ask = _ask(pick)
     assert ask is not None
-    limit = round_to_tick(entry.symbol, Decimal(str(ask)), down=False)
+    limit = round_to_tick(entry.symbol, Decimal(str(ask)), down=False, table=table)
     cap = premium_cap(entry)
     if cap is not None and limit > cap:
         return ContractChoice(

@@ -37,7 +37,7 @@ from dashboard.trading.arming import (
 )
 from dashboard.trading.journal import Journal, JournalTrade
 from dashboard.trading.orders import PlaceResult, place_entry
-from dashboard.trading.ticket import TradeTicket
+from dashboard.trading.ticket import TickTable, TradeTicket
 
 if TYPE_CHECKING:
     from dashboard.data_loaders.async_data_service import AsyncDataService
@@ -128,7 +128,11 @@ def _ticket(entry: ArmedEntry, contract: str, strike: Decimal, limit: Decimal) -
 
 
 async def send_triggered(
-    data: AsyncDataService, journal: Journal, entry: ArmedEntry, now: datetime | None = None
+    data: AsyncDataService,
+    journal: Journal,
+    entry: ArmedEntry,
+    now: datetime | None = None,
+    ticks: TickTable | None = None,
 ) -> PlaceResult | None:
     """Steps 2 and 3 for an arming in ``triggered``: pick and price the contract (once:
     a trade already made for it is re-sent as it was), send, and record the outcome."""
@@ -141,7 +145,7 @@ async def send_triggered(
         except Exception as exc:  # no quote now: stay triggered, the next pass retries
             log.warning("armed entry %s: option quote failed: %s", entry.id, exc)
             return PlaceResult(False, f"Armed entry #{entry.id}: no option quote ({exc})", None)
-        choice = choose_contract(entry, quotes)
+        choice = choose_contract(entry, quotes, ticks)
         if (
             choice.refusal is not None
             or choice.contract is None
@@ -202,6 +206,7 @@ async def evaluate_armed_entries(
     *,
     market_open: bool,
     now: datetime | None = None,
+    ticks: TickTable | None = None,
 ) -> EntryPass:
     """One pass over the active armed entries (see the module docstring)."""
     if not armed:
@@ -217,7 +222,7 @@ async def evaluate_armed_entries(
             errors.append(problem)
     for entry in armed:
         if entry.status is ArmingStatus.TRIGGERED:
-            res = await send_triggered(data, journal, entry, now)
+            res = await send_triggered(data, journal, entry, now, ticks)
             if res is not None:
                 results.append(res)
                 if not res.ok:
@@ -251,7 +256,7 @@ async def evaluate_armed_entries(
         )
         if not isinstance(moved, ArmedEntry):
             continue  # another monitor triggered it first; it sends the order
-        res = await send_triggered(data, journal, moved, now)
+        res = await send_triggered(data, journal, moved, now, ticks)
         if res is not None:
             results.append(res)
             if not res.ok:

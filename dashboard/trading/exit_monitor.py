@@ -47,6 +47,7 @@ from dashboard.trading.orders import (
 
 if TYPE_CHECKING:
     from dashboard.data_loaders.async_data_service import AsyncDataService
+    from dashboard.settings import Settings
 
 __all__ = ["LEASE_NAME", "ExitMonitor", "MonitorPass", "PassHook", "TradeMonitor", "evaluate_exits"]
 
@@ -74,6 +75,13 @@ class MonitorPass:
 
 # Called after every pass with its record (sync or async); an error is logged, not raised.
 PassHook = Callable[[MonitorPass], Any]  # sync, or returns an awaitable
+
+
+def exit_config_for(settings: Settings) -> ExitConfig:
+    """The monitor's rules from the settings: the Penny list in force
+    (``DASHBOARD_PENNY_FILE``, ``DASHBOARD_PENNY_SYMBOLS``) prices exits and armed entries,
+    as it does the ticket."""
+    return ExitConfig(ticks=settings.tick_table())
 
 
 class ExitMonitor:
@@ -162,7 +170,13 @@ class ExitMonitor:
         if not clock.value.is_open:
             # Arming windows still end while the market is shut; nothing trades.
             entries = await evaluate_armed_entries(
-                self.data, self.journal, armed, market_now, market_open=False, now=now
+                self.data,
+                self.journal,
+                armed,
+                market_now,
+                market_open=False,
+                now=now,
+                ticks=self.config.ticks,
             )
             errors.extend(entries.errors)
             return self._done(
@@ -170,7 +184,13 @@ class ExitMonitor:
             )
 
         entries = await evaluate_armed_entries(
-            self.data, self.journal, armed, market_now, market_open=True, now=now
+            self.data,
+            self.journal,
+            armed,
+            market_now,
+            market_open=True,
+            now=now,
+            ticks=self.config.ticks,
         )
         errors.extend(entries.errors)
         if not open_trades:

@@ -59,7 +59,7 @@ def run(
     from dashboard.alerts.store import AlertStore
     from dashboard.data_loaders.async_data_service import AsyncDataService
     from dashboard.data_loaders.loop import run_async
-    from dashboard.trading.exit_monitor import ExitMonitor
+    from dashboard.trading.exit_monitor import ExitMonitor, exit_config_for
     from dashboard.trading.journal import Journal
     from dashboard.trading.orders import reconcile
 
@@ -69,7 +69,9 @@ def run(
     alerts = AlertEngine(
         data, journal, settings, store=store, delivery=webhook_for(settings, store)
     )
-    monitor = ExitMonitor(data, journal, pass_hooks=[alerts.on_pass])
+    monitor = ExitMonitor(
+        data, journal, config=exit_config_for(settings), pass_hooks=[alerts.on_pass]
+    )
     alerts.start(watch=False)  # webhook delivery; the web processes watch this heartbeat
     try:
         try:

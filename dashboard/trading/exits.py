@@ -16,7 +16,7 @@ from decimal import Decimal
 from dashboard.models import OptionQuote
 from dashboard.options.expiry import NEW_YORK, days_to_expiry, is_expired
 from dashboard.trading.records import ExitReason, JournalTrade, TradeStatus
-from dashboard.trading.ticket import round_to_tick
+from dashboard.trading.ticket import TickTable, round_to_tick
 
 __all__ = ["ExitConfig", "ExitDecision", "evaluate_exits", "exit_limit_price"]
 
@@ -29,6 +29,7 @@ class ExitConfig:
     default_dte_floor: int | None = None
     default_max_loss_pct: float | None = None
     max_exit_attempts: int = 5  # after this many unfilled exits, stop and leave it to a human
+    ticks: TickTable | None = None  # the Penny list in force (settings); None: the shipped one
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +41,14 @@ class ExitDecision:
     limit_price: Decimal | None  # None: a market order
 
 
-def exit_limit_price(underlying: str, quote: OptionQuote | None) -> Decimal | None:
-    """A marketable sell limit: the bid rounded down to the tick; None (market) without a bid."""
+def exit_limit_price(
+    underlying: str, quote: OptionQuote | None, table: TickTable | None = None
+) -> Decimal | None:
+    """A marketable sell limit: the bid rounded down to the tick of ``table`` (the Penny
+    list in force); None (market) without a bid."""
     if quote is None or quote.bid is None or not math.isfinite(quote.bid) or quote.bid <= 0:
         return None
-    price = round_to_tick(underlying, Decimal(str(quote.bid)), down=True)
+    price = round_to_tick(underlying, Decimal(str(quote.bid)), down=True, table=table)
     return price if price > 0 else None
 
 
@@ -136,7 +140,7 @@ def evaluate_exits(
                 reason=reason,
                 underlying_price=price,
                 detail=detail,
-                limit_price=exit_limit_price(trade.underlying, quote),
+                limit_price=exit_limit_price(trade.underlying, quote, cfg.ticks),
             )
         )
     return out

@@ -324,3 +324,14 @@ def test_arming_window_on_built_timeframes() -> None:
     # Friday's afternoon bar closes 16:00; then Mon 13:30, Mon 16:00, Tue 13:30.
     friday = datetime(2026, 11, 27, 13, 30, tzinfo=NEW_YORK)
     assert arming_window_end("4Hour", friday) == datetime(2026, 12, 1, 13, 30, tzinfo=NEW_YORK)
+
+
+def test_an_armed_entrys_limit_uses_the_penny_list_in_force() -> None:
+    """At the trigger the ask is rounded up on the grid in force: ROKU's 3.41 ask is a
+    3.50 buy limit outside the program and 3.45 once DASHBOARD_PENNY_SYMBOLS adds it."""
+    from dashboard.trading.ticket import tick_table_for
+
+    q = quote("ROKU", "C", "200", 3.30, 3.41)
+    armed = entry(symbol="ROKU", contract=q.contract.symbol)
+    assert choose_contract(armed, [q]).limit == Decimal("3.50")
+    assert choose_contract(armed, [q], tick_table_for(None, ("ROKU",))).limit == Decimal("3.45")

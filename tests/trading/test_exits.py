@@ -113,3 +113,20 @@ def test_exit_limit_price_penny_and_no_bid() -> None:
     # Outside the program the nickel grid rounds a 0.03 bid down to nothing: market.
     assert exit_limit_price("ROKU", quote("ROKU", "C", "200", 0.03, 0.10)) is None
     assert exit_limit_price("AAPL", None) is None
+
+
+def test_exit_limits_use_the_penny_list_in_force(open_long: JournalTrade) -> None:
+    """DASHBOARD_PENNY_SYMBOLS reaches the exit monitor: ROKU added to the program sells a
+    3.47 bid at 3.45 (the $0.05 grid from $3), not at 3.40 (the $0.10 grid outside it)."""
+    from dashboard.trading.ticket import tick_table_for
+
+    roku = quote("ROKU", "C", "200", 3.47, 3.60)
+    assert exit_limit_price("ROKU", roku) == Decimal("3.40")
+    added = tick_table_for(None, ("ROKU",))
+    assert exit_limit_price("ROKU", roku, added) == Decimal("3.45")
+    # The monitor's config carries the table into its decisions.
+    t = replace(open_long, underlying="ROKU", contract_symbol=roku.contract.symbol)
+    prices = {"ROKU": t.stop_level - 1}
+    for ticks, limit in ((None, "3.40"), (added, "3.45")):
+        (d,) = evaluate_exits([t], prices, {t.contract_symbol: roku}, NOW, ExitConfig(ticks=ticks))
+        assert d.limit_price == Decimal(limit)

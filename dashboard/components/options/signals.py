@@ -347,7 +347,8 @@ def load_signal(
             "why": why,
         }
     spot = chain.value.underlying_price or row.get("price")
-    fill = fill_from_chain(chain.value, direction, row["timeframe"], now, spot)
+    ticks = reads.data.settings.tick_table()
+    fill = fill_from_chain(chain.value, direction, row["timeframe"], now, spot, ticks)
     return {
         **out,
         "expiry_options": expiry_options(fill.expiries, now),

@@ -40,7 +40,6 @@ from dashboard.trading.ticket import (
     check_against_price,
     risk_budget,
     size_by_risk,
-    tick_table_for,
     validate_ticket,
 )
 from dashboard.views.formatting import format_et, format_number
@@ -73,7 +72,7 @@ if TYPE_CHECKING:
 
 
 def tick_table(settings: Settings) -> TickTable:
-    return tick_table_for(settings.penny_file, tuple(settings.penny_symbols))
+    return settings.tick_table()
 
 
 def entry_limits(settings: Settings) -> EntryLimits:

@@ -456,7 +456,8 @@ def broker_stop_default(services: Services, trade: Any) -> tuple[float | None, s
     except ValueError as exc:
         return None, f"No projection ({exc}); enter the option stop yourself."
     value = proj.levels["stop"].value
-    price = round_to_tick(trade.underlying, Decimal(str(max(value, 0.01))), down=True)
+    ticks = services.settings.tick_table()
+    price = round_to_tick(trade.underlying, Decimal(str(max(value, 0.01))), down=True, table=ticks)
     if price <= 0:
         return None, "The projected value at the stop is below one tick."
     return float(price), (

@@ -140,7 +140,12 @@ class TicketFill:
 
 
 def fill_from_chain(
-    chain: OptionChain, direction: str, timeframe: str, now: datetime, spot: float | None
+    chain: OptionChain,
+    direction: str,
+    timeframe: str,
+    now: datetime,
+    spot: float | None,
+    table: TickTable | None = None,
 ) -> TicketFill:
     """Run contract selection on the chain and describe the choice, or why there is none."""
     choice = select_contract(chain, direction, timeframe, now, underlying_price=spot)  # type: ignore[arg-type]
@@ -153,7 +158,7 @@ def fill_from_chain(
             expiry=choice.expiry,
             strikes=strikes,
             strike=choice.quote.contract.strike,
-            limit=suggested_limit(choice.quote),
+            limit=suggested_limit(choice.quote, table),
             why=f"Suggested {display_occ(choice.quote.contract.symbol)}: {choice.reason}",
         )
     first = expiries[0] if expiries else None
