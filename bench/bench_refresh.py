@@ -34,7 +34,8 @@ from bench._dashcall import Phases, PhaseTimer, callback_key, post_callback, upd
 from bench._rounds import RoundTracer, upstream_rounds
 from bench._simproc import SimProcess
 from dashboard.app import create_app
-from dashboard.components.options import chain, chart, reads, signals, ticket, trades
+from dashboard.components.options import chain, chart, manage, reads, signals
+from dashboard.components.options.ticket import send as ticket_send
 from dashboard.components.portfolio import callbacks as portfolio_callbacks
 from dashboard.data_loaders.loop import run_async
 from dashboard.services import build_services, demo_settings
@@ -98,7 +99,7 @@ def _one_book(n: int, repeats: int, out: dict[str, float]) -> None:
     tmp = tempfile.mkdtemp(prefix="bench-refresh-")
     sim = SimProcess(Path(tmp))
     # the modules whose run_async calls are the tabs' upstream waits
-    timer = PhaseTimer([portfolio_callbacks, reads, signals, ticket, chart, chain, trades])
+    timer = PhaseTimer([portfolio_callbacks, reads, signals, ticket_send, chart, chain, manage])
     tracer = RoundTracer()
     services = None
     try:

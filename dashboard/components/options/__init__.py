@@ -1,10 +1,10 @@
 """Options Trading tab: STRAT signals → order ticket → journal → monitored exit.
 
 One module per feature, each with ``register(app, services, …)``: the signal board
-(``signals``) and its watchlist editor (``watchlist``), the ticket (``ticket``) and arming
-a pending signal at its trigger (``arming``), the signal chart and payoff (``chart``), the
-chain and flow (``chain``), and the active trades (``trades``). What they show is
-``views.options``'s; ``layout`` holds the ids.
+(``signals``) and its watchlist editor (``watchlist``), the ticket (``ticket``, a package)
+and arming a pending signal at its trigger (``arming``), the signal chart and payoff
+(``chart``), the chain and flow (``chain``), the active trades (``trades``) and managing
+one (``manage``). What they show is ``views.options``'s; ``layout`` holds the ids.
 """
 
 from __future__ import annotations
@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 
 from dash import Dash
 
-from dashboard.components.options import arming, chain, chart, signals, ticket, trades, watchlist
+from dashboard.components.options import (
+    arming,
+    chain,
+    chart,
+    manage,
+    signals,
+    ticket,
+    trades,
+    watchlist,
+)
 from dashboard.components.options.layout import TAB_ID
 from dashboard.components.options.layout import layout as build_layout
 from dashboard.components.options.reads import Reads
@@ -43,3 +52,4 @@ def register(app: Dash, services: Services) -> None:
     chart.register(app, services, reads)
     chain.register(app, services, reads)
     trades.register(app, services)
+    manage.register(app, services)

@@ -1,6 +1,6 @@
 """ "Arm at trigger": an armed entry from the pending signal loaded in the ticket.
 
-The ticket's own fields (``components/options/ticket.py``) say which contract and how
+The ticket's own fields (``components/options/ticket/``) say which contract and how
 many; the signal's levels come from the board's row for the loaded signal, so an armed
 entry carries the setup's trigger, stop and targets and the arming window of its
 timeframe. The trade monitor sends the order when the trigger trades (see

@@ -1,6 +1,6 @@
 """The Options Trading tab's page: the features' blocks in their places, the tab's
 stores and its toast. Each block's layout lives with its callbacks (``signals``,
-``ticket``, ``chart``, ``chain``, ``trades``); ids are ``options-<thing>``."""
+``ticket``, ``chart``, ``chain``, ``trades``, ``manage``); ids are ``options-<thing>``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from dash import dcc, html
 from dashboard.components.options.arming import arming_card
 from dashboard.components.options.chain import chain_card, flow_card
 from dashboard.components.options.chart import charts_strip, payoff_col, signal_chart_col
+from dashboard.components.options.manage import close_modal
 from dashboard.components.options.signals import board_card
 from dashboard.components.options.ticket import confirm_modal, ticket_card
 from dashboard.components.options.trades import (
     active_trades_card,
-    close_modal,
     journal_card,
     progress_and_pnl_row,
 )

@@ -16,6 +16,7 @@ from dashboard.data_loaders.loop import run_async
 from dashboard.options.occ import format_strike
 from dashboard.services import Services, build_services
 from dashboard.simulator.embedded import SimulatorHandle
+from dashboard.trading.orders import reconcile
 from tests.conftest import settings_for
 
 
@@ -48,6 +49,19 @@ class OptionsTab:
         }
         values.update(overrides)
         return values
+
+    def open_trade(self) -> int:
+        """Review and send ``ticket()``, let the simulator fill it and reconcile: the
+        journal's one open trade's id."""
+        from dashboard.components.options import ticket as T
+
+        values = self.ticket()
+        nonce = T.review(self.services, self.reads, values, None, False)[3]
+        assert T.submit(self.services, self.reads, values, None, nonce, None)[1] == "Order sent"
+        self.sim.advance(2)  # the simulator fills a marketable limit on its next step
+        run_async(reconcile(self.services.data, self.services.journal))
+        [trade] = self.services.journal.active_trades()
+        return trade.id
 
     def orders(self) -> list[dict[str, Any]]:
         with self.sim.client() as c:

@@ -309,11 +309,13 @@ def test_registered_callbacks_hand_their_inputs_to_the_named_functions(
 
     from dash import Dash
 
+    from dashboard.components.options.ticket import callbacks as TC
+
     seen: dict[str, tuple[Any, ...]] = {}
     for name in ("on_binding_input", "check_ticket", "review", "submit"):
-        monkeypatch.setattr(T, name, lambda *a, _n=name: seen.__setitem__(_n, a) or _n)
+        monkeypatch.setattr(TC, name, lambda *a, _n=name: seen.__setitem__(_n, a) or _n)
     monkeypatch.setattr(
-        T,
+        TC,
         "ctx",
         SimpleNamespace(
             triggered_prop_ids={"options-symbol.value": "options-symbol"},
