@@ -126,7 +126,9 @@ class PhaseTimer:
         return timed
 
     def install(self) -> None:
-        targets = [(m, "run_async", "upstream") for m in self._modules]
+        # A tab module that reads through another (the Options chart reads via ``reads``)
+        # has no run_async of its own; its reads are timed where they are made.
+        targets = [(m, "run_async", "upstream") for m in self._modules if hasattr(m, "run_async")]
         targets += [
             (dash_callback, "_invoke_callback", "invoke"),
             (dash_callback, "to_json", "serialise"),
