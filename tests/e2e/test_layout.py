@@ -163,12 +163,14 @@ def test_every_tab_fits_its_width(page: tuple[str, Any]) -> None:
         save_tab_screenshot(page_, name)
 
 
-def _pick_signal(page: Any, width_name: str, index: int) -> None:
+def _pick_signal(page: Any, width_name: str, index: int, row_ids: list[str]) -> None:
     if width_name == "phone":  # the board is a list of cards below 576 px
         page.locator(".grid-cards[data-grid='options-signals-grid'] .grid-card").nth(index).click()
     else:
+        # By row id: the board re-ranks as prices move, so an index can name another row.
         page.click(
-            f"#options-signals-grid .ag-center-cols-container .ag-row[row-index='{index}'] .ag-cell"
+            f"#options-signals-grid .ag-center-cols-container .ag-row[row-id='{row_ids[index]}'] "
+            ".ag-cell"
         )
 
 
@@ -186,9 +188,16 @@ def test_the_options_charts_frame_three_signals(page: tuple[str, Any]) -> None:
         what="three signals on the board",
     )
     assert rows
+    row_ids = [
+        page_.get_attribute(
+            f"#options-signals-grid .ag-center-cols-container .ag-row[row-index='{i}']", "row-id"
+        )
+        or ""
+        for i in range(3)
+    ]
     for index in range(3):
         previous = page_.inner_text("#options-ticket-signal")
-        _pick_signal(page_, width_name, index)
+        _pick_signal(page_, width_name, index, row_ids)
         try:
             wait_until(
                 lambda previous=previous: (
