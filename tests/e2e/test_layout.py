@@ -188,13 +188,18 @@ def test_the_options_charts_frame_three_signals(page: tuple[str, Any]) -> None:
         what="three signals on the board",
     )
     assert rows
-    row_ids = [
-        page_.get_attribute(
-            f"#options-signals-grid .ag-center-cols-container .ag-row[row-index='{i}']", "row-id"
-        )
-        or ""
-        for i in range(3)
-    ]
+    row_ids = (
+        [
+            page_.get_attribute(
+                f"#options-signals-grid .ag-center-cols-container .ag-row[row-index='{i}']",
+                "row-id",
+            )
+            or ""
+            for i in range(3)
+        ]
+        if width_name == "desktop"
+        else []
+    )
     for index in range(3):
         previous = page_.inner_text("#options-ticket-signal")
         _pick_signal(page_, width_name, index, row_ids)
