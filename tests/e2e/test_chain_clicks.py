@@ -55,10 +55,12 @@ def test_bid_ask_and_mid_load_the_price_clicked(browser, live: LiveApp) -> None:
         page.click(
             "#options-signals-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell"
         )
+        # The signal's contract in the ticket (a ready ticket is not needed: a signal whose
+        # T1 has traded is refused, and its chain clicks still load prices).
         wait_until(
-            lambda: page.inner_text("#options-ticket-state").startswith("Ready:"),
-            timeout=45,
-            what="the ticket to be filled from the first signal",
+            lambda: page.input_value("#options-strike") and page.input_value("#options-expiry"),
+            timeout=90,
+            what="the ticket to hold the first signal's contract",
         )
         page.wait_for_selector(TICKET_ROW, timeout=30_000)
         strike = page.get_attribute(TICKET_ROW, "row-id")
