@@ -58,6 +58,6 @@ def test_apply_zoom_puts_back_the_traders_ranges_for_the_same_revision() -> None
         {"rev": "eq-1M", "ranges": None},
     ):
         assert apply_zoom(fig(), other).layout.xaxis.range is None, other
-    # An axis the figure lacks is skipped; the others still apply.
+    # Every axis named is set (plotly makes an axis it lacks); the others still apply.
     both = {"rev": "eq-1M", "ranges": {"xaxis9": [0, 1], "yaxis": [4.5, 5.5]}}
     assert list(apply_zoom(fig(), both).layout.yaxis.range) == [4.5, 5.5]

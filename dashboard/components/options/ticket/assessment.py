@@ -26,7 +26,6 @@ from dashboard.trading.ticket import (
     PriceCheck,
     RiskSize,
     TicketValidation,
-    TickTable,
     active_for_signal,
     check_against_price,
     risk_budget,
@@ -48,10 +47,6 @@ from dashboard.watchlist_store import watchlist_symbols
 
 if TYPE_CHECKING:
     from dashboard.services import Services
-
-
-def tick_table(settings: Settings) -> TickTable:
-    return settings.tick_table()
 
 
 def entry_limits(settings: Settings) -> EntryLimits:
@@ -151,7 +146,7 @@ def assess(
         now=now,
         max_contracts=settings.max_contracts,
         known_symbols=known,
-        tick_table=tick_table(settings),
+        tick_table=settings.tick_table(),
     )
     warnings = list(result.warnings)
     price_check = None

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.components.options.ticket.assessment import tick_table
 from dashboard.components.ui import form_field, number_input
 from dashboard.settings import Settings
 from dashboard.views.formatting import format_number
@@ -16,7 +15,7 @@ from dashboard.views.options.ticket import ProjectionView
 
 def rules_text(settings: Settings) -> str:
     """The ticket's thresholds and lists, as the page states them."""
-    table = tick_table(settings)
+    table = settings.tick_table()
     sizing = (
         f"${settings.risk_per_trade_dollars:,.0f}"
         if settings.risk_per_trade_dollars is not None
