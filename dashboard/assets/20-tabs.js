@@ -42,6 +42,7 @@ function drawGridCards(gridId, api) {
     card.type = "button";
     card.className = "grid-card" + (node.isSelected() ? " selected" : "");
     card.setAttribute("role", "listitem");
+    card.dataset.rowId = node.id;  // the row's id, as the grid's row-id attribute
     columns.forEach(function (col, i) {
       const value = api.getCellValue({ rowNode: node, colKey: col, useFormatter: true });
       const text = value == null ? "" : String(value);

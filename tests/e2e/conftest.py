@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,17 @@ DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TAB_IDS = ("regime", "strategy", "portfolio", "risk", "options")
 # A short watchlist keeps the background regime fits and backtests to seconds.
 E2E_WATCHLIST = ("SPY", "QQQ")
+# A fixed session open (a Monday, 09:30 ET): without it the simulator opens at the most
+# recent real session, so the seeded market, and which setups are pending, change with
+# the day and hour the suite runs.
+E2E_START = datetime(2026, 11, 30, 14, 30, tzinfo=UTC)
+
+
+def e2e_simulator_config() -> Any:
+    from dashboard.simulator.embedded import SimulatorConfig
+
+    return SimulatorConfig(seed=7, speed=0, port=0, start=E2E_START)
+
 
 # werkzeug logs every request at INFO; the browser makes hundreds.
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -137,10 +149,10 @@ def start_live_app(
     """
     from dashboard.app import create_app
     from dashboard.services import build_services
-    from dashboard.simulator.embedded import SimulatorConfig, start_simulator_thread
+    from dashboard.simulator.embedded import start_simulator_thread
     from tests.conftest import settings_for
 
-    handle = handle or start_simulator_thread(SimulatorConfig(seed=7, speed=0, port=0))
+    handle = handle or start_simulator_thread(e2e_simulator_config())
     # 5% of the simulated account's equity per trade: at the default 1% the first board
     # row's contract (a monthly NVDA or SPY setup) risks more than that at its stop, and the
     # ticket rightly leaves the quantity blank; these tests load a row and send it.

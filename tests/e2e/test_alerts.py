@@ -13,10 +13,16 @@ import pytest
 from dashboard.alerts.kinds import RULES, AlertKind, parse_rules_off
 from dashboard.alerts.store import AlertStore
 from dashboard.data_loaders.loop import run_async
-from dashboard.simulator.embedded import SimulatorConfig, start_simulator_thread
+from dashboard.simulator.embedded import start_simulator_thread
 from dashboard.trading.orders import place_entry
 from tests.alerts._sim import sim_ticket
-from tests.e2e.conftest import save_tab_screenshot, show_tab, start_live_app, wait_until
+from tests.e2e.conftest import (
+    e2e_simulator_config,
+    save_tab_screenshot,
+    show_tab,
+    start_live_app,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -37,7 +43,7 @@ def wait_polls(page: Any, polls: list[str], n: int, timeout_ms: int = 60_000) ->
 def test_a_stop_out_shows_one_toast_one_history_row_and_ack_clears_the_bell(
     browser: Any, tmp_path: Path
 ) -> None:
-    handle = start_simulator_thread(SimulatorConfig(seed=7, speed=0, port=0))
+    handle = start_simulator_thread(e2e_simulator_config())
     handle.advance_to_open()
     handle.advance(30)
     live = start_live_app(tmp_path, handle, alert_rules_off=ONLY_EXIT_FILLED, refresh_seconds=2.0)

@@ -92,7 +92,7 @@ def _pick(live: LiveApp) -> tuple[SignalRow, int, SignalRow, int]:
 CATEGORY_LABELS = {"pending": "Pending", "low_magnitude": "Low magnitude"}
 
 
-def _arm_row(page: Any, row: SignalRow) -> None:
+def _arm_row(page: Any, live: LiveApp, row: SignalRow) -> None:
     # The board's category filter keeps the grid short, so the row is rendered.
     page.click(f"#options-signal-category label:has-text('{CATEGORY_LABELS[row.category]}')")
     cell = f"#options-signals-grid .ag-center-cols-container .ag-row[row-id='{row.id}'] .ag-cell"
@@ -107,9 +107,15 @@ def _arm_row(page: Any, row: SignalRow) -> None:
         what=f"the arming of {row.id} to be ready",
     )
     page.click("#options-arm")
+    # The journal, not the toast: an earlier arming's toast can still be showing.
+    wait_until(
+        lambda: any(e.signal_id == row.id for e in live.services.journal.active_armed()),
+        timeout=120,
+        what=f"the arming of {row.id} in the journal",
+    )
     wait_until(
         lambda: "Armed #" in page.inner_text("#options-toast"),
-        timeout=120,
+        timeout=60,
         what="the arming toast",
     )
 
@@ -150,8 +156,8 @@ def _flow(
     journal = live.services.journal
 
     # 1. Arm both setups; nothing is sent, and Active trades shows them as armed.
-    _arm_row(page, fire)
-    _arm_row(page, stop)
+    _arm_row(page, live, fire)
+    _arm_row(page, live, stop)
     armed = {e.signal_id: e for e in journal.active_armed()}
     assert set(armed) == {fire.id, stop.id}
     wait_until(

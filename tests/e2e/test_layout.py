@@ -141,6 +141,9 @@ def test_every_tab_fits_its_width(page: tuple[str, Any]) -> None:
     for tab in TAB_IDS:
         show_tab(page_, tab)
         _wait_drawn(page_, tab)
+        if tab == "options":
+            # AG Grid's cells are content-visibility: auto; off-screen headers read empty.
+            page_.locator("#options-chain-grid").scroll_into_view_if_needed()
         page_.wait_for_timeout(300)
         facts = page_.evaluate(FACTS_JS, tab)
         vw = facts["viewport"]
@@ -163,15 +166,25 @@ def test_every_tab_fits_its_width(page: tuple[str, Any]) -> None:
         save_tab_screenshot(page_, name)
 
 
-def _pick_signal(page: Any, width_name: str, index: int, row_ids: list[str]) -> None:
+PHONE_CARDS = ".grid-cards[data-grid='options-signals-grid'] .grid-card"
+DESK_ROWS = "#options-signals-grid .ag-center-cols-container .ag-row"
+
+
+def _row_ids(page: Any, width_name: str, n: int) -> list[str]:
+    """The first ``n`` rows' ids as the board ranks them now: the board re-ranks as prices
+    move, so each pick is by id, never by position."""
     if width_name == "phone":  # the board is a list of cards below 576 px
-        page.locator(".grid-cards[data-grid='options-signals-grid'] .grid-card").nth(index).click()
+        return [
+            page.get_attribute(f"{PHONE_CARDS} >> nth={i}", "data-row-id") or "" for i in range(n)
+        ]
+    return [page.get_attribute(f"{DESK_ROWS}[row-index='{i}']", "row-id") or "" for i in range(n)]
+
+
+def _pick_signal(page: Any, width_name: str, row_id: str) -> None:
+    if width_name == "phone":
+        page.click(f"{PHONE_CARDS}[data-row-id='{row_id}']")
     else:
-        # By row id: the board re-ranks as prices move, so an index can name another row.
-        page.click(
-            f"#options-signals-grid .ag-center-cols-container .ag-row[row-id='{row_ids[index]}'] "
-            ".ag-cell"
-        )
+        page.click(f"{DESK_ROWS}[row-id='{row_id}'] .ag-cell")
 
 
 def _number(page: Any, selector: str) -> float:
@@ -183,26 +196,16 @@ def test_the_options_charts_frame_three_signals(page: tuple[str, Any]) -> None:
     page_.click("#tab-options-tab")
     page_.wait_for_selector("#options-root", state="visible")
     rows = wait_until(
-        lambda: page_.locator("#options-signals-grid .ag-row").count() >= 3,
+        lambda: page_.locator(PHONE_CARDS if width_name == "phone" else DESK_ROWS).count() >= 3,
         timeout=90,
         what="three signals on the board",
     )
     assert rows
-    row_ids = (
-        [
-            page_.get_attribute(
-                f"#options-signals-grid .ag-center-cols-container .ag-row[row-index='{i}']",
-                "row-id",
-            )
-            or ""
-            for i in range(3)
-        ]
-        if width_name == "desktop"
-        else []
-    )
+    row_ids = _row_ids(page_, width_name, 3)
+    assert all(row_ids), row_ids
     for index in range(3):
         previous = page_.inner_text("#options-ticket-signal")
-        _pick_signal(page_, width_name, index, row_ids)
+        _pick_signal(page_, width_name, row_ids[index])
         try:
             wait_until(
                 lambda previous=previous: (
