@@ -42,6 +42,11 @@ def section(r: dict[str, float]) -> list[str]:
          f"p95 {_fmt(r['callback_p95_ms'])} ms"],
         ["callback responses with a stale label", f"{r['callbacks_showing_stale_pct']:.1f}%",
          "reads the budget deferred past their grace, or that missed the read deadline"],
+        ["ticks rendered / shared / previous render / no update (204)",
+         f"{r.get('ticks_rendered_pct', 0):.1f}% / {r.get('ticks_shared_pct', 0):.1f}% / "
+         f"{r.get('ticks_previous_pct', 0):.1f}% / {r.get('ticks_no_update_pct', 0):.1f}%",
+         "a tick never waits: with its render in progress or every render slot taken it gets "
+         "the previous render or 204 (the page keeps what it shows)"],
         ["orders entered (submit callback)", _fmt(r["orders"]),
          f"{_fmt(r['orders_sent'])} sent; p50 {_fmt(r['order_p50_ms'])} ms, "
          f"max {_fmt(r['order_max_ms'])} ms (goal < 2,000 ms)"],

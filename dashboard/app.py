@@ -16,7 +16,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html,
 from flask import Flask, jsonify
 
 from dashboard.components import header, options, portfolio, regime, risk, strategy
-from dashboard.refresh_memo import RefreshMemo, install_refresh_memo
+from dashboard.refresh_memo import RefreshMemo, install_refresh_memo, render_slots_for
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings, load_settings
 from dashboard.visualizations.theme import install_theme
@@ -234,6 +234,7 @@ def create_app(
             settings.cache_ttl_seconds,
             lambda: services.data.generation,
             slow_outputs={o: services.data.bars_ttl for o in options.BARS_PACED_OUTPUTS},
+            render_slots=render_slots_for(settings.gunicorn_threads),
         ),
     )
     app.server.extensions["dashboard_services"] = services

@@ -13,6 +13,14 @@ Only pure refreshes are shared: requests whose triggers are all ``*-interval``
 ``n_intervals`` props. Clicks, form edits and order results always run their callback.
 The key also carries the data service's generation, which moves on every invalidation
 (an order, a manual refresh), so nothing older than the last write is served.
+
+Ticks never wait, so people's actions keep a lane of their own (issue 23). A tick that
+finds its render in progress, or every render slot taken (``render_slots``: the worker's
+threads less the ones kept for clicks and orders), gets the previous render if it is
+recent, else 204 "no update": the page keeps what it shows, with its own as-of times,
+and its next tick gets the new render. Before this, the viewers' ticks after an order
+(a new generation, so no previous render) held every worker thread waiting for one
+render, and the next order queued behind them for seconds.
 """
 
 from __future__ import annotations
@@ -32,7 +40,6 @@ __all__ = ["RefreshMemo", "install_refresh_memo", "refresh_key"]
 
 UPDATE_PATH = "_dash-update-component"
 HEADER = "X-Refresh-Memo"
-LOCK_WAIT_SECONDS = 30.0
 STALE_MAX_SECONDS = 15.0  # a previous render older than this is never served
 
 
@@ -90,6 +97,7 @@ class RefreshMemo:
 
     ``slow_outputs`` maps component ids to a longer TTL for callbacks that only show data
     cached that long (bars and chains): re-rendering them sooner draws the same data.
+    ``render_slots`` caps the ticks rendering at once in this process (None: no cap).
     """
 
     def __init__(
@@ -100,8 +108,13 @@ class RefreshMemo:
         slow_outputs: Mapping[str, float] | None = None,
         max_entries: int = 256,
         clock: Callable[[], float] = time.monotonic,
+        render_slots: int | None = None,
     ) -> None:
+        if render_slots is not None and render_slots < 1:
+            raise ValueError("render_slots must be at least 1 (or None for no cap)")
         self.ttl = ttl
+        self.render_slots = render_slots
+        self._slots = threading.BoundedSemaphore(render_slots) if render_slots is not None else None
         self.slow_outputs = dict(slow_outputs or {})
         self.generation = generation
         self.max_entries = max_entries
@@ -109,6 +122,7 @@ class RefreshMemo:
         self.hits = 0
         self.misses = 0
         self.stale = 0
+        self.yielded = 0  # ticks answered 204: their render was in progress or no slot free
         self._entries: OrderedDict[str, _Stored] = OrderedDict()
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -143,6 +157,20 @@ class RefreshMemo:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 
+    def take_slot(self) -> bool:
+        """A render slot for a tick, without waiting; False when all are taken."""
+        return self._slots is None or self._slots.acquire(blocking=False)
+
+    def free_slot(self) -> None:
+        if self._slots is not None:
+            self._slots.release()
+
+
+def render_slots_for(threads: int, kept_for_people: int = 2) -> int:
+    """The tick renders a worker of ``threads`` threads may run at once: the rest are
+    kept for clicks and orders (at least one slot for ticks)."""
+    return max(1, threads - kept_for_people)
+
 
 def install_refresh_memo(server: Flask, memo: RefreshMemo) -> None:
     """Serve repeated refresh ticks from ``memo``. Install after the login check, so a
@@ -163,22 +191,19 @@ def install_refresh_memo(server: Flask, memo: RefreshMemo) -> None:
             memo.hits += 1
             return Response(hit.body, mimetype=hit.mimetype, headers={HEADER: "hit"})
         lock = memo.lock_for(key)
-        previous = memo.get(key, max_age=STALE_MAX_SECONDS)
-        if previous is not None and not lock.acquire(blocking=False):
-            # Another request is rendering this tick: answer with the previous render
-            # rather than hold a worker thread until it is done (its status lines carry
-            # their own as-of times, so nothing claims to be newer than it is).
-            memo.stale += 1
-            return Response(previous.body, mimetype=previous.mimetype, headers={HEADER: "stale"})
-        locked = previous is not None or lock.acquire(timeout=LOCK_WAIT_SECONDS)
-        hit = memo.get(key)  # rendered while this request waited for the lock
+        if not lock.acquire(blocking=False):
+            # Another request is rendering this tick: never hold a worker thread for it.
+            return _instead_of_render(memo, key)
+        hit = memo.get(key)  # rendered between the look above and the lock
         if hit is not None:
-            if locked:
-                lock.release()
+            lock.release()
             memo.hits += 1
             return Response(hit.body, mimetype=hit.mimetype, headers={HEADER: "hit"})
+        if not memo.take_slot():
+            lock.release()
+            return _instead_of_render(memo, key)
         memo.misses += 1
-        g.refresh_memo = (key, lock if locked else None, memo.ttl_for(output))
+        g.refresh_memo = (key, lock, memo.ttl_for(output))
         return None
 
     @server.after_request
@@ -192,12 +217,24 @@ def install_refresh_memo(server: Flask, memo: RefreshMemo) -> None:
                 memo.put(key, response.get_data(), response.mimetype or "application/json", ttl)
                 response.headers[HEADER] = "miss"
         finally:
-            if lock is not None:
-                lock.release()
+            lock.release()
+            memo.free_slot()
         return response
 
     @server.teardown_request
     def _release(_exc: BaseException | None) -> None:
         pending = g.pop("refresh_memo", None)
-        if pending is not None and pending[1] is not None:
+        if pending is not None:
             pending[1].release()
+            memo.free_slot()
+
+
+def _instead_of_render(memo: RefreshMemo, key: str) -> Response:
+    """A tick that may not render now: the previous render if recent, else "no update"."""
+    previous = memo.get(key, max_age=STALE_MAX_SECONDS)
+    if previous is not None:
+        # Its status lines carry their own as-of times: nothing claims to be newer.
+        memo.stale += 1
+        return Response(previous.body, mimetype=previous.mimetype, headers={HEADER: "stale"})
+    memo.yielded += 1
+    return Response(status=204, headers={HEADER: "yield"})

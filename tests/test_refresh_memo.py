@@ -11,7 +11,13 @@ import pytest
 from dash import Dash, Input, Output, State, dcc, html
 
 from dashboard.data_loaders.budget import MemoryBudgetStore
-from dashboard.refresh_memo import HEADER, RefreshMemo, install_refresh_memo, refresh_key
+from dashboard.refresh_memo import (
+    HEADER,
+    RefreshMemo,
+    install_refresh_memo,
+    refresh_key,
+    render_slots_for,
+)
 from dashboard.security.auth import (
     configure_session_cookies,
     hash_password,
@@ -30,7 +36,9 @@ class Clock:
 class World:
     """A tiny app: one interval-driven callback that counts its renders."""
 
-    def __init__(self, ttl: float = 2.0, login: bool = False) -> None:
+    def __init__(
+        self, ttl: float = 2.0, login: bool = False, render_slots: int | None = None
+    ) -> None:
         self.renders = 0
         self.generation = 0
         self.clock = Clock()
@@ -50,6 +58,8 @@ class World:
             State("symbol", "value"),
         )
         def render(_n: int | None, symbol: str, _state: str) -> str:
+            if symbol == "BOOM":
+                raise RuntimeError("a render that fails")
             self.renders += 1
             return f"{symbol} render {self.renders}"
 
@@ -62,7 +72,9 @@ class World:
                 mode_label="PAPER",
                 failures=MemoryBudgetStore(),
             )
-        self.memo = RefreshMemo(ttl, lambda: self.generation, clock=self.clock)
+        self.memo = RefreshMemo(
+            ttl, lambda: self.generation, clock=self.clock, render_slots=render_slots
+        )
         install_refresh_memo(app.server, self.memo)
         self.client = app.server.test_client()
 
@@ -192,3 +204,71 @@ def test_outputs_paced_by_bars_keep_their_render_for_the_bars_ttl() -> None:
     assert memo.get("flow") is not None and memo.get("trades") is None
     clock.t += 5.0
     assert memo.get("flow") is None
+
+
+def test_a_tick_never_waits_for_a_render_in_progress() -> None:
+    """After an order (a new generation) there is no previous render: a tick that finds
+    the render in progress answers 204 at once instead of holding a worker thread."""
+    w = World()
+    w.post(1)
+    w.generation += 1  # an order: every key is new, so no previous render to stand in
+    lock_key = refresh_key(_tick_body(3), w.generation)
+    assert lock_key is not None
+    lock = w.memo.lock_for(lock_key)
+    lock.acquire()  # another viewer's request is rendering it
+    try:
+        during = w.post(3)
+    finally:
+        lock.release()
+    assert (during.status_code, during.headers[HEADER], w.renders) == (204, "yield", 1)
+    assert w.memo.yielded == 1
+    after = w.post(4)
+    assert (after.headers[HEADER], _text(after)) == ("miss", "SPY render 2")
+
+
+def test_ticks_leave_threads_for_people_when_every_render_slot_is_taken() -> None:
+    w = World(render_slots=1)
+    assert w.memo.take_slot()  # a tick of another callback is rendering
+    try:
+        tick = w.post(1)
+        click = w.post(None, symbol="QQQ", trigger="symbol")
+    finally:
+        w.memo.free_slot()
+    assert (tick.status_code, tick.headers[HEADER]) == (204, "yield")
+    assert click.status_code == 200 and _text(click) == "QQQ render 1"  # people never wait
+    later = w.post(2)
+    assert (later.headers[HEADER], _text(later)) == ("miss", "SPY render 2")
+
+
+def test_a_slot_is_given_back_after_a_failed_render() -> None:
+    w = World(render_slots=1)
+    w.client.application.config["PROPAGATE_EXCEPTIONS"] = False
+    failed = w.post(1, symbol="BOOM")
+    assert failed.status_code == 500
+    ok = w.post(2)
+    assert ok.status_code == 200 and _text(ok) == "SPY render 1"
+
+
+@pytest.mark.parametrize(("threads", "slots"), [(8, 6), (4, 2), (3, 1), (2, 1), (1, 1)])
+def test_render_slots_keep_two_threads_for_people(threads: int, slots: int) -> None:
+    assert render_slots_for(threads) == slots
+
+
+def test_render_slots_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="render_slots"):
+        RefreshMemo(2.0, lambda: 0, render_slots=0)
+
+
+def _tick_body(tick: int, symbol: str = "SPY") -> bytes:
+    return json.dumps(
+        {
+            "output": "out.children",
+            "outputs": {"id": "out", "property": "children"},
+            "inputs": [
+                {"id": "demo-interval", "property": "n_intervals", "value": tick},
+                {"id": "symbol", "property": "value", "value": symbol},
+            ],
+            "state": [{"id": "symbol", "property": "value", "value": symbol}],
+            "changedPropIds": ["demo-interval.n_intervals"],
+        }
+    ).encode()
