@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from bench._simproc import SimProcess
+from dashboard.trading.journal import SCHEMA_VERSION
 from tests._deployment import Deployment, journal_state, password_hash
 from tests._servers import PostgresServer, RedisServer
 
@@ -42,7 +43,8 @@ def one_round(
         dep.wait_ready()
         booted = time.monotonic() - t0
         state = journal_state(database)
-        if state["meta"].get("schema_version") != "1" or not state["meta"].get("instance_id"):
+        current = str(SCHEMA_VERSION)
+        if state["meta"].get("schema_version") != current or not state["meta"].get("instance_id"):
             problem = f"journal meta {state['meta']}"
         elif "Traceback" in dep.log("web") + dep.log("worker"):
             problem = "a traceback in the logs"

@@ -52,9 +52,16 @@ def trade_equity(
     cap. Trades enter in time order (ties: symbol, timeframe, bar), so the result does
     not depend on the order of the runs."""
 
-    def order(t: BacktestTrade) -> tuple[pd.Timestamp, str, str, int, int, str]:
-        when = pd.Timestamp(t.entry_time) if t.entry_time is not None else pd.Timestamp.min
-        return (when, t.symbol or "", t.timeframe or "", t.entry_index, t.setup_index, t.label)
+    def order(t: BacktestTrade) -> tuple[datetime, str, str, int, int, str]:
+        assert t.entry_time is not None
+        return (
+            t.entry_time,
+            t.symbol or "",
+            t.timeframe or "",
+            t.entry_index,
+            t.setup_index,
+            t.label,
+        )
 
     ts = sorted((t for t in trades if t.entry_time is not None), key=order)
     return portfolio_equity(

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from jumpmodels.jump import JumpModel
+from numpy.typing import NDArray
 
 from dashboard.analytics.performance import max_drawdown, sharpe_ratio
 from dashboard.analytics.regimes import REGIME_ORDER, Regime
@@ -416,6 +417,25 @@ def _ny_dates(times: Sequence[Any]) -> list[pd.Timestamp | None]:
     return out
 
 
+def _ny_days(times: Sequence[Any]) -> NDArray[np.datetime64]:
+    """``_ny_dates`` as datetime64[ns] (NaT for None): one vectorised pass when the times
+    are all of one kind (all in one zone, or all naive), else one at a time."""
+    out = np.full(len(times), np.datetime64("NaT"), dtype="datetime64[ns]")
+    present = [t for t in times if t is not None]
+    if not present:
+        return out
+    try:
+        idx = pd.DatetimeIndex(present)
+    except (TypeError, ValueError):  # mixed zones or naive with aware
+        days = np.array([d.to_datetime64() for d in _ny_dates(present) if d is not None])
+    else:
+        if idx.tz is not None:
+            idx = idx.tz_convert(MARKET_TZ_NAME).tz_localize(None)
+        days = idx.normalize().as_unit("ns").to_numpy()
+    out[np.fromiter((t is not None for t in times), bool, len(times))] = days
+    return out
+
+
 def labels_before(times: Sequence[Any], labels: pd.Series) -> list[str | None]:
     """For each time, the label of the last labelled session *before* its New York date.
 
@@ -429,13 +449,12 @@ def labels_before(times: Sequence[Any], labels: pd.Series) -> list[str | None]:
     keys = _day_keys(labels.index)
     lab = pd.Series(labels.astype(str).to_numpy(), index=keys)
     lab = lab[~lab.index.duplicated(keep="last")].sort_index()
-    key_arr = lab.index.to_numpy()
+    key_arr = lab.index.as_unit("ns").to_numpy()
     values = lab.to_numpy()
-    out: list[str | None] = []
-    for day in _ny_dates(times):
-        if day is None:
-            out.append(None)
-            continue
-        j = int(np.searchsorted(key_arr, day.to_datetime64(), side="left")) - 1
-        out.append(str(values[j]) if j >= 0 else None)
-    return out
+    days = _ny_days(times)
+    before = np.searchsorted(key_arr, days, side="left") - 1
+    missing = np.isnat(days).tolist()
+    return [
+        str(values[j]) if j >= 0 and not gone else None
+        for j, gone in zip(before.tolist(), missing, strict=True)
+    ]

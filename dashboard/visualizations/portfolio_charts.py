@@ -106,22 +106,21 @@ X_LEAD = pd.Timedelta(minutes=30)
 
 
 def _break_gaps(x: pd.DatetimeIndex, columns: Sequence[np.ndarray]) -> tuple[Any, list[Any]]:
-    """``x`` and each column with a None inserted inside every gap longer than GAP_STEPS ×
-    the median step, so the lines break across closed hours instead of joining them."""
+    """``x`` and each column with a gap (NaN, which plotly draws as a break) inserted
+    inside every gap longer than GAP_STEPS × the median step, so the lines break across
+    closed hours instead of joining them. Arrays, not lists: a backtest's equity has
+    tens of thousands of points, and plotly checks list items one by one."""
     if len(x) < 3:
         return x, [list(c) for c in columns]
-    steps = np.diff(x.asi8)
+    ns = x.as_unit("ns").asi8
+    steps = np.diff(ns)
     limit = float(np.median(steps)) * GAP_STEPS
-    xs: list[Any] = [x[0]]
-    cols: list[list[Any]] = [[c[0]] for c in columns]
-    for i in range(1, len(x)):
-        if steps[i - 1] > limit:
-            xs.append(x[i - 1] + (x[i] - x[i - 1]) / 2)
-            for col in cols:
-                col.append(None)
-        xs.append(x[i])
-        for col, src in zip(cols, columns, strict=True):
-            col.append(src[i])
+    after = np.flatnonzero(steps > limit)  # a gap between after[k] and after[k] + 1
+    mids = ns[after] + (ns[after + 1] - ns[after]) // 2
+    xs = pd.DatetimeIndex(np.insert(ns, after + 1, mids).astype("datetime64[ns]"))
+    if x.tz is not None:
+        xs = xs.tz_localize("UTC").tz_convert(x.tz)
+    cols = [np.insert(np.asarray(c, dtype=np.float64), after + 1, np.nan) for c in columns]
     return xs, cols
 
 

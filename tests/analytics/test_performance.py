@@ -260,3 +260,57 @@ def test_sizing_rule_checks_and_settings() -> None:
     s = Settings(heat_limit_pct=5.0)
     assert SizingRule.from_heat_limit(s.heat_limit_pct).max_open_risk == pytest.approx(0.05)
     assert Settings().heat_limit_pct / 100 == SizingRule().max_open_risk
+
+
+def _compound_one_event_at_a_time(
+    trades: list[tuple[pd.Timestamp, pd.Timestamp | None, float | None]], risk: float, cap: float
+) -> tuple[list[pd.Timestamp], list[float], int, int]:
+    """The sizing rule stated plainly, on pandas stamps: events by (time, entries first,
+    trade order); each entry risks ``risk`` of the equity unless the open risk would pass
+    ``cap`` of it; each exit adds its risk × R."""
+    events = sorted(
+        [(e, 0, i) for i, (e, _, _) in enumerate(trades)]
+        + [(x, 1, i) for i, (_, x, r) in enumerate(trades) if x is not None and r is not None]
+    )
+    equity, open_risk, held, times, values, skipped = 1.0, 0.0, {}, [], [], 0
+    for t, kind, i in events:
+        if kind == 0:
+            if open_risk + risk * equity > cap * equity * (1 + 1e-12):
+                skipped += 1
+                continue
+            held[i] = risk * equity
+            open_risk += held[i]
+        elif i in held:
+            open_risk -= held[i]
+            equity += held.pop(i) * float(trades[i][2] or 0.0)
+            times.append(t)
+            values.append(equity)
+    return times, values, len(trades) - skipped, skipped
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_portfolio_equity_matches_the_rule_on_random_books(seed: int) -> None:
+    """Overlapping trades with shared bars (ties), open trades and missing R, against the
+    rule applied to pandas stamps one event at a time."""
+    from dashboard.analytics.performance import SizingRule, portfolio_equity
+
+    rng = np.random.default_rng(seed)
+    bars = pd.date_range("2024-01-02 14:30", periods=40, freq="h", tz="UTC")
+    trades = []
+    for _ in range(60):
+        a = int(rng.integers(0, 35))
+        exit_ = bars[a + int(rng.integers(0, 5))] if rng.random() > 0.1 else None
+        r = None if exit_ is None else float(rng.normal(0.3, 1.5))
+        trades.append((bars[a], exit_, r))
+    eq = portfolio_equity(
+        [t[0] for t in trades],
+        [t[1] for t in trades],
+        [t[2] for t in trades],
+        SizingRule(risk_per_trade=0.01, max_open_risk=0.05),
+        1.0,
+    )
+    times, values, taken, skipped = _compound_one_event_at_a_time(trades, 0.01, 0.05)
+    assert list(eq.equity.index) == times
+    assert eq.equity.tolist() == pytest.approx(values, rel=1e-12)
+    assert (eq.taken, eq.skipped) == (taken, skipped)
+    assert str(eq.equity.index.tz) == "UTC"

@@ -316,3 +316,48 @@ def test_regime_statistics_default_lag_ignores_the_future() -> None:
     assert not regime_statistics(close, flipped, lag=0).equals(
         regime_statistics(close, labels, lag=0)
     )
+
+
+def _labels_before_one_by_one(times: list[object], labels: pd.Series) -> list[str | None]:
+    """The rule stated plainly: each time's New York date, then the last label before it."""
+    from dashboard.analytics.regime import _day_keys
+
+    keys = list(_day_keys(labels.index))
+    out: list[str | None] = []
+    for t in times:
+        if t is None:
+            out.append(None)
+            continue
+        stamp = pd.Timestamp(t)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("America/New_York").tz_localize(None)
+        day = stamp.normalize()
+        earlier = [str(lab) for k, lab in zip(keys, labels, strict=True) if k < day]
+        out.append(earlier[-1] if earlier else None)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_labels_before_matches_the_rule_one_time_at_a_time(seed: int) -> None:
+    """The vectorised lookup against the rule applied per time: random entry times in UTC,
+    New York, naive, mixed zones, and None."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from dashboard.analytics.regime import labels_before
+
+    rng = np.random.default_rng(seed)
+    days = pd.bdate_range("2024-01-01", periods=60, tz="America/New_York")
+    labels = pd.Series(rng.choice(["TREND_BULL", "CHOP", "CRASH"], len(days)), index=days)
+    start = datetime(2023, 12, 20, tzinfo=UTC)
+    kind = seed % 4  # all UTC, all New York, all naive, mixed zones
+    times: list[object] = []
+    for _ in range(40):
+        t = start + timedelta(minutes=int(rng.integers(0, 60 * 24 * 100)))
+        zone = kind if kind < 3 else int(rng.integers(0, 2))
+        if zone == 1:
+            t = t.astimezone(ZoneInfo("America/New_York"))
+        elif zone == 2:
+            t = t.replace(tzinfo=None)
+        times.append(None if rng.random() < 0.1 else t)
+    assert labels_before(times, labels) == _labels_before_one_by_one(times, labels)

@@ -94,8 +94,8 @@ def test_a_lone_point_gets_a_three_day_date_axis() -> None:
 
 
 def test_lines_break_across_closed_hours() -> None:
-    """Two sessions of 5-minute equity: the line breaks overnight (a None between the
-    sessions) instead of joining 16:00 to 09:30."""
+    """Two sessions of 5-minute equity: the line breaks overnight (one NaN between the
+    sessions, which plotly draws as a gap) instead of joining 16:00 to 09:30."""
     day1 = pd.date_range("2026-11-24 14:30", periods=20, freq="5min", tz="UTC")
     day2 = pd.date_range("2026-11-25 14:30", periods=20, freq="5min", tz="UTC")
     idx = day1.append(day2)
@@ -103,8 +103,8 @@ def test_lines_break_across_closed_hours() -> None:
     bench = pd.Series(np.arange(40, dtype=float) + 500, index=idx, name="SPY")
     fig = charts.create_equity_curve(eq, bench)
     for trace in fig.data:
-        ys = list(trace.y)
-        assert len(ys) == 41 and ys[20] is None, trace.name
+        ys = np.asarray(trace.y, dtype=float)
+        assert len(ys) == 41 and np.flatnonzero(np.isnan(ys)).tolist() == [20], trace.name
         assert trace.connectgaps is False
     assert fig.data[0].mode == "lines"
     gap_x = pd.Timestamp(fig.data[0].x[20])
