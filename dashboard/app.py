@@ -90,12 +90,6 @@ def build_layout(settings: Settings, *, mount_all: bool = False) -> html.Div:
     )
 
 
-def tab_from_hash(hash_: str | None) -> str | None:
-    """The tab an address hash names ("#regime" → "tab-regime"), or None."""
-    tab = (hash_ or "").lstrip("#").strip().lower()
-    return f"tab-{tab}" if tab in {m.TAB_ID for m, _ in TABS} else None
-
-
 def tab_switch(active_tab: str | None, mounted: list[str] | None) -> tuple[str | None, str | None]:
     """(tab to mount, tab whose refresh to restart) when ``active_tab`` is shown.
 
@@ -125,10 +119,11 @@ def tab_refresh_state(
 def _register_tab_refresh(app: Dash, settings: Settings) -> None:
     ids = [m.TAB_ID for m, _ in TABS]
 
-    @app.callback(Output("main-tabs", "active_tab"), Input("url", "hash"))
-    def tab_from_address(hash_: str | None) -> Any:
-        tab = tab_from_hash(hash_)
-        return tab if tab is not None else no_update
+    app.clientside_callback(  # "#risk" opens Risk (assets/20-tabs.js)
+        ClientsideFunction(namespace="tabs", function_name="fromHash"),
+        Output("main-tabs", "active_tab"),
+        Input("url", "hash"),
+    )
 
     app.clientside_callback(
         ClientsideFunction(namespace="tabs", function_name="remember"),

@@ -89,7 +89,7 @@ def test_only_the_visible_tab_refreshes() -> None:
 
 
 def test_a_page_load_mounts_only_the_tab_it_shows_and_others_mount_once() -> None:
-    from dashboard.app import TABS, build_layout, tab_from_hash, tab_switch
+    from dashboard.app import TABS, build_layout, tab_switch
 
     settings = load_settings(env={}, env_file=None)
     shown = str(build_layout(settings).to_plotly_json())
@@ -101,5 +101,3 @@ def test_a_page_load_mounts_only_the_tab_it_shows_and_others_mount_once() -> Non
     assert tab_switch("tab-risk", ["options"]) == ("risk", None)  # first visit: mount
     assert tab_switch("tab-risk", ["options", "risk"]) == (None, "risk")  # again: refresh
     assert tab_switch("tab-nope", ["options"]) == (None, None)
-    assert tab_from_hash("#regime") == "tab-regime" and tab_from_hash("#Risk") == "tab-risk"
-    assert tab_from_hash("#nope") is None and tab_from_hash(None) is None
