@@ -64,7 +64,7 @@ def watchlist_editor() -> html.Div:
             ),
             html.Div(id="options-watchlist-message", className="small mt-1", role="status"),
             dcc.Store(id="options-watchlist-version", storage_type="memory", data=0),
-            dcc.Store(id="options-watchlist-symbols", storage_type="memory", data=None),
+            dcc.Store(id="options-watchlist-symbols", storage_type="memory", data=[]),
         ],
         className="watchlist-editor mb-2",
     )
@@ -134,11 +134,10 @@ def edit_watchlist(
 
 
 def refresh_chips(services: Services, shown: list[str] | None) -> tuple[Any, Any, Any]:
-    """The stored list on mount (``shown`` None) and on a refresh when another viewer
-    changed it; else nothing, so the chips (whose remove buttons are the edit callback's
-    inputs) are not redrawn."""
+    """The stored list on a refresh, when another viewer changed it; else nothing, so
+    the chips (whose remove buttons are the edit callback's inputs) are not redrawn."""
     symbols = watchlist_symbols(services)
-    if shown is not None and list(symbols) == list(shown):
+    if list(symbols) == list(shown or []):
         raise PreventUpdate
     return chips(symbols), watchlist_text(symbols, MAX_WATCHLIST_SYMBOLS), list(symbols)
 
@@ -148,10 +147,6 @@ def register(app: Dash, services: Services) -> None:
     # chips only when the list changed: Dash drops the answer of a callback re-triggered
     # while in flight, so a redraw during the broker's asset check would swallow the add's
     # message.
-    # The chips are first drawn by the refresh (on mount), not by the editor: the board
-    # reads the editor's version, and Dash holds a callback back until every callback
-    # writing one of its inputs has answered, so an editor call on mount made the board
-    # wait a round trip for nothing.
     @app.callback(
         output=OUTPUTS,
         inputs=[
@@ -163,7 +158,6 @@ def register(app: Dash, services: Services) -> None:
             State("options-watchlist-input", "value"),
             State("options-watchlist-version", "data"),
         ],
-        prevent_initial_call=True,
     )
     def _edit(*args: Any) -> dict[str, Any]:
         text, version = args[-2], args[-1]
@@ -176,7 +170,7 @@ def register(app: Dash, services: Services) -> None:
         Output("options-watchlist-symbols", "data", allow_duplicate=True),
         Input("options-interval", "n_intervals"),
         State("options-watchlist-symbols", "data"),
-        prevent_initial_call="initial_duplicate",
+        prevent_initial_call=True,
     )
     def _refresh(_n: int | None, shown: list[str] | None) -> tuple[Any, Any, Any]:
         return refresh_chips(services, shown)

@@ -107,9 +107,6 @@ def test_a_refresh_shows_the_stored_list_and_never_touches_the_input(
     chips, count, symbols = W.refresh_chips(services, ["SPY", "QQQ"])
     assert _chip_symbols(chips) == symbols == ["SPY", "QQQ", "AMZN"]
     assert count == count_text(3)
-    # On mount nothing is shown yet: the chips are drawn, whatever the list.
-    chips, count, symbols = W.refresh_chips(services, None)
-    assert _chip_symbols(chips) == symbols == ["SPY", "QQQ", "AMZN"]
 
 
 def test_the_editor_lays_out_its_controls() -> None:
