@@ -430,7 +430,7 @@ class PortfolioEquity:
 def _one_index(values: Sequence[datetime]) -> pd.DatetimeIndex:
     """The times as one index: their own zone when they share one, else UTC instants."""
     try:
-        return pd.DatetimeIndex(values)
+        return pd.DatetimeIndex(list(values))
     except (TypeError, ValueError):  # several zones: compare them as instants
         return pd.DatetimeIndex(pd.to_datetime(list(values), utc=True))
 

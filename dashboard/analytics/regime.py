@@ -449,7 +449,7 @@ def labels_before(times: Sequence[Any], labels: pd.Series) -> list[str | None]:
     keys = _day_keys(labels.index)
     lab = pd.Series(labels.astype(str).to_numpy(), index=keys)
     lab = lab[~lab.index.duplicated(keep="last")].sort_index()
-    key_arr = lab.index.as_unit("ns").to_numpy()
+    key_arr = pd.DatetimeIndex(lab.index).as_unit("ns").to_numpy()
     values = lab.to_numpy()
     days = _ny_days(times)
     before = np.searchsorted(key_arr, days, side="left") - 1
