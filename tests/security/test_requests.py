@@ -71,28 +71,32 @@ def _post(client: Any, body: Any) -> Any:
 def test_malformed_callback_bodies_get_4xx(app_and_services: Any) -> None:
     app, _services, _sim = app_and_services
     client = app.server.test_client()
-    good = _body(app, "main-tabs.active_tab", {"url.hash": "#risk"})
+    good = _body(
+        app,
+        "mounted-tabs.data",
+        {"main-tabs.active_tab": "tab-risk", "header-autorefresh.value": True},
+    )
     bad_bodies: list[Any] = [
         b"not json",
         b"[1, 2, 3]",
         b"{}",
         {"output": "no-such.children", "outputs": {"id": "x", "property": "y"}, "inputs": []},
-        {**good, "inputs": "url.hash"},
-        {**good, "inputs": [{"id": "url"}]},
+        {**good, "inputs": "main-tabs.active_tab"},
+        {**good, "inputs": [{"id": "main-tabs"}]},
         {**good, "inputs": []},
         {**good, "outputs": 7},
         {**good, "state": {"a": 1}},
         {**good, "changedPropIds": [1, 2]},
         b"[" * 100_000 + b"]" * 100_000,  # deeper than the JSON decoder recurses
         ('{"output": ' + "9" * 5000 + "}").encode(),  # beyond int's digit limit
-        {**good, "inputs": [{"id": "url", "property": "hash", "value": 12345}]},  # numeric hash
-        {**good, "inputs": [{"id": "url", "property": "hash", "value": {"x": 1}}]},
+        {**good, "inputs": [{"id": "main-tabs", "property": "active_tab", "value": 12345}]},
+        {**good, "inputs": [{"id": "main-tabs", "property": "active_tab", "value": {"x": 1}}]},
     ]
     codes = [_post(client, b).status_code for b in bad_bodies]
     assert all(400 <= c < 500 for c in codes), codes
-    # The well-formed body still works (the tab named by the hash).
+    # The well-formed body still works (the Risk tab is mounted).
     ok = _post(client, good)
-    assert ok.status_code == 200 and "tab-risk" in ok.get_data(as_text=True)
+    assert ok.status_code == 200 and "risk-root" in ok.get_data(as_text=True)
 
 
 def test_a_callback_that_raises_answers_422_not_500(app_and_services: Any) -> None:
