@@ -330,7 +330,9 @@ def test_chain_click_loads_the_contract_and_draws_its_payoff(page, live: LiveApp
     # The contract the ticket's (signal's) direction buys: the other right is refused.
     direction = page_.input_value("#options-direction")
     right, col = ("C", "c_mid") if direction == "long" else ("P", "p_mid")
-    mid = float(page_.inner_text(f"{first} [col-id='{col}']"))
+    cell = page_.locator(f"{first} [col-id='{col}']")
+    cell.scroll_into_view_if_needed()  # AG Grid leaves off-screen cells unpainted
+    mid = float(wait_until(lambda: cell.inner_text().strip(), what="the contract's mid"))
     page_.click(f"{first} [col-id='{col}']")
     wait_until(
         lambda: (
