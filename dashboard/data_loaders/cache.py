@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from dashboard.data_loaders.budget import Priority, budget_priority, current_priority
 from dashboard.data_loaders.errors import RateBudgetExhausted, UpstreamError
 from dashboard.data_loaders.loop import deadline_after, remaining
 from dashboard.models import DataResult, DataState
@@ -387,7 +388,7 @@ class ReadCache:
         error_source: str,
     ) -> DataResult[Any]:
         try:
-            value, source = await fetch()
+            value, source = await self._fetch_patient_when_empty(key, fetch)
         except RateBudgetExhausted as exc:
             return await self._deferred(key, ttl, is_empty, exc, error_source)
         except UpstreamError as exc:
@@ -404,6 +405,22 @@ class ReadCache:
             await self._shared_set("v:" + key, entry, ttl)
         await self._shared_set("g:" + key, entry, LAST_GOOD_TTL)
         return result
+
+    async def _fetch_patient_when_empty(
+        self, key: str, fetch: Callable[[], Awaitable[tuple[Any, str]]]
+    ) -> tuple[Any, str]:
+        """``fetch``; a refresh the budget deferred, with no value yet to show in its
+        place, asks again in the order class (it waits for room instead of yielding):
+        yielding only helps when there is something to show meanwhile."""
+        try:
+            return await fetch()
+        except RateBudgetExhausted as exc:
+            if exc.status == 429 or current_priority() is not Priority.REFRESH:
+                raise
+            if self.last_good(key) is not None or await self._shared_get("g:" + key):
+                raise
+            with budget_priority(Priority.ORDER):
+                return await fetch()
 
     async def _deferred(
         self,

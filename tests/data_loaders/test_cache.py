@@ -116,6 +116,29 @@ def test_budget_deferral_serves_recent_values_as_they_are_and_old_ones_as_stale(
     assert old.as_of == recent.as_of
 
 
+def test_a_first_read_the_budget_defers_waits_in_the_order_class() -> None:
+    """With nothing to show in its place, a deferred refresh asks again as an order would
+    (waiting for room) instead of leaving the page with an error; with a value to show,
+    it yields as before."""
+    from dashboard.data_loaders.budget import Priority, current_priority
+
+    cache = _cache(budget_grace=10.0)
+    classes: list[Priority] = []
+
+    async def paced() -> tuple[Any, str]:
+        classes.append(current_priority())
+        if current_priority() is Priority.REFRESH:
+            raise RateBudgetExhausted("request budget in use", source="alpaca-trading")
+        return "account", "src"
+
+    first = run_async(cache.get("acct", 0.0, paced))
+    assert first.state is DataState.FRESH and first.value == "account"
+    assert classes == [Priority.REFRESH, Priority.ORDER]
+    classes.clear()
+    again = run_async(cache.get("acct", 0.0, paced))  # a value to show: it yields
+    assert again.value == "account" and classes == [Priority.REFRESH]
+
+
 def test_a_patient_caller_lets_its_load_run_past_the_read_deadline() -> None:
     """A one-off history pull given minutes by its caller is not cut at read_deadline."""
     cache = _cache(read_deadline=0.05)
