@@ -40,9 +40,11 @@ DEFAULT_TAB = "options"
 
 def _pane(module: Any, settings: Settings, *, mounted: bool) -> html.Div:
     waiting = html.Div("Opening the tab…", className="state-line state-line-loading mt-3")
-    return html.Div(
-        module.build_layout(settings) if mounted else waiting, id=f"{module.TAB_ID}-pane"
-    )
+    if not mounted:
+        return html.Div(waiting, id=f"{module.TAB_ID}-pane")
+    # The validation layout also holds what lazy blocks mount (``ui.lazy_block``).
+    lazy: list[Any] = getattr(module, "lazy_layouts", list)()
+    return html.Div([module.build_layout(settings), *lazy], id=f"{module.TAB_ID}-pane")
 
 
 def build_layout(settings: Settings, *, mount_all: bool = False) -> html.Div:

@@ -173,6 +173,43 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return window.dash_clientside.no_update;
     },
   },
+  lazy: {
+    // A block below the fold (components/ui.py lazy_block) asks the server for its
+    // content once it comes within 200 px of the viewport; a hidden tab never does.
+    watch: function (id) {
+      const seen = id + "-seen";
+      const mount = function () {
+        window.dash_clientside.set_props(seen, { data: true });
+      };
+      const start = function (tries) {
+        const el = document.getElementById(id);
+        if (!el) {
+          if (tries < 100) {
+            setTimeout(function () {
+              start(tries + 1);
+            }, 100);
+          }
+          return;
+        }
+        if (!("IntersectionObserver" in window)) {
+          mount();
+          return;
+        }
+        const io = new IntersectionObserver(
+          function (entries) {
+            if (entries.some((e) => e.isIntersecting)) {
+              io.disconnect();
+              mount();
+            }
+          },
+          { rootMargin: "200px 0px" },
+        );
+        io.observe(el);
+      };
+      start(0);
+      return window.dash_clientside.no_update;
+    },
+  },
   options: {
     chainScroll: function (rows) {
       if (rows && rows.length) {

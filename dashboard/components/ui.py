@@ -7,11 +7,13 @@ grid (a column formatter shows them), so sorting and filtering work on values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboard.components.status import loading_line
 from dashboard.visualizations.figures import skeleton_figure
@@ -145,6 +147,34 @@ def slow_loading(child: Any) -> dcc.Loading:
     )
 
 
+def lazy_block(id_: str, placeholder: str) -> html.Div:
+    """A block below the fold that mounts when it is scrolled near (``register_lazy``):
+    a page load that never reaches it pays for none of its graphs, grids or callbacks."""
+    return html.Div(
+        [
+            html.Div(placeholder, id=id_, className="small text-muted lazy-block"),
+            dcc.Store(id=f"{id_}-seen", data=False),
+        ]
+    )
+
+
+def register_lazy(app: Dash, id_: str, build: Callable[[], Any]) -> None:
+    """Fill ``lazy_block(id_)`` with ``build()`` once the browser reports it within
+    200 px of the viewport (assets/20-tabs.js ``lazy.watch``). Callbacks whose outputs
+    are in the built block then run, as for any layout Dash adds."""
+    app.clientside_callback(
+        ClientsideFunction(namespace="lazy", function_name="watch"),
+        Output(f"{id_}-seen", "data"),
+        Input(id_, "id"),
+    )
+
+    @app.callback(Output(id_, "children"), Input(f"{id_}-seen", "data"))
+    def _mount(seen: bool | None) -> Any:
+        if not seen:
+            raise PreventUpdate
+        return build()
+
+
 def form_field(label: str, control: Any, feedback_id: str, width: int = 6) -> dbc.Col:
     """A labelled form control with its inline message slot (``feedback_id``) below."""
     return dbc.Col(
@@ -186,12 +216,12 @@ def register_zoom(app: Dash, graph_id: str) -> None:
     )
 
 
-def fixed_graph(id_: str, height: int) -> dcc.Graph:
+def fixed_graph(id_: str, height: int, figure: Any = None) -> dcc.Graph:
     """A chart slot of a fixed pixel height that the first callback draws into; a
-    skeleton in its shape until then."""
+    skeleton in its shape until then, unless ``figure`` says what it shows before."""
     return dcc.Graph(
         id=id_,
-        figure=skeleton_figure(),
+        figure=skeleton_figure() if figure is None else figure,
         config=GRAPH_CONFIG,
         style={"height": f"{height}px"},
         className="chart-skeleton",

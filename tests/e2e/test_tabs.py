@@ -125,6 +125,10 @@ def test_tab_renders_real_numbers(page, live: LiveApp, tab: str) -> None:
     show_tab(page_, tab)
     if tab == "options":
         _select_first_signal(page_)
+        # The flow is below the fold: it mounts when scrolled near (ui.lazy_block).
+        assert page_.locator("#options-flow-chart").count() == 0
+        page_.locator("#options-flow-body").scroll_into_view_if_needed()
+        page_.wait_for_selector("#options-flow-chart", state="attached", timeout=30_000)
 
     seen: dict[str, Any] = {}
 

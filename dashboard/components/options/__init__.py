@@ -9,7 +9,7 @@ one (``manage``). What they show is ``views.options``'s; ``layout`` holds the id
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dash import Dash
 
@@ -30,7 +30,7 @@ from dashboard.components.options.reads import Reads
 if TYPE_CHECKING:
     from dashboard.services import Services
 
-__all__ = ["BARS_PACED_OUTPUTS", "TAB_ID", "build_layout", "register"]
+__all__ = ["BARS_PACED_OUTPUTS", "TAB_ID", "build_layout", "lazy_layouts", "register"]
 
 # Outputs that show only bars and chains, which the data service caches for its bars TTL:
 # their shared refresh responses (refresh_memo) live that long too, since re-rendering
@@ -41,6 +41,11 @@ BARS_PACED_OUTPUTS = (
     "options-chain-grid",
     "options-flow-chart",
 )
+
+
+def lazy_layouts() -> list[Any]:
+    """What the tab's lazy blocks mount (``ui.lazy_block``), for the validation layout."""
+    return [chain.flow_body()]
 
 
 def register(app: Dash, services: Services) -> None:

@@ -17,7 +17,9 @@ from dashboard.components.ui import (
     COMPACT_GRID_THEME,
     data_grid,
     fixed_graph,
+    lazy_block,
     num_col,
+    register_lazy,
     slow_loading,
 )
 from dashboard.conventions import right_for_direction
@@ -187,19 +189,30 @@ def chain_card() -> dbc.Card:
     )
 
 
+FLOW_BODY = "options-flow-body"
+
+
+def flow_body() -> html.Div:
+    """The flow's chart, grid and status, mounted when the card is scrolled near."""
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(slow_loading(fixed_graph("options-flow-chart", 380)), lg=7),
+                    dbc.Col(grid("options-flow-grid", FLOW_COLUMNS, "380px"), lg=5),
+                ]
+            ),
+            html.Div(id="options-flow-status"),
+        ]
+    )
+
+
 def flow_card() -> dbc.Card:
+    # Below the fold: its chart, grid and reads wait until the trader scrolls near it.
     return dbc.Card(
         [
             dbc.CardHeader("Options flow (volume by strike and expiry; calls vs puts)"),
-            dbc.CardBody(
-                dbc.Row(
-                    [
-                        dbc.Col(slow_loading(fixed_graph("options-flow-chart", 380)), lg=7),
-                        dbc.Col(grid("options-flow-grid", FLOW_COLUMNS, "380px"), lg=5),
-                    ]
-                )
-            ),
-            dbc.CardFooter(html.Div(id="options-flow-status")),
+            dbc.CardBody(lazy_block(FLOW_BODY, "The flow loads as you scroll to it.")),
         ],
         className="mb-3",
     )
@@ -373,6 +386,8 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
     )
     def _pick(cell: Any, rows: Any, expiry: Any, direction: Any, signal: Any) -> Any:
         return pick_from_chain(cell, rows, expiry, direction, signal)
+
+    register_lazy(app, FLOW_BODY, flow_body)
 
     @app.callback(
         Output("options-flow-chart", "figure"),

@@ -47,6 +47,24 @@ CHART_SWITCHES = [
 ]
 
 
+def no_signal_figure() -> go.Figure:
+    return empty_figure("Select a signal to chart it", uirevision="signal-chart")
+
+
+def no_contract_figure() -> go.Figure:
+    return empty_figure("Fill the ticket to see the payoff", uirevision="payoff")
+
+
+def names_contract(values: dict[str, Any]) -> bool:
+    """The ticket names a contract: the payoff has something to draw."""
+    return bool(
+        values.get("symbol")
+        and values.get("expiry")
+        and values.get("strike")
+        and values.get("direction") in ("long", "short")
+    )
+
+
 def signal_chart_card() -> dbc.Card:
     return dbc.Card(
         [
@@ -66,8 +84,11 @@ def signal_chart_card() -> dbc.Card:
             ),
             dbc.CardBody(
                 [
-                    slow_loading(fixed_graph("options-signal-chart", SIGNAL_CHART_HEIGHT)),
+                    slow_loading(
+                        fixed_graph("options-signal-chart", SIGNAL_CHART_HEIGHT, no_signal_figure())
+                    ),
                     zoom_memory("options-signal-chart"),
+                    dcc.Store(id="options-signal-chart-shows", data=False),
                     html.Div(
                         "Candles coloured by STRAT type: 1 inside grey, 2U green, 2D red,"
                         " 3 outside yellow. Tags on the right: the setup's entry, stop and"
@@ -88,7 +109,10 @@ def payoff_card() -> dbc.Card:
             dbc.CardHeader(html.Span("Payoff of the ticket's contract", id="options-payoff-title")),
             dbc.CardBody(
                 [
-                    slow_loading(fixed_graph("options-payoff-chart", PAYOFF_HEIGHT)),
+                    slow_loading(
+                        fixed_graph("options-payoff-chart", PAYOFF_HEIGHT, no_contract_figure())
+                    ),
+                    dcc.Store(id="options-payoff-shows", data=False),
                     html.Div(
                         "P&L in dollars for the position at expiry, today and after the"
                         " expected hold; the band is the hold curve at IV ± 5 vol points"
@@ -172,8 +196,7 @@ def signal_chart(
     binding: dict[str, Any] | None = None,
 ) -> tuple[go.Figure, str, Any]:
     if not signal:
-        fig = empty_figure("Select a signal to chart it", uirevision="signal-chart")
-        return fig, "Signal chart ", empty_line("no signal selected")
+        return no_signal_figure(), "Signal chart ", empty_line("no signal selected")
     if left_signal(binding, signal):
         # The chart follows the ticket: once the form leaves the signal, its levels are not
         # the ticket's any more, and drawing them would invite trading them.
@@ -213,7 +236,7 @@ def payoff(
     symbol, expiry, strike = values.get("symbol"), values.get("expiry"), values.get("strike")
     direction = values.get("direction")
     if not (symbol and expiry and strike) or direction not in ("long", "short"):
-        return empty_figure("Fill the ticket to see the payoff", uirevision="payoff"), title, ""
+        return no_contract_figure(), title, ""
     sym = symbol.strip().upper()
     try:
         contract = build_occ(
@@ -288,11 +311,13 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Output("options-signal-chart", "figure"),
         Output("options-signal-chart-title", "children"),
         Output("options-signal-chart-status", "children"),
+        Output("options-signal-chart-shows", "data"),
         Input("options-selected-signal", "data"),
         Input("options-chart-labels", "value"),
         Input("options-interval", "n_intervals"),
         Input("options-ticket-binding", "data"),
         State("options-signal-chart-zoom", "data"),
+        State("options-signal-chart-shows", "data"),
     )
     def _signal_chart(
         signal: dict[str, Any] | None,
@@ -300,13 +325,16 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         _n: int | None,
         binding: dict[str, Any] | None,
         zoom: dict[str, Any] | None,
+        shows: bool | None,
     ) -> Any:
         idle = not signal or left_signal(binding, signal)
         # Only a refresh tick (a tick and a binding change can arrive in one request).
         if idle and set(ctx.triggered_prop_ids) == {"options-interval.n_intervals"}:
             raise PreventUpdate  # nothing to chart: a refresh has nothing to redraw
+        if not signal and not shows:
+            raise PreventUpdate  # the hidden slot already says "select a signal"
         fig, title, status = signal_chart(services, reads, signal, switches, binding)
-        return apply_zoom(fig, zoom), title, status
+        return apply_zoom(fig, zoom), title, status, bool(signal)
 
     register_zoom(app, "options-signal-chart")
 
@@ -314,9 +342,15 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Output("options-payoff-chart", "figure"),
         Output("options-payoff-title", "children"),
         Output("options-payoff-status", "children"),
+        Output("options-payoff-shows", "data"),
         *[Input(f"options-{f}", "value") for f in FORM_FIELDS],
         State("options-selected-signal", "data"),
+        State("options-payoff-shows", "data"),
     )
-    def _payoff(*args: Any) -> tuple[go.Figure, str, Any]:
+    def _payoff(*args: Any) -> tuple[go.Figure, str, Any, bool]:
         values = dict(zip(FORM_FIELDS, args[: len(FORM_FIELDS)], strict=True))
-        return payoff(reads, values, args[len(FORM_FIELDS)])
+        signal, shows = args[len(FORM_FIELDS) :]
+        named = names_contract(values)
+        if not named and not shows:
+            raise PreventUpdate  # the hidden slot already says "fill the ticket"
+        return (*payoff(reads, values, signal), named)
