@@ -7,7 +7,7 @@ bar may still trigger them (an intrabar fact) and gives the current bar type and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, cast
@@ -23,17 +23,25 @@ from dashboard.strat.continuity import (
     average_true_range,
     timeframe_continuity,
 )
+from dashboard.strat.memo import ScanMemo
 from dashboard.strat.patterns import LevelConfig, patterns_from_ticks
 from dashboard.strat.settlement import (
     DEFAULT_INTRABAR_RULE,
     MAGNIFIER_LADDER,
     IntrabarRule,
     LowerBars,
+    bar_end_ns,
     lower_bars_from_ticks,
+    magnifier_for,
     ns_to_datetime,
     utc_ns,
 )
-from dashboard.strat.setups import SETUP_EXPIRE_BARS, active_setups, setups_from_ticks
+from dashboard.strat.setups import (
+    SETUP_EXPIRE_BARS,
+    active_setups,
+    extend_setups,
+    setups_from_ticks,
+)
 from dashboard.strat.signals import Pattern, Setup
 
 DEFAULT_TIMEFRAMES: tuple[str, ...] = ("1Month", "1Week", "1Day", "1Hour")
@@ -69,6 +77,7 @@ class _Frame:
     low: NDArray[np.float64]
     close: NDArray[np.float64]
     ticks: tuple[NDArray[np.int64], ...]  # open, high, low, close
+    block: NDArray[np.int64]  # the same ticks as rows of one (4, n) array, for memo keys
     codes: NDArray[np.int8]
     index: pd.Index
     starts: NDArray[np.int64] | None  # bar starts in UTC ns (a DatetimeIndex only)
@@ -100,6 +109,7 @@ def _frame(df: pd.DataFrame, tick: float) -> _Frame:
         lo,
         c,
         ticks,
+        np.stack(ticks),
         codes_from_ticks(ticks[1], ticks[2]),
         index,
         starts,
@@ -163,6 +173,7 @@ def _frames(
             lo[a:b],
             c[a:b],
             (o_t[a:b], h_t[a:b], l_t[a:b], c_t[a:b]),
+            ticks[:, a:b],
             codes[a:b],
             index,
             utc_ns(index) if isinstance(index, pd.DatetimeIndex) else None,
@@ -224,6 +235,146 @@ def _symbol_continuity(
     return timeframe_continuity(price, opens, mode=mode, bar_types=codes, atr=atr, tick=tick)
 
 
+def _increasing(starts: NDArray[np.int64]) -> bool:
+    return bool(starts.size < 2 or (starts[1:] > starts[:-1]).all())
+
+
+_LowerKey = tuple[tuple[str, bytes, bytes], ...]
+
+
+def _lower_key(magnifier: Sequence[LowerBars], until: int) -> _LowerKey | None:
+    """All the magnifier can read while it replays bars that end by ``until`` (ns):
+    each lower timeframe's bars that start before it, and the start of the next one (a
+    bar's end is capped by the next start). None when a lower frame's starts are not
+    increasing (its searches would not stay inside that prefix)."""
+    out: list[tuple[str, bytes, bytes]] = []
+    for lb in magnifier:
+        if not _increasing(lb.start):
+            return None
+        k = int(np.searchsorted(lb.start, until, side="left"))
+        prices = b"".join(a[:k].tobytes() for a in (lb.open, lb.high, lb.low, lb.close))
+        out.append((lb.timeframe, lb.start[: k + 1].tobytes(), prices))
+    return tuple(out)
+
+
+def _setups_key(
+    f: _Frame, tf: str, closed: bool, lower: Mapping[str, LowerBars], intrabar: IntrabarRule
+) -> Hashable | None:
+    """What the closed bars' setups read besides those bars (``_patterns_and_setups``);
+    None when the frame's starts do not increase or its index has no time zone slot."""
+    starts, index = f.starts, f.index
+    if starts is None or not isinstance(index, pd.DatetimeIndex) or not _increasing(starts):
+        return None
+    # The closed bars' evaluation replays only bars that end by the live bar's start (by
+    # the last bar's close when every bar is closed).
+    last = int(starts[-1])
+    until = bar_end_ns(tf, last, None) if closed else last
+    lower_key = _lower_key(magnifier_for(tf, lower), until)
+    if lower_key is None:
+        return None
+    return (closed, starts.tobytes(), index.tz, intrabar, lower_key)
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A frame's closed-bar results in the memo: its patterns, and their setups on the
+    closed bars (``extend_setup`` carries them onto the live bar), valid for
+    ``setups_key``."""
+
+    patterns: tuple[Pattern, ...]
+    setups_key: Hashable
+    setups: tuple[Setup, ...]
+
+
+def _patterns_and_setups(
+    f: _Frame,
+    sym: str,
+    tf: str,
+    closed: bool,
+    lower: Mapping[str, LowerBars],
+    *,
+    config: LevelConfig,
+    tick: float,
+    expire_after: int,
+    intrabar: IntrabarRule,
+    memo: ScanMemo | None,
+) -> tuple[list[Pattern], list[Setup]]:
+    """The frame's patterns on its closed bars and their setups on all its bars.
+
+    With a ``memo``, the closed bars' share is kept: the patterns, keyed by everything
+    ``patterns_from_ticks`` reads (the closed bars' ticks, from which the codes follow;
+    the parameters, symbol and timeframe); and the setups evaluated on the closed bars
+    alone, keyed also by what that evaluation reads besides them: every bar's start
+    (the live bar's start caps the previous bar's end), their time zone, the closed
+    flag, the intrabar rule and the lower frames' bars the magnifier can replay. The
+    live bar is then applied to each kept setup (``extend_setup``), and the few it
+    triggers or settles are evaluated in full. Frames whose starts do not increase
+    are scanned without the memo."""
+    n = f.close.size
+    n_closed = n if closed else n - 1
+    o_t, h_t, l_t, c_t = f.ticks
+
+    def detect() -> list[Pattern]:
+        # Codes are local (bar vs previous bar), so the closed prefix keeps its codes.
+        return patterns_from_ticks(
+            h_t[:n_closed],
+            l_t[:n_closed],
+            o_t[:n_closed],
+            c_t[:n_closed],
+            f.codes[:n_closed],
+            config=config,
+            tick=tick,
+            since=max(0, n_closed - 1 - expire_after),
+            symbol=sym,
+            timeframe=tf,
+        )
+
+    def evaluate(pats: Sequence[Pattern], bars: int, bars_closed: bool) -> list[Setup]:
+        return setups_from_ticks(
+            pats,
+            h_t[:bars],
+            l_t[:bars],
+            c_t[:bars],
+            f.index,
+            expire_after,
+            tick=tick,
+            last_bar_closed=bars_closed,
+            open_t=o_t[:bars],
+            timeframe=tf,
+            lower=lower,
+            intrabar=intrabar,
+            starts_ns=f.starts,
+        )
+
+    skey = _setups_key(f, tf, closed, lower, intrabar) if memo is not None else None
+    if memo is None or skey is None:
+        pats = detect()
+        return pats, evaluate(pats, n, closed)
+    pkey = ("patterns", sym, tf, tick, config, expire_after, n_closed,
+            f.block[:, :n_closed].tobytes())  # fmt: skip
+    kept = memo.get(pkey)
+    if not (isinstance(kept, _Kept) and kept.setups_key == skey):
+        patterns = kept.patterns if isinstance(kept, _Kept) else tuple(detect())
+        kept = _Kept(patterns, skey, tuple(evaluate(patterns, n_closed, True)))
+        memo.put(pkey, kept)
+    if closed:
+        return list(kept.patterns), list(kept.setups)
+    setups = extend_setups(
+        kept.setups,
+        h_t,
+        l_t,
+        c_t,
+        cast(pd.DatetimeIndex, f.index),  # _setups_key holds only for a DatetimeIndex
+        tick=tick,
+        open_t=o_t,
+        timeframe=tf,
+        lower=lower,
+        intrabar=intrabar,
+        starts_ns=f.starts,
+    )
+    return list(kept.patterns), setups
+
+
 def scan(
     bars: Mapping[tuple[str, str], pd.DataFrame],
     timeframes: Sequence[str] = DEFAULT_TIMEFRAMES,
@@ -236,6 +387,7 @@ def scan(
     tfc_timeframes: Sequence[str] | None = None,
     include_resolved: bool = False,
     intrabar: IntrabarRule = DEFAULT_INTRABAR_RULE,
+    memo: ScanMemo | None = None,
 ) -> list[ScanRow]:
     """Scan ``bars`` keyed by (symbol, timeframe); frames need open/high/low/close columns
     and a DatetimeIndex, oldest first. Rows come per symbol (first-seen order), then in
@@ -249,6 +401,10 @@ def scan(
     (``strat.settlement``): on the symbol's finer timeframes in ``bars`` when they cover
     it, else by ``intrabar``; so an in-force breakout is not dropped as stopped by the
     part of its bar before the entry.
+
+    ``memo`` (``strat.memo.ScanMemo``) keeps what depends on closed bars only (patterns,
+    setups settled before the live bar) for the next scan of the same bars; the rows are
+    the same with or without it.
     """
     symbols = list(dict.fromkeys(sym for sym, _ in bars))
     tfc_tfs = tuple(tfc_timeframes) if tfc_timeframes is not None else tuple(timeframes)
@@ -277,37 +433,20 @@ def scan(
             n = f.close.size
             n_closed = n if closed else n - 1
             code = int(f.codes[-1])
-            o_t, h_t, l_t, c_t = f.ticks
             pats: list[Pattern] = []
             found: list[Setup] = []
             if n_closed >= 2:
-                # Codes are local (bar vs previous bar), so the closed prefix keeps its codes.
-                pats = patterns_from_ticks(
-                    h_t[:n_closed],
-                    l_t[:n_closed],
-                    o_t[:n_closed],
-                    c_t[:n_closed],
-                    f.codes[:n_closed],
+                pats, evaluated = _patterns_and_setups(
+                    f,
+                    sym,
+                    tf,
+                    closed,
+                    lower,
                     config=config,
                     tick=tick,
-                    since=max(0, n_closed - 1 - expire_after),
-                    symbol=sym,
-                    timeframe=tf,
-                )
-                evaluated = setups_from_ticks(
-                    pats,
-                    h_t,
-                    l_t,
-                    c_t,
-                    f.index,
-                    expire_after,
-                    tick=tick,
-                    last_bar_closed=closed,
-                    open_t=o_t,
-                    timeframe=tf,
-                    lower=lower,
+                    expire_after=expire_after,
                     intrabar=intrabar,
-                    starts_ns=f.starts,
+                    memo=memo,
                 )
                 found = evaluated if include_resolved else active_setups(evaluated)
             rows.append(

@@ -12,9 +12,10 @@ the part of its trigger bar before the entry. Each setup records how it was sett
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 from dashboard.strat.bars import from_ticks, tick_divisor, to_ticks
 from dashboard.strat.settlement import (
     DEFAULT_INTRABAR_RULE,
+    BarSettlement,
     IntrabarRule,
     LowerBars,
     Phase,
@@ -152,6 +154,51 @@ def _time_reader(
     return lambda i: pd.Timestamp(timestamps[i]).to_pydatetime()
 
 
+Settle = Callable[[int, int, SignedLevels, Phase, str | None], BarSettlement]
+
+
+def _settler(
+    h: NDArray[np.int64],
+    lo: NDArray[np.int64],
+    c: NDArray[np.int64],
+    open_t: NDArray[np.int64] | None,
+    timestamps: Sequence[Any] | pd.Index | None,
+    starts_ns: NDArray[np.int64] | None,
+    lower: Mapping[str, LowerBars] | None,
+    intrabar: IntrabarRule,
+    gap_fills: bool,
+) -> Settle:
+    """``settle(i, sgn, levels, phase, timeframe)``: what bar ``i`` did to a setup
+    (``settle_bar``), magnified on ``lower`` when its bars nest in bar ``i``."""
+    has_open = open_t is not None
+    o_arr = open_t if open_t is not None else c  # placeholder; never read without an open
+    starts = None
+    if lower and timestamps is not None:
+        starts = starts_ns if starts_ns is not None else utc_ns(timestamps)
+    magnifiers: dict[str | None, tuple[LowerBars, ...]] = {}
+
+    def settle(i: int, sgn: int, lv: SignedLevels, phase: Phase, tf: str | None) -> BarSettlement:
+        if tf not in magnifiers:
+            magnifiers[tf] = magnifier_for(tf, lower or {})
+        mag = magnifiers[tf] if starts is not None else ()
+        span = partial(_span, tf, starts, i) if mag and starts is not None else None
+
+        bar = (int(o_arr[i]), int(h[i]), int(lo[i]), int(c[i]))
+        return settle_bar(
+            bar,
+            sgn,
+            lv,
+            phase,
+            span=span,
+            magnifier=mag,
+            rule=intrabar,
+            gap_fills=gap_fills,
+            has_open=has_open,
+        )
+
+    return settle
+
+
 def evaluate_setups(
     patterns: Iterable[Pattern],
     high: ArrayLike,
@@ -245,32 +292,8 @@ def setups_from_ticks(
             lists[name] = values.tolist()
         return lists[name]
 
-    has_open = open_t is not None
-    o_arr = open_t if open_t is not None else c  # placeholder; never read without an open
-    starts = None
-    if lower and timestamps is not None:
-        starts = starts_ns if starts_ns is not None else utc_ns(timestamps)
+    settle = _settler(h, lo, c, open_t, timestamps, starts_ns, lower, intrabar, gap_fills)
     _time_at = _time_reader(timestamps, starts_ns)
-    magnifiers: dict[str | None, tuple[LowerBars, ...]] = {}
-
-    def settle(i: int, sgn: int, lv: SignedLevels, phase: Phase, tf: str | None) -> Any:
-        if tf not in magnifiers:
-            magnifiers[tf] = magnifier_for(tf, lower or {})
-        mag = magnifiers[tf] if starts is not None else ()
-        span = partial(_span, tf, starts, i) if mag and starts is not None else None
-
-        bar = (int(o_arr[i]), int(h[i]), int(lo[i]), int(c[i]))
-        return settle_bar(
-            bar,
-            sgn,
-            lv,
-            phase,
-            span=span,
-            magnifier=mag,
-            rule=intrabar,
-            gap_fills=gap_fills,
-            has_open=has_open,
-        )
 
     out: list[Setup] = []
     for p in patterns:
@@ -356,6 +379,114 @@ def setups_from_ticks(
             )
         )
     return out
+
+
+_LIVE: Final = frozenset((SetupStatus.PENDING, SetupStatus.TRIGGERED))
+
+
+def extend_setups(
+    setups: Iterable[Setup],
+    h: NDArray[np.int64],
+    lo: NDArray[np.int64],
+    c: NDArray[np.int64],
+    timestamps: pd.DatetimeIndex,
+    *,
+    tick: float = 0.01,
+    open_t: NDArray[np.int64] | None = None,
+    timeframe: str | None = None,
+    lower: Mapping[str, LowerBars] | None = None,
+    intrabar: IntrabarRule = DEFAULT_INTRABAR_RULE,
+    starts_ns: NDArray[np.int64] | None = None,
+) -> list[Setup]:
+    """``setups`` carried onto one more bar, still forming: the last of the arrays.
+
+    ``setups`` are ``setups_from_ticks`` on the bars before it, evaluated as closed
+    (``last_bar_closed=True``) with every bar's start (``timestamps``, ``starts_ns``).
+    The result equals ``setups_from_ticks`` on all the bars with
+    ``last_bar_closed=False`` and the same arguments (no ``gap_fills``), so a scanner
+    can keep the closed bars' evaluation between refreshes and redo only the live bar:
+
+    - a setup expired or resolved on the closed bars is unchanged: its walk ended
+      before the new bar, and a forming bar does not count towards the expiry (a
+      setup not yet expired on the closed bars has the new bar inside its window);
+    - a pending one is triggered by the new bar when it reaches the entry, else it ends
+      there (invalid from it when it reaches the stop);
+    - one in force is settled by the new bar when it reaches the stop or T1, else it
+      ends there. Its first close beyond the entry can only be a closed bar's.
+    """
+    per_unit = 1.0 / tick
+    last = h.size - 1
+    settle = _settler(h, lo, c, open_t, timestamps, starts_ns, lower, intrabar, False)
+    time_at = _time_reader(timestamps, starts_ns)
+    out: list[Setup] = []
+    for setup in setups:
+        if setup.status not in _LIVE:
+            out.append(setup)
+            continue
+        p = setup.pattern
+        if p.direction == "long":
+            sgn, fav, adv = 1, int(h[last]), int(lo[last])
+        else:
+            sgn, fav, adv = -1, -int(lo[last]), -int(h[last])
+        entry = sgn * round(p.entry.price * per_unit)  # as setups_from_ticks rounds them
+        stop = sgn * round(p.stop.price * per_unit)
+        t1 = sgn * round(p.targets[0].price * per_unit) if p.targets else None
+        tf = timeframe if timeframe is not None else p.timeframe
+        lv = SignedLevels(entry, stop, t1)
+        if setup.status is SetupStatus.PENDING:
+            if fav < entry:
+                invalid = setup.invalidated_index
+                if invalid is None and adv <= stop:
+                    invalid = last
+                out.append(replace(setup, end_index=last, invalidated_index=invalid))
+                continue
+            first = settle(last, sgn, lv, Phase.WAITING, tf)
+            phase, fill = first.phase, first.fill
+            if phase is Phase.WAITING:  # cannot happen: the bar reached the entry
+                phase, fill = Phase.IN, entry
+            resolved = last if phase in (Phase.TARGET, Phase.STOP) else None
+            out.append(
+                Setup(
+                    pattern=p,
+                    status=_STATUS.get(phase, SetupStatus.TRIGGERED),
+                    end_index=last,
+                    triggered_index=last,
+                    triggered_at=time_at(last),
+                    resolved_index=resolved,
+                    exit_price=_price(first.exit, sgn, tick) if resolved is not None else None,
+                    magnitude_pct=setup.magnitude_pct,
+                    notes=first.notes,
+                    setup_time=setup.setup_time,
+                    fill_price=_price(fill, sgn, tick),
+                    settlement=first.settlement,
+                    trigger_settlement=first.settlement,
+                )
+            )
+            continue
+        if adv > stop and (t1 is None or fav < t1):
+            out.append(replace(setup, end_index=last))
+            continue
+        later = settle(last, sgn, lv, Phase.IN, tf)
+        resolved = last if later.phase in (Phase.TARGET, Phase.STOP) else None
+        out.append(
+            replace(
+                setup,
+                status=_STATUS.get(later.phase, SetupStatus.TRIGGERED),
+                end_index=last,
+                resolved_index=resolved,
+                exit_price=_price(later.exit, sgn, tick) if resolved is not None else None,
+                notes=(*setup.notes, *later.notes),
+                settlement=weakest(setup.settlement, later.settlement),
+            )
+        )
+    return out
+
+
+_STATUS: Final = {Phase.TARGET: SetupStatus.TARGET_HIT, Phase.STOP: SetupStatus.STOPPED}
+
+
+def _price(signed: int | None, sgn: int, tick: float) -> float | None:
+    return None if signed is None else from_ticks(sgn * signed, tick)
 
 
 def active_setups(setups: Iterable[Setup]) -> list[Setup]:

@@ -17,9 +17,10 @@ import pandas as pd
 
 from dashboard.models import DataResult, DataState
 from dashboard.strat.board import SignalRow, board_rows, rank_board
+from dashboard.strat.memo import ScanMemo
 from dashboard.strat.scanner import ScanRow, scan
 from dashboard.strat.settlement import ns_to_datetime, utc_ns
-from dashboard.strat.timeframes import SCAN_TIMEFRAMES, is_bar_closed
+from dashboard.strat.timeframes import SCAN_TIMEFRAMES, bar_close_time, is_bar_closed
 
 __all__ = [
     "SIGNAL_LOOKBACKS",
@@ -51,16 +52,24 @@ class SignalBoard:
 
 
 def _closed_flags(
-    frames: Mapping[tuple[str, str], pd.DataFrame], now: datetime
+    frames: Mapping[tuple[str, str], pd.DataFrame], now: datetime, memo: ScanMemo | None = None
 ) -> dict[tuple[str, str], bool]:
+    """Whether each frame's last bar has closed at ``now``. A bar's close time depends
+    only on its timeframe and start instant, so the memo keeps it (keyed by both)."""
     flags: dict[tuple[str, str], bool] = {}
     for (sym, tf), df in frames.items():
         index = df.index
-        if isinstance(index, pd.DatetimeIndex):  # no pandas Timestamp per frame
-            last = ns_to_datetime(int(utc_ns(index)[-1]), index.tz)
-        else:
-            last = index[-1].to_pydatetime()
-        flags[(sym, tf)] = is_bar_closed(tf, last, now)
+        if not isinstance(index, pd.DatetimeIndex):
+            flags[(sym, tf)] = is_bar_closed(tf, index[-1].to_pydatetime(), now)
+            continue
+        ns = int(utc_ns(index)[-1])  # no pandas Timestamp per frame
+        key = ("close", tf, ns)
+        close = memo.get(key) if memo is not None and index.tz is not None else None
+        if not isinstance(close, datetime):
+            close = bar_close_time(tf, ns_to_datetime(ns, index.tz))
+            if memo is not None:
+                memo.put(key, close)
+        flags[(sym, tf)] = now >= close
     return flags
 
 
@@ -70,9 +79,11 @@ def board_from_bars(
     timeframes: Sequence[str] = SIGNAL_TIMEFRAMES,
     *,
     min_magnitude_pct: float = 0.5,
+    memo: ScanMemo | None = None,
 ) -> tuple[list[SignalRow], list[str], int]:
     """Pure: scan each symbol with its own closed-bar flags, then build the board in
-    readiness order (``strat.board``)."""
+    readiness order (``strat.board``). ``memo`` (kept by the caller between refreshes)
+    spares a refresh the work its closed bars already decided; the rows are the same."""
     errors: dict[str, list[str]] = {}
     scanned = 0
     symbols = list(dict.fromkeys(sym for sym, _ in bars))
@@ -96,8 +107,9 @@ def board_from_bars(
     for r in scan(
         frames,
         timeframes=list(timeframes),
-        last_bar_closed=_closed_flags(frames, now),
+        last_bar_closed=_closed_flags(frames, now, memo),
         include_resolved=True,  # so a row can say its other direction broke too
+        memo=memo,
     ):
         by_symbol.setdefault(r.symbol, []).append(r)
     rows: list[SignalRow] = []
