@@ -98,6 +98,7 @@ class Selection:
 SelectionUpdate = Callable[
     ["Services", list[str] | None, list[str] | None, str | None, str | None, str | None], T
 ]
+Settled = Callable[..., bool]  # (services, *selection): nothing left for a callback to wait on
 
 
 def date_guarded(
@@ -388,15 +389,42 @@ REGIME_EDGE_OUTPUTS = (
 )
 
 
-def _after_render(
-    app: Dash, services: Services, outputs: Sequence[Output], update: SelectionUpdate[Any]
-) -> None:
-    """Bind ``update`` to run after each render of the tab (the progress line changes),
-    with the selection as State: these read the runs the render has just collected."""
+def runs_settled(services: Services, *selection: Any) -> bool:
+    """No backtest of the selection is still running (an invalid range waits for none)."""
+    sel_tfs, sel_syms, strategy_id, start, end = selection
+    if parse_date_range(start, end).error or not sel_syms:
+        return True
+    return not runs_for(services, sel_tfs, sel_syms, strategy_id)[2]
 
-    @app.callback(*outputs, Input("strategy-progress", "children"), *SELECTION)
-    def _follow(_progress: Any, *selection: Any) -> Any:
-        return update(services, *selection)
+
+def regime_edge_settled(services: Services, *selection: Any) -> bool:
+    """The runs are settled and the regime fit is there (or has failed)."""
+    snap = services.regime.snapshot()
+    waiting = snap.fit is None and snap.status != "error"
+    return not waiting and runs_settled(services, *selection)
+
+
+def _follow_runs(
+    app: Dash,
+    services: Services,
+    outputs: Sequence[Output],
+    update: SelectionUpdate[Any],
+    poll_id: str,
+    settled: Settled,
+) -> None:
+    """Bind ``update`` to the selection and to its own poll, which runs until it has drawn
+    every run: it starts with the tab's render, not after it, and never waits on it.
+    ``settled`` is read before the update, so a run finishing in between gets a tick."""
+
+    @app.callback(
+        *outputs,
+        Output(poll_id, "disabled"),
+        Input(poll_id, "n_intervals"),
+        *[Input(s.component_id, s.component_property) for s in SELECTION],
+    )
+    def _follow(_tick: int | None, *selection: Any) -> Any:
+        done = settled(services, *selection)
+        return (*update(services, *selection), done)
 
 
 def register(app: Dash, services: Services) -> None:
@@ -422,11 +450,12 @@ def register(app: Dash, services: Services) -> None:
     def _strategy(_poll: int, *selection: Any) -> dict[str, Any]:
         return update_strategy(services, *selection)
 
-    for outputs, update in (
-        (EQUITY_OUTPUTS, update_equity),
-        (REGIME_EDGE_OUTPUTS, update_regime_edge),
-    ):
-        _after_render(app, services, outputs, update)
+    followers: tuple[tuple[Sequence[Output], SelectionUpdate[Any], str, Settled], ...] = (
+        (EQUITY_OUTPUTS, update_equity, "strategy-equity-poll", runs_settled),
+        (REGIME_EDGE_OUTPUTS, update_regime_edge, "strategy-regime-poll", regime_edge_settled),
+    )
+    for outputs, update, poll_id, settled in followers:
+        _follow_runs(app, services, outputs, update, poll_id, settled)
 
     @app.callback(
         Output("strategy-download", "data"),

@@ -201,7 +201,14 @@ def layout(settings: Settings) -> html.Div:
             controls,
             range_row,
             html.Div(loading_line("waiting for backtests…"), id="strategy-progress"),
-            dcc.Interval(id="strategy-poll", interval=1000, n_intervals=0, disabled=False),
+            # Off until a render reports backtests still running: a tick that lands before
+            # the first render would render it again and hold back the equity callbacks.
+            dcc.Interval(id="strategy-poll", interval=1000, n_intervals=0, disabled=True),
+            # The equity and regime-edge callbacks poll on their own until their runs are in.
+            *[
+                dcc.Interval(id=i, interval=1000, n_intervals=0, disabled=True)
+                for i in ("strategy-equity-poll", "strategy-regime-poll")
+            ],
             dbc.Row(
                 [
                     _backtest_chart(

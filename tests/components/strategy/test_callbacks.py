@@ -252,6 +252,8 @@ def test_registered_callbacks_call_the_named_functions(
             name,
             lambda *a, _n=name: seen.__setitem__(_n, a) or _n,  # type: ignore[misc]
         )
+    monkeypatch.setattr(C, "runs_settled", lambda *_a: True)
+    monkeypatch.setattr(C, "regime_edge_settled", lambda *_a: True)
     fresh = Dash(__name__)
     C.register(fresh, services)
     sel = (["1Day"], ["SPY"], "all", None, None)
@@ -271,3 +273,39 @@ def test_registered_callbacks_call_the_named_functions(
     assert seen["export_trades"] == (services, *sel)
     assert seen["update_journal"] == (services, None, None)
     assert app.callback_map  # the real app registered the same callbacks
+
+
+def test_equity_and_regime_edge_poll_until_their_runs_and_fit_are_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """They start with the tab's render (their own inputs, not its progress line), and
+    each keeps its own poll on while anything it draws is still running."""
+    pending: list[str] = ["SPY 1Day"]
+    monkeypatch.setattr(C, "runs_for", lambda *_a: (["1Day"], _runs(TRADES), pending, []))
+    sel = (["1Day"], ["SPY"], "all", None, None)
+    fitting = SimpleNamespace(regime=_Regime(RegimeSnapshot("fitting", None, True)))
+    failed = SimpleNamespace(regime=_Regime(RegimeSnapshot("error", None, False, "no bars")))
+    fit = _fit({"2024-01-01": "TREND_BULL"})
+    ready = SimpleNamespace(regime=_Regime(RegimeSnapshot("ready", fit, False)))
+
+    assert not C.runs_settled(ready, *sel)  # a backtest is running
+    assert not C.regime_edge_settled(ready, *sel)
+    pending.clear()
+    assert C.runs_settled(ready, *sel) and C.regime_edge_settled(ready, *sel)
+    assert not C.regime_edge_settled(fitting, *sel)  # the fit is still running
+    assert C.regime_edge_settled(failed, *sel)  # a failed fit is shown, not waited on
+    pending.append("SPY 1Day")
+    assert C.runs_settled(ready, ["1Day"], [], "all", None, None)  # no symbols: no runs
+    assert C.runs_settled(ready, *sel[:3], "2024-02-01", "2024-01-01")  # refused range
+
+    monkeypatch.setattr(C, "update_equity", lambda *_a: ("fig",))
+    app = Dash(__name__)
+    C.register(app, ready)  # type: ignore[arg-type]
+    key = next(k for k in app.callback_map if "strategy-equity-chart.figure" in k)
+    assert "strategy-equity-poll.disabled" in key
+    deps = {i["id"] for i in app.callback_map[key]["inputs"]}
+    assert "strategy-progress" not in deps and "strategy-equity-poll" in deps
+    follow = app.callback_map[key]["callback"].__wrapped__
+    assert follow(0, *sel) == ("fig", False)  # still running: the poll stays on
+    pending.clear()
+    assert follow(1, *sel) == ("fig", True)
