@@ -25,12 +25,19 @@ _GRID_PARAMS = (
     " borderColor: '#2d2435', accentColor: '#5bc0de', fontFamily: 'inherit',"
     " fontSize: 12, rowHeight: 28, headerHeight: 30"
 )
-GRID_THEME = {"function": f"themeAlpine.withParams({{{_GRID_PARAMS}}})"}
+
+
+def grid_theme(cell_padding: int | None = None) -> dict[str, str]:
+    """The grids' theme, made once per parameter set in the browser
+    (assets/12-grid-theme.js), not once per grid render."""
+    extra = "" if cell_padding is None else f", cellHorizontalPadding: {cell_padding}"
+    return {"function": f"sharedTheme(themeAlpine, {{{_GRID_PARAMS}{extra}}})"}
+
+
+GRID_THEME = grid_theme()
 # Dense numeric grids (the option chain): less padding per cell, so two dozen columns
 # fit a 1400 px window.
-COMPACT_GRID_THEME = {
-    "function": f"themeAlpine.withParams({{{_GRID_PARAMS}, cellHorizontalPadding: 6}})"
-}
+COMPACT_GRID_THEME = grid_theme(6)
 GRAPH_CONFIG: Any = {"displaylogo": False, "responsive": True}
 
 

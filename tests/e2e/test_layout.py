@@ -132,6 +132,8 @@ def _wait_drawn(page: Any, tab: str) -> None:
         if any(w in s for s in snap["states"] for w in BUSY_WORDS):
             return False
         drawn = [p["drawn"] for k, p in snap["plots"].items() if k not in UNTIL_SELECTED]
+        if tab == "options":  # its one chart drawn at once, the flow, mounts on scroll
+            return snap["grids"].get("options-signals-grid", 0) > 0 and min(drawn, default=1) > 0
         return bool(drawn) and min(drawn) > 0
 
     wait_until(ready, timeout=120, interval=0.5, what=f"{tab} to be drawn")

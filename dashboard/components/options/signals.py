@@ -14,7 +14,7 @@ from dashboard.analytics.regimes import Regime
 from dashboard.components.options.reads import Reads
 from dashboard.components.options.watchlist import watchlist_editor
 from dashboard.components.status import loading_line, status_line
-from dashboard.components.ui import GRID_THEME, data_grid, slow_loading
+from dashboard.components.ui import data_grid, grid_theme, slow_loading
 from dashboard.conventions import right_for_direction
 from dashboard.data_loaders.loop import run_async
 from dashboard.options.occ import format_strike
@@ -244,10 +244,7 @@ def board_card() -> dbc.Card:
                             getRowId="params.data.id",
                             grid_options={
                                 # 17 columns: narrower cell padding than the other grids.
-                                "theme": {
-                                    "function": GRID_THEME["function"]
-                                    + ".withParams({cellHorizontalPadding: 5})"
-                                },
+                                "theme": grid_theme(5),
                                 "rowSelection": {
                                     "mode": "singleRow",
                                     "enableClickSelection": True,
