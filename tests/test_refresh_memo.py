@@ -79,18 +79,7 @@ class World:
         self.client = app.server.test_client()
 
     def post(self, tick: int | None, symbol: str = "SPY", trigger: str = "demo-interval") -> Any:
-        prop = "n_intervals" if trigger == "demo-interval" else "value"
-        body = {
-            "output": "out.children",
-            "outputs": {"id": "out", "property": "children"},
-            "inputs": [
-                {"id": "demo-interval", "property": "n_intervals", "value": tick},
-                {"id": "symbol", "property": "value", "value": symbol},
-            ],
-            "state": [{"id": "symbol", "property": "value", "value": symbol}],
-            "changedPropIds": [f"{trigger}.{prop}"],
-        }
-        return self.client.post("/_dash-update-component", json=body)
+        return self.client.post("/_dash-update-component", json=_body(tick, symbol, trigger))
 
 
 def _text(response: Any) -> str:
@@ -259,16 +248,20 @@ def test_render_slots_must_be_positive() -> None:
         RefreshMemo(2.0, lambda: 0, render_slots=0)
 
 
+def _body(tick: int | None, symbol: str = "SPY", trigger: str = "demo-interval") -> dict[str, Any]:
+    """The request body the browser sends when ``trigger`` changed."""
+    prop = "n_intervals" if trigger == "demo-interval" else "value"
+    return {
+        "output": "out.children",
+        "outputs": {"id": "out", "property": "children"},
+        "inputs": [
+            {"id": "demo-interval", "property": "n_intervals", "value": tick},
+            {"id": "symbol", "property": "value", "value": symbol},
+        ],
+        "state": [{"id": "symbol", "property": "value", "value": symbol}],
+        "changedPropIds": [f"{trigger}.{prop}"],
+    }
+
+
 def _tick_body(tick: int, symbol: str = "SPY") -> bytes:
-    return json.dumps(
-        {
-            "output": "out.children",
-            "outputs": {"id": "out", "property": "children"},
-            "inputs": [
-                {"id": "demo-interval", "property": "n_intervals", "value": tick},
-                {"id": "symbol", "property": "value", "value": symbol},
-            ],
-            "state": [{"id": "symbol", "property": "value", "value": symbol}],
-            "changedPropIds": ["demo-interval.n_intervals"],
-        }
-    ).encode()
+    return json.dumps(_body(tick, symbol)).encode()

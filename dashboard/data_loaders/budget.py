@@ -16,7 +16,10 @@ Two classes share it:
   (``REFRESH_BURST``) and a short wait at most; past that it yields with
   ``RateBudgetExhausted`` and the read cache serves the value it has.
 
-So refreshes can never use the headroom kept for orders, and in any 60 s window at most
+One exception: a refresh read with nothing yet to show in its place (a key's first read
+in this deployment) asks again in the order class (``cache.ReadCache``), once per key,
+since yielding only helps when a last value can be shown meanwhile. Otherwise refreshes
+never use the headroom kept for orders, and in any 60 s window at most
 ``per_minute + ORDER_BURST`` requests leave the deployment, under the broker's limit. A
 429 pauses the whole budget, for every process, for the broker's ``Retry-After``.
 

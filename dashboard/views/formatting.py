@@ -56,6 +56,15 @@ def format_et(ts: datetime | None, fmt: str = "%H:%M:%S") -> str:
     return format_new_york(ts, fmt) + " ET"
 
 
+def format_as_of(ts: datetime | None) -> str:
+    """An as-of for a status line: the New York time, or, for a daily bar's stamp (its
+    session's midnight, New York), that session's date, since "00:00:00 ET" would read
+    as a time of day the data never had."""
+    if ts is not None and ts.tzinfo is not None and format_new_york(ts, "%H%M%S%f") == "0" * 12:
+        return format_new_york(ts, "%Y-%m-%d") + " session"
+    return format_et(ts)
+
+
 def status_text(result: DataResult[Any], empty_text: str = "nothing to show") -> str:
     """A block's source, as-of time and state as one line of text. "No data" and
     "broken" never read alike, and stale values say since when."""
@@ -63,12 +72,12 @@ def status_text(result: DataResult[Any], empty_text: str = "nothing to show") ->
     note = result_note(result) if result.value is not None else ""
     tail = f" · {note}" if note else ""  # records not shown, greeks a subscription lacks
     if result.state is DataState.FRESH:
-        return f"fresh · {source} · as of {format_et(result.as_of)}{tail}"
+        return f"fresh · {source} · as of {format_as_of(result.as_of)}{tail}"
     if result.state is DataState.STALE:
-        since = format_et(result.stale_since or result.as_of)
+        since = format_as_of(result.stale_since or result.as_of)
         return f"stale since {since} · {source} · {result.error or 'refresh failed'}{tail}"
     if result.state is DataState.EMPTY:
-        return f"no data · {source} · {empty_text} · as of {format_et(result.as_of)}{tail}"
+        return f"no data · {source} · {empty_text} · as of {format_as_of(result.as_of)}{tail}"
     return f"error · {source} · {result.error or 'unknown error'}"
 
 
