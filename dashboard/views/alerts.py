@@ -33,7 +33,7 @@ __all__ = [
 HISTORY_SOURCE = "alerts table (journal database)"
 GROUP_LABELS = {"signal": "Signals", "trade": "Trades", "risk": "Risk", "system": "System"}
 SEVERITY_COLOURS = {"info": "info", "warning": "warning", "critical": "danger"}
-MAX_TOASTS = 5  # more new alerts at once: the rest are counted in one toast
+MAX_TOASTS = 3  # more new alerts at once: the rest are counted in one toast
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,8 +72,8 @@ def test_toasts_newest_first_and_capped() -> None:
     (one,) = toasts([stored(1)])
     assert one.header == "Exit filled · 10:30:05 ET" and one.body.startswith("Exit filled")
     many = toasts([stored(i) for i in range(1, 9)])
-    assert [t.id for t in many[:MAX_TOASTS]] == [8, 7, 6, 5, 4]
-    assert many[-1].header == "3 more alerts" and len(many) == MAX_TOASTS + 1
+    assert [t.id for t in many[:MAX_TOASTS]] == [8, 7, 6]
+    assert many[-1].header == "5 more alerts" and len(many) == MAX_TOASTS + 1
 
 
 def test_notifications_skip_quiet_info_alerts() -> None:
