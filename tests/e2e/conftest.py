@@ -196,6 +196,13 @@ def show_tab(page: Any, tab: str) -> None:
     page.wait_for_selector(f"#{tab}-root", state="visible")
 
 
+def show_chain(page: Any) -> None:
+    """Scroll to the option chain, which mounts when it comes near (ui.lazy_block)."""
+    page.locator("#options-chain-body").scroll_into_view_if_needed()
+    page.wait_for_selector("#options-chain-grid .ag-root-wrapper", timeout=30_000)
+    page.locator("#options-chain-grid").scroll_into_view_if_needed()
+
+
 # Everything a tab shows, read in one round trip. Plotly draws scatter/bar/histogram as
 # ``g.trace`` and heatmaps as ``g.hm``; ``gd.data`` is what the figure asked for.
 TAB_SNAPSHOT_JS = """(tab) => {

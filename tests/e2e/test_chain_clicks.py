@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import LiveApp, open_page, show_tab, start_live_app, wait_until
+from tests.e2e.conftest import (
+    LiveApp,
+    open_page,
+    show_chain,
+    show_tab,
+    start_live_app,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -62,6 +69,7 @@ def test_bid_ask_and_mid_load_the_price_clicked(browser, live: LiveApp) -> None:
             timeout=90,
             what="the ticket to hold the first signal's contract",
         )
+        show_chain(page)
         page.wait_for_selector(TICKET_ROW, timeout=30_000)
         strike = page.get_attribute(TICKET_ROW, "row-id")
         direction = page.input_value("#options-direction")

@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     LiveApp,
     open_page,
     save_tab_screenshot,
+    show_chain,
     show_tab,
     start_live_app,
     tab_snapshot,
@@ -146,7 +147,7 @@ def test_every_tab_fits_its_width(page: tuple[str, Any]) -> None:
         _wait_drawn(page_, tab)
         if tab == "options":
             # AG Grid's cells are content-visibility: auto; off-screen headers read empty.
-            page_.locator("#options-chain-grid").scroll_into_view_if_needed()
+            show_chain(page_)
         page_.wait_for_timeout(300)
         facts = page_.evaluate(FACTS_JS, tab)
         vw = facts["viewport"]
@@ -261,5 +262,9 @@ def test_the_options_charts_frame_three_signals(page: tuple[str, Any]) -> None:
             assert y_lo <= price <= y_hi, f"signal {index}: {level} {price} off the price axis"
             assert x_lo <= price <= x_hi, f"signal {index}: {level} {price} off the payoff axis"
         save_tab_screenshot(page_, f"options-signal{index}-{width_name}", docs=False)
-    # The Options tab as a trader sees it: a signal, its charts, and its contract's chain.
+    # The Options tab as a trader sees it: a signal, its charts, and its contract's chain
+    # (the chain and the flow mount as they are scrolled to).
+    show_chain(page_)
+    page_.locator("#options-flow-body").scroll_into_view_if_needed()
+    page_.wait_for_selector("#options-flow-chart .main-svg", timeout=30_000)
     save_tab_screenshot(page_, "options" if width_name == "desktop" else "options-phone")

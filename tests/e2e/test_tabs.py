@@ -20,6 +20,7 @@ from tests.e2e.conftest import (
     LiveApp,
     open_page,
     save_tab_screenshot,
+    show_chain,
     show_tab,
     start_live_app,
     tab_snapshot,
@@ -328,7 +329,7 @@ def test_chain_click_loads_the_contract_and_draws_its_payoff(page, live: LiveApp
         _select_first_signal(page_)
     # The ticket's contract's row: the chain scrolls it into view when the signal loads it.
     first = "#options-chain-grid .ag-center-cols-container .ag-row.chain-ticket"
-    page_.locator("#options-chain-grid").scroll_into_view_if_needed()
+    show_chain(page_)
     page_.wait_for_selector(first, timeout=30_000)
     strike = page_.get_attribute(first, "row-id")
     # The contract the ticket's (signal's) direction buys: the other right is refused.

@@ -112,78 +112,88 @@ def grid(id_: str, columns: list[dict[str, Any]], height: str = "300px", **kw: A
     return data_grid(id_, columns, height, grid_options=options, **kw)
 
 
+CHAIN_BODY = "options-chain-body"
+
+
+def chain_body() -> html.Div:
+    """The chain's controls, grid and messages, mounted when the card is scrolled near."""
+    controls = html.Div(
+        [
+            html.Span("Option chain ", id="options-chain-title", className="me-2"),
+            html.Span(
+                [
+                    dbc.Label("Expiry", className="small ms-2 me-1"),
+                    dbc.Select(
+                        id="options-chain-expiry",
+                        options=[],
+                        size="sm",
+                        className="d-inline-block w-auto",
+                    ),
+                    dbc.Label("Moneyness ±%", className="small ms-2 me-1"),
+                    dbc.Select(
+                        id="options-chain-moneyness",
+                        options=[{"label": str(v), "value": str(v)} for v in (2, 5, 10, 20)],
+                        value="5",
+                        size="sm",
+                        className="d-inline-block w-auto",
+                    ),
+                ],
+                className="d-inline-flex align-items-center flex-wrap",
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center mb-2",
+    )
+    return html.Div(
+        [
+            controls,
+            slow_loading(
+                data_grid(
+                    "options-chain-grid",
+                    CHAIN_COLUMNS,
+                    "360px",
+                    getRowId="params.data.strike_key",
+                    grid_options={
+                        "theme": COMPACT_GRID_THEME,
+                        "rowSelection": {
+                            "mode": "singleRow",
+                            "enableClickSelection": True,
+                            "checkboxes": False,
+                        },
+                        "tooltipShowDelay": 300,
+                    },
+                    column_defaults={
+                        "filter": False,
+                        "suppressHeaderMenuButton": True,
+                        "wrapHeaderText": True,
+                        "autoHeaderHeight": True,
+                    },
+                    rowClassRules={
+                        "chain-atm": "params.data.atm === true",
+                        "chain-ticket": "params.data.ticket != null",
+                    },
+                ),
+            ),
+            html.Div(
+                "Click a call or put's Bid, Mid or Ask to load that contract into"
+                " the ticket with a buy limit at that price (any other cell of it:"
+                " at its mid); its row is lit. A contract against the ticket's"
+                " signal (a put for a long) is refused. Δ, Γ and prices are per"
+                " share; Θ and vega are dollars for one contract (100 shares).",
+                className="small text-muted",
+            ),
+            html.Div(id="options-chain-pick", role="status"),
+            dcc.Store(id="options-chain-scroll-sink"),
+            html.Div(id="options-chain-status"),
+        ]
+    )
+
+
 def chain_card() -> dbc.Card:
+    # Below the fold: its grid and reads wait until the trader scrolls near it.
     return dbc.Card(
         [
-            dbc.CardHeader(
-                [
-                    html.Span("Option chain ", id="options-chain-title"),
-                    html.Span(
-                        [
-                            dbc.Label("Expiry", className="small ms-2 me-1"),
-                            dbc.Select(
-                                id="options-chain-expiry",
-                                options=[],
-                                size="sm",
-                                className="d-inline-block w-auto",
-                            ),
-                            dbc.Label("Moneyness ±%", className="small ms-2 me-1"),
-                            dbc.Select(
-                                id="options-chain-moneyness",
-                                options=[
-                                    {"label": str(v), "value": str(v)} for v in (2, 5, 10, 20)
-                                ],
-                                value="5",
-                                size="sm",
-                                className="d-inline-block w-auto",
-                            ),
-                        ],
-                        className="d-inline-flex align-items-center flex-wrap",
-                    ),
-                ]
-            ),
-            dbc.CardBody(
-                [
-                    slow_loading(
-                        data_grid(
-                            "options-chain-grid",
-                            CHAIN_COLUMNS,
-                            "360px",
-                            getRowId="params.data.strike_key",
-                            grid_options={
-                                "theme": COMPACT_GRID_THEME,
-                                "rowSelection": {
-                                    "mode": "singleRow",
-                                    "enableClickSelection": True,
-                                    "checkboxes": False,
-                                },
-                                "tooltipShowDelay": 300,
-                            },
-                            column_defaults={
-                                "filter": False,
-                                "suppressHeaderMenuButton": True,
-                                "wrapHeaderText": True,
-                                "autoHeaderHeight": True,
-                            },
-                            rowClassRules={
-                                "chain-atm": "params.data.atm === true",
-                                "chain-ticket": "params.data.ticket != null",
-                            },
-                        ),
-                    ),
-                    html.Div(
-                        "Click a call or put's Bid, Mid or Ask to load that contract into"
-                        " the ticket with a buy limit at that price (any other cell of it:"
-                        " at its mid); its row is lit. A contract against the ticket's"
-                        " signal (a put for a long) is refused. Δ, Γ and prices are per"
-                        " share; Θ and vega are dollars for one contract (100 shares).",
-                        className="small text-muted",
-                    ),
-                    html.Div(id="options-chain-pick", role="status"),
-                    dcc.Store(id="options-chain-scroll-sink"),
-                    html.Div(id="options-chain-status"),
-                ]
-            ),
+            dbc.CardHeader("Option chain (calls | strike | puts)"),
+            dbc.CardBody(lazy_block(CHAIN_BODY, "The chain loads as you scroll to it.")),
         ],
         className="mb-3",
     )
@@ -387,6 +397,7 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
     def _pick(cell: Any, rows: Any, expiry: Any, direction: Any, signal: Any) -> Any:
         return pick_from_chain(cell, rows, expiry, direction, signal)
 
+    register_lazy(app, CHAIN_BODY, chain_body)
     register_lazy(app, FLOW_BODY, flow_body)
 
     @app.callback(
