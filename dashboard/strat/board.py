@@ -30,12 +30,13 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
 
 from dashboard.strat.continuity import ContinuityResult, TimeframeState
 from dashboard.strat.ideas import SetupIdea, group_setup_ideas
+from dashboard.strat.memo import ScanMemo
 from dashboard.strat.scanner import ScanRow
 from dashboard.strat.setups import is_actionable
 from dashboard.strat.signals import Direction, Pattern, Setup, SetupStatus
@@ -234,18 +235,6 @@ def _trigger_pct(setup: Setup, price: float) -> float:
     return _pct(d * (price - p.entry.price), p.entry.price)
 
 
-def _shown_leg(idea: SetupIdea, price: float) -> Setup:
-    """The leg a both-ways idea shows: the one in force (the later, or on one bar the one
-    price is further past), else the one nearest its trigger."""
-    legs = idea.legs
-    live = [s for s in legs if s.status is SetupStatus.TRIGGERED]
-    if len(live) == 1:
-        return live[0]
-    if live:
-        return max(live, key=lambda s: (s.triggered_index or -1, _trigger_pct(s, price)))
-    return min(legs, key=lambda s: _trigger_pct(s, price))
-
-
 def _rr_now(setup: Setup, price: float) -> float | None:
     p, d = setup.pattern, _sign(setup.pattern.direction)
     if not p.targets:
@@ -270,64 +259,102 @@ class _IdeaFacts:
     broke_both: bool
 
 
-def _leg_row(
-    scan: ScanRow,
-    idea: _IdeaFacts,
-    setup: Setup,
-    price: float,
-    min_magnitude_pct: float,
-    tfcs: dict[Direction, SignalTfc],
-    *,
-    other_leg: str | None = None,
-    alt: SignalRow | None = None,
-) -> SignalRow:
+@dataclass(frozen=True, slots=True)
+class _Leg:
+    """A leg row's fields that do not move with the price: they follow from the setup
+    (and the minimum magnitude) alone, so a refresh whose setups did not change keeps
+    them (``_plan``)."""
+
+    setup: Setup
+    id: str
+    category: Category
+    status: str
+    target1: float | None
+    target2: float | None
+    move: float | None  # |T1 − entry|
+    magnitude_pct: float | None
+    reward_risk: float | None
+    target_rule: str | None
+    facts: _IdeaFacts
+
+
+def _leg(scan: ScanRow, facts: _IdeaFacts, setup: Setup, min_magnitude_pct: float) -> _Leg:
     p = setup.pattern
-    d = _sign(p.direction)
     t1 = p.targets[0].price if p.targets else None
-    t2 = p.targets[1].price if len(p.targets) > 1 else None
     move = abs(t1 - p.entry.price) if t1 is not None else None
     magnitude = move / p.entry.price * 100.0 if move is not None else None
-    atr = scan.atr if scan.atr is not None and math.isfinite(scan.atr) and scan.atr > 0 else None
     if magnitude is not None and magnitude < min_magnitude_pct:
         category: Category = "low_magnitude"
     elif setup.status is SetupStatus.TRIGGERED:
         category = "triggered"
     else:
         category = "pending"
-    return SignalRow(
+    return _Leg(
+        setup=setup,
         # The leg's own id, so the chart finds the very setup the row shows; a both-ways
         # row and its ``alt`` are never shown together, so the grid's ids stay unique.
         id=signal_id(scan.symbol, scan.timeframe, p, setup.setup_time),
         category=category,
+        status="broke both ways" if facts.broke_both else setup.status.value,
+        target1=t1,
+        target2=p.targets[1].price if len(p.targets) > 1 else None,
+        move=move,
+        magnitude_pct=magnitude,
+        reward_risk=p.reward_risk,
+        target_rule=p.targets[0].rule if p.targets else None,
+        facts=facts,
+    )
+
+
+def _leg_row(
+    scan: ScanRow,
+    leg: _Leg,
+    price: float,
+    atr: float | None,
+    tfcs: dict[Direction, SignalTfc],
+    *,
+    other_leg: str | None = None,
+    alt: SignalRow | None = None,
+    opposite: str | None = None,
+) -> SignalRow:
+    """The leg's row at ``price``: its kept fields and the ones the price moves."""
+    setup = leg.setup
+    p = setup.pattern
+    d = _sign(p.direction)
+    t1 = leg.target1
+    return SignalRow(
+        id=leg.id,
+        category=leg.category,
         symbol=scan.symbol,
         timeframe=scan.timeframe,
         pattern=p.name,
         label=p.label,
         direction=p.direction,
-        status="broke both ways" if idea.broke_both else setup.status.value,
+        status=leg.status,
         price=price,
         entry=p.entry.price,
         stop=p.stop.price,
         target1=t1,
-        target2=t2,
-        reward_risk=p.reward_risk,
-        magnitude_pct=magnitude,
-        magnitude_atr=move / atr if move is not None and atr is not None else None,
+        target2=leg.target2,
+        reward_risk=leg.reward_risk,
+        magnitude_pct=leg.magnitude_pct,
+        magnitude_atr=leg.move / atr if leg.move is not None and atr is not None else None,
         tfc=_tfc_for(tfcs, scan, p.direction),
         setup_time=setup.setup_time,
         triggered_at=setup.triggered_at,
         entry_rule=p.entry.rule,
         stop_rule=p.stop.rule,
-        target_rule=p.targets[0].rule if p.targets else None,
+        target_rule=leg.target_rule,
         trigger_pct=_trigger_pct(setup, price),
         to_t1_pct=_pct(d * (t1 - price), price) if t1 is not None else None,
         to_stop_pct=_pct(d * (price - p.stop.price), price),
         rr_now=_rr_now(setup, price),
-        tags=idea.tags,
-        directions=idea.directions,
-        broke_both=idea.broke_both,
+        tags=leg.facts.tags,
+        directions=leg.facts.directions,
+        broke_both=leg.facts.broke_both,
         other_leg=other_leg,
         alt=alt,
+        opposite=opposite,
     )
 
 
@@ -346,27 +373,114 @@ def _other_leg_text(setup: Setup) -> str:
     return f"{p.label} {p.direction} {setup.status.value.replace('_', ' ')}"
 
 
+@dataclass(frozen=True, slots=True)
+class _IdeaPlan:
+    """An idea's row before the price: its active (actionable) legs, which of them are
+    in force, and for each as the shown leg the idea's other leg: None, its text when it
+    is no longer active, or the active leg its row shows as ``alt``."""
+
+    active: tuple[_Leg, ...]
+    live: tuple[int, ...]  # indices into ``active`` of the legs in force
+    others: tuple[_Leg | str | None, ...]  # one per leg of ``active``
+
+
+def _idea_plan(scan: ScanRow, idea: SetupIdea, min_magnitude_pct: float) -> _IdeaPlan:
+    facts = _IdeaFacts(idea.tags, idea.directions, idea.broke_both_ways)
+    legs = idea.legs
+    active_at = [i for i, s in enumerate(legs) if is_actionable(s)]
+    built = {i: _leg(scan, facts, legs[i], min_magnitude_pct) for i in active_at}
+    others: list[_Leg | str | None] = []
+    for i in active_at:
+        j = next((j for j, s in enumerate(legs) if s is not legs[i]), None)
+        if j is None:
+            others.append(None)
+        elif j in built:
+            others.append(built[j])
+        else:
+            others.append(_other_leg_text(legs[j]))
+    active = tuple(built[i] for i in active_at)
+    live = tuple(k for k, leg in enumerate(active) if leg.setup.status is SetupStatus.TRIGGERED)
+    return _IdeaPlan(active, live, tuple(others))
+
+
+def _shown_at(plan: _IdeaPlan, price: float) -> int:
+    """The leg a both-ways idea shows: the one in force (the later, or on one bar the one
+    price is further past), else the one nearest its trigger."""
+    active, live = plan.active, plan.live
+    if len(active) == 1:
+        return 0
+    if len(live) == 1:
+        return live[0]
+    if live:
+        return max(
+            live,
+            key=lambda k: (
+                active[k].setup.triggered_index or -1,
+                _trigger_pct(active[k].setup, price),
+            ),
+        )
+    return min(range(len(active)), key=lambda k: _trigger_pct(active[k].setup, price))
+
+
 def _row(
     scan: ScanRow,
-    idea: SetupIdea,
+    plan: _IdeaPlan,
+    k: int,
+    opposite: str | None,
     price: float,
-    min_magnitude_pct: float,
+    atr: float | None,
     tfcs: dict[Direction, SignalTfc],
 ) -> SignalRow:
-    """The idea's row: its shown leg (an active one), with the other leg as ``alt`` when
-    it is active too, else named in ``other_leg``."""
-    active = SetupIdea(idea.name, idea.setup_index, tuple(s for s in idea.legs if is_actionable(s)))
-    shown = _shown_leg(active, price)
-    facts = _IdeaFacts(idea.tags, idea.directions, idea.broke_both_ways)
-    other = next((s for s in idea.legs if s is not shown), None)
+    """The idea's row: its shown leg (``plan.active[k]``), with the other leg as ``alt``
+    when it is active too, else named in ``other_leg``; both note ``opposite``."""
+    shown, other = plan.active[k], plan.others[k]
     if other is None:
-        return _leg_row(scan, facts, shown, price, min_magnitude_pct, tfcs)
-    if not is_actionable(other):
-        return _leg_row(
-            scan, facts, shown, price, min_magnitude_pct, tfcs, other_leg=_other_leg_text(other)
-        )
-    alt = _leg_row(scan, facts, other, price, min_magnitude_pct, tfcs)
-    return _leg_row(scan, facts, shown, price, min_magnitude_pct, tfcs, alt=alt)
+        return _leg_row(scan, shown, price, atr, tfcs, opposite=opposite)
+    if isinstance(other, str):
+        return _leg_row(scan, shown, price, atr, tfcs, other_leg=other, opposite=opposite)
+    alt = _leg_row(scan, other, price, atr, tfcs, opposite=opposite)
+    return _leg_row(scan, shown, price, atr, tfcs, alt=alt, opposite=opposite)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A scan row's ideas before the price, kept in the memo for that very ``setups``
+    tuple (held here, so its id cannot be reused while the entry lives)."""
+
+    setups: tuple[Setup, ...]
+    symbol: str
+    timeframe: str
+    min_magnitude_pct: float
+    ideas: tuple[_IdeaPlan, ...]
+
+
+def _plan(scan: ScanRow, min_magnitude_pct: float, memo: ScanMemo | None) -> tuple[_IdeaPlan, ...]:
+    """The scan row's ideas with an active leg, grouped (``group_setup_ideas``) and their
+    legs' fixed fields worked out. They follow from the row's setups (immutable), symbol
+    and timeframe and the minimum magnitude alone; the scanner hands a refresh the same
+    setups tuple when its frame's setups did not change (``scanner._Live``), so the
+    memo keeps the plan under the tuple's identity."""
+    key = ("board", id(scan.setups))
+    if memo is not None:
+        kept = memo.get(key)
+        if (
+            isinstance(kept, _Plan)
+            and kept.setups is scan.setups
+            and kept.symbol == scan.symbol
+            and kept.timeframe == scan.timeframe
+            and kept.min_magnitude_pct == min_magnitude_pct
+        ):
+            return kept.ideas
+    # Resolved setups (``scan(include_resolved=True)``) only tell an active leg that
+    # its other direction was traded through too; an idea needs an active leg.
+    ideas = tuple(
+        _idea_plan(scan, idea, min_magnitude_pct)
+        for idea in group_setup_ideas(scan.setups, match_target=False)
+        if any(is_actionable(s) for s in idea.legs)
+    )
+    if memo is not None:
+        memo.put(key, _Plan(scan.setups, scan.symbol, scan.timeframe, min_magnitude_pct, ideas))
+    return ideas
 
 
 def _last_price(scan: ScanRow) -> float:
@@ -376,24 +490,22 @@ def _last_price(scan: ScanRow) -> float:
     return scan.price
 
 
-def _with_opposites(rows: list[SignalRow]) -> list[SignalRow]:
-    """Note on each in-force row any opposite idea in force on its symbol and timeframe."""
-    live: dict[tuple[str, str], list[SignalRow]] = {}
-    for r in rows:
-        if r.in_force:
-            live.setdefault((r.symbol, r.timeframe), []).append(r)
-    out: list[SignalRow] = []
-    for r in rows:
+def _opposites(legs: Sequence[_Leg]) -> list[str | None]:
+    """For each shown leg of one scan row's ideas (one symbol and timeframe), when it is
+    in force, a note of the ideas in force the other way."""
+    live = [leg for leg in legs if leg.status != SetupStatus.PENDING.value]
+    if len({leg.setup.pattern.direction for leg in live}) < 2:
+        return [None] * len(legs)  # no opposite directions in force: nothing to note
+    notes: list[str | None] = []
+    for leg in legs:
+        d = leg.setup.pattern.direction
         others = [
-            o
-            for o in live.get((r.symbol, r.timeframe), ())
-            if o.id != r.id and o.direction != r.direction and r.in_force
+            o.setup.pattern for o in live if o.id != leg.id and o.setup.pattern.direction != d
         ]
-        if others:
-            note = "opposite in force: " + "; ".join(f"{o.label} {o.direction}" for o in others)
-            r = replace(r, opposite=note, alt=replace(r.alt, opposite=note) if r.alt else None)
-        out.append(r)
-    return out
+        in_force = leg.status != SetupStatus.PENDING.value
+        text = "; ".join(f"{p.label} {p.direction}" for p in others)
+        notes.append(f"opposite in force: {text}" if others and in_force else None)
+    return notes
 
 
 def build_signal_board(
@@ -406,28 +518,29 @@ def build_signal_board(
     return rank_board(board_rows(rows, min_magnitude_pct=min_magnitude_pct))
 
 
-def board_rows(rows: Iterable[ScanRow], *, min_magnitude_pct: float = 0.5) -> list[SignalRow]:
+def board_rows(
+    rows: Iterable[ScanRow], *, min_magnitude_pct: float = 0.5, memo: ScanMemo | None = None
+) -> list[SignalRow]:
     """``build_signal_board`` before ranking, for a caller that ranks several scans'
     rows together once (``rank_board`` is a stable sort, so ranking twice changes
-    nothing)."""
+    nothing). ``memo`` keeps each scan row's price-independent share (``_plan``) for
+    the next refresh; the rows are the same with or without it."""
     out: list[SignalRow] = []
     for scan in rows:
-        if scan.error:
+        if scan.error or not scan.setups:
             continue
-        # Resolved setups (``scan(include_resolved=True)``) only tell an active leg that
-        # its other direction was traded through too; an idea needs an active leg.
-        ideas = [
-            idea
-            for idea in group_setup_ideas(scan.setups, match_target=False)
-            if any(is_actionable(s) for s in idea.legs)
-        ]
+        ideas = _plan(scan, min_magnitude_pct, memo)
         if not ideas:
             continue
         price = _last_price(scan)
-        tfcs: dict[Direction, SignalTfc] = {}
-        out.extend(
-            _with_opposites([_row(scan, idea, price, min_magnitude_pct, tfcs) for idea in ideas])
+        atr = (
+            scan.atr if scan.atr is not None and math.isfinite(scan.atr) and scan.atr > 0 else None
         )
+        tfcs: dict[Direction, SignalTfc] = {}
+        shown = [_shown_at(plan, price) for plan in ideas]
+        notes = _opposites([plan.active[k] for plan, k in zip(ideas, shown, strict=True)])
+        for plan, k, note in zip(ideas, shown, notes, strict=True):
+            out.append(_row(scan, plan, k, note, price, atr, tfcs))
     return out
 
 

@@ -1,10 +1,13 @@
 """A scan's memo: what a refresh can keep from the previous one.
 
 Between two refreshes of the board a frame's closed bars do not change; only its live
-bar moves. Everything the scanner derives from closed bars alone (the patterns, the
-setups already settled on them, a bar's close time) is kept here under a key made of
-the content it was computed from (``strat.scanner`` builds the keys), so a revised bar
-or a changed parameter is a miss, never a stale answer.
+bar moves, and mostly only its close. Everything the scanner derives from closed bars
+alone (the patterns, the setups already settled on them, a bar's close time) is kept
+here under a key made of the content it was computed from (``strat.scanner`` builds
+the keys), so a revised bar or a changed parameter is a miss, never a stale answer.
+So is what the live bar's open, high and low decide of those setups (``scanner._Live``),
+and the board's price-independent share of a frame's ideas (``board._plan``, under
+the very setups tuple it was worked out from).
 
 The memo is the only state of the scanner, so it is an explicit object that the shell
 owns (``signal_scan``: one per process) and passes in; ``memo=None`` scans cold. It is
@@ -20,9 +23,10 @@ from typing import Final
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "ScanMemo"]
 
-# A full watchlist (30 × 8 frames) keeps about 500 entries (a frame's closed-bar results
-# and its last bar's close time); this holds about two watchlists' worth.
-DEFAULT_MAX_ENTRIES: Final = 1024
+# A full watchlist (30 × 8 frames) keeps about 960 entries (per frame: its closed-bar
+# results, its live bar's, its board plan and its last bar's close time); this holds
+# about four watchlists' worth.
+DEFAULT_MAX_ENTRIES: Final = 4096
 
 
 class ScanMemo:

@@ -7,7 +7,7 @@ bar may still trigger them (an intrabar fact) and gives the current bar type and
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, cast
@@ -32,7 +32,6 @@ from dashboard.strat.settlement import (
     LowerBars,
     bar_end_ns,
     lower_bars_from_ticks,
-    magnifier_for,
     ns_to_datetime,
     utc_ns,
 )
@@ -40,6 +39,7 @@ from dashboard.strat.setups import (
     SETUP_EXPIRE_BARS,
     active_setups,
     extend_setups,
+    extend_setups_by_range,
     setups_from_ticks,
 )
 from dashboard.strat.signals import Pattern, Setup
@@ -82,6 +82,7 @@ class _Frame:
     index: pd.Index
     starts: NDArray[np.int64] | None  # bar starts in UTC ns (a DatetimeIndex only)
     atr: float  # mean true range of the last 14 bars
+    increasing: bool  # ``starts`` known and strictly increasing (the memo's keys need it)
 
 
 def _prices(df: pd.DataFrame) -> NDArray[np.float64]:
@@ -114,6 +115,7 @@ def _frame(df: pd.DataFrame, tick: float) -> _Frame:
         index,
         starts,
         average_true_range(h, lo, c),
+        _increasing(starts),
     )
 
 
@@ -167,6 +169,7 @@ def _frames(
                 errors[key] = f"{type(exc).__name__}: {exc}"
             continue
         index = df.index
+        starts = utc_ns(index) if isinstance(index, pd.DatetimeIndex) else None
         frames[key] = _Frame(
             o[a:b],
             h[a:b],
@@ -176,8 +179,9 @@ def _frames(
             ticks[:, a:b],
             codes[a:b],
             index,
-            utc_ns(index) if isinstance(index, pd.DatetimeIndex) else None,
+            starts,
             float(tr[max(a, b - _ATR_BARS) : b].mean()) if b > a else float("nan"),
+            _increasing(starts),
         )
     return frames, errors
 
@@ -190,17 +194,20 @@ def _magnifier_frames(
     bars: Mapping[tuple[str, str], pd.DataFrame],
     sym: str,
     frames: Mapping[tuple[str, str], _Frame],
-) -> dict[str, LowerBars]:
-    """Every timeframe of ``sym`` in ``bars`` (scanned or not) as magnifier input; a
-    frame that cannot be read is left out, as the magnifier is only a refinement."""
+) -> tuple[dict[str, LowerBars], dict[str, _Frame]]:
+    """Every timeframe of ``sym`` in ``bars`` (scanned or not) as magnifier input, and
+    the frames they come from; a frame that cannot be read is left out, as the
+    magnifier is only a refinement."""
     out: dict[str, LowerBars] = {}
+    used: dict[str, _Frame] = {}
     for s, tf in bars:
         if s != sym or tf not in MAGNIFIER_LADDER:
             continue
         f = frames.get((s, tf))
         if f is not None and f.starts is not None and f.close.size:
             out[tf] = lower_bars_from_ticks(tf, f.starts, *f.ticks)
-    return out
+            used[tf] = f
+    return out, used
 
 
 ClosedFlags = bool | Mapping[str, bool] | Mapping[tuple[str, str], bool]
@@ -209,7 +216,7 @@ ClosedFlags = bool | Mapping[str, bool] | Mapping[tuple[str, str], bool]
 def _closed_flag(last_bar_closed: ClosedFlags, sym: str, tf: str) -> bool:
     """The flag for (sym, tf), else for tf, else True; or the one flag for all."""
     if isinstance(last_bar_closed, Mapping):
-        flags = cast(Mapping[object, bool], last_bar_closed)
+        flags = cast("Mapping[object, bool]", last_bar_closed)
         return bool(flags.get((sym, tf), flags.get(tf, True)))
     return bool(last_bar_closed)
 
@@ -235,41 +242,48 @@ def _symbol_continuity(
     return timeframe_continuity(price, opens, mode=mode, bar_types=codes, atr=atr, tick=tick)
 
 
-def _increasing(starts: NDArray[np.int64]) -> bool:
-    return bool(starts.size < 2 or (starts[1:] > starts[:-1]).all())
+def _increasing(starts: NDArray[np.int64] | None) -> bool:
+    return starts is not None and bool(starts.size < 2 or (starts[1:] > starts[:-1]).all())
 
 
 _LowerKey = tuple[tuple[str, bytes, bytes], ...]
+# The timeframes ``magnifier_for`` looks in for bars of each timeframe, in its order.
+_FINER: Final = {tf: MAGNIFIER_LADDER[i + 1 :] for i, tf in enumerate(MAGNIFIER_LADDER)}
 
 
-def _lower_key(magnifier: Sequence[LowerBars], until: int) -> _LowerKey | None:
-    """All the magnifier can read while it replays bars that end by ``until`` (ns):
-    each lower timeframe's bars that start before it, and the start of the next one (a
-    bar's end is capped by the next start). None when a lower frame's starts are not
-    increasing (its searches would not stay inside that prefix)."""
+def _lower_key(tf: str, lower: Mapping[str, _Frame], until: int) -> _LowerKey | None:
+    """All the magnifier can read while it replays bars of ``tf`` that end by ``until``
+    (ns): each lower timeframe's bars (``magnifier_for``'s, from the frames they were
+    made of) that start before it, and the start of the next one (a bar's end is
+    capped by the next start). None when a lower frame's starts are not increasing
+    (its searches would not stay inside that prefix)."""
     out: list[tuple[str, bytes, bytes]] = []
-    for lb in magnifier:
-        if not _increasing(lb.start):
+    for low_tf in _FINER.get(tf, ()):
+        f = lower.get(low_tf)
+        if f is None:
+            continue
+        starts = cast("NDArray[np.int64]", f.starts)  # _magnifier_frames keeps only known ones
+        if not f.increasing:
             return None
-        k = int(np.searchsorted(lb.start, until, side="left"))
-        prices = b"".join(a[:k].tobytes() for a in (lb.open, lb.high, lb.low, lb.close))
-        out.append((lb.timeframe, lb.start[: k + 1].tobytes(), prices))
+        k = int(starts.searchsorted(until, side="left"))
+        out.append((low_tf, starts[: k + 1].tobytes(), f.block[:, :k].tobytes()))
     return tuple(out)
 
 
 def _setups_key(
-    f: _Frame, tf: str, closed: bool, lower: Mapping[str, LowerBars], intrabar: IntrabarRule
+    f: _Frame, tf: str, closed: bool, lower: Mapping[str, _Frame], intrabar: IntrabarRule
 ) -> Hashable | None:
     """What the closed bars' setups read besides those bars (``_patterns_and_setups``);
-    None when the frame's starts do not increase or its index has no time zone slot."""
+    None when the frame's starts do not increase or its index has no time zone slot.
+    ``lower``: the frames of the magnifier's bars (``_magnifier_frames``)."""
     starts, index = f.starts, f.index
-    if starts is None or not isinstance(index, pd.DatetimeIndex) or not _increasing(starts):
+    if starts is None or not isinstance(index, pd.DatetimeIndex) or not f.increasing:
         return None
     # The closed bars' evaluation replays only bars that end by the live bar's start (by
     # the last bar's close when every bar is closed).
     last = int(starts[-1])
     until = bar_end_ns(tf, last, None) if closed else last
-    lower_key = _lower_key(magnifier_for(tf, lower), until)
+    lower_key = _lower_key(tf, lower, until)
     if lower_key is None:
         return None
     return (closed, starts.tobytes(), index.tz, intrabar, lower_key)
@@ -282,8 +296,26 @@ class _Kept:
     ``setups_key``."""
 
     patterns: tuple[Pattern, ...]
+    last: tuple[Pattern, ...]  # those whose setup bar is the last closed bar
     setups_key: Hashable
     setups: tuple[Setup, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Live:
+    """A frame's setups carried onto its live bar as far as that bar's open, high and
+    low settle them (``extend_setups_by_range``); valid for that ``bar``, the closed
+    bars of the key it is kept under and ``setups_key``."""
+
+    setups_key: Hashable
+    bar: tuple[int, int, int]  # the live bar's open, high and low in ticks
+    by_range: tuple[Setup | None, ...]  # ``extend_setups_by_range``'s
+    setups: tuple[Setup, ...] | None  # the same when it settled them all
+
+
+def _on_bar(patterns: Iterable[Pattern], index: int) -> tuple[Pattern, ...]:
+    """The patterns whose setup bar is bar ``index``."""
+    return tuple(p for p in patterns if p.setup_index == index)
 
 
 def _patterns_and_setups(
@@ -292,14 +324,16 @@ def _patterns_and_setups(
     tf: str,
     closed: bool,
     lower: Mapping[str, LowerBars],
+    lower_frames: Mapping[str, _Frame],
     *,
     config: LevelConfig,
     tick: float,
     expire_after: int,
     intrabar: IntrabarRule,
     memo: ScanMemo | None,
-) -> tuple[list[Pattern], list[Setup]]:
-    """The frame's patterns on its closed bars and their setups on all its bars.
+) -> tuple[Sequence[Pattern], Sequence[Setup]]:
+    """The frame's patterns whose setup bar is its last closed bar, and the setups of
+    all its patterns on all its bars. ``lower_frames``: the frames ``lower`` was made of.
 
     With a ``memo``, the closed bars' share is kept: the patterns, keyed by everything
     ``patterns_from_ticks`` reads (the closed bars' ticks, from which the codes follow;
@@ -346,33 +380,58 @@ def _patterns_and_setups(
             starts_ns=f.starts,
         )
 
-    skey = _setups_key(f, tf, closed, lower, intrabar) if memo is not None else None
+    skey = _setups_key(f, tf, closed, lower_frames, intrabar) if memo is not None else None
     if memo is None or skey is None:
         pats = detect()
-        return pats, evaluate(pats, n, closed)
+        return _on_bar(pats, n_closed - 1), evaluate(pats, n, closed)
     pkey = ("patterns", sym, tf, tick, config, expire_after, n_closed,
             f.block[:, :n_closed].tobytes())  # fmt: skip
     kept = memo.get(pkey)
     if not (isinstance(kept, _Kept) and kept.setups_key == skey):
-        patterns = kept.patterns if isinstance(kept, _Kept) else tuple(detect())
-        kept = _Kept(patterns, skey, tuple(evaluate(patterns, n_closed, True)))
+        if isinstance(kept, _Kept):
+            patterns, last = kept.patterns, kept.last
+        else:
+            patterns = tuple(detect())
+            last = _on_bar(patterns, n_closed - 1)
+        kept = _Kept(patterns, last, skey, tuple(evaluate(patterns, n_closed, True)))
         memo.put(pkey, kept)
     if closed:
-        return list(kept.patterns), list(kept.setups)
-    setups = extend_setups(
-        kept.setups,
-        h_t,
-        l_t,
-        c_t,
-        cast(pd.DatetimeIndex, f.index),  # _setups_key holds only for a DatetimeIndex
-        tick=tick,
-        open_t=o_t,
-        timeframe=tf,
-        lower=lower,
-        intrabar=intrabar,
-        starts_ns=f.starts,
+        return kept.last, kept.setups
+    # The live bar: what its open, high and low settle of the kept setups follows from
+    # them (its index and start are in the keys), so the last refresh's is kept under
+    # them (one per frame); only the setups whose outcome needs more are redone.
+    bar = (int(o_t[-1]), int(h_t[-1]), int(l_t[-1]))
+    lkey = ("live", pkey)
+    live = memo.get(lkey)
+    if not (isinstance(live, _Live) and live.bar == bar and live.setups_key == skey):
+        index = cast(pd.DatetimeIndex, f.index)  # _setups_key holds only for a DatetimeIndex
+        starts = cast("NDArray[np.int64]", f.starts)  # so the starts are known
+        by_range = extend_setups_by_range(
+            kept.setups, bar, n - 1, ns_to_datetime(int(starts[-1]), index.tz), tick=tick
+        )
+        live = _Live(skey, bar, by_range, None)
+        if None not in by_range:
+            live = _Live(skey, bar, by_range, cast("tuple[Setup, ...]", by_range))
+        memo.put(lkey, live)
+    if live.setups is not None:
+        return kept.last, live.setups
+    rest = iter(
+        extend_setups(
+            [s for s, r in zip(kept.setups, live.by_range, strict=True) if r is None],
+            h_t,
+            l_t,
+            c_t,
+            cast(pd.DatetimeIndex, f.index),
+            tick=tick,
+            open_t=o_t,
+            timeframe=tf,
+            lower=lower,
+            intrabar=intrabar,
+            starts_ns=f.starts,
+        )
     )
-    return list(kept.patterns), setups
+    setups = tuple(r if r is not None else next(rest) for r in live.by_range)
+    return kept.last, setups
 
 
 def scan(
@@ -421,7 +480,7 @@ def scan(
             elif (sym, tf) in all_errors:
                 errors[tf] = all_errors[(sym, tf)]
         tfc = _symbol_continuity(frames, tfc_tfs, tfc_mode, tick)
-        lower = _magnifier_frames(bars, sym, all_frames)
+        lower, lower_frames = _magnifier_frames(bars, sym, all_frames)
         for tf in timeframes:
             if tf in errors:
                 rows.append(_error_row(sym, tf, errors[tf], tfc))
@@ -433,15 +492,16 @@ def scan(
             n = f.close.size
             n_closed = n if closed else n - 1
             code = int(f.codes[-1])
-            pats: list[Pattern] = []
-            found: list[Setup] = []
+            on_last: Sequence[Pattern] = ()
+            found: Sequence[Setup] = ()
             if n_closed >= 2:
-                pats, evaluated = _patterns_and_setups(
+                on_last, evaluated = _patterns_and_setups(
                     f,
                     sym,
                     tf,
                     closed,
                     lower,
+                    lower_frames,
                     config=config,
                     tick=tick,
                     expire_after=expire_after,
@@ -460,7 +520,7 @@ def scan(
                     as_of=ns_to_datetime(int(f.starts[-1]), f.index.tz)
                     if f.starts is not None and isinstance(f.index, pd.DatetimeIndex)
                     else None,
-                    patterns=tuple(p for p in pats if p.setup_index == n_closed - 1),
+                    patterns=tuple(on_last),
                     setups=tuple(found),
                     continuity=tfc,
                     atr=f.atr,

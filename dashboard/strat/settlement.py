@@ -67,6 +67,7 @@ __all__ = [
     "ns_to_datetime",
     "path_rule_vertices",
     "settle_bar",
+    "settle_by_range",
     "utc_ns",
     "weakest",
 ]
@@ -528,3 +529,22 @@ def settle_bar(
         return BarSettlement(ph, fill, exit_, Settlement.PATH_RULE, (*notes, note))
     ph, fill, exit_, notes = _conservative(sb, levels, phase, gap_fills, has_open)
     return BarSettlement(ph, fill, exit_, Settlement.AMBIGUOUS, notes)
+
+
+def settle_by_range(
+    bar: tuple[int, int, int], sgn: int, levels: SignedLevels, phase: Phase
+) -> BarSettlement | None:
+    """``settle_bar`` for a bar ``(open, high, low)`` whose close is not given (a live
+    bar's close moves on every tick) with ``gap_fills=False``: its settlement when the
+    open, high and low decide it exactly, whatever the close, the lower bars and the
+    rule; None when they do not. A scanner can keep the answer while the live bar's
+    open, high and low stay put."""
+    o, h, lo = bar
+    sb = _signed_bar((o, h, lo, o), sgn)  # the close is a placeholder; never read below
+    entered_mid_bar = phase is Phase.WAITING and sb[0] < levels.entry <= sb[1]
+    if entered_mid_bar and sb[2] <= levels.stop:  # and the stop traded: the close decides
+        return None
+    exact = _exact(sb, levels, phase, False, True)
+    if exact is None:
+        return None
+    return BarSettlement(exact[0], exact[1], exact[2], Settlement.EXACT, exact[3])

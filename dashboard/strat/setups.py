@@ -35,6 +35,7 @@ from dashboard.strat.settlement import (
     magnifier_for,
     ns_to_datetime,
     settle_bar,
+    settle_by_range,
     utc_ns,
     weakest,
 )
@@ -384,6 +385,140 @@ def setups_from_ticks(
 _LIVE: Final = frozenset((SetupStatus.PENDING, SetupStatus.TRIGGERED))
 
 
+def _with_end(setup: Setup, end: int, invalidated: int | None) -> Setup:
+    """``replace(setup, end_index=end, invalidated_index=invalidated)`` by the
+    constructor: a refresh copies hundreds of setups, and ``replace`` costs several
+    times more (``test_setups`` pins the two equal)."""
+    s = setup
+    return Setup(
+        s.pattern,
+        s.status,
+        end,
+        s.triggered_index,
+        s.triggered_at,
+        s.in_force_close_index,
+        s.resolved_index,
+        s.exit_price,
+        s.magnitude_pct,
+        s.notes,
+        s.setup_time,
+        s.fill_price,
+        s.settlement,
+        s.trigger_settlement,
+        invalidated,
+    )
+
+
+def _signed(
+    setup: Setup, per_unit: float, high: int, low: int
+) -> tuple[int, int, int, int, SignedLevels]:
+    """The setup's direction sign, the bar's favourable and adverse extremes and the
+    levels, all signed so that "long" compares hold for both directions."""
+    p = setup.pattern
+    if p.direction == "long":
+        sgn, fav, adv = 1, high, low
+    else:
+        sgn, fav, adv = -1, -low, -high
+    entry = sgn * round(p.entry.price * per_unit)  # as setups_from_ticks rounds them
+    stop = sgn * round(p.stop.price * per_unit)
+    t1 = sgn * round(p.targets[0].price * per_unit) if p.targets else None
+    return sgn, fav, adv, entry, SignedLevels(entry, stop, t1)
+
+
+def _carried(setup: Setup, last: int, fav: int, adv: int, lv: SignedLevels) -> Setup | None:
+    """A live setup carried onto bar ``last`` that reaches none of its levels (its
+    extremes are ``fav``/``adv``); None when the bar reaches the entry of a pending one,
+    or the stop or T1 of one in force, which takes the bar's settlement."""
+    if setup.status is SetupStatus.PENDING:
+        if fav >= lv.entry:
+            return None
+        invalid = setup.invalidated_index
+        if invalid is None and adv <= lv.stop:
+            invalid = last
+        return _with_end(setup, last, invalid)
+    if adv > lv.stop and (lv.target is None or fav < lv.target):
+        return _with_end(setup, last, setup.invalidated_index)
+    return None
+
+
+def _settled(
+    setup: Setup,
+    last: int,
+    sgn: int,
+    entry: int,
+    outcome: BarSettlement,
+    triggered_at: datetime | None,
+    tick: float,
+) -> Setup:
+    """A live setup after bar ``last`` reached one of its levels, whose settlement is
+    ``outcome``: a pending one triggered there (at ``triggered_at``), one in force
+    settled or carried on."""
+    if setup.status is SetupStatus.PENDING:
+        phase, fill = outcome.phase, outcome.fill
+        if phase is Phase.WAITING:  # cannot happen: the bar reached the entry
+            phase, fill = Phase.IN, entry
+        resolved = last if phase in (Phase.TARGET, Phase.STOP) else None
+        return Setup(
+            pattern=setup.pattern,
+            status=_STATUS.get(phase, SetupStatus.TRIGGERED),
+            end_index=last,
+            triggered_index=last,
+            triggered_at=triggered_at,
+            resolved_index=resolved,
+            exit_price=_price(outcome.exit, sgn, tick) if resolved is not None else None,
+            magnitude_pct=setup.magnitude_pct,
+            notes=outcome.notes,
+            setup_time=setup.setup_time,
+            fill_price=_price(fill, sgn, tick),
+            settlement=outcome.settlement,
+            trigger_settlement=outcome.settlement,
+        )
+    resolved = last if outcome.phase in (Phase.TARGET, Phase.STOP) else None
+    return replace(
+        setup,
+        status=_STATUS.get(outcome.phase, SetupStatus.TRIGGERED),
+        end_index=last,
+        resolved_index=resolved,
+        exit_price=_price(outcome.exit, sgn, tick) if resolved is not None else None,
+        notes=(*setup.notes, *outcome.notes),
+        settlement=weakest(setup.settlement, outcome.settlement),
+    )
+
+
+def extend_setups_by_range(
+    setups: Iterable[Setup],
+    bar: tuple[int, int, int],
+    last: int,
+    bar_time: datetime | None,
+    *,
+    tick: float = 0.01,
+) -> tuple[Setup | None, ...]:
+    """``extend_setups`` (with an open) for each setup that the new bar's open, high and
+    low (``bar``, in ticks) settle exactly (``settlement.settle_by_range``), None for
+    the others (their outcome needs the close, the lower bars or the rule). Nothing
+    else is read, so a scanner may keep the result under those three numbers, the
+    bar's index ``last`` and its start ``bar_time`` (a trigger's time), and redo only
+    the Nones (``extend_setups`` treats each setup on its own)."""
+    per_unit = 1.0 / tick
+    _o, high, low = bar
+    out: list[Setup | None] = []
+    for setup in setups:
+        if setup.status not in _LIVE:
+            out.append(setup)
+            continue
+        sgn, fav, adv, entry, lv = _signed(setup, per_unit, high, low)
+        carried = _carried(setup, last, fav, adv, lv)
+        if carried is not None:
+            out.append(carried)
+            continue
+        phase = Phase.WAITING if setup.status is SetupStatus.PENDING else Phase.IN
+        outcome = settle_by_range(bar, sgn, lv, phase)
+        out.append(
+            None if outcome is None else _settled(setup, last, sgn, entry, outcome, bar_time, tick)
+        )
+    return tuple(out)
+
+
 def extend_setups(
     setups: Iterable[Setup],
     h: NDArray[np.int64],
@@ -416,6 +551,7 @@ def extend_setups(
     """
     per_unit = 1.0 / tick
     last = h.size - 1
+    high, low = int(h[last]), int(lo[last])
     settle = _settler(h, lo, c, open_t, timestamps, starts_ns, lower, intrabar, False)
     time_at = _time_reader(timestamps, starts_ns)
     out: list[Setup] = []
@@ -423,62 +559,15 @@ def extend_setups(
         if setup.status not in _LIVE:
             out.append(setup)
             continue
-        p = setup.pattern
-        if p.direction == "long":
-            sgn, fav, adv = 1, int(h[last]), int(lo[last])
-        else:
-            sgn, fav, adv = -1, -int(lo[last]), -int(h[last])
-        entry = sgn * round(p.entry.price * per_unit)  # as setups_from_ticks rounds them
-        stop = sgn * round(p.stop.price * per_unit)
-        t1 = sgn * round(p.targets[0].price * per_unit) if p.targets else None
-        tf = timeframe if timeframe is not None else p.timeframe
-        lv = SignedLevels(entry, stop, t1)
-        if setup.status is SetupStatus.PENDING:
-            if fav < entry:
-                invalid = setup.invalidated_index
-                if invalid is None and adv <= stop:
-                    invalid = last
-                out.append(replace(setup, end_index=last, invalidated_index=invalid))
-                continue
-            first = settle(last, sgn, lv, Phase.WAITING, tf)
-            phase, fill = first.phase, first.fill
-            if phase is Phase.WAITING:  # cannot happen: the bar reached the entry
-                phase, fill = Phase.IN, entry
-            resolved = last if phase in (Phase.TARGET, Phase.STOP) else None
-            out.append(
-                Setup(
-                    pattern=p,
-                    status=_STATUS.get(phase, SetupStatus.TRIGGERED),
-                    end_index=last,
-                    triggered_index=last,
-                    triggered_at=time_at(last),
-                    resolved_index=resolved,
-                    exit_price=_price(first.exit, sgn, tick) if resolved is not None else None,
-                    magnitude_pct=setup.magnitude_pct,
-                    notes=first.notes,
-                    setup_time=setup.setup_time,
-                    fill_price=_price(fill, sgn, tick),
-                    settlement=first.settlement,
-                    trigger_settlement=first.settlement,
-                )
-            )
+        sgn, fav, adv, entry, lv = _signed(setup, per_unit, high, low)
+        carried = _carried(setup, last, fav, adv, lv)
+        if carried is not None:
+            out.append(carried)
             continue
-        if adv > stop and (t1 is None or fav < t1):
-            out.append(replace(setup, end_index=last))
-            continue
-        later = settle(last, sgn, lv, Phase.IN, tf)
-        resolved = last if later.phase in (Phase.TARGET, Phase.STOP) else None
-        out.append(
-            replace(
-                setup,
-                status=_STATUS.get(later.phase, SetupStatus.TRIGGERED),
-                end_index=last,
-                resolved_index=resolved,
-                exit_price=_price(later.exit, sgn, tick) if resolved is not None else None,
-                notes=(*setup.notes, *later.notes),
-                settlement=weakest(setup.settlement, later.settlement),
-            )
-        )
+        tf = timeframe if timeframe is not None else setup.pattern.timeframe
+        pending = setup.status is SetupStatus.PENDING
+        outcome = settle(last, sgn, lv, Phase.WAITING if pending else Phase.IN, tf)
+        out.append(_settled(setup, last, sgn, entry, outcome, time_at(last), tick))
     return out
 
 

@@ -118,7 +118,7 @@ def board_from_bars(
         scan_rows = by_symbol.get(sym, [])
         all_errors += errors[sym]
         all_errors.extend(f"{r.symbol} {r.timeframe}: {r.error}" for r in scan_rows if r.error)
-        rows.extend(board_rows(scan_rows, min_magnitude_pct=min_magnitude_pct))
+        rows.extend(board_rows(scan_rows, min_magnitude_pct=min_magnitude_pct, memo=memo))
     return rank_board(rows), all_errors, scanned
 
 

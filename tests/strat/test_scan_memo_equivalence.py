@@ -161,3 +161,49 @@ def test_the_refreshes_exercise_the_memo() -> None:
         hits, misses = hits + memo.hits, misses + memo.misses
     assert min(seen.values()) > 0, seen
     assert hits > misses > 0
+
+
+def _closes_moved(bars: Bars, rng: np.random.Generator) -> Bars:
+    """Only the live bars' closes move, inside their range: what most refreshes see."""
+    out: Bars = {}
+    for key, df in bars.items():
+        if len(df) == 0:
+            out[key] = df
+            continue
+        moved = df.copy()
+        lo, h = float(df["low"].iloc[-1]), float(df["high"].iloc[-1])
+        moved.iloc[-1, moved.columns.get_loc("close")] = _ticks(float(rng.uniform(lo, h)))
+        out[key] = moved
+    return out
+
+
+@pytest.mark.parametrize("seed", range(0, CASES, 5))
+def test_a_refresh_that_moves_only_closes_keeps_setups_and_ideas(seed: int) -> None:
+    """A refresh whose live bars keep their open, high and low is handed the previous
+    refresh's setups (the same tuple: ``scanner._Live``), so the board reuses its ideas
+    (``board._plan``); the board and the scan stay a cold scan's, with any minimum
+    magnitude (part of the plan's key)."""
+    case = random_case(seed)
+    rng = np.random.default_rng(20_000 + seed)
+    bars, now = dict(case.bars), case.now
+    memo = ScanMemo()
+    frames = {k: df for k, df in bars.items() if len(df)}
+    flags = {k: is_bar_closed(k[1], df.index[-1].to_pydatetime(), now) for k, df in frames.items()}
+    first = scan(
+        frames, list(SCAN_TIMEFRAMES), last_bar_closed=flags, include_resolved=True, memo=memo
+    )
+    for magnitude in (0.5, 2.0, 0.5):
+        bars = _closes_moved(bars, rng)
+        assert _everything(bars, now, memo) == _everything(bars, now, None)
+        results = _results(bars)
+        warm = board_from_bars(
+            results, now, SCAN_TIMEFRAMES, min_magnitude_pct=magnitude, memo=memo
+        )
+        cold = board_from_bars(results, now, SCAN_TIMEFRAMES, min_magnitude_pct=magnitude)
+        assert canonical(warm) == canonical(cold)
+    frames = {k: df for k, df in bars.items() if len(df)}
+    again = scan(
+        frames, list(SCAN_TIMEFRAMES), last_bar_closed=flags, include_resolved=True, memo=memo
+    )
+    kept = [a.setups is b.setups for a, b in zip(first, again, strict=True) if a.setups]
+    assert any(kept) or not kept

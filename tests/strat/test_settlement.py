@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.strat.settlement import (
+    BarSettlement,
     LowerBars,
     Phase,
     Settlement,
@@ -23,6 +24,7 @@ from dashboard.strat.settlement import (
     magnifier_for,
     path_rule_vertices,
     settle_bar,
+    settle_by_range,
     weakest,
 )
 
@@ -202,3 +204,39 @@ def test_exact_and_magnified_agree_with_the_path(
     m = settle_bar(bar, sgn, lv, phase, span=span, magnifier=(lower,), gap_fills=True)
     if m.settlement in (Settlement.EXACT, Settlement.MAGNIFIED):
         assert (m.phase, m.exit) == want
+
+
+def test_settle_by_range_leaves_to_the_close_what_the_close_decides() -> None:
+    # Entered mid-bar (open under the entry) and the stop traded: the close may decide.
+    assert settle_by_range((10200, 10350, 9850), 1, LONG, Phase.WAITING) is None
+    # Entered mid-bar, no stop: in force at the entry, whatever the close.
+    got = settle_by_range((10200, 10350, 9950), 1, LONG, Phase.WAITING)
+    assert got == BarSettlement(Phase.IN, 10301, None, Settlement.EXACT)
+    # In force, T1 and stop in one bar: the order decides.
+    assert settle_by_range((10200, 10450, 9850), 1, LONG, Phase.IN) is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.integers(-8, 8),
+    st.integers(0, 10),
+    st.integers(0, 10),
+    st.integers(-6, 6),
+    st.integers(1, 6),
+    st.one_of(st.none(), st.integers(1, 6)),
+    st.sampled_from([1, -1]),
+    st.sampled_from([Phase.WAITING, Phase.IN]),
+)
+def test_property_settle_by_range_is_settle_bar_for_every_close(
+    o: int, up: int, down: int, de: int, ds: int, dt: int | None, sgn: int, phase: Phase
+) -> None:
+    """When the open, high and low decide a bar, every close (and any rule) agrees."""
+    o, h, lo = 10000 + o, 10000 + o + up, 10000 + o - down
+    entry = sgn * 10000 + de  # signed ticks, around the signed open
+    lv = SignedLevels(entry, entry - ds, None if dt is None else entry + dt)
+    got = settle_by_range((o, h, lo), sgn, lv, phase)
+    if got is None:
+        return
+    for c in range(lo, h + 1):
+        for rule in ("path", "conservative"):
+            assert settle_bar((o, h, lo, c), sgn, lv, phase, rule=rule) == got

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.strat.patterns import detect_patterns
-from dashboard.strat.setups import active_setups, evaluate_setups, is_actionable
+from dashboard.strat.bars import codes_from_ticks
+from dashboard.strat.patterns import detect_patterns, patterns_from_ticks
+from dashboard.strat.settlement import Settlement
+from dashboard.strat.setups import (
+    _with_end,
+    active_setups,
+    evaluate_setups,
+    extend_setups,
+    extend_setups_by_range,
+    is_actionable,
+    setups_from_ticks,
+)
 from dashboard.strat.signals import Pattern, Setup, SetupStatus
 
 # 0: (105, 100)  1: (104, 98) 2D  2: (103, 99) 1  → 2D-1-2U: entry 103.01, stop 99, T1 104
@@ -267,3 +279,70 @@ def test_property_invalidated_is_the_first_stop_touch_of_a_pending_setup(bars, e
         want = touched[0] if setup.status is SetupStatus.PENDING and touched else None
         assert setup.invalidated_index == want
         assert setup.invalidated == (want is not None)
+
+
+# --- a refresh carries closed bars' setups onto the live bar ---------------------------
+
+
+def test_with_end_copies_every_field_as_replace_does() -> None:
+    """``_with_end`` (a constructor call, cheaper than ``replace`` on the refresh's hot
+    path) must copy every field: a field added to ``Setup`` and missed there fails."""
+    p = _run([]).pattern
+    full = Setup(
+        p,
+        SetupStatus.TRIGGERED,
+        7,
+        triggered_index=4,
+        triggered_at=pd.Timestamp("2024-01-02 15:00", tz="UTC").to_pydatetime(),
+        in_force_close_index=5,
+        resolved_index=6,
+        exit_price=104.0,
+        magnitude_pct=0.01,
+        notes=("a note",),
+        setup_time=pd.Timestamp("2024-01-02 14:30", tz="UTC").to_pydatetime(),
+        fill_price=103.01,
+        settlement=Settlement.PATH_RULE,
+        trigger_settlement=Settlement.MAGNIFIED,
+        invalidated_index=3,
+    )
+    for f in dataclasses.fields(Setup):
+        if f.default is not dataclasses.MISSING:
+            assert getattr(full, f.name) != f.default, f"set {f.name} in this test"
+    assert _with_end(full, 9, 8) == dataclasses.replace(full, end_index=9, invalidated_index=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 8), st.integers(0, 8), st.integers(0, 8)),
+        min_size=4,
+        max_size=30,
+    )
+)
+def test_property_extend_by_range_is_extend_setups(bars) -> None:
+    """Where the live bar's open, high and low settle a setup, ``extend_setups_by_range``
+    gives what ``extend_setups`` gives, whatever the close."""
+    lo = np.array([1000 + a for a, _, _, _ in bars], dtype=np.int64)
+    hi = lo + np.array([r for _, r, _, _ in bars], dtype=np.int64)
+    op = lo + np.minimum([k for _, _, k, _ in bars], hi - lo)
+    cl = lo + np.minimum([k for _, _, _, k in bars], hi - lo)
+    n = lo.size
+    index = pd.date_range("2024-01-02 14:30", periods=n, freq="15min", tz="UTC")
+    codes = codes_from_ticks(hi, lo)
+    pats = patterns_from_ticks(hi[:-1], lo[:-1], op[:-1], cl[:-1], codes[:-1], timeframe="15Min")
+    closed = setups_from_ticks(
+        pats, hi[:-1], lo[:-1], cl[:-1], index, open_t=op[:-1], timeframe="15Min"
+    )
+    bar = (int(op[-1]), int(hi[-1]), int(lo[-1]))
+    t = index[-1].to_pydatetime()
+    by_range = extend_setups_by_range(closed, bar, n - 1, t)
+    for close in range(int(lo[-1]), int(hi[-1]) + 1):
+        c = cl.copy()
+        c[-1] = close
+        full = extend_setups(closed, hi, lo, c, index, open_t=op, timeframe="15Min")
+        assert full == setups_from_ticks(
+            pats, hi, lo, c, index, open_t=op, timeframe="15Min", last_bar_closed=False
+        )
+        assert [r for r in by_range if r is not None] == [
+            s for s, r in zip(full, by_range, strict=True) if r is not None
+        ]
