@@ -43,7 +43,7 @@ def _pane(module: Any, settings: Settings, *, mounted: bool) -> html.Div:
     if not mounted:
         return html.Div(waiting, id=f"{module.TAB_ID}-pane")
     # The validation layout also holds what lazy blocks mount (``ui.lazy_block``).
-    lazy: list[Any] = getattr(module, "lazy_layouts", list)()
+    lazy: list[Any] = getattr(module, "lazy_layouts", lambda _s: [])(settings)
     return html.Div([module.build_layout(settings), *lazy], id=f"{module.TAB_ID}-pane")
 
 

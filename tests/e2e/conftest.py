@@ -196,6 +196,13 @@ def show_tab(page: Any, tab: str) -> None:
     page.wait_for_selector(f"#{tab}-root", state="visible")
 
 
+def show_lazy(page: Any, block: str, inside: str) -> None:
+    """Scroll to a block that mounts when it comes near (ui.lazy_block), and wait for
+    ``inside`` (a selector in what it mounts)."""
+    page.locator(f"#{block}").scroll_into_view_if_needed()
+    page.wait_for_selector(inside, state="attached", timeout=30_000)
+
+
 def show_chain(page: Any) -> None:
     """Scroll to the option chain, which mounts when it comes near (ui.lazy_block)."""
     page.locator("#options-chain-body").scroll_into_view_if_needed()

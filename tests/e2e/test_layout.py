@@ -23,6 +23,7 @@ from tests.e2e.conftest import (
     open_page,
     save_tab_screenshot,
     show_chain,
+    show_lazy,
     show_tab,
     start_live_app,
     tab_snapshot,
@@ -148,6 +149,9 @@ def test_every_tab_fits_its_width(page: tuple[str, Any]) -> None:
         if tab == "options":
             # AG Grid's cells are content-visibility: auto; off-screen headers read empty.
             show_chain(page_)
+        elif tab == "strategy":  # the blocks under the edge table mount as they are reached
+            show_lazy(page_, "strategy-lower", "#strategy-journal-grid")
+            _wait_drawn(page_, tab)
         page_.wait_for_timeout(300)
         facts = page_.evaluate(FACTS_JS, tab)
         vw = facts["viewport"]

@@ -21,6 +21,7 @@ from tests.e2e.conftest import (
     open_page,
     save_tab_screenshot,
     show_chain,
+    show_lazy,
     show_tab,
     start_live_app,
     tab_snapshot,
@@ -123,13 +124,16 @@ ALLOWED_EMPTY_GRIDS = {
 @pytest.mark.parametrize("tab", TAB_IDS)
 def test_tab_renders_real_numbers(page, live: LiveApp, tab: str) -> None:
     page_, watch = page
+    page_.evaluate("window.scrollTo(0, 0)")  # a tab opens at the top of the page
     show_tab(page_, tab)
     if tab == "options":
         _select_first_signal(page_)
         # The flow is below the fold: it mounts when scrolled near (ui.lazy_block).
         assert page_.locator("#options-flow-chart").count() == 0
-        page_.locator("#options-flow-body").scroll_into_view_if_needed()
-        page_.wait_for_selector("#options-flow-chart", state="attached", timeout=30_000)
+        show_lazy(page_, "options-flow-body", "#options-flow-chart")
+    elif tab == "strategy":  # so are the tables under the equity and rolling charts
+        assert page_.locator("#strategy-journal-grid").count() == 0
+        show_lazy(page_, "strategy-lower", "#strategy-journal-grid")
 
     seen: dict[str, Any] = {}
 
@@ -177,6 +181,8 @@ def test_strategy_option_variant_and_date_range(page, live: LiveApp) -> None:
     a start after the end is refused with a message and the numbers stay as they were."""
     page_, watch = page
     show_tab(page_, "strategy")
+    show_lazy(page_, "strategy-lower", "#strategy-option-grid")
+    page_.locator("#strategy-strategy").scroll_into_view_if_needed()
     page_.click("#strategy-strategy")
     page_.click(".dash-dropdown-option >> text=~0.50Δ")
 

@@ -29,6 +29,7 @@ from dashboard.components.options.reads import Reads
 
 if TYPE_CHECKING:
     from dashboard.services import Services
+    from dashboard.settings import Settings
 
 __all__ = ["BARS_PACED_OUTPUTS", "TAB_ID", "build_layout", "lazy_layouts", "register"]
 
@@ -43,7 +44,7 @@ BARS_PACED_OUTPUTS = (
 )
 
 
-def lazy_layouts() -> list[Any]:
+def lazy_layouts(_settings: Settings) -> list[Any]:
     """What the tab's lazy blocks mount (``ui.lazy_block``), for the validation layout."""
     return [chain.chain_body(), chain.flow_body()]
 

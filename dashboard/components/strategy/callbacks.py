@@ -18,6 +18,8 @@ from dashboard.analytics.performance import SizingRule
 from dashboard.analytics.strategy import StrategySpec, strategy_by_id
 from dashboard.backtest_jobs import collect_runs
 from dashboard.components.status import empty_line, loading_line, status_line
+from dashboard.components.strategy.layout import LOWER, lower_layout
+from dashboard.components.ui import register_lazy
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataResult, DataState
 from dashboard.views.strategy import (
@@ -65,12 +67,15 @@ STRATEGY_OUTPUTS = {
     "edge_status": Output("strategy-edge-status", "children"),
     "progress": Output("strategy-progress", "children"),
     "poll_off": Output("strategy-poll", "disabled"),
+    "dates_status": Output("strategy-dates-status", "children"),
+    "note": Output("strategy-note", "children"),
+}
+# Below the fold (``layout.lower_layout``), filled by a follower of their own.
+TABLES_OUTPUTS = {
     "tfc_rows": Output("strategy-tfc-grid", "rowData"),
     "tfc_status": Output("strategy-tfc-status", "children"),
     "option_rows": Output("strategy-option-grid", "rowData"),
     "option_status": Output("strategy-option-status", "children"),
-    "dates_status": Output("strategy-dates-status", "children"),
-    "note": Output("strategy-note", "children"),
 }
 # What the user chose (timeframes, symbols, strategy, date range), as the State of the
 # callbacks that follow a finished render; the render itself takes them as Inputs.
@@ -231,6 +236,18 @@ def update_strategy(services: Services, sel: Selection) -> dict[str, Any]:
     tfs, runs, pending, errors = runs_for(services, sel.timeframes, sel.symbols, spec.id)
     rendered = render_strategy(runs, pending, errors, tfs, spec, sel.dates, broker_now(services))
     return {**rendered, "dates_status": None, "note": spec.description}
+
+
+@date_guarded(lambda _error: (no_update,) * len(TABLES_OUTPUTS))
+def update_tables(services: Services, sel: Selection) -> tuple[Any, ...]:
+    """The edge by TFC and by DTE/delta: the render's tables that sit below the fold."""
+    spec = strategy_by_id(sel.strategy_id)
+    if not sel.symbols:
+        note = empty_line("no symbols selected")
+        return [], note, [], note
+    tfs, runs, pending, errors = runs_for(services, sel.timeframes, sel.symbols, spec.id)
+    out = render_strategy(runs, pending, errors, tfs, spec, sel.dates, broker_now(services))
+    return tuple(out[k] for k in TABLES_OUTPUTS)
 
 
 def render_equity(
@@ -448,11 +465,15 @@ def register(app: Dash, services: Services) -> None:
         ],
     )
     def _strategy(_poll: int, *selection: Any) -> dict[str, Any]:
-        return update_strategy(services, *selection)
+        out = update_strategy(services, *selection)
+        return {k: out[k] for k in STRATEGY_OUTPUTS}
+
+    register_lazy(app, LOWER, lambda: lower_layout(services.settings))
 
     followers: tuple[tuple[Sequence[Output], SelectionUpdate[Any], str, Settled], ...] = (
         (EQUITY_OUTPUTS, update_equity, "strategy-equity-poll", runs_settled),
         (REGIME_EDGE_OUTPUTS, update_regime_edge, "strategy-regime-poll", regime_edge_settled),
+        (tuple(TABLES_OUTPUTS.values()), update_tables, "strategy-tables-poll", runs_settled),
     )
     for outputs, update, poll_id, settled in followers:
         _follow_runs(app, services, outputs, update, poll_id, settled)

@@ -16,7 +16,7 @@ from dashboard.analytics.strategy import (
     strategy_by_id,
 )
 from dashboard.components.status import loading_line
-from dashboard.components.ui import card, data_grid, graph
+from dashboard.components.ui import card, data_grid, graph, lazy_block
 from dashboard.settings import Settings
 from dashboard.views.strategy import DEFAULT_TIMEFRAMES, TIMEFRAMES
 from dashboard.views.strategy_equity import ROLLING_WINDOW
@@ -204,11 +204,6 @@ def layout(settings: Settings) -> html.Div:
             # Off until a render reports backtests still running: a tick that lands before
             # the first render would render it again and hold back the equity callbacks.
             dcc.Interval(id="strategy-poll", interval=1000, n_intervals=0, disabled=True),
-            # The equity and regime-edge callbacks poll on their own until their runs are in.
-            *[
-                dcc.Interval(id=i, interval=1000, n_intervals=0, disabled=True)
-                for i in ("strategy-equity-poll", "strategy-regime-poll")
-            ],
             dbc.Row(
                 [
                     _backtest_chart(
@@ -272,6 +267,29 @@ def layout(settings: Settings) -> html.Div:
                 f"Rolling {ROLLING_WINDOW}-day Sharpe and Sortino of daily returns",
                 [graph("strategy-rolling-chart", height="320px", loading_text=BACKTESTS_RUNNING)],
             ),
+            # The equity callback polls on its own until its runs are in.
+            dcc.Interval(id="strategy-equity-poll", interval=1000, disabled=True),
+            lazy_block(LOWER, "The edge tables by TFC, regime and DTE load as you scroll."),
+        ],
+        id=f"{TAB_ID}-root",
+        className="strategy-tab",
+    )
+
+
+LOWER = "strategy-lower"
+LAZY_POLLS = ("regime", "tables")
+
+
+def lower_layout(_settings: Settings) -> html.Div:
+    """Below the fold (mounted when scrolled near, ``ui.lazy_block``): the edge tables by
+    TFC, regime and DTE, and the journal's."""
+    return html.Div(
+        [
+            # So do the callbacks of these tables.
+            *[
+                dcc.Interval(id=f"strategy-{name}-poll", interval=1000, disabled=True)
+                for name in LAZY_POLLS
+            ],
             dbc.Row(
                 [
                     _half(
@@ -317,7 +335,5 @@ def layout(settings: Settings) -> html.Div:
                 JOURNAL_COLUMNS,
                 row_id="params.data.group",
             ),
-        ],
-        id=f"{TAB_ID}-root",
-        className="strategy-tab",
+        ]
     )

@@ -108,6 +108,11 @@ def test_callback_follows_an_option_strategy_and_rejects_a_bad_range(
     assert out["tfc_rows"] == tab.tfc_rows(trades)
     assert out["option_rows"] == tab.option_rows(trades) and out["option_rows"]
     assert "modelled" in str(out["option_status"]) and "Black-Scholes" in str(out["note"])
+    # The tables below the fold come from their own callback, with the same rows.
+    tfc, tfc_status, options, option_status = C.update_tables(services, *args)
+    assert (tfc, options) == (out["tfc_rows"], out["option_rows"])
+    assert str(option_status) == str(out["option_status"])
+    assert str(tfc_status) == str(out["tfc_status"])
     assert out["dates_status"] is None  # no date-range message
 
     fig, bench_rows, rolling, status, method = C.update_equity(services, *args)
@@ -131,6 +136,7 @@ def test_callback_follows_an_option_strategy_and_rejects_a_bad_range(
     assert all(v is no_update for k, v in bad.items() if k != "dates_status")
     assert "after end" in str(bad["dates_status"])
     assert C.update_equity(services, *bad_args) == (no_update,) * 5
+    assert C.update_tables(services, *bad_args) == (no_update,) * 4
     assert C.export_trades(services, *bad_args) is no_update
 
 
@@ -244,6 +250,7 @@ def test_registered_callbacks_call_the_named_functions(
         "update_strategy",
         "update_equity",
         "update_regime_edge",
+        "update_tables",
         "export_trades",
         "update_journal",
     ):
@@ -252,6 +259,10 @@ def test_registered_callbacks_call_the_named_functions(
             name,
             lambda *a, _n=name: seen.__setitem__(_n, a) or _n,  # type: ignore[misc]
         )
+    rendered = dict.fromkeys(C.STRATEGY_OUTPUTS, "update_strategy")
+    monkeypatch.setattr(
+        C, "update_strategy", lambda *a: seen.__setitem__("update_strategy", a) or rendered
+    )
     monkeypatch.setattr(C, "runs_settled", lambda *_a: True)
     monkeypatch.setattr(C, "regime_edge_settled", lambda *_a: True)
     fresh = Dash(__name__)
@@ -261,6 +272,7 @@ def test_registered_callbacks_call_the_named_functions(
         "strategy-progress.children": (0, *sel),
         "strategy-equity-chart.figure": ("p", *sel),
         "strategy-regime-grid.rowData": ("p", *sel),
+        "strategy-tfc-grid.rowData": ("p", *sel),
         "strategy-download.data": (1, *sel),
         "strategy-journal-grid.rowData": (0, None, None),
     }
@@ -270,6 +282,7 @@ def test_registered_callbacks_call_the_named_functions(
     assert seen["update_strategy"] == (services, *sel)
     assert seen["update_equity"] == (services, *sel)
     assert seen["update_regime_edge"] == (services, *sel)
+    assert seen["update_tables"] == (services, *sel)
     assert seen["export_trades"] == (services, *sel)
     assert seen["update_journal"] == (services, None, None)
     assert app.callback_map  # the real app registered the same callbacks
