@@ -176,21 +176,14 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
   lazy: {
     // A block below the fold (components/ui.py lazy_block) asks the server for its
     // content once it comes within 200 px of the viewport; a hidden tab never does.
+    // Watching starts at the first scroll, or 1.5 s after the block appears: while a tab
+    // mounts, its charts and grids are briefly 0 px tall and everything looks near.
     watch: function (id) {
       const seen = id + "-seen";
       const mount = function () {
         window.dash_clientside.set_props(seen, { data: true });
       };
-      const start = function (tries) {
-        const el = document.getElementById(id);
-        if (!el) {
-          if (tries < 100) {
-            setTimeout(function () {
-              start(tries + 1);
-            }, 100);
-          }
-          return;
-        }
+      const observe = function (el) {
         if (!("IntersectionObserver" in window)) {
           mount();
           return;
@@ -205,6 +198,27 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
           { rootMargin: "200px 0px" },
         );
         io.observe(el);
+      };
+      const start = function (tries) {
+        const el = document.getElementById(id);
+        if (!el) {
+          if (tries < 100) {
+            setTimeout(function () {
+              start(tries + 1);
+            }, 100);
+          }
+          return;
+        }
+        let armed = false;
+        const arm = function () {
+          if (!armed) {
+            armed = true;
+            window.removeEventListener("scroll", arm, true);
+            observe(el);
+          }
+        };
+        window.addEventListener("scroll", arm, { capture: true, passive: true });
+        setTimeout(arm, 1500);
       };
       start(0);
       return window.dash_clientside.no_update;

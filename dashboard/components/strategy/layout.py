@@ -23,6 +23,9 @@ from dashboard.views.strategy_equity import ROLLING_WINDOW
 
 TAB_ID = "strategy"
 BACKTESTS_RUNNING = "Running the backtests…"
+# The charts' height from the start (plotly's default), so the page does not jump as
+# they draw, and what is below the fold stays there until it is scrolled to.
+CHART_HEIGHT = "450px"
 
 EDGE_COLUMNS: list[dict[str, Any]] = [
     {"field": "pattern", "headerName": "Pattern", "pinned": "left", "minWidth": 120},
@@ -116,7 +119,7 @@ def _selector(
 def _backtest_chart(title: str, graph_id: str, status_id: str, *, width: int) -> dbc.Col:
     """A backtest chart's card and status line, loading until the backtests have run."""
     body = [
-        graph(graph_id, height=None, loading_text=BACKTESTS_RUNNING),
+        graph(graph_id, height=CHART_HEIGHT, loading_text=BACKTESTS_RUNNING),
         loading_line(id=status_id),
     ]
     return dbc.Col(card(title, body), xs=12, lg=width)
@@ -240,7 +243,9 @@ def layout(settings: Settings) -> html.Div:
                 f"Equity risking {sizing.risk_per_trade:.0%} per trade (compounded, at most "
                 f"{sizing.max_open_risk:.0%} open) vs equal-weight buy & hold, with drawdown",
                 [
-                    graph("strategy-equity-chart", height=None, loading_text=BACKTESTS_RUNNING),
+                    graph(
+                        "strategy-equity-chart", height=CHART_HEIGHT, loading_text=BACKTESTS_RUNNING
+                    ),
                     data_grid(
                         "strategy-benchmark-grid",
                         BENCHMARK_COLUMNS,
