@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -107,8 +109,21 @@ def test_lines_break_across_closed_hours() -> None:
         assert len(ys) == 41 and np.flatnonzero(np.isnan(ys)).tolist() == [20], trace.name
         assert trace.connectgaps is False
     assert fig.data[0].mode == "lines"
-    gap_x = pd.Timestamp(fig.data[0].x[20])
-    assert day1[-1] < gap_x < day2[0]
+    # x is the wall clock in milliseconds (one binary array, no date string per point).
+    gap_x = pd.Timestamp(fig.data[0].x[20], unit="ms")
+    assert day1[-1].tz_localize(None) < gap_x < day2[0].tz_localize(None)
+    assert pd.Timestamp(fig.data[0].x[0], unit="ms") == day1[0].tz_localize(None)
+
+
+def test_times_are_sent_as_their_wall_clock_in_milliseconds() -> None:
+    """A date axis reads numbers as milliseconds and shows what a date string's digits
+    say, so New York bars stay at their New York hours."""
+    idx = pd.date_range("2026-11-30 09:30", periods=3, freq="h", tz="America/New_York")
+    fig = charts.create_equity_curve(pd.Series([1e5, 1.01e5, 1.02e5], index=idx))
+    xs = [pd.Timestamp(v, unit="ms") for v in fig.data[0].x]
+    assert xs == list(idx.tz_localize(None))
+    assert fig.layout.xaxis.type == "date"
+    assert json.loads(fig.to_json())["data"][0]["x"]["dtype"] == "f8"  # binary, not strings
 
 
 def test_an_intraday_window_stays_put_as_the_session_fills() -> None:

@@ -120,7 +120,7 @@ def test_callback_follows_an_option_strategy_and_rejects_a_bad_range(
     sizing = SizingRule.from_heat_limit(services.settings.heat_limit_pct)
     assert [r["curve"] for r in bench_rows] == [eq.strategy_name(sizing), eq.BENCHMARK_NAME]
     assert "Same-bar order" in str(method) and "Modelled options" in str(method)
-    assert pd.Timestamp(fig.data[0].x[0]) >= pd.Timestamp("2012-01-01")
+    assert pd.Timestamp(fig.data[0].x[0], unit="ms") >= pd.Timestamp("2012-01-01")  # wall ms
     assert {t.name for t in rolling.data} >= {"Strategy Sharpe", "Buy & hold Sortino"}
 
     csv = C.export_trades(services, *args)
