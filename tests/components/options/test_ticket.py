@@ -294,6 +294,10 @@ def test_a_second_send_of_the_same_signal_needs_the_override(opened: OptionsTab)
     blocked = T.submit(opened.services, opened.reads, form2, again["binding"], "n-2", None)
     assert blocked[1] == "Order not sent" and "override" in blocked[2]
     assert len(opened.orders()) == 1
+    # The first send's second click (same review, same nonce) is that send, not a duplicate.
+    repeat = T.submit_outputs(opened.services, opened.reads, form, binding, "n-1", None)
+    assert repeat["toast_header"] == "Order sent" and f"trade #{trade.id}" in repeat["toast_body"]
+    assert repeat["binding"]["state"] == "sent" and len(opened.orders()) == 1
     ok = T.check_ticket(opened.services, opened.reads, form2, again["binding"], override=True)
     assert ok["review_disabled"] is False and ok["state"].startswith("Ready:")
     sent = T.submit(opened.services, opened.reads, form2, again["binding"], "n-3", None, True)

@@ -16,6 +16,7 @@ from dashboard.components.options.reads import Reads
 from dashboard.components.options.ticket.assessment import assess, duplicate_text
 from dashboard.data_loaders.loop import run_async
 from dashboard.trading.orders import place_entry
+from dashboard.trading.records import TradeStatus
 from dashboard.views.options.ticket import pending_text
 
 if TYPE_CHECKING:
@@ -128,6 +129,28 @@ def submit_outputs(
 ) -> dict[str, Any]:
     """``submit``'s outputs by name."""
     out: dict[str, Any] = dict.fromkeys(SUBMIT_OUTPUTS, no_update)
+    first = services.journal.by_request_key(nonce) if nonce else None
+    if first is not None:
+        # A double click or a retry of this review: its order went with the first request
+        # (Dash may show only the last answer). Say so, as the first did; send nothing.
+        ok = first.status not in (TradeStatus.REJECTED, TradeStatus.CANCELED)
+        out.update(
+            toast_open=True,
+            toast_header="Order sent" if ok else "Order not sent",
+            toast_body=f"Already submitted: trade #{first.id} is {first.status}.",
+            toast_icon="success" if ok else "danger",
+            modal_open=False,
+            trades_version=uuid.uuid4().hex,
+        )
+        out.update(
+            dict.fromkeys(RESET_FIELDS),
+            binding={**binding, "state": "sent"} if binding else None,
+            binding_text=f"Sent as trade #{first.id}. Pick the next signal.",
+            why="",
+            signal_text="",
+            override=False,
+        )
+        return out
     a = assess(services, reads, values, binding, override)
     if not a.sendable or a.result.ticket is None:
         reasons = list(a.errors.values())
