@@ -3,12 +3,14 @@ of the app under gunicorn with the production config, side by side with a stock 
 (one 200-bar candlestick graph, the full plotly.js; ``bench/_stock_page.py``) in one run.
 
 Every load is a fresh browser context (empty cache, as a first visit) opening one address:
-a tab by its own address (``/#regime``: only that tab mounts, as when a user bookmarks or
-reloads it), or the stock page. All times run from the start of navigation:
+a tab by its own address (``/regime``: only that tab mounts, in the first layout, as when
+a user bookmarks or reloads it), or the stock page. Times run from the start of navigation:
 
 - *first render*: dash-renderer has drawn the layout (the tab bar, or the stock graph's div);
 - *drawn*: every graph on the page (the tab's pane) has its plotly SVG and none is still a
   placeholder (``empty_figure``'s "loading" kind: "loading…", "Fitting the regime model…");
+- *grids filled*: "drawn", and every AG Grid on the page shows rows or says it has none
+  (not "loading"): for Options the signal board, which "drawn" alone does not wait for;
 - *callbacks answered*: the last callback response before "drawn", so the rest of "drawn"
   is the browser's own work (plotly.js, AG Grid, layout);
 - *script s* / *task s*: Chromium's own ScriptDuration / TaskDuration (DevTools Performance
@@ -73,6 +75,16 @@ DRAWN_JS = """(root) => {
   }
   return graphs.length;
 }"""
+FILLED_JS = """(root) => {
+  const pane = document.querySelector(root);
+  if (!pane) return false;
+  for (const grid of pane.querySelectorAll('.ag-root-wrapper')) {
+    if (grid.querySelector('.ag-center-cols-container .ag-row')) continue;
+    if (grid.querySelector('.ag-overlay-no-rows-wrapper')) continue;
+    return false;
+  }
+  return true;
+}"""
 
 
 def _load(browser: Any, url: str, root: str, first: str, timeout_ms: float) -> dict[str, float]:
@@ -107,6 +119,13 @@ def _load(browser: Any, url: str, root: str, first: str, timeout_ms: float) -> d
         n_graphs = float(graphs.json_value())
     except PlaywrightTimeout:  # recorded as not drawn, so the other pages still count
         drawn, n_graphs = math.nan, math.nan
+    filled = math.nan
+    if not math.isnan(drawn):
+        try:
+            page.wait_for_function(FILLED_JS, arg=root, timeout=timeout_ms, polling=50)
+            filled = time.perf_counter() - t0
+        except PlaywrightTimeout:
+            pass
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     page.wait_for_timeout(200)  # let "requestfinished" events of the last responses land
     ctx.close()
@@ -116,6 +135,7 @@ def _load(browser: Any, url: str, root: str, first: str, timeout_ms: float) -> d
         "first_render_s": first_s,
         "callbacks_answered_s": max(answered, default=math.nan),
         "drawn_s": drawn,
+        "filled_s": filled,
         "script_s": metrics.get("ScriptDuration", math.nan),
         "task_s": metrics.get("TaskDuration", math.nan),
         "kb": sum(f[1] for f in by_then) / 1024,
@@ -179,7 +199,7 @@ def run(quick: bool = False) -> dict[str, float]:
         pages = {
             "stock": (stock.url + "/", "body", "#candles"),
             "stock_bundle": (stock_bundle.url + "/", "body", "#candles"),
-            **{tab: (f"{app.url}/#{tab}", f"#{tab}-root", "#main-tabs") for tab, _label in TABS},
+            **{tab: (f"{app.url}/{tab}", f"#{tab}-root", "#main-tabs") for tab, _label in TABS},
         }
         loads: dict[str, list[dict[str, float]]] = {name: [] for name in pages}
         with sync_playwright() as pw:
@@ -206,6 +226,7 @@ def run(quick: bool = False) -> dict[str, float]:
         out[f"{name}_timed_out"] = float(sum(math.isnan(r["drawn_s"]) for r in runs))
     for name in pages:
         out[f"{name}_x_stock"] = out[f"{name}_drawn_s"] / out["stock_drawn_s"]
+        out[f"{name}_filled_x_stock"] = out[f"{name}_filled_s"] / out["stock_drawn_s"]
     return out
 
 

@@ -56,6 +56,7 @@ TABS: dict[str, dict[str, str]] = {
         "chain": "options-chain-grid.rowData",
         "flow": "options-flow-chart.figure",
         "trades": "options-active-trades.children",
+        "book": "options-journal-grid.rowData",  # once scrolled to (ui.lazy_block)
     },
 }
 PARTS = ("total", "upstream", "compute", "serialise", "framework", "excl_upstream")

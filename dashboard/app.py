@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dash_bootstrap_components as dbc
-from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
-from flask import Flask, jsonify
+from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
+from flask import Flask, has_request_context, jsonify, request
 
 from dashboard.components import header, options, portfolio, regime, risk, strategy
 from dashboard.refresh_memo import RefreshMemo, install_refresh_memo, render_slots_for
@@ -38,20 +39,38 @@ TABS = (
 DEFAULT_TAB = "options"
 
 
-def _pane(module: Any, settings: Settings, *, mounted: bool) -> html.Div:
+def _pane(module: Any, settings: Settings, *, mounted: bool, lazy: bool = False) -> html.Div:
     waiting = html.Div("Opening the tab…", className="state-line state-line-loading mt-3")
     if not mounted:
         return html.Div(waiting, id=f"{module.TAB_ID}-pane")
     # The validation layout also holds what lazy blocks mount (``ui.lazy_block``).
-    lazy: list[Any] = getattr(module, "lazy_layouts", lambda _s: [])(settings)
-    return html.Div([module.build_layout(settings), *lazy], id=f"{module.TAB_ID}-pane")
+    extra: list[Any] = getattr(module, "lazy_layouts", lambda _s: [])(settings) if lazy else []
+    return html.Div([module.build_layout(settings), *extra], id=f"{module.TAB_ID}-pane")
 
 
-def build_layout(settings: Settings, *, mount_all: bool = False) -> html.Div:
-    """The shell. A tab mounts on its first visit (``tab_switch``): the one the address
-    names (``/#regime``) or Options, then any the user opens; a mounted tab stays mounted
-    and hidden when inactive, so switching keeps its state while a page load runs only
-    the visible tab's callbacks. ``mount_all`` builds every tab (the validation layout)."""
+def tab_for_address(url: str | None) -> str:
+    """The tab an address names by its last path segment (``/risk``, ``/app/risk``), else
+    ``DEFAULT_TAB``: what the first layout mounts, so a bookmarked tab needs no extra
+    round trip. Old ``/#risk`` addresses are moved onto the path in the browser before
+    Dash asks for its layout (assets/20-tabs.js)."""
+    segment = urlsplit(url or "").path.rstrip("/").rsplit("/", 1)[-1].lower()
+    return segment if segment in {m.TAB_ID for m, _ in TABS} else DEFAULT_TAB
+
+
+def _requested_tab() -> str:
+    # dash-renderer fetches /_dash-layout from the page, so the Referer is the page's
+    # address (the security headers send it to the same origin). Outside a request (Dash's
+    # start-up check of the layout) it is the default tab.
+    return tab_for_address(request.referrer if has_request_context() else None)
+
+
+def build_layout(
+    settings: Settings, *, tab: str = DEFAULT_TAB, mount_all: bool = False
+) -> html.Div:
+    """The shell with ``tab`` mounted and shown. Other tabs mount on their first visit
+    (``tab_switch``); a mounted tab stays mounted and hidden when inactive, so switching
+    keeps its state while a page load runs only the visible tab's callbacks.
+    ``mount_all`` builds every tab and its lazy blocks (the validation layout)."""
     return html.Div(
         [
             dcc.Location(id="url", refresh=False),
@@ -62,7 +81,12 @@ def build_layout(settings: Settings, *, mount_all: bool = False) -> html.Div:
                     dbc.Tabs(
                         [
                             dbc.Tab(
-                                _pane(module, settings, mounted=mount_all),
+                                _pane(
+                                    module,
+                                    settings,
+                                    mounted=mount_all or tab == module.TAB_ID,
+                                    lazy=mount_all,
+                                ),
                                 label=label,
                                 tab_id=f"tab-{module.TAB_ID}",
                                 id=f"tab-{module.TAB_ID}-tab",
@@ -70,16 +94,16 @@ def build_layout(settings: Settings, *, mount_all: bool = False) -> html.Div:
                             for module, label in TABS
                         ],
                         id="main-tabs",
-                        active_tab=f"tab-{DEFAULT_TAB}",
+                        active_tab=f"tab-{tab}",
                         className="mt-2",
                     ),
                     dcc.Store(id="session-store", storage_type="session"),
-                    dcc.Store(id="mounted-tabs", data=[]),
+                    dcc.Store(id="mounted-tabs", data=[tab]),
                     *[
                         dcc.Interval(
                             id=f"{module.TAB_ID}-interval",
                             interval=int(settings.refresh_seconds * 1000),
-                            disabled=module.TAB_ID != DEFAULT_TAB,
+                            disabled=tab != module.TAB_ID,
                         )
                         for module, _label in TABS
                     ],
@@ -121,7 +145,7 @@ def tab_refresh_state(
 def _register_tab_refresh(app: Dash, settings: Settings) -> None:
     ids = [m.TAB_ID for m, _ in TABS]
 
-    app.clientside_callback(  # "#risk" opens Risk (assets/20-tabs.js)
+    app.clientside_callback(  # "#risk" typed on an open page opens Risk (assets/20-tabs.js)
         ClientsideFunction(namespace="tabs", function_name="fromHash"),
         Output("main-tabs", "active_tab"),
         Input("url", "hash"),
@@ -133,29 +157,35 @@ def _register_tab_refresh(app: Dash, settings: Settings) -> None:
         Input("main-tabs", "active_tab"),
     )
 
+    # How the intervals run follows the tab and the header's settings, from the first
+    # load (the settings persist per session). Mounting and the immediate refresh follow
+    # tab switches only: a first-load call would hold back every callback that reads an
+    # interval's counter until it had answered.
     @app.callback(
         *[Output(f"{i}-interval", "disabled") for i in ids],
         *[Output(f"{i}-interval", "interval") for i in ids],
+        Input("main-tabs", "active_tab"),
+        Input("header-autorefresh", "value"),
+        Input("header-refresh-seconds", "value"),
+    )
+    def set_tab_refresh(active: str | None, enabled: bool, seconds: str | None) -> tuple:
+        disabled, ms = tab_refresh_state(active, enabled, seconds, settings.refresh_seconds)
+        return (*disabled, *([ms] * len(ids)))
+
+    @app.callback(
         *[Output(f"{i}-interval", "n_intervals") for i in ids],
         *[Output(f"{i}-pane", "children") for i in ids],
         Output("mounted-tabs", "data"),
         Input("main-tabs", "active_tab"),
-        Input("header-autorefresh", "value"),
-        Input("header-refresh-seconds", "value"),
         State("mounted-tabs", "data"),
+        prevent_initial_call=True,
     )
-    def set_tab_refresh(
-        active: str | None, enabled: bool, seconds: str | None, mounted: list[str] | None
-    ) -> tuple:
-        disabled, ms = tab_refresh_state(active, enabled, seconds, settings.refresh_seconds)
+    def switch_tab(active: str | None, mounted: list[str] | None) -> tuple:
         mount, restart = tab_switch(active, mounted)
-        if ctx.triggered_id != "main-tabs":
-            restart = None  # only a tab switch refreshes at once
-        modules = [m for m, _ in TABS]
-        panes = [m.build_layout(settings) if mount == m.TAB_ID else no_update for m in modules]
+        panes = [m.build_layout(settings) if mount == m.TAB_ID else no_update for m, _ in TABS]
         counters = [0 if i == restart else no_update for i in ids]
         new_mounted = [*(mounted or []), mount] if mount else no_update
-        return (*disabled, *([ms] * len(ids)), *counters, *panes, new_mounted)
+        return (*counters, *panes, new_mounted)
 
 
 def _register_health(server: Flask, services: Services) -> None:
@@ -214,7 +244,7 @@ def create_app(
         serve_locally=True,
         compress=True,  # flask-compress: the JS bundles shrink about 4x on the wire
     )
-    app.layout = build_layout(settings)
+    app.layout = lambda: build_layout(settings, tab=_requested_tab())
     app.validation_layout = build_layout(settings, mount_all=True)  # type: ignore[assignment]
     header.register(app, services)
     _register_tab_refresh(app, settings)

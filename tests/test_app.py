@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from dashboard.data_loaders.loop import run_async
 from dashboard.services import build_services
@@ -92,12 +93,51 @@ def test_a_page_load_mounts_only_the_tab_it_shows_and_others_mount_once() -> Non
     from dashboard.app import TABS, build_layout, tab_switch
 
     settings = load_settings(env={}, env_file=None)
-    shown = str(build_layout(settings).to_plotly_json())
     full = str(build_layout(settings, mount_all=True).to_plotly_json())
     for module, _label in TABS:
-        assert f"{module.TAB_ID}-pane" in shown and f"{module.TAB_ID}-root" in full
-        assert f"{module.TAB_ID}-root" not in shown  # mounted by the tab callback
-    assert tab_switch("tab-options", []) == ("options", None)  # the page's first tab
+        shown = build_layout(settings, tab=module.TAB_ID)
+        text = str(shown.to_plotly_json())
+        assert f"{module.TAB_ID}-root" in text and f"{module.TAB_ID}-root" in full
+        others = [m.TAB_ID for m, _ in TABS if m is not module]
+        assert all(f"{o}-pane" in text and f"{o}-root" not in text for o in others)
+        assert f"tab-{module.TAB_ID}" == _find(shown, "main-tabs").active_tab
+        assert _find(shown, "mounted-tabs").data == [module.TAB_ID]
+        assert [m.TAB_ID for m, _ in TABS if not _find(shown, f"{m.TAB_ID}-interval").disabled] == [
+            module.TAB_ID
+        ]  # only the shown tab refreshes
+    assert tab_switch("tab-options", ["options"]) == (None, "options")  # already mounted
     assert tab_switch("tab-risk", ["options"]) == ("risk", None)  # first visit: mount
     assert tab_switch("tab-risk", ["options", "risk"]) == (None, "risk")  # again: refresh
     assert tab_switch("tab-nope", ["options"]) == (None, None)
+
+
+def _find(layout: Any, ident: str) -> Any:
+    """The component with id ``ident`` in a layout."""
+    return next(c for c in layout._traverse() if getattr(c, "id", None) == ident)
+
+
+def test_a_tab_address_is_its_last_path_segment() -> None:
+    from dashboard.app import DEFAULT_TAB, tab_for_address
+
+    assert tab_for_address("http://host:8050/risk") == "risk"
+    assert tab_for_address("https://host/app/Strategy/") == "strategy"
+    assert tab_for_address("http://host/regime?x=1#options") == "regime"  # the path decides
+    for unknown in (None, "", "http://host/", "http://host/login", "http://host/risk/x"):
+        assert tab_for_address(unknown) == DEFAULT_TAB
+
+
+def test_the_first_layout_mounts_the_tab_the_page_address_names(sim, tmp_path: Path) -> None:
+    """dash-renderer asks for /_dash-layout from the page: its Referer names the tab."""
+    from dashboard.app import create_app
+
+    settings = settings_for(sim, tmp_path).with_overrides(simulator_url=sim.url)
+    services = build_services(settings, exit_monitor=False)
+    try:
+        client = create_app(services=services).server.test_client()
+        risk = str(client.get("/_dash-layout", headers={"Referer": "http://x/risk"}).get_json())
+        assert "risk-root" in risk and "options-root" not in risk
+        plain = str(client.get("/_dash-layout").get_json())
+        assert "options-root" in plain and "risk-root" not in plain
+        assert client.get("/risk").status_code == 200  # the address serves the page
+    finally:
+        services.close()

@@ -58,6 +58,8 @@ def _pageload(stock_s: float, tab_s: float) -> dict[str, float]:
             f"{page}_callbacks_answered_s": math.nan if page.startswith("stock") else 0.8,
             f"{page}_drawn_s": drawn,
             f"{page}_x_stock": drawn / stock_s,
+            f"{page}_filled_s": drawn + 0.1,
+            f"{page}_filled_x_stock": (drawn + 0.1) / stock_s,
             f"{page}_script_s": 0.3,
             f"{page}_task_s": 0.6,
             f"{page}_graphs": 2.0,
@@ -99,7 +101,8 @@ def test_only_rewrites_its_section_and_goal_rows(
     section = text.split("## Page load (headless Chromium)")[1].split("## Micro-benchmarks")[0]
     assert "re-run alone on 2026-11-30 13:00 UTC" in section and "1 / 2 / 3" in section
     assert "| Stock Dash page (full plotly.js) | 0.5 | — | 1.60 | 1.00× |" in section
-    assert "| Options Trading | 0.5 | 0.8 | 1.20 | 0.75× |" in section
+    assert "| Options Trading | 0.5 | 0.8 | 1.20 | 0.75× | 1.30 | 0.81× |" in section
+    assert "| The same with every grid filled too (slowest tab) | ≤ 1.0× | 0.81× (regime) |" in text
 
     # Run again, slower: the same rows are replaced, nothing is duplicated.
     results = {"bench_pageload": _pageload(1.0, 1.9)}

@@ -1,5 +1,22 @@
 // Clientside callbacks: no server round trip for what the browser already knows.
 
+// A tab's address is its path (/risk): the server mounts that tab in the first layout,
+// reading the page's address from the layout request's Referer. The address's last
+// segment is the tab, so the base is everything up to the last "/".
+function tabAddress(tab) {
+  const path = window.location.pathname;
+  return path.slice(0, path.lastIndexOf("/") + 1) + tab + window.location.search;
+}
+
+// An older address (/#risk) moves onto the path now, before dash-renderer asks for its
+// layout (this file runs first), so that request names the tab.
+(function () {
+  const named = /^#([a-z]+)$/i.exec(window.location.hash);
+  if (named) {
+    window.history.replaceState(null, "", tabAddress(named[1].toLowerCase()));
+  }
+})();
+
 // A grid as a list of cards, for phones (the CSS shows the list below 576 px and hides the
 // grid). Built from the grid's own API: its displayed columns (header names), its rows
 // in their sorted and filtered order, and its formatters; tapping a card selects that row
@@ -144,8 +161,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
   },
   tabs: {
-    // The tab an address names ("#risk" -> "tab-risk"), in the browser: a page load then
-    // mounts its tab one server round trip sooner. Unknown names change nothing.
+    // A tab named by a hash typed on an open page ("#risk" -> "tab-risk"). Unknown names
+    // change nothing.
     fromHash: function (hash) {
       const tab = String(hash || "").replace(/^#/, "").trim().toLowerCase();
       if (/^[a-z]+$/.test(tab) && document.getElementById("tab-" + tab + "-tab")) {
@@ -153,15 +170,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }
       return window.dash_clientside.no_update;
     },
-    // Keeps the address bar's hash on the visible tab (#regime, #options, ...), so a tab
-    // can be bookmarked or reloaded. replaceState does not fire popstate, so this never
-    // loops back through dcc.Location into the tab callback. The active tab is scrolled
-    // into the tab strip's view (on a phone the strip scrolls sideways).
+    // Keeps the address on the visible tab (/regime, /options, ...), so a tab can be
+    // bookmarked or reloaded. replaceState does not fire popstate, so this never loops
+    // back through dcc.Location into the tab callback. The active tab is scrolled into
+    // the tab strip's view (on a phone the strip scrolls sideways).
     remember: function (activeTab) {
       if (activeTab) {
-        const hash = "#" + String(activeTab).replace(/^tab-/, "");
-        if (window.location.hash !== hash) {
-          window.history.replaceState(null, "", hash);
+        const address = tabAddress(String(activeTab).replace(/^tab-/, ""));
+        if (window.location.pathname + window.location.search + window.location.hash !== address) {
+          window.history.replaceState(null, "", address);
         }
         window.requestAnimationFrame(function () {
           const link = document.querySelector("#main-tabs .nav-link.active");

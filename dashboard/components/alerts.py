@@ -438,6 +438,7 @@ def register(app: Dash, services: Services) -> None:
         Input("alerts-unread-only", "value"),
         Input("alerts-acked", "data"),
         Input("alerts-seen", "data"),
+        prevent_initial_call=True,  # the panel starts closed: nothing to draw on a load
     )
     def _history(
         is_open: bool,
@@ -468,6 +469,7 @@ def register(app: Dash, services: Services) -> None:
         Output("alerts-watches", "children"),
         Input("alerts-panel", "is_open"),
         Input("alerts-watches-state", "children"),
+        prevent_initial_call=True,  # the panel starts closed
     )
     def _subs(is_open: bool, _changed: Any) -> tuple[Any, Any, Any, Any]:
         return subscriptions(services, is_open)

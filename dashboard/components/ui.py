@@ -51,7 +51,8 @@ def data_grid(
     **kwargs: Any,
 ) -> dag.AgGrid:
     """A sortable, resizable grid; ``grid_options`` adds to the shared options and
-    ``column_defaults`` to the shared column defaults."""
+    ``column_defaults`` to the shared column defaults. It has no rows until its callback
+    answers, so AG Grid shows its loading overlay, not "No Rows To Show"."""
     options: dict[str, Any] = {
         "theme": GRID_THEME,
         "animateRows": False,
@@ -61,7 +62,6 @@ def data_grid(
     return dag.AgGrid(
         id=id_,
         columnDefs=columns,
-        rowData=[],
         defaultColDef={
             "sortable": True,
             "resizable": True,
@@ -176,7 +176,8 @@ def register_lazy(app: Dash, id_: str, build: Callable[[], Any]) -> None:
         Input(id_, "id"),
     )
 
-    @app.callback(Output(id_, "children"), Input(f"{id_}-seen", "data"))
+    # Not on a page load: the block is unseen then, and the watch's answer triggers it.
+    @app.callback(Output(id_, "children"), Input(f"{id_}-seen", "data"), prevent_initial_call=True)
     def _mount(seen: bool | None) -> Any:
         if not seen:
             raise PreventUpdate

@@ -60,7 +60,7 @@ def test_a_stop_out_shows_one_toast_one_history_row_and_ack_clears_the_bell(
                 polls.append(req.url)
 
         page.on("requestfinished", finished)
-        page.goto(live.url + "/#portfolio")
+        page.goto(live.url + "/portfolio")
         show_tab(page, "portfolio")
         wait_polls(page, polls, 1)
         assert page.inner_text("#alerts-bell-count") == ""

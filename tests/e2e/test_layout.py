@@ -148,6 +148,7 @@ def test_every_tab_fits_its_width(page: tuple[str, Any]) -> None:
         _wait_drawn(page_, tab)
         if tab == "options":
             # AG Grid's cells are content-visibility: auto; off-screen headers read empty.
+            show_lazy(page_, "options-book-body", "#options-journal-grid")
             show_chain(page_)
         elif tab == "strategy":  # the blocks under the edge table mount as they are reached
             show_lazy(page_, "strategy-lower", "#strategy-journal-grid")

@@ -17,6 +17,7 @@ from tests.e2e.conftest import (
     LiveApp,
     open_page,
     save_tab_screenshot,
+    show_lazy,
     show_tab,
     start_live_app,
     wait_until,
@@ -201,6 +202,7 @@ def _flow(page: Any, live: LiveApp) -> None:
     wait_until(closed, timeout=90, interval=1.0, what="the exit monitor to close the trade")
     (trade,) = journal.list_trades()
     assert trade.exit_reason == "target"
+    show_lazy(page, "options-book-body", "#options-journal-grid")  # mounts when near
     wait_until(
         lambda: _journal_cell(page, "status") == "closed",
         timeout=30,

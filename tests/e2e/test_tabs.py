@@ -128,8 +128,11 @@ def test_tab_renders_real_numbers(page, live: LiveApp, tab: str) -> None:
     show_tab(page_, tab)
     if tab == "options":
         _select_first_signal(page_)
-        # The flow is below the fold: it mounts when scrolled near (ui.lazy_block).
+        # The flow and the book are below the fold: they mount when scrolled near
+        # (ui.lazy_block).
         assert page_.locator("#options-flow-chart").count() == 0
+        assert page_.locator("#options-journal-grid").count() == 0
+        show_lazy(page_, "options-book-body", "#options-journal-grid")
         show_lazy(page_, "options-flow-body", "#options-flow-chart")
     elif tab == "strategy":  # so are the tables under the equity and rolling charts
         assert page_.locator("#strategy-journal-grid").count() == 0
@@ -244,17 +247,20 @@ def test_strategy_option_variant_and_date_range(page, live: LiveApp) -> None:
 
 
 def test_a_tab_address_opens_that_tab_alone_and_follows_switches(browser, live: LiveApp) -> None:
-    """``/#risk`` opens Risk without building the Options tab; switching writes the hash."""
-    page, watch = open_page(browser, live.url + "/#risk", width=1400, height=1000)
-    try:
-        page.wait_for_selector("#risk-root", state="visible", timeout=30_000)
-        assert page.query_selector("#options-root") is None  # never mounted, never fetched
-        show_tab(page, "portfolio")
-        wait_until(lambda: page.evaluate("location.hash") == "#portfolio", timeout=10)
-        assert page.is_hidden("#risk-root")  # kept mounted, hidden
-        watch.assert_clean()
-    finally:
-        page.context.close()
+    """``/risk`` opens Risk in the first layout without building the Options tab; an older
+    ``/#risk`` address moves onto the path first; switching tabs writes the path."""
+    for address in ("/risk", "/#risk"):
+        page, watch = open_page(browser, live.url + address, width=1400, height=1000)
+        try:
+            page.wait_for_selector("#risk-root", state="visible", timeout=30_000)
+            assert page.query_selector("#options-root") is None  # never mounted, never fetched
+            assert page.evaluate("location.pathname + location.hash") == "/risk"
+            show_tab(page, "portfolio")
+            wait_until(lambda p=page: p.evaluate("location.pathname") == "/portfolio", timeout=10)
+            assert page.is_hidden("#risk-root")  # kept mounted, hidden
+            watch.assert_clean()
+        finally:
+            page.context.close()
 
 
 def test_header_badges(page, live: LiveApp) -> None:

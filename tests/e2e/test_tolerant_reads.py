@@ -49,7 +49,7 @@ def opened(browser: Any, live: LiveApp) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def open_tab(tab: str) -> tuple[Any, Any]:
-        page, watch = open_page(browser, f"{live.url}/#{tab}", width=1400, height=1000)
+        page, watch = open_page(browser, f"{live.url}/{tab}", width=1400, height=1000)
         contexts.append(page.context)
         page.wait_for_selector(f"#{tab}-root", state="visible", timeout=60_000)
         return page, watch

@@ -46,7 +46,7 @@ BARS_PACED_OUTPUTS = (
 
 def lazy_layouts(_settings: Settings) -> list[Any]:
     """What the tab's lazy blocks mount (``ui.lazy_block``), for the validation layout."""
-    return [chain.chain_body(), chain.flow_body()]
+    return [chain.chain_body(), chain.flow_body(), trades.book_body()]
 
 
 def register(app: Dash, services: Services) -> None:

@@ -346,6 +346,7 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         *[Input(f"options-{f}", "value") for f in FORM_FIELDS],
         State("options-selected-signal", "data"),
         State("options-payoff-shows", "data"),
+        prevent_initial_call=True,  # a load's form is empty: the slot's figure says so
     )
     def _payoff(*args: Any) -> tuple[go.Figure, str, Any, bool]:
         values = dict(zip(FORM_FIELDS, args[: len(FORM_FIELDS)], strict=True))

@@ -13,11 +13,7 @@ from dashboard.components.options.chart import charts_strip, payoff_col, signal_
 from dashboard.components.options.manage import close_modal
 from dashboard.components.options.signals import board_card
 from dashboard.components.options.ticket import confirm_modal, ticket_card
-from dashboard.components.options.trades import (
-    active_trades_card,
-    journal_card,
-    progress_and_pnl_row,
-)
+from dashboard.components.options.trades import active_trades_card, book_block
 from dashboard.settings import Settings
 
 TAB_ID = "options"
@@ -43,8 +39,7 @@ def layout(settings: Settings) -> html.Div:
             chain_card(),
             flow_card(),
             active_trades_card(),
-            progress_and_pnl_row(),
-            journal_card(),
+            book_block(),
             confirm_modal(),
             close_modal(),
             dbc.Toast(

@@ -5,6 +5,7 @@ trade (new levels, close now, a broker-held stop) is ``manage``'s."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ from dash import ALL, Dash, Input, Output, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.components.status import loading_line, status_line
-from dashboard.components.ui import data_grid
+from dashboard.components.ui import data_grid, lazy_block, register_lazy
 from dashboard.data_loaders.loop import run_all
 from dashboard.models import DataResult, DataState
 from dashboard.options.occ import display_occ
@@ -136,12 +137,28 @@ def journal_card() -> dbc.Card:
     )
 
 
-TRADES_OUTPUTS = {
+BOOK_BODY = "options-book-body"
+
+
+def book_body() -> html.Div:
+    """The progress chart, the P&L cards and the journal, mounted when scrolled near."""
+    return html.Div([progress_and_pnl_row(), journal_card()])
+
+
+def book_block() -> html.Div:
+    # Below the fold: a chart, a grid and their callback wait until the trader scrolls
+    # near them; the active trades above keep refreshing from the first load.
+    return lazy_block(BOOK_BODY, "The progress chart, P&L and journal load as you scroll here.")
+
+
+ACTIVE_OUTPUTS = {
     "armed": Output("options-armed-entries", "children"),
     "disarmed": Output("options-disarmed-entries", "children"),
     "cards": Output("options-active-trades", "children"),
     "count": Output("options-active-count", "children"),
     "active_status": Output("options-active-status", "children"),
+}
+BOOK_OUTPUTS = {
     "progress": Output("options-progress-chart", "figure"),
     "total": Output("options-pnl-total", "children"),
     "total_class": Output("options-pnl-total", "className"),
@@ -156,6 +173,7 @@ TRADES_OUTPUTS = {
     "journal": Output("options-journal-grid", "rowData"),
     "journal_status": Output("options-journal-status", "children"),
 }
+TRADES_OUTPUTS = {**ACTIVE_OUTPUTS, **BOOK_OUTPUTS}
 
 
 def _pnl_class(x: float | None) -> str:
@@ -277,7 +295,22 @@ def armed_card(view: ArmedView) -> dbc.Card:
     )
 
 
-def refresh_trades(services: Services) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TradesRead:
+    """One read of the journal and the quotes its open trades and armed entries need."""
+
+    trades: list[Any]
+    active: list[Any]
+    armed: list[Any]
+    disarmed: list[Any]
+    views: list[TradeView]
+    prices: dict[str, float | None]
+    quotes: DataResult[Any] | None
+    options: DataResult[Any] | None
+    as_of: datetime
+
+
+def read_trades(services: Services) -> TradesRead:
     data = services.data
     journal = services.journal
     trades = journal.list_trades(limit=500)
@@ -301,23 +334,28 @@ def refresh_trades(services: Services) -> dict[str, Any]:
         views.append(
             trade_view(t, prices.get(t.underlying), o.mid if o else None, quote=o, now=now)
         )
-    armed_cards = [armed_card(armed_view(e, prices.get(e.symbol))) for e in armed]
-    summary = pnl_summary(trades, views)
-    nothing: DataResult[Any] = DataResult(None, "journal", as_of, DataState.EMPTY)
-    journal_state = DataResult(
-        trades or None, "journal", as_of, DataState.FRESH if trades else DataState.EMPTY
-    )
-    shown = cards_to_show(views)
+    return TradesRead(trades, active, armed, disarmed, views, prices, quotes, options, as_of)
+
+
+def _nothing(as_of: datetime) -> DataResult[Any]:
+    return DataResult(None, "journal", as_of, DataState.EMPTY)
+
+
+def active_outputs(read: TradesRead) -> dict[str, Any]:
+    """The active-trades card: armed entries, open trades nearest an exit, disarmed."""
+    armed_cards = [armed_card(armed_view(e, read.prices.get(e.symbol))) for e in read.armed]
+    shown = cards_to_show(read.views)
     cards: list[Any] = [active_trade_card(v) for v in shown]
-    if len(shown) < len(views):
+    if len(shown) < len(read.views):
         cards.append(
             html.Div(
-                f"Showing the {len(shown)} of {len(views)} active trades nearest an exit; "
-                "every trade is on the progress chart and in the journal below.",
+                f"Showing the {len(shown)} of {len(read.views)} active trades nearest an "
+                "exit; every trade is on the progress chart and in the journal below.",
                 className="small text-muted",
                 id="options-active-more",
             )
         )
+    disarmed = read.disarmed
     return {
         "armed": armed_cards,
         "disarmed": [html.Div("Recently disarmed:")]
@@ -327,15 +365,29 @@ def refresh_trades(services: Services) -> dict[str, Any]:
         "cards": cards
         or (
             []
-            if armed
+            if read.armed
             else html.Div("No active trades. Load a signal and send an order.", className="small")
         ),
-        "count": str(len(active) + len(armed)),
+        "count": str(len(read.active) + len(read.armed)),
         "active_status": status_line(
-            quotes if quotes is not None else nothing, empty_text="no active trades"
+            read.quotes if read.quotes is not None else _nothing(read.as_of),
+            empty_text="no active trades",
         ),
+    }
+
+
+def book_outputs(read: TradesRead) -> dict[str, Any]:
+    """The progress chart, the P&L cards and the journal grid."""
+    summary = pnl_summary(read.trades, read.views)
+    journal_state = DataResult(
+        read.trades or None,
+        "journal",
+        read.as_of,
+        DataState.FRESH if read.trades else DataState.EMPTY,
+    )
+    return {
         "progress": create_trade_progress_chart(
-            progress_inputs(views), uirevision="options-progress"
+            progress_inputs(read.views), uirevision="options-progress"
         ),
         "total": format_money(summary.total, signed=True),
         "total_class": _pnl_class(summary.total),
@@ -347,11 +399,18 @@ def refresh_trades(services: Services) -> dict[str, Any]:
         "best": format_money(summary.best, signed=True),
         "worst": format_money(summary.worst, signed=True),
         "pnl_status": status_line(
-            options if options is not None else nothing, empty_text="no open option positions"
+            read.options if read.options is not None else _nothing(read.as_of),
+            empty_text="no open option positions",
         ),
-        "journal": journal_rows(trades),
+        "journal": journal_rows(read.trades),
         "journal_status": status_line(journal_state, empty_text="no trades yet"),
     }
+
+
+def refresh_trades(services: Services) -> dict[str, Any]:
+    """Everything both trade callbacks show, from one read."""
+    read = read_trades(services)
+    return {**active_outputs(read), **book_outputs(read)}
 
 
 def disarm(services: Services, entry_id: Any) -> tuple[Any, ...]:
@@ -377,12 +436,17 @@ TRADES_VERSION = Output("options-trades-version", "data", allow_duplicate=True)
 
 
 def register(app: Dash, services: Services) -> None:
-    @app.callback(
-        output=TRADES_OUTPUTS,
-        inputs=[Input("options-interval", "n_intervals"), Input("options-trades-version", "data")],
-    )
+    refreshed = [Input("options-interval", "n_intervals"), Input("options-trades-version", "data")]
+
+    @app.callback(output=ACTIVE_OUTPUTS, inputs=refreshed)
     def _refresh(_n: int | None, _v: str | None) -> dict[str, Any]:
-        return refresh_trades(services)
+        return active_outputs(read_trades(services))
+
+    register_lazy(app, BOOK_BODY, book_body)
+
+    @app.callback(output=BOOK_OUTPUTS, inputs=refreshed)
+    def _book(_n: int | None, _v: str | None) -> dict[str, Any]:
+        return book_outputs(read_trades(services))
 
     @app.callback(
         *TOAST_OUTPUTS,

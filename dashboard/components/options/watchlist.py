@@ -146,7 +146,8 @@ def register(app: Dash, services: Services) -> None:
     # Edits and the periodic refresh are separate callbacks, and the refresh redraws the
     # chips only when the list changed: Dash drops the answer of a callback re-triggered
     # while in flight, so a redraw during the broker's asset check would swallow the add's
-    # message.
+    # message. The refresh draws the first chips; edits never run on a page load, since
+    # their version output would hold back the signal board until they answered.
     @app.callback(
         output=OUTPUTS,
         inputs=[
@@ -158,6 +159,7 @@ def register(app: Dash, services: Services) -> None:
             State("options-watchlist-input", "value"),
             State("options-watchlist-version", "data"),
         ],
+        prevent_initial_call=True,
     )
     def _edit(*args: Any) -> dict[str, Any]:
         text, version = args[-2], args[-1]
@@ -170,7 +172,7 @@ def register(app: Dash, services: Services) -> None:
         Output("options-watchlist-symbols", "data", allow_duplicate=True),
         Input("options-interval", "n_intervals"),
         State("options-watchlist-symbols", "data"),
-        prevent_initial_call=True,
+        prevent_initial_call="initial_duplicate",
     )
     def _refresh(_n: int | None, shown: list[str] | None) -> tuple[Any, Any, Any]:
         return refresh_chips(services, shown)

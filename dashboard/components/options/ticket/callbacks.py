@@ -73,6 +73,7 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
             Input("options-interval", "n_intervals"),  # the live quote and price
         ],
         state=[State("options-ticket-binding", "data")],
+        prevent_initial_call=True,  # a load's empty form is the layout's (START_TEXT)
     )
     def _check(*args: Any) -> dict[str, Any]:
         values, (override, _n, binding) = _form(args)

@@ -17,7 +17,7 @@ from dashboard.components.options.ticket.assessment import (
     one_contract_view,
     size_for,
 )
-from dashboard.components.options.ticket.layout import projection_table
+from dashboard.components.options.ticket.layout import START_TEXT, projection_table
 from dashboard.views.options.ticket import (
     FORM_FIELDS,
     parse_float,
@@ -96,7 +96,7 @@ def check_ticket(
             "form_error": "",
             "warnings": None,
             "review_disabled": True,
-            "state": "Pick a signal, or type an underlying to start.",
+            "state": START_TEXT,
             "quote": "",
             "price": "",
             "sizing": "",

@@ -12,6 +12,9 @@ from dashboard.settings import Settings
 from dashboard.views.formatting import format_number
 from dashboard.views.options.ticket import ProjectionView
 
+# What an empty ticket says; the layout starts with it, so the check need not run on a load.
+START_TEXT = "Pick a signal, or type an underlying to start."
+
 
 def rules_text(settings: Settings) -> str:
     """The ticket's thresholds and lists, as the page states them."""
@@ -189,7 +192,7 @@ def ticket_card(settings: Settings) -> dbc.Card:
                     ),
                     # "Arm at trigger" (components/options/arming.py) sits here.
                     html.Span(id="options-arming-slot", className="me-2"),
-                    html.Span(id="options-ticket-state", className="small text-muted"),
+                    html.Span(START_TEXT, id="options-ticket-state", className="small text-muted"),
                     html.Div(
                         rules_text(settings),
                         id="options-ticket-rules",
