@@ -8,6 +8,7 @@ webhook did with it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ HISTORY_SOURCE = "alerts table (journal database)"
 GROUP_LABELS = {"signal": "Signals", "trade": "Trades", "risk": "Risk", "system": "System"}
 SEVERITY_COLOURS = {"info": "info", "warning": "warning", "critical": "danger"}
 MAX_TOASTS = 3  # more new alerts at once: the rest are counted in one toast
+INFO_BURST = 2  # more routine alerts than this at once: one toast counts them
+OWN_TOAST = frozenset({AlertKind.ENTRY_FILLED, AlertKind.EXIT_FILLED})  # never routine
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,29 +105,40 @@ def history_rows(alerts: Iterable[StoredAlert]) -> list[AlertRow]:
     ]
 
 
+def _toast(a: StoredAlert) -> Toast:
+    return Toast(
+        id=a.id,
+        header=f"{KIND_LABELS[a.kind]} · {format_et(a.at, '%H:%M:%S')}",
+        body=f"{a.title}. {a.message}" if a.message else a.title,
+        colour=SEVERITY_COLOURS.get(a.severity, "secondary"),
+    )
+
+
+def _summary(alerts: Sequence[StoredAlert], header: str) -> Toast:
+    """One toast for many alerts: how many of each kind, then their symbols."""
+    kinds = Counter(KIND_LABELS[a.kind] for a in alerts)
+    symbols = list(dict.fromkeys(a.symbol for a in alerts if a.symbol))
+    body = ", ".join(f"{label} ×{n}" if n > 1 else label for label, n in kinds.most_common())
+    if symbols:
+        body += " · " + ", ".join(symbols[:8]) + (" …" if len(symbols) > 8 else "")
+    return Toast(id=alerts[0].id, header=header, body=body + ". The bell has each one.",
+                 colour="secondary")  # fmt: skip
+
+
 def toasts(new: Sequence[StoredAlert]) -> list[Toast]:
-    """Toasts for alerts this page has not shown yet, newest first; past ``MAX_TOASTS`` the
-    rest are summed up in one toast rather than burying the screen."""
+    """Toasts for alerts this page has not shown yet, newest first. Fills, warnings and
+    worse get a toast each, up to ``MAX_TOASTS``. A burst of more than ``INFO_BURST``
+    routine alerts at once (a scan finding many setups) is one toast that counts them,
+    and so is whatever is past ``MAX_TOASTS``, rather than burying the screen."""
     ordered = sorted(new, key=lambda a: a.id, reverse=True)
-    out = [
-        Toast(
-            id=a.id,
-            header=f"{KIND_LABELS[a.kind]} · {format_et(a.at, '%H:%M:%S')}",
-            body=f"{a.title}. {a.message}" if a.message else a.title,
-            colour=SEVERITY_COLOURS.get(a.severity, "secondary"),
-        )
-        for a in ordered[:MAX_TOASTS]
-    ]
-    if len(ordered) > MAX_TOASTS:
-        rest = ordered[MAX_TOASTS:]
-        out.append(
-            Toast(
-                id=rest[0].id,
-                header=f"{len(rest)} more alerts",
-                body="; ".join(a.title for a in rest[:10]) + (" …" if len(rest) > 10 else ""),
-                colour="secondary",
-            )
-        )
+    routine = [a for a in ordered if a.severity == "info" and a.kind not in OWN_TOAST]
+    own = [a for a in ordered if a not in routine]
+    if len(routine) <= INFO_BURST:
+        own, routine = ordered, []
+    out = [_toast(a) for a in own[:MAX_TOASTS]]
+    rest = sorted([*own[MAX_TOASTS:], *routine], key=lambda a: a.id, reverse=True)
+    if rest:
+        out.append(_summary(rest, f"{len(rest)}{' more' if out else ''} alerts"))
     return out
 
 

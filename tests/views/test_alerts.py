@@ -76,6 +76,27 @@ def test_toasts_newest_first_and_capped() -> None:
     assert many[-1].header == "5 more alerts" and len(many) == MAX_TOASTS + 1
 
 
+def test_a_burst_of_routine_alerts_is_one_toast_and_warnings_keep_their_own() -> None:
+    def signal(i: int, symbol: str) -> StoredAlert:
+        return stored(i, AlertKind.SIGNAL_TRIGGERED, title=f"{symbol} in force", symbol=symbol)
+
+    two = toasts([signal(1, "SPY"), signal(2, "QQQ")])  # a couple: each its own
+    assert [t.id for t in two] == [2, 1]
+    burst = [signal(i, s) for i, s in enumerate(["SPY", "QQQ", "SPY", "NVDA", "IWM"], 1)]
+    near = stored(9, AlertKind.NEAR_STOP, severity="warning", title="Near stop")
+    fill = stored(10, AlertKind.ENTRY_FILLED, title="Entry filled")
+    shown = toasts([*burst, near, fill])
+    assert [t.id for t in shown[:2]] == [10, 9]  # the fill and the warning, each alone
+    (summary,) = shown[2:]
+    assert summary.header == "5 more alerts" and summary.colour == "secondary"
+    assert (
+        summary.body
+        == "Setup triggered (in force) ×5 · IWM, NVDA, SPY, QQQ. The bell has each one."
+    )
+    (only,) = toasts(burst)
+    assert only.header == "5 alerts" and only.id == 5
+
+
 def test_notifications_skip_quiet_info_alerts() -> None:
     quiet = stored(1, AlertKind.SIGNAL_PENDING)
     loud = stored(2, AlertKind.NEAR_STOP, severity="warning")

@@ -21,6 +21,7 @@ from dashboard.strat import classify_bars, detect_patterns, evaluate_setups
 from dashboard.strat.signals import Setup
 from dashboard.strat.timeframes import is_bar_closed
 from dashboard.views.options.chart import (
+    chart_showing,
     left_signal,
     other_setups,
     selected_setup,
@@ -88,7 +89,7 @@ def signal_chart_card() -> dbc.Card:
                         fixed_graph("options-signal-chart", SIGNAL_CHART_HEIGHT, no_signal_figure())
                     ),
                     zoom_memory("options-signal-chart"),
-                    dcc.Store(id="options-signal-chart-shows", data=False),
+                    dcc.Store(id="options-signal-chart-shows", data=""),
                     html.Div(
                         "Candles coloured by STRAT type: 1 inside grey, 2U green, 2D red,"
                         " 3 outside yellow. Tags on the right: the setup's entry, stop and"
@@ -325,16 +326,18 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         _n: int | None,
         binding: dict[str, Any] | None,
         zoom: dict[str, Any] | None,
-        shows: bool | None,
+        shows: str | None,
     ) -> Any:
         idle = not signal or left_signal(binding, signal)
+        showing = chart_showing(signal, binding)
         # Only a refresh tick (a tick and a binding change can arrive in one request).
-        if idle and set(ctx.triggered_prop_ids) == {"options-interval.n_intervals"}:
+        tick = set(ctx.triggered_prop_ids) == {"options-interval.n_intervals"}
+        if idle and tick and shows == showing:
             raise PreventUpdate  # nothing to chart: a refresh has nothing to redraw
         if not signal and not shows:
             raise PreventUpdate  # the hidden slot already says "select a signal"
         fig, title, status = signal_chart(services, reads, signal, switches, binding)
-        return apply_zoom(fig, zoom), title, status, bool(signal)
+        return apply_zoom(fig, zoom), title, status, showing
 
     register_zoom(app, "options-signal-chart")
 

@@ -56,6 +56,19 @@ def left_signal(binding: Mapping[str, Any] | None, signal: Mapping[str, Any]) ->
     )
 
 
+def chart_showing(signal: Mapping[str, Any] | None, binding: Mapping[str, Any] | None) -> str:
+    """What the signal chart draws for ``signal`` and the ticket's ``binding``: "" nothing,
+    ``left:…`` the note that the ticket left the signal, ``signal:<id>`` its levels. A
+    refresh tick with nothing new to draw redraws only when the chart shows something
+    else: Dash drops a callback's answer when the callback is triggered again while in
+    flight, so the answer that drew the note may never have arrived."""
+    if not signal:
+        return ""
+    if left_signal(binding, signal):
+        return "left:" + repr(sorted((binding or {}).items()))
+    return f"signal:{signal.get('id')}"
+
+
 def signal_name(signal: Mapping[str, Any]) -> str:
     """``SPY 1Day 2-1-2U``: the signal as the ticket names it."""
     return f"{signal.get('symbol')} {signal.get('timeframe')} {signal.get('label')}"

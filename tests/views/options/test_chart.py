@@ -72,3 +72,16 @@ def test_left_signal_only_for_the_same_signal_once_unbound() -> None:
     assert not left_signal({"id": signal["id"], "state": "sent"}, signal)
     assert not left_signal({"id": "other", "state": "unbound"}, signal)
     assert left_signal({"id": signal["id"], "state": "unbound"}, signal)
+
+
+def test_chart_showing_names_what_the_signal_chart_draws() -> None:
+    """A refresh tick redraws an idle chart only when this differs from what it shows."""
+    from dashboard.views.options.chart import chart_showing
+
+    signal = {"id": "SPY|1Day|2-1-2U|long|1"}
+    assert chart_showing(None, None) == ""
+    assert chart_showing(signal, None) == chart_showing(signal, {"state": "bound"})
+    assert chart_showing(signal, None) == "signal:SPY|1Day|2-1-2U|long|1"
+    left = {"id": signal["id"], "state": "unbound", "symbol": "QQQ"}
+    assert chart_showing(signal, left).startswith("left:")
+    assert chart_showing(signal, left) != chart_showing(signal, {**left, "symbol": "IWM"})
