@@ -97,7 +97,7 @@ def build_layout(
                         active_tab=f"tab-{tab}",
                         className="mt-2",
                     ),
-                    dcc.Store(id="session-store", storage_type="session"),
+                    dcc.Store(id="session-store", storage_type="session", data=None),
                     dcc.Store(id="mounted-tabs", data=[tab]),
                     *[
                         dcc.Interval(

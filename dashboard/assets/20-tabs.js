@@ -241,6 +241,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return window.dash_clientside.no_update;
     },
   },
+  watchlist: {
+    // A chip's remove button, clicked: {symbol, at} for the server's edit callback. Chips
+    // drawn anew (their buttons at 0 clicks) answer nothing, here in the browser, instead
+    // of a request to the server each time.
+    removed: function (clicks) {
+      const cc = window.dash_clientside.callback_context;
+      const id = cc.triggered_id;
+      if (!id || !id.symbol || !cc.triggered.some((t) => t.value)) {
+        return window.dash_clientside.no_update;
+      }
+      return { symbol: id.symbol, at: Date.now() };
+    },
+  },
   options: {
     chainScroll: function (rows) {
       if (rows && rows.length) {

@@ -74,6 +74,7 @@ def pieces(settings: Any) -> html.Div:
         [
             dcc.Interval(id="alerts-interval", interval=POLL_MS, n_intervals=0),
             dcc.Store(id="alerts-seen"),  # the newest alert id this page has shown
+            dcc.Store(id="alerts-history-tick"),  # new alerts while the panel is open
             dcc.Store(id="alerts-new"),  # what the browser's notifications get
             dcc.Store(id="alerts-acked", data=0),
             dcc.Store(id="alerts-notify-sink"),
@@ -412,12 +413,17 @@ def register(app: Dash, services: Services) -> None:
         Output("alerts-toasts", "children"),
         Output("alerts-seen", "data"),
         Output("alerts-new", "data"),
+        Output("alerts-history-tick", "data"),
         Input("alerts-interval", "n_intervals"),
         Input("alerts-acked", "data"),
         State("alerts-seen", "data"),
+        State("alerts-panel", "is_open"),
     )
-    def _poll(_n: int, _acked: int, seen: int | None) -> tuple[Any, Any, Any, Any, Any]:
-        return poll(services, seen)
+    def _poll(_n: int, _acked: int, seen: int | None, is_open: bool | None) -> tuple[Any, ...]:
+        out = poll(services, seen)
+        # The history redraws for new alerts only while it is open (opening it draws it).
+        arrived = seen is not None and out[3] is not no_update
+        return (*out, out[3] if is_open and arrived else no_update)
 
     @app.callback(
         Output("alerts-panel", "is_open"),
@@ -437,7 +443,7 @@ def register(app: Dash, services: Services) -> None:
         Input("alerts-filter-symbol", "value"),
         Input("alerts-unread-only", "value"),
         Input("alerts-acked", "data"),
-        Input("alerts-seen", "data"),
+        Input("alerts-history-tick", "data"),
         prevent_initial_call=True,  # the panel starts closed: nothing to draw on a load
     )
     def _history(

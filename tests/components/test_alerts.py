@@ -162,11 +162,19 @@ def test_the_registered_callbacks_act_through_dash(services: Services) -> None:
     def call(fragment: str, *args: Any) -> Any:
         return next(f for k, f in fn.items() if fragment in k)(*args)
 
-    assert call("alerts-bell-count.children", 1, 0, None) == ui.poll(services, None)
+    assert call("alerts-bell-count.children", 1, 0, None, False) == (
+        *ui.poll(services, None),
+        ui.no_update,  # a first poll: nothing new for the history
+    )
+    seen = ui.poll(services, None)[3]
+    store.record([event("c")], deliver=False)
+    *_, tick_closed = call("alerts-bell-count.children", 2, 0, seen, False)
+    *_, tick_open = call("alerts-bell-count.children", 2, 0, seen, True)
+    assert tick_closed is ui.no_update and tick_open == seen + 1  # redraw only when open
     assert call("alerts-panel.is_open", 1, False) is True
     assert call("alerts-panel.is_open", 0, True) is True
     rows, _state, _symbols = call("alerts-history.children", True, None, None, False, 0, None)
-    assert len(rows) == 2
+    assert len(rows) == 3
     options, *_ = call("alerts-subscriptions.options", True, None)
     assert {"label": "SPY 1Day", "value": "SPY|1Day"} in options
 

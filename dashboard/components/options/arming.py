@@ -43,6 +43,8 @@ CONTRACT_RULES = [
     {"label": "Nearest strike if unquoted", "value": "nearest_strike"},
 ]
 
+ARM_START_TEXT = "Load a pending signal to arm it."  # no signal: what the layout starts with
+
 
 def arming_card() -> dbc.Card:
     """The "Arm at trigger" controls, under the ticket."""
@@ -95,7 +97,7 @@ def arming_card() -> dbc.Card:
                         disabled=True,
                         className="me-2",
                     ),
-                    html.Span(id="options-arm-state", className="small text-muted"),
+                    html.Span(ARM_START_TEXT, id="options-arm-state", className="small text-muted"),
                 ]
             ),
         ],
@@ -256,7 +258,7 @@ def check(
 ) -> tuple[bool, str, str, str]:
     """(button disabled, state text, max premium error, max slippage error)."""
     if not signal or not signal.get("id"):
-        return True, "Load a pending signal to arm it.", "", ""
+        return True, ARM_START_TEXT, "", ""
     entry, text, errors = plan(services, reads, signal, values, caps)
     return entry is None, text, errors.get("max_premium", ""), errors.get("max_slippage", "")
 
@@ -313,6 +315,7 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Input("options-arm-max-premium", "value"),
         Input("options-arm-max-slippage", "value"),
         Input("options-arm-contract-rule", "value"),
+        prevent_initial_call=True,  # a load's state is the layout's (ARM_START_TEXT)
     )
     def _check(signal: Any, *rest: Any) -> tuple[bool, str, str, str]:
         *form_values, premium, slippage, rule = rest

@@ -319,6 +319,9 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Input("options-ticket-binding", "data"),
         State("options-signal-chart-zoom", "data"),
         State("options-signal-chart-shows", "data"),
+        # A load has no signal unless the session kept one, and then the store's restore
+        # triggers this; without one the slot's figure already says "select a signal".
+        prevent_initial_call=True,
     )
     def _signal_chart(
         signal: dict[str, Any] | None,

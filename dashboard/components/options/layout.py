@@ -56,7 +56,9 @@ def layout(settings: Settings) -> html.Div:
                     "minWidth": "18rem",
                 },
             ),
-            dcc.Store(id="options-selected-signal", storage_type="session"),
+            # data=None: with nothing kept in the session, dcc.Store then stays quiet on a
+            # load instead of reporting a change that runs the ticket's callbacks.
+            dcc.Store(id="options-selected-signal", storage_type="session", data=None),
             dcc.Store(id="options-ticket-nonce", storage_type="memory"),
             dcc.Store(id="options-trades-version", storage_type="memory"),
             dcc.Store(id="options-manage-trade", storage_type="memory"),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard.conventions import TICKER_MAX_LEN
@@ -64,6 +64,7 @@ def watchlist_editor() -> html.Div:
             ),
             html.Div(id="options-watchlist-message", className="small mt-1", role="status"),
             dcc.Store(id="options-watchlist-version", storage_type="memory", data=0),
+            dcc.Store(id="options-watchlist-removed", storage_type="memory"),
             dcc.Store(id="options-watchlist-symbols", storage_type="memory", data=[]),
         ],
         className="watchlist-editor mb-2",
@@ -148,12 +149,19 @@ def register(app: Dash, services: Services) -> None:
     # while in flight, so a redraw during the broker's asset check would swallow the add's
     # message. The refresh draws the first chips; edits never run on a page load, since
     # their version output would hold back the signal board until they answered.
+    app.clientside_callback(  # a remove button's click, or nothing (assets/20-tabs.js)
+        ClientsideFunction(namespace="watchlist", function_name="removed"),
+        Output("options-watchlist-removed", "data"),
+        Input({"type": REMOVE, "symbol": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         output=OUTPUTS,
         inputs=[
             Input("options-watchlist-add", "n_clicks"),
             Input("options-watchlist-input", "n_submit"),
-            Input({"type": REMOVE, "symbol": ALL}, "n_clicks"),
+            Input("options-watchlist-removed", "data"),
         ],
         state=[
             State("options-watchlist-input", "value"),
@@ -161,10 +169,11 @@ def register(app: Dash, services: Services) -> None:
         ],
         prevent_initial_call=True,
     )
-    def _edit(*args: Any) -> dict[str, Any]:
-        text, version = args[-2], args[-1]
-        value = ctx.triggered[0].get("value") if ctx.triggered else None
-        return edit_watchlist(services, ctx.triggered_id, text, version, value)
+    def _edit(_add: Any, _submit: Any, removed: Any, text: Any, version: Any) -> dict[str, Any]:
+        if ctx.triggered_id == "options-watchlist-removed":
+            symbol = removed.get("symbol") if isinstance(removed, Mapping) else None
+            return edit_watchlist(services, {"type": REMOVE, "symbol": symbol}, text, version, 1)
+        return edit_watchlist(services, ctx.triggered_id, text, version)
 
     @app.callback(
         Output("options-watchlist-chips", "children", allow_duplicate=True),

@@ -4,7 +4,6 @@ nothing, and the periodic refresh redraws only when another viewer changed the l
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -125,19 +124,15 @@ def test_the_editor_lays_out_its_controls() -> None:
 
 def test_the_registered_callbacks_act_through_dash(wired: tuple[Dash, Services]) -> None:
     """The edit callback reads which control fired from Dash's callback context: an Add
-    click and a chip click go through a real update request; the refresh is bound to
-    ``refresh_chips``."""
+    click and a chip's reported click go through a real update request; the refresh is
+    bound to ``refresh_chips``."""
     app, services = wired
-    chip = {"type": W.REMOVE, "symbol": "SPY"}
 
-    def edit(text: str | None, clicks: list[int], changed: str) -> dict[str, Any]:
+    def edit(text: str | None, removed: dict[str, Any] | None, changed: str) -> dict[str, Any]:
         inputs = [
             {"id": "options-watchlist-add", "property": "n_clicks", "value": 1},
             {"id": "options-watchlist-input", "property": "n_submit", "value": 0},
-            [
-                {"id": {**chip, "symbol": s}, "property": "n_clicks", "value": n}
-                for s, n in zip(watchlist_symbols(services), clicks, strict=False)
-            ],
+            {"id": "options-watchlist-removed", "property": "data", "value": removed},
         ]
         state = [
             {"id": "options-watchlist-input", "property": "value", "value": text},
@@ -145,12 +140,12 @@ def test_the_registered_callbacks_act_through_dash(wired: tuple[Dash, Services])
         ]
         return post_update(app, "options-watchlist-message.children", inputs, changed, state)
 
-    added = edit("amzn", [0, 0], "options-watchlist-add.n_clicks")
+    added = edit("amzn", None, "options-watchlist-add.n_clicks")
     assert added["options-watchlist-symbols.data"] == ["SPY", "QQQ", "AMZN"]
     assert added["options-watchlist-input.value"] == ""
     assert added["options-watchlist-version.data"] == 1
-    chip_id = json.dumps(chip, sort_keys=True, separators=(",", ":"))
-    removed = edit(None, [1, 0, 0], f"{chip_id}.n_clicks")
+    # A chip's click, as the browser's "removed" store reports it (assets/20-tabs.js).
+    removed = edit(None, {"symbol": "SPY", "at": 1}, "options-watchlist-removed.data")
     assert removed["options-watchlist-symbols.data"] == ["QQQ", "AMZN"]
     assert removed["options-watchlist-input.value"] == ""
     assert removed["options-watchlist-message.children"] is not UNCHANGED

@@ -198,7 +198,7 @@ def ticket_card(settings: Settings) -> dbc.Card:
                         id="options-ticket-rules",
                         className="small text-muted mt-2",
                     ),
-                    dcc.Store(id="options-ticket-binding", storage_type="session"),
+                    dcc.Store(id="options-ticket-binding", storage_type="session", data=None),
                 ]
             ),
         ],
