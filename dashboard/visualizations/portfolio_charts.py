@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from numpy.typing import NDArray
 
 from dashboard.options.attribution import Attribution
 from dashboard.visualizations import theme
@@ -19,6 +18,7 @@ from dashboard.visualizations.figures import (
     empty_figure,
     fmt_money,
     make_figure,
+    wall_ms,
 )
 
 
@@ -125,15 +125,6 @@ def _break_gaps(x: pd.DatetimeIndex, columns: Sequence[np.ndarray]) -> tuple[Any
     return xs, cols
 
 
-def _wall_ms(x: pd.DatetimeIndex) -> NDArray[np.float64]:
-    """Times as a date axis reads numbers: milliseconds of their own wall clock (what a
-    date string's digits say; plotly drops an offset), so they go as one binary array
-    rather than a string per point that the browser parses: a backtest's equity has
-    thousands of points, and three traces carry them."""
-    wall = x.tz_localize(None) if x.tz is not None else x
-    return wall.as_unit("ms").asi8.astype(np.float64)
-
-
 def _axis_ranges(
     x: pd.DatetimeIndex, values: Sequence[float]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -217,7 +208,7 @@ def create_equity_curve(
             rebased = b / b[i0] * e[i0]
     columns = [e, dd] if rebased is None else [e, dd, rebased]
     gapped, cols = _break_gaps(x, columns)
-    xs = _wall_ms(pd.DatetimeIndex(gapped))
+    xs = wall_ms(pd.DatetimeIndex(gapped))
     data: list[Any] = [
         go.Scatter(
             x=xs,

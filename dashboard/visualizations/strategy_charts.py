@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
 from dashboard.visualizations import theme
-from dashboard.visualizations.figures import base_layout, empty_figure, make_figure, vline
+from dashboard.visualizations.figures import base_layout, empty_figure, make_figure, vline, wall_ms
 from dashboard.visualizations.inputs import PatternStats
 
 
@@ -155,7 +155,7 @@ def create_rolling_ratio_chart(
             finite += len(s)
             data.append(
                 go.Scatter(
-                    x=pd.DatetimeIndex(s.index),
+                    x=wall_ms(pd.DatetimeIndex(s.index)),
                     y=s.to_numpy(dtype=np.float64),
                     mode="lines",
                     name=f"{name} {kind}",

@@ -61,3 +61,17 @@ def test_apply_zoom_puts_back_the_traders_ranges_for_the_same_revision() -> None
     # Every axis named is set (plotly makes an axis it lacks); the others still apply.
     both = {"rev": "eq-1M", "ranges": {"xaxis9": [0, 1], "yaxis": [4.5, 5.5]}}
     assert list(apply_zoom(fig(), both).layout.yaxis.range) == [4.5, 5.5]
+
+
+def test_wall_ms_is_the_clock_a_date_string_would_show() -> None:
+    """New York 09:30 on 2024-03-10 (the spring-forward day, EDT) is sent as the
+    milliseconds of 2024-03-10T09:30 read as a plain date: 1710028800 s is that day's
+    midnight, plus 9.5 hours."""
+    import pandas as pd
+
+    from dashboard.visualizations.figures import wall_ms
+
+    ny = pd.DatetimeIndex([pd.Timestamp("2024-03-10 09:30", tz="America/New_York")])
+    assert list(wall_ms(ny)) == [(1710028800 + 34200) * 1000.0]
+    plain = pd.DatetimeIndex(["2024-01-03"])
+    assert list(wall_ms(plain)) == [1704240000000.0]

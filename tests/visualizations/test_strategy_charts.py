@@ -52,6 +52,9 @@ def test_rolling_ratio_chart_draws_each_curve_and_ratio():
     assert names == ["Strategy Sharpe", "Strategy Sortino", "Buy & hold Sharpe"]
     sh = fig.data[0]
     assert list(sh.y) == [1.5, 0.5, -0.25]  # the filling window is left out
+    # Dates go as one binary array of milliseconds (2024-01-03 00:00 is 1704240000 s).
+    assert list(sh.x) == [1704240000000.0, 1704326400000.0, 1704412800000.0]
+    assert fig.layout.xaxis.type == "date"
     assert list(fig.data[1].y) == [2.0, 0.75]  # inf dropped, not drawn off-scale
     assert fig.data[1].line.dash == "dot" and sh.line.color == theme.ACCENT
     assert fig.data[2].line.color == theme.BENCHMARK
