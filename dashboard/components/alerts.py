@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 POLL_MS = 5000  # new alerts reach an open page within this, whatever the tab's refresh
 HISTORY_LIMIT = 200
 
+TOAST_PAGE = 50  # new alerts read per poll; a full page is counted as "50+"
+
 
 def _attrs(values: dict[str, str]) -> dict[str, Any]:
     """Hyphenated HTML attributes (aria-*, data-*) as keyword arguments."""
@@ -209,7 +211,7 @@ def poll(services: Services, seen: int | None) -> tuple[Any, Any, Any, Any, Any]
         unread = store.unread_count()
         if seen is None:
             return bell_text(unread), _bell_colour(unread), no_update, store.latest_id(), no_update
-        new = store.after(int(seen), limit=50)
+        new = store.after(int(seen), limit=TOAST_PAGE)
     except Exception:  # the database is away: say so on the bell, keep the page
         return bell_text(None), "warning", no_update, no_update, no_update
     if not new:
@@ -225,7 +227,7 @@ def poll(services: Services, seen: int | None) -> tuple[Any, Any, Any, Any, Any]
             className=f"alerts-toast border-{t.colour}",
             id={"type": "alerts-toast", "id": t.id},
         )
-        for t in toasts(new)
+        for t in toasts(new, complete=len(new) < TOAST_PAGE)
     ]
     return (
         bell_text(unread),

@@ -125,11 +125,12 @@ def _summary(alerts: Sequence[StoredAlert], header: str) -> Toast:
                  colour="secondary")  # fmt: skip
 
 
-def toasts(new: Sequence[StoredAlert]) -> list[Toast]:
+def toasts(new: Sequence[StoredAlert], *, complete: bool = True) -> list[Toast]:
     """Toasts for alerts this page has not shown yet, newest first. Fills, warnings and
     worse get a toast each, up to ``MAX_TOASTS``. A burst of more than ``INFO_BURST``
     routine alerts at once (a scan finding many setups) is one toast that counts them,
-    and so is whatever is past ``MAX_TOASTS``, rather than burying the screen."""
+    and so is whatever is past ``MAX_TOASTS``, rather than burying the screen. When ``new``
+    is a capped page (``complete`` False), the count says there are more."""
     ordered = sorted(new, key=lambda a: a.id, reverse=True)
     routine = [a for a in ordered if a.severity == "info" and a.kind not in OWN_TOAST]
     own = [a for a in ordered if a not in routine]
@@ -138,7 +139,8 @@ def toasts(new: Sequence[StoredAlert]) -> list[Toast]:
     out = [_toast(a) for a in own[:MAX_TOASTS]]
     rest = sorted([*own[MAX_TOASTS:], *routine], key=lambda a: a.id, reverse=True)
     if rest:
-        out.append(_summary(rest, f"{len(rest)}{' more' if out else ''} alerts"))
+        count = f"{len(rest)}{'' if complete else '+'}{' more' if out else ''}"
+        out.append(_summary(rest, f"{count} alerts"))
     return out
 
 
