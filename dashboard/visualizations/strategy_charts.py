@@ -118,6 +118,8 @@ def create_r_multiple_histogram(
         ],
         xaxis={"title": {"text": "R multiple"}, "ticksuffix": "R"},
         yaxis={"title": {"text": "trades"}},
+        # Top right: the expectancy's label stands near 0R at the top of the plot.
+        legend={"x": 1.0, "xanchor": "right"},
         meta={"expectancy_r": mean, "trades": int(r.size)},
     )
     return make_figure(data, layout)

@@ -36,6 +36,8 @@ def test_r_multiple_histogram_bins_and_expectancy():
     assert losses.xbins.start == -1.0 and losses.xbins.size == 0.25
     assert fig.layout.meta["expectancy_r"] == pytest.approx(0.125)
     assert fig.layout.shapes[1].x0 == pytest.approx(0.125)
+    # The legend keeps to the top right, clear of the expectancy label near 0R.
+    assert (fig.layout.legend.x, fig.layout.legend.xanchor) == (1.0, "right")
 
 
 def test_rolling_ratio_chart_draws_each_curve_and_ratio():
