@@ -1,7 +1,8 @@
 """The exit worker (a real ``python -m dashboard.trading.exit_worker`` process) and an
 in-process monitor with its alert engine, at once, on one journal and one webhook; the
 worker is killed (SIGKILL) mid-path and the in-process monitor finishes the trade. Every
-alert is recorded once and delivered once, whichever process raised or posted it."""
+alert is recorded once, whichever process raised it, and delivered at least once: only the
+request in flight at the kill may arrive twice, under the same Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -148,7 +150,15 @@ def test_killing_the_worker_mid_path_beside_an_in_process_monitor(
     assert by_kind == sorted(
         ["trade.entry_filled", "trade.t1_reached", "trade.exit_sent", "trade.exit_filled"]
     ), [a.key for a in rows]
-    assert sorted(hook.keys()) == sorted(a.key for a in rows)  # one delivery per alert
+    # At least once: the kill can land between the receiver's 200 and the worker's record of
+    # it, so the one request then in flight may arrive twice, under the same Idempotency-Key.
+    delivered = Counter(hook.keys())
+    assert set(delivered) == {a.key for a in rows}
+    assert sum(delivered.values()) - len(delivered) <= 1, delivered
+    with hook.lock:
+        assert all(
+            r.headers["Idempotency-Key"] == r.body["alerts"][0]["key"] for r in hook.received
+        )
     raised_by = {a.key: a for a in rows}
     assert raised_by[f"trade:{tid}:exit_filled"].values["reason"] == "target"
     assert "alert trade.exit_sent" in log.read_text()  # the worker raised the first ones
