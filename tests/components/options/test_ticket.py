@@ -298,6 +298,23 @@ def test_a_second_send_of_the_same_signal_needs_the_override(opened: OptionsTab)
     repeat = T.submit_outputs(opened.services, opened.reads, form, binding, "n-1", None)
     assert repeat["toast_header"] == "Order sent" and f"trade #{trade.id}" in repeat["toast_body"]
     assert repeat["binding"]["state"] == "sent" and len(opened.orders()) == 1
+    # The second click's look came before the first journaled its trade (two requests in
+    # flight): its assessment then sees that trade as a duplicate, and the answer is still
+    # the first send's, not "Order not sent".
+    journal = opened.services.journal
+    looks: list[str] = []
+
+    def late(key: str) -> Any:
+        looks.append(key)
+        return None if len(looks) == 1 else type(journal).by_request_key(journal, key)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(journal, "by_request_key", late)
+        raced = T.submit_outputs(opened.services, opened.reads, form, binding, "n-1", None)
+    assert looks == ["n-1", "n-1"]
+    assert raced["toast_header"] == "Order sent", raced["toast_body"]
+    assert f"Already submitted: trade #{trade.id}" in raced["toast_body"]
+    assert raced["binding"]["state"] == "sent" and len(opened.orders()) == 1
     ok = T.check_ticket(opened.services, opened.reads, form2, again["binding"], override=True)
     assert ok["review_disabled"] is False and ok["state"].startswith("Ready:")
     sent = T.submit(opened.services, opened.reads, form2, again["binding"], "n-3", None, True)

@@ -16,7 +16,7 @@ from dashboard.components.options.reads import Reads
 from dashboard.components.options.ticket.assessment import assess, duplicate_text
 from dashboard.data_loaders.loop import run_async
 from dashboard.trading.orders import place_entry
-from dashboard.trading.records import TradeStatus
+from dashboard.trading.records import JournalTrade, TradeStatus
 from dashboard.views.options.ticket import pending_text
 
 if TYPE_CHECKING:
@@ -131,28 +131,14 @@ def submit_outputs(
     out: dict[str, Any] = dict.fromkeys(SUBMIT_OUTPUTS, no_update)
     first = services.journal.by_request_key(nonce) if nonce else None
     if first is not None:
-        # A double click or a retry of this review: its order went with the first request
-        # (Dash may show only the last answer). Say so, as the first did; send nothing.
-        ok = first.status not in (TradeStatus.REJECTED, TradeStatus.CANCELED)
-        out.update(
-            toast_open=True,
-            toast_header="Order sent" if ok else "Order not sent",
-            toast_body=f"Already submitted: trade #{first.id} is {first.status}.",
-            toast_icon="success" if ok else "danger",
-            modal_open=False,
-            trades_version=uuid.uuid4().hex,
-        )
-        out.update(
-            dict.fromkeys(RESET_FIELDS),
-            binding={**binding, "state": "sent"} if binding else None,
-            binding_text=f"Sent as trade #{first.id}. Pick the next signal.",
-            why="",
-            signal_text="",
-            override=False,
-        )
-        return out
+        return _already_submitted(out, first, binding)
     a = assess(services, reads, values, binding, override)
     if not a.sendable or a.result.ticket is None:
+        # The first of a double click may have journaled its trade since the look above;
+        # then that trade is what blocks this one, and the answer is the first's.
+        first = services.journal.by_request_key(nonce) if nonce else None
+        if first is not None:
+            return _already_submitted(out, first, binding)
         reasons = list(a.errors.values())
         if a.refusal:
             reasons.append(a.refusal)
@@ -194,4 +180,30 @@ def submit_outputs(
             signal_text="",
             override=False,
         )
+    return out
+
+
+def _already_submitted(
+    out: dict[str, Any], first: JournalTrade, binding: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A double click or a retry of this review: its order went with the first request
+    (Dash may show only the last answer). Say so, as the first did; send nothing."""
+    ok = first.status not in (TradeStatus.REJECTED, TradeStatus.CANCELED)
+    out = {
+        **out,
+        "toast_open": True,
+        "toast_header": "Order sent" if ok else "Order not sent",
+        "toast_body": f"Already submitted: trade #{first.id} is {first.status}.",
+        "toast_icon": "success" if ok else "danger",
+        "modal_open": False,
+        "trades_version": uuid.uuid4().hex,
+    }
+    out.update(
+        dict.fromkeys(RESET_FIELDS),
+        binding={**binding, "state": "sent"} if binding else None,
+        binding_text=f"Sent as trade #{first.id}. Pick the next signal.",
+        why="",
+        signal_text="",
+        override=False,
+    )
     return out
