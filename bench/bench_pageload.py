@@ -87,6 +87,19 @@ FILLED_JS = """(root) => {
 }"""
 
 
+LOAD_KEYS = (
+    "first_render_s",
+    "callbacks_answered_s",
+    "drawn_s",
+    "filled_s",
+    "script_s",
+    "task_s",
+    "kb",
+    "js_kb",
+    "graphs",
+)
+
+
 def _load(browser: Any, url: str, root: str, first: str, timeout_ms: float) -> dict[str, float]:
     """Open ``url`` in a fresh context; wait for ``first`` (first render), then for every
     graph under ``root`` to be drawn."""
@@ -111,7 +124,12 @@ def _load(browser: Any, url: str, root: str, first: str, timeout_ms: float) -> d
     page.on("requestfinished", on_finished)
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit")
-    page.wait_for_selector(first, timeout=timeout_ms)
+    try:
+        page.wait_for_selector(first, timeout=timeout_ms)
+    except PlaywrightTimeout:  # never rendered: not drawn either
+        print(f"[bench] {url}: {first} not shown in {timeout_ms / 1000:.0f} s", flush=True)
+        ctx.close()
+        return dict.fromkeys(LOAD_KEYS, math.nan)
     first_s = time.perf_counter() - t0
     try:
         graphs = page.wait_for_function(DRAWN_JS, arg=root, timeout=timeout_ms, polling=50)

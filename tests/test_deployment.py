@@ -57,6 +57,10 @@ LEASE_SECONDS = 15.0  # ExitMonitor's lease at a 1 s interval: max(3 × interval
 # Order replies trickle at 150 B/s (about 5 s for one order): the broker has the order,
 # the app has not heard back, and that is when the process is killed.
 ORDER_TRICKLE = {"trickle_bytes_per_s": 150, "routes": "/v2/orders"}
+# While the entry is placed, the monitors' adoption reads trickle too: otherwise a pass that
+# looks the order up between the broker's receipt and the test's look at the journal adopts
+# it (correctly) before the kill, and there is nothing in flight left to kill.
+ENTRY_TRICKLE = {**ORDER_TRICKLE, "routes": "/v2/orders,/v2/orders:by_client_order_id"}
 # The stated bound: an order the broker has is adopted within one lease period (a dead
 # holder's lease must lapse) plus two monitor passes (and 5 s for a loaded machine).
 ADOPT_SECONDS = LEASE_SECONDS + 2 * MONITOR_INTERVAL + 5.0
@@ -174,7 +178,7 @@ def test_the_procfile_deployment_starts_holds_sessions_shares_and_survives_kills
 
         # 4. kill -9 of the workers while an entry order is in flight.
         ticket = _ticket_values(upstream)
-        upstream.set_faults(ORDER_TRICKLE)
+        upstream.set_faults(ENTRY_TRICKLE)
         submit = dash_body(
             deps, "options-toast.is_open",
             {**ticket, "options-submit.n_clicks": 1, "options-ticket-nonce.data": "deploy-1"},
@@ -190,6 +194,7 @@ def test_the_procfile_deployment_starts_holds_sessions_shares_and_survives_kills
         assert wait_for(lambda: upstream.counts()["POST /v2/orders"] > posts, 60)
         for pid in dep.web_workers():
             kill9(pid)  # gunicorn's master starts new ones
+        upstream.set_faults(ORDER_TRICKLE)  # adoption reads at full speed again
         sent.join(60)
 
     # The intent survives and is adopted once the order reaches the broker.
