@@ -193,8 +193,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
   lazy: {
     // A block below the fold (components/ui.py lazy_block) asks the server for its
     // content once it comes within 200 px of the viewport; a hidden tab never does.
-    // Watching starts at the first scroll, or 1.5 s after the block appears: while a tab
-    // mounts, its charts and grids are briefly 0 px tall and everything looks near.
+    // Watching starts at the page's first scroll, or 1.5 s after the block appears: while
+    // a tab mounts, its charts and grids are briefly 0 px tall and everything looks near.
     watch: function (id) {
       const seen = id + "-seen";
       const mount = function () {
@@ -227,7 +227,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
           return;
         }
         let armed = false;
-        const arm = function () {
+        const arm = function (e) {
+          // The page's own scroll; not a grid's or the tab strip's, which scroll as they
+          // draw while the tab's heights are still settling.
+          const t = e && e.target;
+          if (t && t !== document && t !== document.scrollingElement) {
+            return;
+          }
           if (!armed) {
             armed = true;
             window.removeEventListener("scroll", arm, true);

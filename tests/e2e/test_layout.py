@@ -150,7 +150,11 @@ def test_every_tab_fits_its_width(page: tuple[str, Any]) -> None:
             # AG Grid's cells are content-visibility: auto; off-screen headers read empty.
             show_lazy(page_, "options-book-body", "#options-journal-grid")
             show_chain(page_)
+        elif tab == "regime":  # the heatmap mounts as it is reached
+            show_lazy(page_, "regime-lower", "#regime-heatmap")
+            _wait_drawn(page_, tab)
         elif tab == "strategy":  # the blocks under the edge table mount as they are reached
+            show_lazy(page_, "strategy-equity-block", "#strategy-rolling-chart")
             show_lazy(page_, "strategy-lower", "#strategy-journal-grid")
             _wait_drawn(page_, tab)
         page_.wait_for_timeout(300)

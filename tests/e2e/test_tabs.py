@@ -134,8 +134,13 @@ def test_tab_renders_real_numbers(page, live: LiveApp, tab: str) -> None:
         assert page_.locator("#options-journal-grid").count() == 0
         show_lazy(page_, "options-book-body", "#options-journal-grid")
         show_lazy(page_, "options-flow-body", "#options-flow-chart")
-    elif tab == "strategy":  # so are the tables under the equity and rolling charts
+    elif tab == "regime":  # the watchlist heatmap is below the fold too
+        assert page_.locator("#regime-heatmap").count() == 0
+        show_lazy(page_, "regime-lower", "#regime-heatmap")
+    elif tab == "strategy":  # so are the method, the equity and rolling charts and the tables
+        assert page_.locator("#strategy-equity-chart").count() == 0
         assert page_.locator("#strategy-journal-grid").count() == 0
+        show_lazy(page_, "strategy-equity-block", "#strategy-rolling-chart")
         show_lazy(page_, "strategy-lower", "#strategy-journal-grid")
 
     seen: dict[str, Any] = {}

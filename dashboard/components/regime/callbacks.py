@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 from dash import Dash, Input, Output, State, no_update
 
 from dashboard.analytics.regime_fits import RegimeSnapshot
+from dashboard.components.regime.layout import LOWER, lower_layout
 from dashboard.components.status import empty_line, loading_line, status_line
+from dashboard.components.ui import register_lazy
 from dashboard.data_loaders.loop import run_async
 from dashboard.views.regime import (
     HEATMAP_TIMEFRAMES,
@@ -163,3 +165,5 @@ def register(app: Dash, services: Services) -> None:
     )
     def _heatmap(_tick: int, _poll: int) -> tuple[Any, Any]:
         return refresh_heatmap(services)
+
+    register_lazy(app, LOWER, lambda: lower_layout(services.settings))

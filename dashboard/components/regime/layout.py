@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from dashboard.analytics.regime import REGIME_STATS_NOTE
 from dashboard.components.status import loading_line
-from dashboard.components.ui import card, data_grid
+from dashboard.components.ui import card, data_grid, lazy_block
 from dashboard.settings import Settings
 from dashboard.views.regime import DEFAULT_PRESET, RANGE_PRESETS
 from dashboard.visualizations.figures import empty_figure
@@ -122,6 +122,21 @@ def layout(settings: Settings) -> html.Div:
                     ),
                 ]
             ),
+            lazy_block(LOWER, "The watchlist's regime × continuity heatmap loads as you scroll."),
+        ],
+        id=f"{TAB_ID}-root",
+        className="regime-tab",
+    )
+
+
+LOWER = "regime-lower"
+
+
+def lower_layout(_settings: Settings) -> html.Div:
+    """Below the fold (mounted when scrolled near, ``ui.lazy_block``): the watchlist's
+    regime × timeframe-continuity heatmap."""
+    return html.Div(
+        [
             dbc.Row(
                 [
                     dbc.Col(
@@ -140,7 +155,5 @@ def layout(settings: Settings) -> html.Div:
                     )
                 ]
             ),
-        ],
-        id=f"{TAB_ID}-root",
-        className="regime-tab",
+        ]
     )

@@ -6,7 +6,7 @@ reads and renders."""
 from typing import Any
 
 from dashboard.components.strategy.callbacks import register
-from dashboard.components.strategy.layout import TAB_ID, lower_layout
+from dashboard.components.strategy.layout import TAB_ID, equity_layout, lower_layout
 from dashboard.components.strategy.layout import layout as build_layout
 from dashboard.settings import Settings
 
@@ -15,4 +15,4 @@ __all__ = ["TAB_ID", "build_layout", "lazy_layouts", "register"]
 
 def lazy_layouts(settings: Settings) -> list[Any]:
     """What the tab's lazy blocks mount (``ui.lazy_block``), for the validation layout."""
-    return [lower_layout(settings)]
+    return [equity_layout(settings), lower_layout(settings)]

@@ -18,7 +18,12 @@ from dashboard.analytics.performance import SizingRule
 from dashboard.analytics.strategy import StrategySpec, strategy_by_id
 from dashboard.backtest_jobs import collect_runs
 from dashboard.components.status import empty_line, loading_line, status_line
-from dashboard.components.strategy.layout import LOWER, lower_layout
+from dashboard.components.strategy.layout import (
+    EQUITY_BLOCK,
+    LOWER,
+    equity_layout,
+    lower_layout,
+)
 from dashboard.components.ui import register_lazy
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataResult, DataState
@@ -468,6 +473,7 @@ def register(app: Dash, services: Services) -> None:
         out = update_strategy(services, *selection)
         return {k: out[k] for k in STRATEGY_OUTPUTS}
 
+    register_lazy(app, EQUITY_BLOCK, lambda: equity_layout(services.settings))
     register_lazy(app, LOWER, lambda: lower_layout(services.settings))
 
     followers: tuple[tuple[Sequence[Output], SelectionUpdate[Any], str, Settled], ...] = (

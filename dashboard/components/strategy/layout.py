@@ -144,7 +144,6 @@ def synthetic_banner(settings: Settings) -> list[html.Div]:
 
 
 def layout(settings: Settings) -> html.Div:
-    sizing = SizingRule.from_heat_limit(settings.heat_limit_pct)
     symbols = [s.upper() for s in settings.watchlist]
     session: dict[str, Any] = {"persistence": True, "persistence_type": "session"}
     controls = dbc.Row(
@@ -235,6 +234,26 @@ def layout(settings: Settings) -> html.Div:
                     loading_line(id="strategy-edge-status"),
                 ],
             ),
+            lazy_block(
+                EQUITY_BLOCK,
+                "The method, the equity curve and the rolling ratios load as you scroll.",
+            ),
+            lazy_block(LOWER, "The edge tables by TFC, regime and DTE load as you scroll."),
+        ],
+        id=f"{TAB_ID}-root",
+        className="strategy-tab",
+    )
+
+
+EQUITY_BLOCK = "strategy-equity-block"
+
+
+def equity_layout(settings: Settings) -> html.Div:
+    """Below the fold (mounted when scrolled near, ``ui.lazy_block``): the method, the
+    equity curve against buy and hold with its stats, and the rolling ratios."""
+    sizing = SizingRule.from_heat_limit(settings.heat_limit_pct)
+    return html.Div(
+        [
             card(
                 "Method and assumptions",
                 html.Div(loading_line("waiting for the backtests…"), id="strategy-method"),
@@ -274,10 +293,7 @@ def layout(settings: Settings) -> html.Div:
             ),
             # The equity callback polls on its own until its runs are in.
             dcc.Interval(id="strategy-equity-poll", interval=1000, disabled=True),
-            lazy_block(LOWER, "The edge tables by TFC, regime and DTE load as you scroll."),
-        ],
-        id=f"{TAB_ID}-root",
-        className="strategy-tab",
+        ]
     )
 
 
