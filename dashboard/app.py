@@ -20,6 +20,7 @@ from dashboard.components import header, options, portfolio, regime, risk, strat
 from dashboard.refresh_memo import RefreshMemo, install_refresh_memo, render_slots_for
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings, load_settings
+from dashboard.views.header import refresh_interval_ms
 from dashboard.visualizations.theme import install_theme
 
 log = logging.getLogger(__name__)
@@ -139,16 +140,19 @@ def tab_refresh_state(
     would keep polling the broker and computing figures nobody sees.
     """
     disabled = [not enabled or active_tab != f"tab-{m.TAB_ID}" for m, _ in TABS]
-    return disabled, header.refresh_interval_ms(seconds, default)
+    return disabled, refresh_interval_ms(seconds, default)
 
 
 def _register_tab_refresh(app: Dash, settings: Settings) -> None:
     ids = [m.TAB_ID for m, _ in TABS]
 
-    app.clientside_callback(  # "#risk" typed on an open page opens Risk (assets/20-tabs.js)
+    # "#risk" typed on an open page opens Risk (assets/20-tabs.js). Not on a load: the
+    # page has moved a hash address onto its path before Dash asked for the layout.
+    app.clientside_callback(
         ClientsideFunction(namespace="tabs", function_name="fromHash"),
         Output("main-tabs", "active_tab"),
         Input("url", "hash"),
+        prevent_initial_call=True,
     )
 
     app.clientside_callback(
@@ -161,16 +165,20 @@ def _register_tab_refresh(app: Dash, settings: Settings) -> None:
     # load (the settings persist per session). Mounting and the immediate refresh follow
     # tab switches only: a first-load call would hold back every callback that reads an
     # interval's counter until it had answered.
+    # The header's own interval (badges, alerts) follows the same settings, in the same
+    # callback: one fewer for every page load.
     @app.callback(
         *[Output(f"{i}-interval", "disabled") for i in ids],
         *[Output(f"{i}-interval", "interval") for i in ids],
+        Output("global-interval", "disabled"),
+        Output("global-interval", "interval"),
         Input("main-tabs", "active_tab"),
         Input("header-autorefresh", "value"),
         Input("header-refresh-seconds", "value"),
     )
     def set_tab_refresh(active: str | None, enabled: bool, seconds: str | None) -> tuple:
         disabled, ms = tab_refresh_state(active, enabled, seconds, settings.refresh_seconds)
-        return (*disabled, *([ms] * len(ids)))
+        return (*disabled, *([ms] * len(ids)), not enabled, ms)
 
     @app.callback(
         *[Output(f"{i}-interval", "n_intervals") for i in ids],

@@ -34,12 +34,15 @@ def test_help_exits_cleanly(flag: str) -> None:
 # ---- SIGTERM: the app and everything it started stop within the graceful time-out --------
 
 GRACEFUL_SECONDS = 30  # gunicorn.conf.py's graceful_timeout; Railway waits at least this long
+# The header's badges (connection, clock, regime) are one callback.
+BADGE_OUTPUTS = [
+    *(("header-connection-badge", p) for p in ("children", "color")),
+    *(("header-clock-badge", p) for p in ("children", "color", "title")),
+    *(("header-regime-badge", p) for p in ("children", "color", "title")),
+]
 REGIME_BADGE = {
-    "output": "..header-regime-badge.children...header-regime-badge.color"
-    "...header-regime-badge.title..",
-    "outputs": [
-        {"id": "header-regime-badge", "property": p} for p in ("children", "color", "title")
-    ],
+    "output": ".." + "...".join(f"{i}.{p}" for i, p in BADGE_OUTPUTS) + "..",
+    "outputs": [{"id": i, "property": p} for i, p in BADGE_OUTPUTS],
     "inputs": [{"id": "global-interval", "property": "n_intervals", "value": 1}],
     "changedPropIds": ["global-interval.n_intervals"],
     "state": [],

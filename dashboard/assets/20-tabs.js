@@ -190,63 +190,6 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return window.dash_clientside.no_update;
     },
   },
-  lazy: {
-    // A block below the fold (components/ui.py lazy_block) asks the server for its
-    // content once it comes within 200 px of the viewport; a hidden tab never does.
-    // Watching starts at the page's first scroll, or 1.5 s after the block appears: while
-    // a tab mounts, its charts and grids are briefly 0 px tall and everything looks near.
-    watch: function (id) {
-      const seen = id + "-seen";
-      const mount = function () {
-        window.dash_clientside.set_props(seen, { data: true });
-      };
-      const observe = function (el) {
-        if (!("IntersectionObserver" in window)) {
-          mount();
-          return;
-        }
-        const io = new IntersectionObserver(
-          function (entries) {
-            if (entries.some((e) => e.isIntersecting)) {
-              io.disconnect();
-              mount();
-            }
-          },
-          { rootMargin: "200px 0px" },
-        );
-        io.observe(el);
-      };
-      const start = function (tries) {
-        const el = document.getElementById(id);
-        if (!el) {
-          if (tries < 100) {
-            setTimeout(function () {
-              start(tries + 1);
-            }, 100);
-          }
-          return;
-        }
-        let armed = false;
-        const arm = function (e) {
-          // The page's own scroll; not a grid's or the tab strip's, which scroll as they
-          // draw while the tab's heights are still settling.
-          const t = e && e.target;
-          if (t && t !== document && t !== document.scrollingElement) {
-            return;
-          }
-          if (!armed) {
-            armed = true;
-            window.removeEventListener("scroll", arm, true);
-            observe(el);
-          }
-        };
-        window.addEventListener("scroll", arm, { capture: true, passive: true });
-        setTimeout(arm, 1500);
-      };
-      start(0);
-      return window.dash_clientside.no_update;
-    },
-  },
   watchlist: {
     // A chip's remove button, clicked: {symbol, at} for the server's edit callback. Chips
     // drawn anew (their buttons at 0 clicks) answer nothing, here in the browser, instead
@@ -282,3 +225,75 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
   },
 });
+
+// Blocks below the fold (components/ui.py lazy_block) ask the server for their content
+// once they come within 200 px of the viewport; a hidden tab's never do. One watcher for
+// the page, not a callback per block: each callback a load runs costs a round of store
+// updates across every mounted component. Watching a block starts at the page's first
+// scroll (not a grid's or the tab strip's, which scroll as they draw), or 1.5 s after it
+// appears: while a tab mounts, its charts and grids are briefly 0 px tall and everything
+// looks near.
+(function () {
+  const watched = new WeakSet();
+  const mount = function (el) {
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props(el.id + "-seen", { data: true });
+    }
+  };
+  const observe = function (el) {
+    if (!("IntersectionObserver" in window)) {
+      mount(el);
+      return;
+    }
+    const io = new IntersectionObserver(
+      function (entries) {
+        if (entries.some((e) => e.isIntersecting)) {
+          io.disconnect();
+          mount(el);
+        }
+      },
+      { rootMargin: "200px 0px" },
+    );
+    io.observe(el);
+  };
+  const watch = function (el) {
+    watched.add(el);
+    let armed = false;
+    const arm = function (e) {
+      const t = e && e.target;
+      if (t && t !== document && t !== document.scrollingElement) {
+        return;
+      }
+      if (!armed) {
+        armed = true;
+        window.removeEventListener("scroll", arm, true);
+        observe(el);
+      }
+    };
+    window.addEventListener("scroll", arm, { capture: true, passive: true });
+    setTimeout(arm, 1500);
+  };
+  let queued = false;
+  const scan = function () {
+    queued = false;
+    for (const el of document.querySelectorAll(".lazy-block[id]")) {
+      if (!watched.has(el)) {
+        watch(el);
+      }
+    }
+  };
+  const start = function () {
+    new MutationObserver(function () {
+      if (!queued) {
+        queued = true;
+        setTimeout(scan, 100);
+      }
+    }).observe(document.body, { childList: true, subtree: true });
+    scan();
+  };
+  if (document.body) {
+    start();
+  } else {
+    document.addEventListener("DOMContentLoaded", start);
+  }
+})();

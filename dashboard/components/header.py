@@ -20,7 +20,6 @@ from dashboard.views.header import (
     REFRESH_CHOICES,
     clock_badge,
     connection_badge,
-    refresh_interval_ms,
     regime_badge,
 )
 
@@ -117,31 +116,18 @@ def update_badges(services: Services) -> tuple[str, str, str, str, str]:
 def register(app: Dash, services: Services) -> None:
     alerts.register(app, services)
 
-    @app.callback(
-        Output("global-interval", "disabled"),
-        Output("global-interval", "interval"),
-        Input("header-autorefresh", "value"),
-        Input("header-refresh-seconds", "value"),
-    )
-    def _set_refresh(enabled: bool, seconds: str | None) -> tuple[bool, int]:
-        return (not enabled, refresh_interval_ms(seconds, services.settings.refresh_seconds))
-
+    # One callback for the header's badges: each callback a page load runs costs the
+    # browser a round of store updates across every mounted component.
     @app.callback(
         Output("header-connection-badge", "children"),
         Output("header-connection-badge", "color"),
         Output("header-clock-badge", "children"),
         Output("header-clock-badge", "color"),
         Output("header-clock-badge", "title"),
-        Input("global-interval", "n_intervals"),
-    )
-    def _badges(_n: int) -> tuple[str, str, str, str, str]:
-        return update_badges(services)
-
-    @app.callback(
         Output("header-regime-badge", "children"),
         Output("header-regime-badge", "color"),
         Output("header-regime-badge", "title"),
         Input("global-interval", "n_intervals"),
     )
-    def _regime(_n: int) -> tuple[str, str, str]:
-        return regime_badge(services.current_regime())
+    def _badges(_n: int) -> tuple[str, ...]:
+        return (*update_badges(services), *regime_badge(services.current_regime()))

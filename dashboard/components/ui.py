@@ -167,16 +167,12 @@ def lazy_block(id_: str, placeholder: str) -> html.Div:
 
 def register_lazy(app: Dash, id_: str, build: Callable[[], Any]) -> None:
     """Fill ``lazy_block(id_)`` with ``build()`` once the browser reports it within
-    200 px of the viewport (assets/20-tabs.js ``lazy.watch``: from the first scroll, or
-    1.5 s after the block appears, once the tab's layout has its heights). Callbacks
-    whose outputs are in the built block then run, as for any layout Dash adds."""
-    app.clientside_callback(
-        ClientsideFunction(namespace="lazy", function_name="watch"),
-        Output(f"{id_}-seen", "data"),
-        Input(id_, "id"),
-    )
+    200 px of the viewport (the page-wide watcher in assets/20-tabs.js sets its ``-seen``
+    store: from the page's first scroll, or 1.5 s after the block appears, once the tab's
+    layout has its heights). Callbacks whose outputs are in the built block then run, as
+    for any layout Dash adds."""
 
-    # Not on a page load: the block is unseen then, and the watch's answer triggers it.
+    # Not on a page load: the block is unseen then, and the watcher's report triggers it.
     @app.callback(Output(id_, "children"), Input(f"{id_}-seen", "data"), prevent_initial_call=True)
     def _mount(seen: bool | None) -> Any:
         if not seen:
