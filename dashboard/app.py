@@ -273,7 +273,19 @@ def create_app(
         ),
     )
     app.server.extensions["dashboard_services"] = services
+    _set_up_before_serving(app)
     return app
+
+
+def _set_up_before_serving(app: Dash) -> None:
+    """Run Dash's once-per-process set-up now, before the server takes a request.
+
+    Dash runs it as a ``before_request`` hook that marks itself done before it registers
+    the component bundles (plotly/dash#3971). Under threads (gunicorn's gthread, the dev
+    server) the first page's concurrent script requests then find no bundle registered
+    and fail with 500, and the page stays blank until a reload."""
+    with app.server.test_request_context("/"):
+        app._setup_server()
 
 
 def services_of(app: Dash) -> Services:

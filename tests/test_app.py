@@ -141,3 +141,41 @@ def test_the_first_layout_mounts_the_tab_the_page_address_names(sim, tmp_path: P
         assert client.get("/risk").status_code == 200  # the address serves the page
     finally:
         services.close()
+
+
+def test_the_first_requests_of_a_fresh_server_all_find_the_bundles(sim, tmp_path: Path) -> None:
+    """A page's first burst of script requests, at once, on a threaded server that has
+    served nothing yet: every bundle is there (Dash's own set-up registers them on the
+    first request and, under threads, marks itself done first: plotly/dash#3971)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from werkzeug.serving import make_server
+
+    from dashboard.app import create_app
+
+    settings = settings_for(sim, tmp_path).with_overrides(simulator_url=sim.url)
+    services = build_services(settings, exit_monitor=False)
+    try:
+        app = create_app(services=services)
+        assert {"dash", "dash_ag_grid", "dash_bootstrap_components"} <= set(app.registered_paths)
+        http = make_server("127.0.0.1", 0, app.server, threaded=True)
+        threading.Thread(target=http.serve_forever, daemon=True).start()
+        try:
+            base = f"http://127.0.0.1:{http.server_port}/_dash-component-suites"
+            bundles = [
+                "dash/deps/react@18.3.1.min.js",
+                "dash/dash-renderer/build/dash_renderer.min.js",
+                "dash_ag_grid/dash_ag_grid.min.js",
+                "dash_bootstrap_components/_components/dash_bootstrap_components.min.js",
+            ] * 6
+            with ThreadPoolExecutor(len(bundles)) as pool:
+                codes = list(
+                    pool.map(lambda b: httpx.get(f"{base}/{b}", timeout=30).status_code, bundles)
+                )
+            assert codes == [200] * len(bundles)
+        finally:
+            http.shutdown()
+    finally:
+        services.close()
