@@ -295,9 +295,13 @@ def armed_card(view: ArmedView) -> dbc.Card:
     )
 
 
+JOURNAL_ROWS = 500  # the book's journal grid and P&L cards: the latest trades
+
+
 @dataclass(frozen=True)
 class TradesRead:
-    """One read of the journal and the quotes its open trades and armed entries need."""
+    """One read of the journal and the quotes its open trades and armed entries need.
+    ``trades`` is the latest ``JOURNAL_ROWS`` for the book, or only ``active``."""
 
     trades: list[Any]
     active: list[Any]
@@ -310,11 +314,13 @@ class TradesRead:
     as_of: datetime
 
 
-def read_trades(services: Services) -> TradesRead:
+def read_trades(services: Services, *, with_journal: bool = True) -> TradesRead:
+    """Every active trade and armed entry with their quotes; with ``with_journal`` (the
+    book) the latest journal rows too. The active-trades card reads without them."""
     data = services.data
     journal = services.journal
-    trades = journal.list_trades(limit=500)
-    active = [t for t in trades if t.is_active]
+    active = journal.active_trades()
+    trades = journal.list_trades(limit=JOURNAL_ROWS) if with_journal else active
     armed = journal.active_armed()
     disarmed = journal.armed_entries([ArmingStatus.DISARMED], limit=DISARMED_SHOWN)
     underlyings = sorted({t.underlying for t in active} | {e.symbol for e in armed})
@@ -440,7 +446,7 @@ def register(app: Dash, services: Services) -> None:
 
     @app.callback(output=ACTIVE_OUTPUTS, inputs=refreshed)
     def _refresh(_n: int | None, _v: str | None) -> dict[str, Any]:
-        return active_outputs(read_trades(services))
+        return active_outputs(read_trades(services, with_journal=False))
 
     register_lazy(app, BOOK_BODY, book_body)
 

@@ -46,3 +46,23 @@ def test_refresh_shows_the_open_trade_and_manage_saves_levels(tab: OptionsTab) -
     saved = M.manage(tab.services, trade_id, False, target + 1.0, stop)
     assert saved[1] == "Levels saved"
     assert tab.services.journal.get(trade_id).target_level == pytest.approx(target + 1.0)
+
+
+def test_an_open_trade_older_than_the_books_rows_is_still_on_the_card(
+    tab: OptionsTab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The active-trades card reads the active trades themselves, not the latest journal
+    rows: a trade opened before the book's last ``JOURNAL_ROWS`` is still shown."""
+    from tests.trading._fixtures import ticket
+
+    trade_id = tab.open_trade()
+    journal = tab.services.journal
+    later, _ = journal.create_intent(ticket(signal_id="sig-later"), request_key="later")
+    journal.mark_canceled(later.id, "a newer row that is not active")
+    monkeypatch.setattr(TR, "JOURNAL_ROWS", 1)
+    card = TR.read_trades(tab.services, with_journal=False)
+    assert [t.id for t in card.trades] == [t.id for t in card.active] == [trade_id]
+    book = TR.read_trades(tab.services)
+    assert [t.id for t in book.trades] == [later.id]  # the latest row only
+    out = TR.refresh_trades(tab.services)
+    assert out["count"] == "1" and f"options-trade-{trade_id}" in str(out["cards"])
