@@ -72,9 +72,21 @@ def open_page(
 
 
 def screenshot(page, name: str) -> Path:
+    """The whole page, taken with the viewport as tall as the page: AG Grid draws its
+    cells with ``content-visibility: auto``, so a grid far outside the viewport would be
+    captured blank."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size
+    tall = page.evaluate("document.documentElement.scrollHeight")
+    if size and tall > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": tall})
+        page.wait_for_timeout(300)
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        if size:
+            page.set_viewport_size(size)
     return path
 
 
