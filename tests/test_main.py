@@ -34,13 +34,14 @@ def test_help_exits_cleanly(flag: str) -> None:
 # ---- SIGTERM: the app and everything it started stop within the graceful time-out --------
 
 GRACEFUL_SECONDS = 30  # gunicorn.conf.py's graceful_timeout; Railway waits at least this long
-# The header's badges (connection, clock, regime) are one callback.
+# The header's badges (connection, clock, regime) are one callback; its regime badge
+# starts the regime fit in the compute process.
 BADGE_OUTPUTS = [
     *(("header-connection-badge", p) for p in ("children", "color")),
     *(("header-clock-badge", p) for p in ("children", "color", "title")),
     *(("header-regime-badge", p) for p in ("children", "color", "title")),
 ]
-REGIME_BADGE = {
+HEADER_BADGES = {
     "output": ".." + "...".join(f"{i}.{p}" for i, p in BADGE_OUTPUTS) + "..",
     "outputs": [{"id": i, "property": p} for i, p in BADGE_OUTPUTS],
     "inputs": [{"id": "global-interval", "property": "n_intervals", "value": 1}],
@@ -85,7 +86,7 @@ def test_sigterm_stops_the_app_its_threads_and_its_children(tmp_path) -> None:
     try:
         assert wait_for(healthy, 180), Path(tmp_path / "app.log").read_text()[-2000:]
         # The header's regime badge starts the regime fit in the compute process.
-        httpx.post(url + "/_dash-update-component", json=REGIME_BADGE, timeout=60)
+        httpx.post(url + "/_dash-update-component", json=HEADER_BADGES, timeout=60)
         computing = wait_for(
             lambda: [p for p in descendants(app.pid) if "spawn_main" in cmdline(p)], 300
         )

@@ -156,7 +156,9 @@ def slow_loading(child: Any) -> dcc.Loading:
 
 def lazy_block(id_: str, placeholder: str) -> html.Div:
     """A block below the fold that mounts when it is scrolled near (``register_lazy``):
-    a page load that never reaches it pays for none of its graphs, grids or callbacks."""
+    a page load that never reaches it pays for none of its graphs, grids or callbacks.
+    The page-wide watcher in assets/20-tabs.js finds it by its ``lazy-block`` class and
+    reports it in ``<id_>-seen``."""
     return html.Div(
         [
             html.Div(placeholder, id=id_, className="small text-muted lazy-block"),
