@@ -16,10 +16,12 @@ import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 from flask import Flask, has_request_context, jsonify, request
 
-from dashboard.components import header, options, portfolio, regime, risk, strategy
+from dashboard.components import first_state, header, options, portfolio, regime, risk, strategy
+from dashboard.read_ahead import LayoutReadAhead
 from dashboard.refresh_memo import RefreshMemo, install_refresh_memo, render_slots_for
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings, load_settings
+from dashboard.static_compression import install_static_compression
 from dashboard.views.header import refresh_interval_ms
 from dashboard.visualizations.theme import install_theme
 
@@ -39,6 +41,11 @@ TABS = (
 
 DEFAULT_TAB = "options"
 
+# Chunks dash-renderer would fetch only once a grid or graph renders (a serial round
+# after the layout): loaded with the page's scripts instead. Webpack registers a chunk
+# that ran before it is asked for, and then does not fetch it.
+EAGER_CHUNKS = ("dash_ag_grid/async-community.js", "dash/dcc/async-graph.js")
+
 
 def _pane(module: Any, settings: Settings, *, mounted: bool, lazy: bool = False) -> html.Div:
     waiting = html.Div("Opening the tab…", className="state-line state-line-loading mt-3")
@@ -47,6 +54,15 @@ def _pane(module: Any, settings: Settings, *, mounted: bool, lazy: bool = False)
     # The validation layout also holds what lazy blocks mount (``ui.lazy_block``).
     extra: list[Any] = getattr(module, "lazy_layouts", lambda _s: [])(settings) if lazy else []
     return html.Div([module.build_layout(settings), *extra], id=f"{module.TAB_ID}-pane")
+
+
+def mount_tab(module: Any, services: Services) -> Any:
+    """The tab's layout in its first state (``components.first_state``): what a page load
+    or a first visit mounts, so the tab arrives drawn rather than asking for it."""
+    layout = module.build_layout(services.settings)
+    reader = getattr(module, "first_state", None)
+    state = first_state.read(module.TAB_ID, reader and (lambda: reader(services, layout)))
+    return first_state.apply(layout, state)
 
 
 def tab_for_address(url: str | None) -> str:
@@ -65,14 +81,43 @@ def _requested_tab() -> str:
     return tab_for_address(request.referrer if has_request_context() else None)
 
 
+def _layout_for_request(
+    settings: Settings, services: Services, read_ahead: LayoutReadAhead
+) -> html.Div:
+    tab = _requested_tab()
+    # Dash also calls the layout function at start-up to check it: no reads then.
+    if not (has_request_context() and request.path.endswith("/_dash-layout")):
+        return build_layout(settings, tab=tab)
+    ready = read_ahead.take(tab)
+    return ready if ready is not None else build_layout(settings, tab=tab, services=services)
+
+
+def _install_read_ahead(app: Dash, read_ahead: LayoutReadAhead) -> None:
+    """A browser's navigation to a page starts the build of its layout (``read_ahead``).
+    Other GETs of a page (scripts, probes, prefetches) read nothing ahead."""
+    prefix = app.config.routes_pathname_prefix
+    pages = {prefix, prefix + "<path:path>"}  # Dash's index routes, by endpoint name
+
+    @app.server.before_request
+    def _start_layout() -> None:
+        navigating = request.headers.get("Sec-Fetch-Dest") == "document"
+        if request.method == "GET" and request.endpoint in pages and navigating:
+            read_ahead.start(tab_for_address(request.path))
+
+
 def build_layout(
-    settings: Settings, *, tab: str = DEFAULT_TAB, mount_all: bool = False
+    settings: Settings,
+    *,
+    tab: str = DEFAULT_TAB,
+    mount_all: bool = False,
+    services: Services | None = None,
 ) -> html.Div:
     """The shell with ``tab`` mounted and shown. Other tabs mount on their first visit
     (``tab_switch``); a mounted tab stays mounted and hidden when inactive, so switching
     keeps its state while a page load runs only the visible tab's callbacks.
-    ``mount_all`` builds every tab and its lazy blocks (the validation layout)."""
-    return html.Div(
+    ``mount_all`` builds every tab and its lazy blocks (the validation layout);
+    ``services`` reads the shown tab's first state into it (``mount_tab``)."""
+    layout = html.Div(
         [
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="tab-hash-sink"),
@@ -115,6 +160,16 @@ def build_layout(
             ),
         ]
     )
+    if services is not None and not mount_all:
+        pane = next(c for c in layout._traverse() if getattr(c, "id", None) == f"{tab}-pane")
+        pane.children = mount_tab(_module(tab), services)
+        state = first_state.read("header", lambda: header.first_state(services, layout))
+        first_state.apply(layout, state)
+    return layout
+
+
+def _module(tab: str) -> Any:
+    return next(m for m, _ in TABS if tab == m.TAB_ID)
 
 
 def tab_switch(active_tab: str | None, mounted: list[str] | None) -> tuple[str | None, str | None]:
@@ -143,7 +198,8 @@ def tab_refresh_state(
     return disabled, refresh_interval_ms(seconds, default)
 
 
-def _register_tab_refresh(app: Dash, settings: Settings) -> None:
+def _register_tab_refresh(app: Dash, services: Services) -> None:
+    settings = services.settings
     ids = [m.TAB_ID for m, _ in TABS]
 
     # "#risk" typed on an open page opens Risk (assets/20-tabs.js). Not on a load: the
@@ -190,7 +246,7 @@ def _register_tab_refresh(app: Dash, settings: Settings) -> None:
     )
     def switch_tab(active: str | None, mounted: list[str] | None) -> tuple:
         mount, restart = tab_switch(active, mounted)
-        panes = [m.build_layout(settings) if mount == m.TAB_ID else no_update for m, _ in TABS]
+        panes = [mount_tab(m, services) if mount == m.TAB_ID else no_update for m, _ in TABS]
         counters = [0 if i == restart else no_update for i in ids]
         new_mounted = [*(mounted or []), mount] if mount else no_update
         return (*counters, *panes, new_mounted)
@@ -252,10 +308,24 @@ def create_app(
         serve_locally=True,
         compress=True,  # flask-compress: the JS bundles shrink about 4x on the wire
     )
-    app.layout = lambda: build_layout(settings, tab=_requested_tab())
+    read_ahead = LayoutReadAhead(
+        lambda tab: build_layout(settings, tab=tab, services=services),
+        lambda: services.data.generation,
+        settings.refresh_seconds,
+    )
+    app.layout = lambda: _layout_for_request(settings, services, read_ahead)
+    routes = app.config.routes_pathname_prefix
+    install_static_compression(
+        app.server,
+        (f"{routes}_dash-component-suites/", f"{routes}{app.config.assets_url_path.strip('/')}/"),
+    )
+    for chunk in EAGER_CHUNKS:
+        app.config.external_scripts.append(
+            app.get_relative_path(f"/_dash-component-suites/{chunk}")
+        )
     app.validation_layout = build_layout(settings, mount_all=True)  # type: ignore[assignment]
     header.register(app, services)
-    _register_tab_refresh(app, settings)
+    _register_tab_refresh(app, services)
     for module, _label in TABS:
         module.register(app, services)
     _register_health(app.server, services)
@@ -263,6 +333,7 @@ def create_app(
     from dashboard.security.requests import install_request_guards
 
     install_request_guards(app)  # after the login: strangers are refused before parsing
+    _install_read_ahead(app, read_ahead)  # after the login: strangers start no reads
     install_refresh_memo(  # after the login check: only signed-in viewers share renders
         app.server,
         RefreshMemo(

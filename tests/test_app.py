@@ -179,3 +179,54 @@ def test_the_first_requests_of_a_fresh_server_all_find_the_bundles(sim, tmp_path
             http.shutdown()
     finally:
         services.close()
+
+
+def _by_id(node: Any) -> dict[str, dict[str, Any]]:
+    """Every component with a string id in a served layout's JSON, by id."""
+    found: dict[str, dict[str, Any]] = {}
+    if isinstance(node, dict):
+        props = node.get("props")
+        if isinstance(props, dict) and isinstance(props.get("id"), str):
+            found[props["id"]] = props
+        for value in node.values():
+            found |= _by_id(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _by_id(value)
+    return found
+
+
+# (tab, a component the tab's refresh fills, its property) for the tabs served drawn.
+FIRST_STATE = (
+    ("options", "options-signals-grid", "rowData"),
+    ("portfolio", "portfolio-positions-grid", "rowData"),
+    ("risk", "risk-heat-chart", "figure"),
+)
+
+
+def test_a_page_layout_arrives_in_its_first_state_and_its_callbacks_skip_the_load(
+    sim, tmp_path: Path
+) -> None:
+    """The layout request reads the tab's first state (``components.first_state``), so
+    those callbacks are ``prevent_initial_call`` and wait for the tab's first tick."""
+    from dashboard.app import build_layout, create_app
+
+    settings = settings_for(sim, tmp_path).with_overrides(simulator_url=sim.url)
+    services = build_services(settings, exit_monitor=False)
+    try:
+        client = create_app(services=services).server.test_client()
+        deps = client.get("/_dash-dependencies").get_json()
+        for tab, ident, prop in FIRST_STATE:
+            served = _by_id(
+                client.get("/_dash-layout", headers={"Referer": f"http://x/{tab}"}).get_json()
+            )
+            assert served[ident].get(prop) is not None, (tab, ident)
+            assert (
+                _find(build_layout(settings, tab=tab), ident).to_plotly_json()["props"].get(prop)
+                != served[ident][prop]
+            ), (tab, ident)  # without services: its loading state
+            assert served["header-clock-badge"]["children"] != "CLOCK …", tab  # header too
+            writer = next(d for d in deps if f"{ident}.{prop}" in d["output"])
+            assert writer["prevent_initial_call"] is True, writer["output"]
+    finally:
+        services.close()

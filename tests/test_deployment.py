@@ -36,7 +36,9 @@ import httpx
 import pytest
 
 from bench._simproc import SimProcess
+from dashboard.analytics.strategy import DEFAULT_STRATEGY
 from dashboard.trading.journal import SCHEMA_VERSION
+from dashboard.views.strategy import DEFAULT_TIMEFRAMES
 from tests._deployment import (
     Deployment,
     dash_body,
@@ -232,16 +234,25 @@ def test_the_procfile_deployment_starts_holds_sessions_shares_and_survives_kills
     assert all(o["status"] == "filled" for o in orders)
     assert journal_state(database)["trades"] == 1  # no row lost, none doubled
 
-    # 6. A worker killed like a timed-out one leaves no compute process behind.
+    # 6. A worker killed like a timed-out one leaves no compute process behind. A backtest
+    # runs in the compute process (the regime fits do too, but the page loads above put
+    # them in the shared store, where the new workers find them).
     with dep.client() as http:
         cookie = dep.login(http)
-        badge = dash_body(
-            deps, "header-regime-badge.children", {"global-interval.n_intervals": 1},
-            "global-interval.n_intervals",
+        backtest = dash_body(
+            deps, "strategy-pattern-chart.figure",
+            {
+                "strategy-timeframes.value": list(DEFAULT_TIMEFRAMES),
+                "strategy-symbols.value": [UNDERLYING],
+                "strategy-strategy.value": DEFAULT_STRATEGY,
+            },
+            "strategy-symbols.value",
         )  # fmt: skip
         wait_for(lambda: len(dep.web_workers()) == 2, 120)
         computing = wait_for(
-            lambda: _post(dep, "/_dash-update-component", badge, cookie) and _compute_children(dep),
+            lambda: (
+                _post(dep, "/_dash-update-component", backtest, cookie) and _compute_children(dep)
+            ),
             300,
             interval=1.0,
         )

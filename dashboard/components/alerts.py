@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.development.base_component import Component
 
+from dashboard.components.first_state import FirstState, of_outputs
 from dashboard.components.status import empty_line, status_line
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataResult, DataState
@@ -408,18 +410,29 @@ def save_subscriptions(
     return f"saved {changed} change(s)" if changed else ""
 
 
+POLL_OUTPUTS = [
+    Output("alerts-bell-count", "children"),
+    Output("alerts-bell-count", "color"),
+    Output("alerts-toasts", "children"),
+    Output("alerts-seen", "data"),
+    Output("alerts-new", "data"),
+]
+
+
+def first_state(services: Services, _layout: Component) -> FirstState:
+    """A page's first poll, served in its layout: the bell, and where the page starts."""
+    return of_outputs(POLL_OUTPUTS, poll(services, None))
+
+
 def register(app: Dash, services: Services) -> None:
     @app.callback(
-        Output("alerts-bell-count", "children"),
-        Output("alerts-bell-count", "color"),
-        Output("alerts-toasts", "children"),
-        Output("alerts-seen", "data"),
-        Output("alerts-new", "data"),
+        *POLL_OUTPUTS,
         Output("alerts-history-tick", "data"),
         Input("alerts-interval", "n_intervals"),
         Input("alerts-acked", "data"),
         State("alerts-seen", "data"),
         State("alerts-panel", "is_open"),
+        prevent_initial_call=True,  # the layout is served with the first poll
     )
     def _poll(_n: int, _acked: int, seen: int | None, is_open: bool | None) -> tuple[Any, ...]:
         out = poll(services, seen)

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
+from dash.development.base_component import Component
 
 from dashboard.components import alerts
+from dashboard.components.first_state import FirstState, combine, of_outputs
 from dashboard.data_loaders.loop import run_async
 from dashboard.settings import Settings
 from dashboard.views.header import (
@@ -113,21 +115,38 @@ def update_badges(services: Services) -> tuple[str, str, str, str, str]:
     return (conn_text, conn_color, *clock_badge(clock_result))
 
 
+BADGE_OUTPUTS = [
+    Output("header-connection-badge", "children"),
+    Output("header-connection-badge", "color"),
+    Output("header-clock-badge", "children"),
+    Output("header-clock-badge", "color"),
+    Output("header-clock-badge", "title"),
+    Output("header-regime-badge", "children"),
+    Output("header-regime-badge", "color"),
+    Output("header-regime-badge", "title"),
+]
+
+
+def badges(services: Services) -> tuple[str, ...]:
+    return (*update_badges(services), *regime_badge(services.current_regime()))
+
+
+def first_state(services: Services, layout: Component) -> FirstState:
+    """The badges and the bell as their callbacks would first answer, for the layout."""
+    return combine(
+        lambda: of_outputs(BADGE_OUTPUTS, badges(services)),
+        lambda: alerts.first_state(services, layout),
+    )
+
+
 def register(app: Dash, services: Services) -> None:
     alerts.register(app, services)
 
-    # One callback for the header's badges: each callback a page load runs costs the
-    # browser a round of store updates across every mounted component.
+    # One callback for the header's badges, and not on a load: the layout is served with
+    # them (``first_state``). Each callback a page load runs costs the browser a round of
+    # store updates across every mounted component.
     @app.callback(
-        Output("header-connection-badge", "children"),
-        Output("header-connection-badge", "color"),
-        Output("header-clock-badge", "children"),
-        Output("header-clock-badge", "color"),
-        Output("header-clock-badge", "title"),
-        Output("header-regime-badge", "children"),
-        Output("header-regime-badge", "color"),
-        Output("header-regime-badge", "title"),
-        Input("global-interval", "n_intervals"),
+        *BADGE_OUTPUTS, Input("global-interval", "n_intervals"), prevent_initial_call=True
     )
     def _badges(_n: int) -> tuple[str, ...]:
-        return (*update_badges(services), *regime_badge(services.current_regime()))
+        return badges(services)

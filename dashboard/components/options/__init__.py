@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dash import Dash
+from dash.development.base_component import Component
 
+from dashboard.components.first_state import FirstState, combine
 from dashboard.components.options import (
     arming,
     chain,
@@ -31,7 +33,14 @@ if TYPE_CHECKING:
     from dashboard.services import Services
     from dashboard.settings import Settings
 
-__all__ = ["BARS_PACED_OUTPUTS", "TAB_ID", "build_layout", "lazy_layouts", "register"]
+__all__ = [
+    "BARS_PACED_OUTPUTS",
+    "TAB_ID",
+    "build_layout",
+    "first_state",
+    "lazy_layouts",
+    "register",
+]
 
 # Outputs that show only bars and chains, which the data service caches for its bars TTL:
 # their shared refresh responses (refresh_memo) live that long too, since re-rendering
@@ -47,6 +56,15 @@ BARS_PACED_OUTPUTS = (
 def lazy_layouts(_settings: Settings) -> list[Any]:
     """What the tab's lazy blocks mount (``ui.lazy_block``), for the validation layout."""
     return [chain.chain_body(), chain.flow_body(), trades.book_body()]
+
+
+def first_state(services: Services, layout: Component) -> FirstState:
+    """The board, the watchlist's chips and the active trades a page starts with."""
+    return combine(
+        lambda: signals.first_state(services, layout),
+        lambda: watchlist.first_state(services, layout),
+        lambda: trades.first_state(services, layout),
+    )
 
 
 def register(app: Dash, services: Services) -> None:

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
 from dashboard.analytics.regimes import Regime
+from dashboard.components.first_state import FirstState, of_outputs, values_in
 from dashboard.components.options.reads import Reads
 from dashboard.components.options.watchlist import watchlist_editor
 from dashboard.components.status import loading_line, status_line
@@ -382,13 +384,24 @@ FILTER_INPUTS = (
 )
 
 
+BOARD_OUTPUTS = [
+    Output("options-signals-grid", "rowData"),
+    Output("options-signals-status", "children"),
+]
+
+
+def first_state(services: Services, layout: Component) -> FirstState:
+    """The board a page starts with, under the filters' first values."""
+    return of_outputs(BOARD_OUTPUTS, refresh_signals(services, *values_in(layout, FILTER_INPUTS)))
+
+
 def register(app: Dash, services: Services, reads: Reads) -> None:
     @app.callback(
-        Output("options-signals-grid", "rowData"),
-        Output("options-signals-status", "children"),
+        *BOARD_OUTPUTS,
         Input("options-interval", "n_intervals"),
         Input("options-watchlist-version", "data"),
         *FILTER_INPUTS,
+        prevent_initial_call=True,  # the layout is served with the board (``first_state``)
     )
     def _signals(_n: int | None, _version: int | None, *filters: Any) -> tuple[Any, Any]:
         return refresh_signals(services, *filters)

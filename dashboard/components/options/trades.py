@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, ctx, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
+from dashboard.components.first_state import FirstState, of_outputs
 from dashboard.components.status import loading_line, status_line
 from dashboard.components.ui import data_grid, lazy_block, register_lazy
 from dashboard.data_loaders.loop import run_all
@@ -441,10 +443,16 @@ TOAST_OUTPUTS = tuple(
 TRADES_VERSION = Output("options-trades-version", "data", allow_duplicate=True)
 
 
+def first_state(services: Services, _layout: Component) -> FirstState:
+    """The active-trades card a page starts with."""
+    return of_outputs(ACTIVE_OUTPUTS, active_outputs(read_trades(services, with_journal=False)))
+
+
 def register(app: Dash, services: Services) -> None:
     refreshed = [Input("options-interval", "n_intervals"), Input("options-trades-version", "data")]
 
-    @app.callback(output=ACTIVE_OUTPUTS, inputs=refreshed)
+    # Not on a load: the layout is served with the card (``first_state``).
+    @app.callback(output=ACTIVE_OUTPUTS, inputs=refreshed, prevent_initial_call=True)
     def _refresh(_n: int | None, _v: str | None) -> dict[str, Any]:
         return active_outputs(read_trades(services, with_journal=False))
 

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
+from dashboard.components.first_state import FirstState, of_outputs, values_in
 from dashboard.conventions import TICKER_MAX_LEN
 from dashboard.views.options.signals import watchlist_text
 from dashboard.watchlist_store import (
@@ -143,6 +145,22 @@ def refresh_chips(services: Services, shown: list[str] | None) -> tuple[Any, Any
     return chips(symbols), watchlist_text(symbols, MAX_WATCHLIST_SYMBOLS), list(symbols)
 
 
+CHIPS_OUTPUTS = [
+    Output("options-watchlist-chips", "children", allow_duplicate=True),
+    Output("options-watchlist-count", "children", allow_duplicate=True),
+    Output("options-watchlist-symbols", "data", allow_duplicate=True),
+]
+SHOWN = State("options-watchlist-symbols", "data")
+
+
+def first_state(services: Services, layout: Component) -> FirstState:
+    """The chips a page starts with (the refresh's first answer)."""
+    try:
+        return of_outputs(CHIPS_OUTPUTS, refresh_chips(services, *values_in(layout, [SHOWN])))
+    except PreventUpdate:
+        return {}
+
+
 def register(app: Dash, services: Services) -> None:
     # Edits and the periodic refresh are separate callbacks, and the refresh redraws the
     # chips only when the list changed: Dash drops the answer of a callback re-triggered
@@ -176,12 +194,10 @@ def register(app: Dash, services: Services) -> None:
         return edit_watchlist(services, ctx.triggered_id, text, version)
 
     @app.callback(
-        Output("options-watchlist-chips", "children", allow_duplicate=True),
-        Output("options-watchlist-count", "children", allow_duplicate=True),
-        Output("options-watchlist-symbols", "data", allow_duplicate=True),
+        *CHIPS_OUTPUTS,
         Input("options-interval", "n_intervals"),
-        State("options-watchlist-symbols", "data"),
-        prevent_initial_call="initial_duplicate",
+        SHOWN,
+        prevent_initial_call=True,  # the layout is served with the chips (``first_state``)
     )
     def _refresh(_n: int | None, shown: list[str] | None) -> tuple[Any, Any, Any]:
         return refresh_chips(services, shown)

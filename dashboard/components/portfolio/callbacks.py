@@ -14,7 +14,9 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, ctx, html, no_update
+from dash.development.base_component import Component
 
+from dashboard.components.first_state import FirstState, combine, of_outputs, values_in
 from dashboard.components.portfolio.layout import metric_card
 from dashboard.components.status import status_line
 from dashboard.components.ui import register_zoom
@@ -59,6 +61,13 @@ REFRESH_OUTPUTS = {
     "waterfall": Output("portfolio-waterfall", "figure"),
     "waterfall_status": Output("portfolio-waterfall-status", "children"),
 }
+
+
+PERIOD = Input("portfolio-period", "value")
+EQUITY_OUTPUTS = [
+    Output("portfolio-equity-chart", "figure"),
+    Output("portfolio-equity-status", "children"),
+]
 
 
 def read_portfolio(
@@ -177,6 +186,15 @@ def refresh_equity(
     return apply_zoom(fig, zoom), status_line(res, empty_text="no equity history yet")
 
 
+def first_state(services: Services, layout: Component) -> FirstState:
+    """What ``_refresh`` and ``_equity`` answer first, for the layout that mounts the tab."""
+    (period,) = values_in(layout, [PERIOD])
+    return combine(
+        lambda: of_outputs(REFRESH_OUTPUTS, refresh_portfolio(services)),
+        lambda: of_outputs(EQUITY_OUTPUTS, refresh_equity(services, period)),
+    )
+
+
 def cancel_dialog(services: Services, selected: Any) -> tuple[Any, ...]:
     """(is_open, body, live-input style, target, result) for the cancel button."""
     settings = services.settings
@@ -223,16 +241,17 @@ def register(app: Dash, services: Services) -> None:
     @app.callback(
         output=REFRESH_OUTPUTS,
         inputs=[Input("portfolio-interval", "n_intervals"), Input("portfolio-cancel-done", "data")],
+        prevent_initial_call=True,  # the layout is served in its first state
     )
     def _refresh(_n: int | None, _done: Any) -> dict[str, Any]:
         return refresh_portfolio(services)
 
     @app.callback(
-        Output("portfolio-equity-chart", "figure"),
-        Output("portfolio-equity-status", "children"),
+        *EQUITY_OUTPUTS,
         Input("portfolio-interval", "n_intervals"),
-        Input("portfolio-period", "value"),
+        PERIOD,
         State("portfolio-equity-chart-zoom", "data"),
+        prevent_initial_call=True,  # the layout is served in its first state
     )
     def _equity(_n: int | None, period: str | None, zoom: dict[str, Any] | None) -> Any:
         return refresh_equity(services, period, zoom)

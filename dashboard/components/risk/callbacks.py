@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, html
+from dash.development.base_component import Component
 
 from dashboard.analytics.risk import RiskLimits
+from dashboard.components.first_state import FirstState, of_outputs, values_in
 from dashboard.components.risk.layout import limits_panel
 from dashboard.components.status import status_line
 from dashboard.data_loaders.loop import run_async
@@ -154,10 +156,20 @@ def refresh_risk(services: Services, var_source: str | None) -> dict[str, Any]:
     }
 
 
+VAR_SOURCE = Input("risk-var-source", "value")
+
+
+def first_state(services: Services, layout: Component) -> FirstState:
+    """What ``_refresh`` answers first, for the layout that mounts the tab."""
+    (var_source,) = values_in(layout, [VAR_SOURCE])
+    return of_outputs(REFRESH_OUTPUTS, refresh_risk(services, var_source))
+
+
 def register(app: Dash, services: Services) -> None:
     @app.callback(
         output=REFRESH_OUTPUTS,
-        inputs=[Input("risk-interval", "n_intervals"), Input("risk-var-source", "value")],
+        inputs=[Input("risk-interval", "n_intervals"), VAR_SOURCE],
+        prevent_initial_call=True,  # the layout is served in its first state
     )
     def _refresh(_n: int | None, var_source: str | None) -> dict[str, Any]:
         return refresh_risk(services, var_source)
