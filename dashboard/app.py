@@ -41,10 +41,40 @@ TABS = (
 
 DEFAULT_TAB = "options"
 
-# Chunks dash-renderer would fetch only once a grid or graph renders (a serial round
-# after the layout): loaded with the page's scripts instead. Webpack registers a chunk
-# that ran before it is asked for, and then does not fetch it.
-EAGER_CHUNKS = ("dash_ag_grid/async-community.js", "dash/dcc/async-graph.js")
+# The async chunk dash-renderer fetches once a component of this (namespace, type) first
+# renders: a serial round after the layout. A page's HTML carries, as scripts, the chunks
+# of the components in its first layout (``first_paint_chunks``); webpack registers a
+# chunk that ran before it is asked for, and then does not fetch it.
+ASYNC_CHUNKS = {
+    ("dash_core_components", "Graph"): "dash/dcc/async-graph.js",
+    ("dash_core_components", "Dropdown"): "dash/dcc/async-dropdown.js",
+    ("dash_core_components", "DatePickerRange"): "dash/dcc/async-datepicker.js",
+    ("dash_core_components", "DatePickerSingle"): "dash/dcc/async-datepicker.js",
+    ("dash_ag_grid", "AgGrid"): "dash_ag_grid/async-community.js",
+}
+
+
+def first_paint_chunks(layout: Any) -> tuple[str, ...]:
+    """The async chunks ``layout``'s components need (lazy blocks are placeholders)."""
+    kinds = {(getattr(c, "_namespace", ""), getattr(c, "_type", "")) for c in layout._traverse()}
+    return tuple(sorted({ASYNC_CHUNKS[k] for k in kinds if k in ASYNC_CHUNKS}))
+
+
+class TabPagesDash(Dash):
+    """Dash whose page HTML for a tab's address carries that tab's first-paint chunks."""
+
+    def __init__(self, *args: Any, page_chunks: dict[str, tuple[str, ...]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.page_chunks = page_chunks
+
+    def interpolate_index(self, **kwargs: Any) -> str:
+        chunks = self.page_chunks.get(tab_for_address(request.path), ())
+        tags = "".join(
+            f'<script src="{self.get_relative_path(f"/_dash-component-suites/{c}")}"></script>'
+            for c in chunks
+        )
+        kwargs["scripts"] = tags + kwargs["scripts"]
+        return str(super().interpolate_index(**kwargs))
 
 
 def _pane(module: Any, settings: Settings, *, mounted: bool, lazy: bool = False) -> html.Div:
@@ -298,7 +328,7 @@ def create_app(
     if services is None:
         services = build_services(settings or load_settings())
     settings = services.settings
-    app = Dash(
+    app = TabPagesDash(
         __name__,
         title="STRAT Options Dashboard",
         assets_folder=str(ASSETS),
@@ -306,7 +336,10 @@ def create_app(
         update_title=None,  # type: ignore[arg-type]  # Dash accepts None: no title flicker
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         serve_locally=True,
-        compress=True,  # flask-compress: the JS bundles shrink about 4x on the wire
+        compress=True,  # flask-compress: layouts and callbacks shrink on the wire
+        page_chunks={
+            m.TAB_ID: first_paint_chunks(build_layout(settings, tab=m.TAB_ID)) for m, _ in TABS
+        },
     )
     read_ahead = LayoutReadAhead(
         lambda tab: build_layout(settings, tab=tab, services=services),
@@ -319,10 +352,6 @@ def create_app(
         app.server,
         (f"{routes}_dash-component-suites/", f"{routes}{app.config.assets_url_path.strip('/')}/"),
     )
-    for chunk in EAGER_CHUNKS:
-        app.config.external_scripts.append(
-            app.get_relative_path(f"/_dash-component-suites/{chunk}")
-        )
     app.validation_layout = build_layout(settings, mount_all=True)  # type: ignore[assignment]
     header.register(app, services)
     _register_tab_refresh(app, services)

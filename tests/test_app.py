@@ -230,3 +230,29 @@ def test_a_page_layout_arrives_in_its_first_state_and_its_callbacks_skip_the_loa
             assert writer["prevent_initial_call"] is True, writer["output"]
     finally:
         services.close()
+
+
+def test_a_tab_page_carries_the_async_chunks_of_its_first_layout(sim, tmp_path: Path) -> None:
+    """dash-renderer fetches a grid's, graph's, dropdown's or date picker's code only when
+    one first renders: a serial round after the layout, unless the page already ran it."""
+    from dashboard.app import create_app
+
+    settings = settings_for(sim, tmp_path).with_overrides(simulator_url=sim.url)
+    services = build_services(settings, exit_monitor=False)
+    try:
+        client = create_app(services=services).server.test_client()
+        suites = "/_dash-component-suites/"
+        every = ("dash/dcc/async-graph.js", "dash_ag_grid/async-community.js")
+        for address, wanted, unwanted in (
+            ("/", (*every, "dash/dcc/async-dropdown.js"), ("dash/dcc/async-datepicker.js",)),
+            ("/regime", (*every, "dash/dcc/async-datepicker.js"), ()),
+            ("/strategy", (*every, "dash/dcc/async-datepicker.js"), ()),
+            ("/risk", every, ("dash/dcc/async-datepicker.js",)),
+        ):
+            html = client.get(address).get_data(as_text=True)
+            for chunk in wanted:
+                assert f'<script src="{suites}{chunk}"></script>' in html, (address, chunk)
+            assert not any(chunk in html for chunk in unwanted), address
+            assert "async-markdown" not in html and "async-mathjax" not in html
+    finally:
+        services.close()

@@ -5,6 +5,7 @@ uses it instead of the full plotly.js that dcc.Graph would otherwise fetch."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -155,6 +156,11 @@ def test_the_app_draws_with_the_bundle_and_never_fetches_the_full_plotly(
     assert any("/assets/05-plotly-partial.min.js" in u for u in urls)
     full = [u for u in urls if "plotly.min.js" in u or "async-plotlyjs" in u]
     assert full == [], "dcc.Graph fetched the full plotly.js"
+    # The page's first-paint chunks (app.first_paint_chunks) ran as page scripts, so
+    # webpack never fetches them again; the others are fetched once, when first needed.
+    chunks = Counter(u.split("?")[0].rsplit("/", 1)[-1] for u in urls if "/async-" in u)
+    assert {"async-graph.js", "async-community.js", "async-dropdown.js"} <= set(chunks)
+    assert all(n == 1 for n in chunks.values()), chunks
     assert version == get_plotlyjs_version()
     assert types and types <= bundled_traces(), sorted(types)
     watch.assert_clean()  # no console errors: the CSP (script-src 'self') lets the asset run
