@@ -67,14 +67,25 @@ class TabPagesDash(Dash):
         super().__init__(*args, **kwargs)
         self.page_chunks = page_chunks
 
-    def interpolate_index(self, **kwargs: Any) -> str:
+    def interpolate_index(
+        self,
+        metas: Any = "",
+        title: Any = "",
+        css: Any = "",
+        config: Any = "",
+        scripts: Any = "",
+        app_entry: Any = "",
+        favicon: Any = "",
+        renderer: Any = "",
+    ) -> Any:
         chunks = self.page_chunks.get(tab_for_address(request.path), ())
         tags = "".join(
             f'<script src="{self.get_relative_path(f"/_dash-component-suites/{c}")}"></script>'
             for c in chunks
         )
-        kwargs["scripts"] = tags + kwargs["scripts"]
-        return str(super().interpolate_index(**kwargs))
+        return super().interpolate_index(
+            metas, title, css, config, tags + scripts, app_entry, favicon, renderer
+        )
 
 
 def _pane(module: Any, settings: Settings, *, mounted: bool, lazy: bool = False) -> html.Div:
