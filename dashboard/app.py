@@ -17,7 +17,6 @@ from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_u
 from flask import Flask, has_request_context, jsonify, request
 
 from dashboard.components import first_state, header, options, portfolio, regime, risk, strategy
-from dashboard.read_ahead import LayoutReadAhead
 from dashboard.refresh_memo import RefreshMemo, install_refresh_memo, render_slots_for
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings, load_settings
@@ -61,7 +60,11 @@ def first_paint_chunks(layout: Any) -> tuple[str, ...]:
 
 
 class TabPagesDash(Dash):
-    """Dash whose page HTML for a tab's address carries that tab's first-paint chunks."""
+    """Dash whose page HTML starts what the page will ask for. dash-renderer asks for the
+    layout and the callback graph only once every script has loaded and run (a second
+    or more); the page preloads them, so the server builds the layout (with the tab's
+    first state) while the scripts load, and the renderer's own fetch takes the preloaded
+    response. The page for a tab's address also runs that tab's first-paint chunks."""
 
     def __init__(self, *args: Any, page_chunks: dict[str, tuple[str, ...]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,8 +86,13 @@ class TabPagesDash(Dash):
             f'<script src="{self.get_relative_path(f"/_dash-component-suites/{c}")}"></script>'
             for c in chunks
         )
+        prefix = self.config.requests_pathname_prefix
+        preload = "".join(
+            f'<link rel="preload" href="{prefix}{r}" as="fetch" crossorigin="anonymous">'
+            for r in ("_dash-layout", "_dash-dependencies")
+        )
         return super().interpolate_index(
-            metas, title, css, config, tags + scripts, app_entry, favicon, renderer
+            metas, title, preload + css, config, tags + scripts, app_entry, favicon, renderer
         )
 
 
@@ -122,28 +130,11 @@ def _requested_tab() -> str:
     return tab_for_address(request.referrer if has_request_context() else None)
 
 
-def _layout_for_request(
-    settings: Settings, services: Services, read_ahead: LayoutReadAhead
-) -> html.Div:
+def _layout_for_request(settings: Settings, services: Services) -> html.Div:
     tab = _requested_tab()
     # Dash also calls the layout function at start-up to check it: no reads then.
-    if not (has_request_context() and request.path.endswith("/_dash-layout")):
-        return build_layout(settings, tab=tab)
-    ready = read_ahead.take(tab)
-    return ready if ready is not None else build_layout(settings, tab=tab, services=services)
-
-
-def _install_read_ahead(app: Dash, read_ahead: LayoutReadAhead) -> None:
-    """A browser's navigation to a page starts the build of its layout (``read_ahead``).
-    Other GETs of a page (scripts, probes, prefetches) read nothing ahead."""
-    prefix = app.config.routes_pathname_prefix
-    pages = {prefix, prefix + "<path:path>"}  # Dash's index routes, by endpoint name
-
-    @app.server.before_request
-    def _start_layout() -> None:
-        navigating = request.headers.get("Sec-Fetch-Dest") == "document"
-        if request.method == "GET" and request.endpoint in pages and navigating:
-            read_ahead.start(tab_for_address(request.path))
+    reads = has_request_context() and request.path.endswith("/_dash-layout")
+    return build_layout(settings, tab=tab, services=services if reads else None)
 
 
 def build_layout(
@@ -352,12 +343,7 @@ def create_app(
             m.TAB_ID: first_paint_chunks(build_layout(settings, tab=m.TAB_ID)) for m, _ in TABS
         },
     )
-    read_ahead = LayoutReadAhead(
-        lambda tab: build_layout(settings, tab=tab, services=services),
-        lambda: services.data.generation,
-        settings.refresh_seconds,
-    )
-    app.layout = lambda: _layout_for_request(settings, services, read_ahead)
+    app.layout = lambda: _layout_for_request(settings, services)
     routes = app.config.routes_pathname_prefix
     install_static_compression(
         app.server,
@@ -373,7 +359,6 @@ def create_app(
     from dashboard.security.requests import install_request_guards
 
     install_request_guards(app)  # after the login: strangers are refused before parsing
-    _install_read_ahead(app, read_ahead)  # after the login: strangers start no reads
     install_refresh_memo(  # after the login check: only signed-in viewers share renders
         app.server,
         RefreshMemo(

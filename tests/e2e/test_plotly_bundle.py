@@ -161,6 +161,9 @@ def test_the_app_draws_with_the_bundle_and_never_fetches_the_full_plotly(
     chunks = Counter(u.split("?")[0].rsplit("/", 1)[-1] for u in urls if "/async-" in u)
     assert {"async-graph.js", "async-community.js", "async-dropdown.js"} <= set(chunks)
     assert all(n == 1 for n in chunks.values()), chunks
+    # The page preloads its layout and callback graph; dash-renderer takes those answers.
+    for resource in ("/_dash-layout", "/_dash-dependencies"):
+        assert sum(u.split("?")[0].endswith(resource) for u in urls) == 1, resource
     assert version == get_plotlyjs_version()
     assert types and types <= bundled_traces(), sorted(types)
     watch.assert_clean()  # no console errors: the CSP (script-src 'self') lets the asset run
