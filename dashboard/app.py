@@ -8,6 +8,7 @@ no side effects, and ``gunicorn dashboard.app:server`` builds the app when it as
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -59,12 +60,18 @@ def first_paint_chunks(layout: Any) -> tuple[str, ...]:
     return tuple(sorted({ASYNC_CHUNKS[k] for k in kinds if k in ASYNC_CHUNKS}))
 
 
+# The page's first script, in its head: moves an older /#tab address onto the path and
+# preloads the layout and callback graph (kept out of the assets Dash adds at the end).
+FIRST_REQUESTS = "first-requests.js"
+
+
 class TabPagesDash(Dash):
     """Dash whose page HTML starts what the page will ask for. dash-renderer asks for the
     layout and the callback graph only once every script has loaded and run (a second
-    or more); the page preloads them, so the server builds the layout (with the tab's
-    first state) while the scripts load, and the renderer's own fetch takes the preloaded
-    response. The page for a tab's address also runs that tab's first-paint chunks."""
+    or more); the page preloads them (``FIRST_REQUESTS``), so the server builds the
+    layout (with the tab's first state) while the scripts load, and the renderer's own
+    fetch takes the preloaded response. The page for a tab's address also runs that
+    tab's first-paint chunks."""
 
     def __init__(self, *args: Any, page_chunks: dict[str, tuple[str, ...]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,13 +93,12 @@ class TabPagesDash(Dash):
             f'<script src="{self.get_relative_path(f"/_dash-component-suites/{c}")}"></script>'
             for c in chunks
         )
-        prefix = self.config.requests_pathname_prefix
-        preload = "".join(
-            f'<link rel="preload" href="{prefix}{r}" as="fetch" crossorigin="anonymous">'
-            for r in ("_dash-layout", "_dash-dependencies")
+        first = (
+            f'<script src="{self.get_asset_url(FIRST_REQUESTS)}"'
+            f' data-prefix="{self.config.requests_pathname_prefix}"></script>'
         )
         return super().interpolate_index(
-            metas, title, preload + css, config, tags + scripts, app_entry, favicon, renderer
+            metas, title, css + first, config, tags + scripts, app_entry, favicon, renderer
         )
 
 
@@ -338,6 +344,7 @@ def create_app(
         update_title=None,  # type: ignore[arg-type]  # Dash accepts None: no title flicker
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         serve_locally=True,
+        assets_ignore=re.escape(FIRST_REQUESTS),  # in the head instead (TabPagesDash)
         compress=True,  # flask-compress: layouts and callbacks shrink on the wire
         page_chunks={
             m.TAB_ID: first_paint_chunks(build_layout(settings, tab=m.TAB_ID)) for m, _ in TABS

@@ -259,19 +259,21 @@ def test_a_tab_page_carries_the_async_chunks_of_its_first_layout(sim, tmp_path: 
 
 
 def test_a_page_preloads_its_layout_and_callback_graph(sim, tmp_path: Path) -> None:
-    """So the layout (with the tab's first state) is built while the scripts load; the
-    preload is a CORS-mode fetch with same-origin credentials, as dash-renderer's fetch
-    is, or the browser would not hand it over."""
-    from dashboard.app import create_app
+    """So the layout (with the tab's first state) is built while the scripts load. The
+    preloads are made by the head's first script (after it moves /#tab onto the path,
+    so the layout request's Referer names the tab), not by the other assets."""
+    from dashboard.app import FIRST_REQUESTS, create_app
 
     settings = settings_for(sim, tmp_path).with_overrides(simulator_url=sim.url)
     services = build_services(settings, exit_monitor=False)
     try:
         client = create_app(services=services).server.test_client()
-        head = client.get("/risk").get_data(as_text=True).split("</head>")[0]
-        for resource in ("/_dash-layout", "/_dash-dependencies"):
-            assert (
-                f'<link rel="preload" href="{resource}" as="fetch" crossorigin="anonymous">'
-            ) in head
+        page = client.get("/risk").get_data(as_text=True)
+        head, body = page.split("</head>")
+        first = f'<script src="/assets/{FIRST_REQUESTS}" data-prefix="/"></script>'
+        assert first in head and FIRST_REQUESTS not in body  # once, in the head
+        script = client.get(f"/assets/{FIRST_REQUESTS}").get_data(as_text=True)
+        for needed in ('"_dash-layout"', '"_dash-dependencies"', "replaceState", "anonymous"):
+            assert needed in script, needed
     finally:
         services.close()

@@ -8,14 +8,7 @@ function tabAddress(tab) {
   return path.slice(0, path.lastIndexOf("/") + 1) + tab + window.location.search;
 }
 
-// An older address (/#risk) moves onto the path now, before dash-renderer asks for its
-// layout (this file runs first), so that request names the tab.
-(function () {
-  const named = /^#([a-z]+)$/i.exec(window.location.hash);
-  if (named) {
-    window.history.replaceState(null, "", tabAddress(named[1].toLowerCase()));
-  }
-})();
+// An older address (/#risk) has already moved onto the path (first-requests.js).
 
 // A grid as a list of cards, for phones (the CSS shows the list below 576 px and hides the
 // grid). Built from the grid's own API: its displayed columns (header names), its rows

@@ -346,8 +346,12 @@ def _error_result(message: str, source: str, as_of: datetime) -> DataResult[Any]
     return DataResult(None, source, as_of, DataState.ERROR, message)
 
 
-def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positions") -> RiskView:
-    """Every block of the tab from one set of inputs."""
+def risk_view(
+    inputs: RiskInputs, limits: RiskLimits, var_source: str = "positions", *, exposure: bool = True
+) -> RiskView:
+    """Every block of the tab from one set of inputs. ``exposure=False`` leaves out the
+    greeks and VaR blocks (the costly ones: full revaluation), for a caller that shows
+    only heat, concentration and limits; their fields are then "not computed" blanks."""
     snap = inputs.snapshot
     account: Account | None = snap.account.value
     held = tuple(snap.positions.value or ())
@@ -382,34 +386,20 @@ def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positio
         note = _joined(fallback_note(notes, inputs.trades is not None), outside)
         hrows = heat_rows(report, labels)
 
-    # Greeks -------------------------------------------------------------------------
     priced = [p for p in positions if underlying_of(p.symbol, p.asset_class) in prices]
-    missing = sorted(
-        {
-            underlying_of(p.symbol, p.asset_class)
-            for p in positions
-            if underlying_of(p.symbol, p.asset_class) not in prices
-        }
-    )
-    grows = greeks_exposure(priced, underlying_prices=prices, now=now, quotes=oq, ivs=ivs)
-    greeks_note = f"no price for {', '.join(missing)}: not included" if missing else ""
-    if any(r.source == "model" for r in grows):
-        greeks_note = (greeks_note + "; " if greeks_note else "") + (
-            "some option greeks are Black-Scholes at the implied vol (no broker greeks)"
+    if exposure:
+        greeks_chart, grows, greeks_note, greeks_status = _greeks_block(
+            inputs, positions, priced, prices, oq, ivs, outside, now
         )
-    greeks_note = _joined(_joined(greeks_note, outside), GAMMA_NOTE if grows else "")
-    greeks_status = worst_of(snap.positions, snap.quotes, inputs.option_quotes)
-    if snap.positions.value is None:
-        greeks_chart: list[GreeksExposure] | Blank = Blank("positions unavailable", "error")
+        var_chart, vrows, var_note, var_status = _var_block(
+            inputs, priced, prices, ivs, equity, var_source, now
+        )
+        if var_source != "history":
+            var_note = _joined(var_note, outside)
     else:
-        greeks_chart = greeks_chart_inputs(grows)
-
-    # VaR ----------------------------------------------------------------------------
-    var_chart, vrows, var_note, var_status = _var_block(
-        inputs, priced, prices, ivs, equity, var_source, now
-    )
-    if var_source != "history":
-        var_note = _joined(var_note, outside)
+        skipped = Blank("not computed", "loading")
+        greeks_chart, grows, greeks_note, greeks_status = skipped, (), "", snap.positions
+        var_chart, vrows, var_note, var_status = skipped, [], "", snap.positions
 
     # Concentration ------------------------------------------------------------------
     conc = concentration(held, equity) if account else None  # by value: crypto too
@@ -448,6 +438,37 @@ def risk_view(inputs: RiskInputs, limits: RiskLimits, var_source: str = "positio
         checks,
         worst_of(snap.account, snap.positions, inputs.history),
     )
+
+
+def _greeks_block(
+    inputs: RiskInputs,
+    positions: Sequence[Position],
+    priced: Sequence[Position],
+    prices: Mapping[str, float],
+    oq: Mapping[str, OptionQuote],
+    ivs: Mapping[str, float],
+    outside: str,
+    now: datetime,
+) -> tuple[list[GreeksExposure] | Blank, Sequence[GreeksRow], str, DataResult[Any]]:
+    snap = inputs.snapshot
+    missing = sorted(
+        {
+            underlying_of(p.symbol, p.asset_class)
+            for p in positions
+            if underlying_of(p.symbol, p.asset_class) not in prices
+        }
+    )
+    grows = greeks_exposure(priced, underlying_prices=prices, now=now, quotes=oq, ivs=ivs)
+    note = f"no price for {', '.join(missing)}: not included" if missing else ""
+    if any(r.source == "model" for r in grows):
+        note = (note + "; " if note else "") + (
+            "some option greeks are Black-Scholes at the implied vol (no broker greeks)"
+        )
+    note = _joined(_joined(note, outside), GAMMA_NOTE if grows else "")
+    status = worst_of(snap.positions, snap.quotes, inputs.option_quotes)
+    if snap.positions.value is None:
+        return Blank("positions unavailable", "error"), grows, note, status
+    return greeks_chart_inputs(grows), grows, note, status
 
 
 def _revaluation_block(

@@ -13,9 +13,10 @@ from dash import Dash, Input, Output, html
 from dash.development.base_component import Component
 
 from dashboard.analytics.risk import RiskLimits
-from dashboard.components.first_state import FirstState, of_outputs, values_in
-from dashboard.components.risk.layout import limits_panel
+from dashboard.components.first_state import FirstState, of_outputs
+from dashboard.components.risk.layout import LOWER, limits_panel, lower_layout
 from dashboard.components.status import status_line
+from dashboard.components.ui import register_lazy
 from dashboard.data_loaders.loop import run_async
 from dashboard.models import DataResult, PortfolioHistory, PortfolioSnapshot, Position
 from dashboard.options.occ import underlying_of
@@ -34,12 +35,18 @@ from dashboard.visualizations.risk_charts import (
 if TYPE_CHECKING:
     from dashboard.services import Services
 
-REFRESH_OUTPUTS = {
+# The first screen: heat and limits (served in the layout, ``first_state``).
+HEAT_OUTPUTS = {
     "heat_chart": Output("risk-heat-chart", "figure"),
     "heat_summary": Output("risk-heat-summary", "children"),
     "heat_note": Output("risk-heat-note", "children"),
     "heat_rows": Output("risk-heat-grid", "rowData"),
     "heat_status": Output("risk-heat-status", "children"),
+    "limits": Output("risk-limits", "children"),
+    "limits_status": Output("risk-limits-status", "children"),
+}
+# Below the fold (``layout.LOWER``, mounted when scrolled near): VaR, greeks, concentration.
+EXPOSURE_OUTPUTS = {
     "var_chart": Output("risk-var-chart", "figure"),
     "var_rows": Output("risk-var-grid", "rowData"),
     "var_note": Output("risk-var-note", "children"),
@@ -50,8 +57,6 @@ REFRESH_OUTPUTS = {
     "greeks_status": Output("risk-greeks-status", "children"),
     "concentration_rows": Output("risk-concentration-grid", "rowData"),
     "concentration_status": Output("risk-concentration-status", "children"),
-    "limits": Output("risk-limits", "children"),
-    "limits_status": Output("risk-limits-status", "children"),
 }
 
 
@@ -129,9 +134,13 @@ def greeks_figure(chart: list[GreeksExposure] | Blank) -> go.Figure:
     return create_greeks_exposure_chart(chart, uirevision="risk-greeks")
 
 
-def refresh_risk(services: Services, var_source: str | None) -> dict[str, Any]:
+def refresh_risk(
+    services: Services, var_source: str | None, *, exposure: bool = True
+) -> dict[str, Any]:
+    """Every block rendered, by output name. ``exposure=False`` skips the greeks and VaR
+    (what ``HEAT_OUTPUTS`` do not show)."""
     limits = RiskLimits.from_settings(services.settings)
-    v = risk_view(gather_risk_inputs(services), limits, var_source or "")
+    v = risk_view(gather_risk_inputs(services), limits, var_source or "", exposure=exposure)
     panel = limits_panel(v.limits) or [
         html.Div("Limits unknown: account or positions unavailable.", className="text-danger")
     ]
@@ -159,17 +168,24 @@ def refresh_risk(services: Services, var_source: str | None) -> dict[str, Any]:
 VAR_SOURCE = Input("risk-var-source", "value")
 
 
-def first_state(services: Services, layout: Component) -> FirstState:
-    """What ``_refresh`` answers first, for the layout that mounts the tab."""
-    (var_source,) = values_in(layout, [VAR_SOURCE])
-    return of_outputs(REFRESH_OUTPUTS, refresh_risk(services, var_source))
+def first_state(services: Services, _layout: Component) -> FirstState:
+    """What ``_heat`` answers first, for the layout that mounts the tab."""
+    out = refresh_risk(services, None, exposure=False)
+    return of_outputs(HEAT_OUTPUTS, {k: out[k] for k in HEAT_OUTPUTS})
 
 
 def register(app: Dash, services: Services) -> None:
-    @app.callback(
-        output=REFRESH_OUTPUTS,
-        inputs=[Input("risk-interval", "n_intervals"), VAR_SOURCE],
-        prevent_initial_call=True,  # the layout is served in its first state
-    )
-    def _refresh(_n: int | None, var_source: str | None) -> dict[str, Any]:
-        return refresh_risk(services, var_source)
+    interval = Input("risk-interval", "n_intervals")
+
+    @app.callback(output=HEAT_OUTPUTS, inputs=[interval], prevent_initial_call=True)
+    def _heat(_n: int | None) -> dict[str, Any]:  # not on a load: served in the layout
+        out = refresh_risk(services, None, exposure=False)
+        return {k: out[k] for k in HEAT_OUTPUTS}
+
+    # Runs when the lower block mounts, then on each tick.
+    @app.callback(output=EXPOSURE_OUTPUTS, inputs=[interval, VAR_SOURCE])
+    def _exposure(_n: int | None, var_source: str | None) -> dict[str, Any]:
+        out = refresh_risk(services, var_source)
+        return {k: out[k] for k in EXPOSURE_OUTPUTS}
+
+    register_lazy(app, LOWER, lambda: lower_layout(services.settings))

@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard.analytics.risk import LimitCheck, LimitStatus
-from dashboard.components.ui import card, data_grid, graph, money_col, num_col
+from dashboard.components.ui import card, data_grid, graph, lazy_block, money_col, num_col
 from dashboard.settings import Settings
 from dashboard.views.risk import VAR_SOURCES
 
@@ -94,13 +94,6 @@ def limits_panel(checks: Sequence[LimitCheck]) -> list[Any]:
 
 
 def layout(settings: Settings) -> html.Div:
-    var_source = dbc.Select(
-        id="risk-var-source",
-        options=[{"label": v, "value": k} for k, v in VAR_SOURCES.items()],
-        value="positions",
-        size="sm",
-        style={"maxWidth": "20rem"},
-    )
     heat = card(
         f"Portfolio heat to stops (limit {settings.heat_limit_pct:g}%)",
         [
@@ -110,6 +103,38 @@ def layout(settings: Settings) -> html.Div:
             data_grid("risk-heat-grid", HEAT_COLUMNS, "220px", getRowId="params.data.symbol"),
         ],
         status_id="risk-heat-status",
+    )
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(heat, xs=12, lg=7),
+                    dbc.Col(
+                        card("Limits", html.Div(id="risk-limits"), status_id="risk-limits-status"),
+                        xs=12,
+                        lg=5,
+                    ),
+                ],
+                className="mt-2",
+            ),
+            lazy_block(LOWER, "VaR, greeks exposure and concentration load as you scroll."),
+        ],
+        id=f"{TAB_ID}-root",
+    )
+
+
+LOWER = "risk-lower"
+
+
+def lower_layout(_settings: Settings) -> html.Div:
+    """Below the fold (mounted when scrolled near, ``ui.lazy_block``): value at risk, the
+    greeks exposure and the concentration by underlying."""
+    var_source = dbc.Select(
+        id="risk-var-source",
+        options=[{"label": v, "value": k} for k, v in VAR_SOURCES.items()],
+        value="positions",
+        size="sm",
+        style={"maxWidth": "20rem"},
     )
     var = card(
         "Value at risk (1 day, full revaluation)",
@@ -138,20 +163,5 @@ def layout(settings: Settings) -> html.Div:
         status_id="risk-concentration-status",
     )
     return html.Div(
-        [
-            dbc.Row(
-                [
-                    dbc.Col(heat, xs=12, lg=7),
-                    dbc.Col(
-                        card("Limits", html.Div(id="risk-limits"), status_id="risk-limits-status"),
-                        xs=12,
-                        lg=5,
-                    ),
-                ],
-                className="mt-2",
-            ),
-            dbc.Row([dbc.Col(var, xs=12, lg=6), dbc.Col(greeks, xs=12, lg=6)]),
-            concentration,
-        ],
-        id=f"{TAB_ID}-root",
+        [dbc.Row([dbc.Col(var, xs=12, lg=6), dbc.Col(greeks, xs=12, lg=6)]), concentration]
     )

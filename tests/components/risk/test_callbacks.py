@@ -138,3 +138,28 @@ def test_dependent_reads_share_the_positions_round(book: Any) -> None:
     assert events.index("fetch_bars_many start") < snapshot_done
     assert events.count("fetch_bars_many start") == 1  # holdings unchanged: no second round
     assert option in (inputs.option_quotes.value or {})
+
+
+def test_the_first_screen_skips_var_and_greeks_and_matches_the_full_view(book: Any) -> None:
+    """The heat-and-limits callback (and the layout's first state) computes no VaR or
+    greeks; what it does show is the full view's."""
+    from dashboard.components.risk.layout import LOWER, layout, lower_layout
+    from dashboard.views.states import Blank
+
+    services, _sim, _option = book
+    inputs = C.gather_risk_inputs(services)
+    limits = RiskLimits.from_settings(services.settings)
+    full = risk_view(inputs, limits, "positions")
+    first = risk_view(inputs, limits, "positions", exposure=False)
+    for field in ("heat_rows", "heat_summary", "heat_note", "limits", "concentration_rows"):
+        assert getattr(first, field) == getattr(full, field), field
+    assert full.var_rows and full.greeks_rows
+    assert first.var_rows == [] and not first.greeks_rows
+    assert first.var_chart == first.greeks_chart == Blank("not computed", "loading")
+    # The first screen holds heat and limits; VaR, greeks and concentration mount below.
+    heat = {o.component_id for o in C.HEAT_OUTPUTS.values()}
+    exposure = {o.component_id for o in C.EXPOSURE_OUTPUTS.values()}
+    first_ids = {getattr(c, "id", None) for c in layout(services.settings)._traverse()}
+    lower_ids = {getattr(c, "id", None) for c in lower_layout(services.settings)._traverse()}
+    assert heat <= first_ids and LOWER in first_ids
+    assert exposure <= lower_ids and not lower_ids & heat
