@@ -102,13 +102,21 @@ class TabPagesDash(Dash):
         )
 
 
-def _pane(module: Any, settings: Settings, *, mounted: bool, lazy: bool = False) -> html.Div:
+def _pane(
+    module: Any,
+    settings: Settings,
+    *,
+    mounted: bool,
+    lazy: bool = False,
+    services: Services | None = None,
+) -> html.Div:
     waiting = html.Div("Opening the tab…", className="state-line state-line-loading mt-3")
     if not mounted:
         return html.Div(waiting, id=f"{module.TAB_ID}-pane")
     # The validation layout also holds what lazy blocks mount (``ui.lazy_block``).
     extra: list[Any] = getattr(module, "lazy_layouts", lambda _s: [])(settings) if lazy else []
-    return html.Div([module.build_layout(settings), *extra], id=f"{module.TAB_ID}-pane")
+    content = mount_tab(module, services) if services is not None else module.build_layout(settings)
+    return html.Div([content, *extra], id=f"{module.TAB_ID}-pane")
 
 
 def mount_tab(module: Any, services: Services) -> Any:
@@ -124,7 +132,7 @@ def tab_for_address(url: str | None) -> str:
     """The tab an address names by its last path segment (``/risk``, ``/app/risk``), else
     ``DEFAULT_TAB``: what the first layout mounts, so a bookmarked tab needs no extra
     round trip. Old ``/#risk`` addresses are moved onto the path in the browser before
-    Dash asks for its layout (assets/20-tabs.js)."""
+    the page asks for its layout (assets/first-requests.js)."""
     segment = urlsplit(url or "").path.rstrip("/").rsplit("/", 1)[-1].lower()
     return segment if segment in {m.TAB_ID for m, _ in TABS} else DEFAULT_TAB
 
@@ -170,6 +178,7 @@ def build_layout(
                                     settings,
                                     mounted=mount_all or tab == module.TAB_ID,
                                     lazy=mount_all,
+                                    services=None if mount_all else services,
                                 ),
                                 label=label,
                                 tab_id=f"tab-{module.TAB_ID}",
@@ -199,15 +208,9 @@ def build_layout(
         ]
     )
     if services is not None and not mount_all:
-        pane = next(c for c in layout._traverse() if getattr(c, "id", None) == f"{tab}-pane")
-        pane.children = mount_tab(_module(tab), services)
         state = first_state.read("header", lambda: header.first_state(services, layout))
         first_state.apply(layout, state)
     return layout
-
-
-def _module(tab: str) -> Any:
-    return next(m for m, _ in TABS if tab == m.TAB_ID)
 
 
 def tab_switch(active_tab: str | None, mounted: list[str] | None) -> tuple[str | None, str | None]:

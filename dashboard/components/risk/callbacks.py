@@ -22,7 +22,14 @@ from dashboard.models import DataResult, PortfolioHistory, PortfolioSnapshot, Po
 from dashboard.options.occ import underlying_of
 from dashboard.views.portfolio import trades_by_contract
 from dashboard.views.read_notes import option_risk_positions
-from dashboard.views.risk import VAR_LOOKBACK, HeatChart, RiskInputs, VarChart, risk_view
+from dashboard.views.risk import (
+    VAR_LOOKBACK,
+    HeatChart,
+    RiskInputs,
+    RiskView,
+    VarChart,
+    risk_view,
+)
 from dashboard.views.states import Blank
 from dashboard.visualizations.figures import empty_figure
 from dashboard.visualizations.inputs import GreeksExposure
@@ -134,13 +141,14 @@ def greeks_figure(chart: list[GreeksExposure] | Blank) -> go.Figure:
     return create_greeks_exposure_chart(chart, uirevision="risk-greeks")
 
 
-def refresh_risk(
-    services: Services, var_source: str | None, *, exposure: bool = True
-) -> dict[str, Any]:
-    """Every block rendered, by output name. ``exposure=False`` skips the greeks and VaR
-    (what ``HEAT_OUTPUTS`` do not show)."""
+def _view(services: Services, var_source: str | None, *, exposure: bool) -> RiskView:
     limits = RiskLimits.from_settings(services.settings)
-    v = risk_view(gather_risk_inputs(services), limits, var_source or "", exposure=exposure)
+    return risk_view(gather_risk_inputs(services), limits, var_source or "", exposure=exposure)
+
+
+def refresh_heat(services: Services) -> dict[str, Any]:
+    """``HEAT_OUTPUTS`` rendered: heat and limits, without computing greeks or VaR."""
+    v = _view(services, None, exposure=False)
     panel = limits_panel(v.limits) or [
         html.Div("Limits unknown: account or positions unavailable.", className="text-danger")
     ]
@@ -150,6 +158,15 @@ def refresh_risk(
         "heat_note": v.heat_note,
         "heat_rows": v.heat_rows,
         "heat_status": status_line(v.heat_status, empty_text="no open positions"),
+        "limits": panel,
+        "limits_status": status_line(v.limits_status),
+    }
+
+
+def refresh_exposure(services: Services, var_source: str | None) -> dict[str, Any]:
+    """``EXPOSURE_OUTPUTS`` rendered: VaR, greeks and concentration."""
+    v = _view(services, var_source, exposure=True)
+    return {
         "var_chart": var_figure(v.var_chart),
         "var_rows": v.var_rows,
         "var_note": v.var_note,
@@ -160,8 +177,6 @@ def refresh_risk(
         "greeks_status": status_line(v.greeks_status, empty_text="no option positions"),
         "concentration_rows": v.concentration_rows,
         "concentration_status": status_line(v.concentration_status, empty_text="no open positions"),
-        "limits": panel,
-        "limits_status": status_line(v.limits_status),
     }
 
 
@@ -170,8 +185,7 @@ VAR_SOURCE = Input("risk-var-source", "value")
 
 def first_state(services: Services, _layout: Component) -> FirstState:
     """What ``_heat`` answers first, for the layout that mounts the tab."""
-    out = refresh_risk(services, None, exposure=False)
-    return of_outputs(HEAT_OUTPUTS, {k: out[k] for k in HEAT_OUTPUTS})
+    return of_outputs(HEAT_OUTPUTS, refresh_heat(services))
 
 
 def register(app: Dash, services: Services) -> None:
@@ -179,13 +193,11 @@ def register(app: Dash, services: Services) -> None:
 
     @app.callback(output=HEAT_OUTPUTS, inputs=[interval], prevent_initial_call=True)
     def _heat(_n: int | None) -> dict[str, Any]:  # not on a load: served in the layout
-        out = refresh_risk(services, None, exposure=False)
-        return {k: out[k] for k in HEAT_OUTPUTS}
+        return refresh_heat(services)
 
     # Runs when the lower block mounts, then on each tick.
     @app.callback(output=EXPOSURE_OUTPUTS, inputs=[interval, VAR_SOURCE])
     def _exposure(_n: int | None, var_source: str | None) -> dict[str, Any]:
-        out = refresh_risk(services, var_source)
-        return {k: out[k] for k in EXPOSURE_OUTPUTS}
+        return refresh_exposure(services, var_source)
 
     register_lazy(app, LOWER, lambda: lower_layout(services.settings))

@@ -111,7 +111,7 @@ def test_journal_stop_prices_the_stock_risk(book: Any) -> None:
 def test_refresh_callback_renders_limit_badges(book: Any) -> None:
     services, _sim, _option = book
     create_app(services=services)  # the wiring holds
-    out = C.refresh_risk(services, "positions")
+    out = C.refresh_heat(services)
     badges = {row.children[0].id: row.children[0] for row in out["limits"]}
     assert set(badges) == {
         "risk-limit-heat",
