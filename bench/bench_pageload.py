@@ -9,6 +9,8 @@ a user bookmarks or reloads it), or the stock page. Times run from the start of 
 - *first render*: dash-renderer has drawn the layout (the tab bar, or the stock graph's div);
 - *drawn*: every graph on the page (the tab's pane) has its plotly SVG and none is still a
   placeholder (``empty_figure``'s "loading" kind: "loading…", "Fitting the regime model…");
+  a pane with no graph on its first screen (Options: its charts mount when a signal is
+  picked) counts as drawn when its grids are filled (below), its first picture;
 - *grids filled*: "drawn", and every AG Grid on the page shows rows or says it has none
   (not "loading"): for Options the signal board, which "drawn" alone does not wait for;
 - *callbacks answered*: the last callback response before "drawn", so the rest of "drawn"
@@ -67,7 +69,7 @@ DRAWN_JS = """(root) => {
   const pane = document.querySelector(root);
   if (!pane) return false;
   const graphs = pane.querySelectorAll('.dash-graph');
-  if (!graphs.length) return false;
+  if (!graphs.length) return 'none';  // its first picture is its grids (FILLED_JS)
   for (const g of graphs) {
     const gd = g.querySelector('.js-plotly-plot');
     if (!gd || !gd.querySelector('.main-svg')) return false;
@@ -134,7 +136,8 @@ def _load(browser: Any, url: str, root: str, first: str, timeout_ms: float) -> d
     try:
         graphs = page.wait_for_function(DRAWN_JS, arg=root, timeout=timeout_ms, polling=50)
         drawn = time.perf_counter() - t0
-        n_graphs = float(graphs.json_value())
+        count = graphs.json_value()
+        n_graphs = 0.0 if count == "none" else float(count)
     except PlaywrightTimeout:  # recorded as not drawn, so the other pages still count
         drawn, n_graphs = math.nan, math.nan
     filled = math.nan
@@ -144,6 +147,8 @@ def _load(browser: Any, url: str, root: str, first: str, timeout_ms: float) -> d
             filled = time.perf_counter() - t0
         except PlaywrightTimeout:
             pass
+        if n_graphs == 0:
+            drawn = filled
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     page.wait_for_timeout(200)  # let "requestfinished" events of the last responses land
     ctx.close()

@@ -49,6 +49,7 @@ TABS: dict[str, dict[str, str]] = {
     "portfolio": {
         "refresh": "portfolio-cards.children",
         "equity": "portfolio-equity-chart.figure",
+        "orders": "portfolio-orders-grid.rowData",  # once scrolled to (ui.lazy_block)
     },
     "options": {
         "signals": "options-signals-grid.rowData",

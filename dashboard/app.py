@@ -18,6 +18,8 @@ from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_u
 from flask import Flask, has_request_context, jsonify, request
 
 from dashboard.components import first_state, header, options, portfolio, regime, risk, strategy
+from dashboard.plotly_bundle import BUNDLE as PLOTLY_BUNDLE
+from dashboard.plotly_bundle import LAZY_PATH, install_plotly_bundle
 from dashboard.refresh_memo import RefreshMemo, install_refresh_memo, render_slots_for
 from dashboard.services import Services, build_services
 from dashboard.settings import Settings, load_settings
@@ -43,10 +45,11 @@ DEFAULT_TAB = "options"
 
 # The async chunk dash-renderer fetches once a component of this (namespace, type) first
 # renders: a serial round after the layout. A page's HTML carries, as scripts, the chunks
-# of the components in its first layout (``first_paint_chunks``); webpack registers a
+# of the components in its first layout (``first_paint_scripts``); webpack registers a
 # chunk that ran before it is asked for, and then does not fetch it.
+GRAPH = ("dash_core_components", "Graph")
 ASYNC_CHUNKS = {
-    ("dash_core_components", "Graph"): "dash/dcc/async-graph.js",
+    GRAPH: "dash/dcc/async-graph.js",
     ("dash_core_components", "Dropdown"): "dash/dcc/async-dropdown.js",
     ("dash_core_components", "DatePickerRange"): "dash/dcc/async-datepicker.js",
     ("dash_core_components", "DatePickerSingle"): "dash/dcc/async-datepicker.js",
@@ -54,10 +57,14 @@ ASYNC_CHUNKS = {
 }
 
 
-def first_paint_chunks(layout: Any) -> tuple[str, ...]:
-    """The async chunks ``layout``'s components need (lazy blocks are placeholders)."""
+def first_paint_scripts(layout: Any) -> tuple[str, ...]:
+    """What ``layout``'s components need before they render, as paths under the app's
+    prefix (lazy and shown blocks are placeholders): plotly.js if it has a graph, and
+    the async chunks of its components."""
     kinds = {(getattr(c, "_namespace", ""), getattr(c, "_type", "")) for c in layout._traverse()}
-    return tuple(sorted({ASYNC_CHUNKS[k] for k in kinds if k in ASYNC_CHUNKS}))
+    chunks = sorted({ASYNC_CHUNKS[k] for k in kinds if k in ASYNC_CHUNKS})
+    plotly = [LAZY_PATH] if GRAPH in kinds else []
+    return (*plotly, *(f"_dash-component-suites/{c}" for c in chunks))
 
 
 # The page's first script, in its head: moves an older /#tab address onto the path and
@@ -71,11 +78,12 @@ class TabPagesDash(Dash):
     or more); the page preloads them (``FIRST_REQUESTS``), so the server builds the
     layout (with the tab's first state) while the scripts load, and the renderer's own
     fetch takes the preloaded response. The page for a tab's address also runs that
-    tab's first-paint chunks."""
+    tab's first-paint scripts (``first_paint_scripts``); a page that draws no graph at
+    first prefetches plotly.js instead of running it."""
 
-    def __init__(self, *args: Any, page_chunks: dict[str, tuple[str, ...]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, page_scripts: dict[str, tuple[str, ...]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.page_chunks = page_chunks
+        self.page_scripts = page_scripts
 
     def interpolate_index(
         self,
@@ -88,15 +96,17 @@ class TabPagesDash(Dash):
         favicon: Any = "",
         renderer: Any = "",
     ) -> Any:
-        chunks = self.page_chunks.get(tab_for_address(request.path), ())
-        tags = "".join(
-            f'<script src="{self.get_relative_path(f"/_dash-component-suites/{c}")}"></script>'
-            for c in chunks
-        )
+        paths = self.page_scripts.get(tab_for_address(request.path), ())
+        tags = "".join(f'<script src="{self.get_relative_path(f"/{p}")}"></script>' for p in paths)
         first = (
             f'<script src="{self.get_asset_url(FIRST_REQUESTS)}"'
             f' data-prefix="{self.config.requests_pathname_prefix}"></script>'
         )
+        if LAZY_PATH not in paths:  # fetched while idle, run when a graph first mounts
+            for path in (LAZY_PATH, f"_dash-component-suites/{ASYNC_CHUNKS[GRAPH]}"):
+                href = self.get_relative_path(f"/{path}")
+                first += f'<link rel="prefetch" href="{href}" as="script">'
+
         return super().interpolate_index(
             metas, title, css + first, config, tags + scripts, app_entry, favicon, renderer
         )
@@ -347,14 +357,16 @@ def create_app(
         update_title=None,  # type: ignore[arg-type]  # Dash accepts None: no title flicker
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         serve_locally=True,
-        assets_ignore=re.escape(FIRST_REQUESTS),  # in the head instead (TabPagesDash)
+        # In the head (FIRST_REQUESTS), and only on pages that draw a graph (BUNDLE).
+        assets_ignore=f"{re.escape(FIRST_REQUESTS)}|{re.escape(PLOTLY_BUNDLE)}",
         compress=True,  # flask-compress: layouts and callbacks shrink on the wire
-        page_chunks={
-            m.TAB_ID: first_paint_chunks(build_layout(settings, tab=m.TAB_ID)) for m, _ in TABS
+        page_scripts={
+            m.TAB_ID: first_paint_scripts(build_layout(settings, tab=m.TAB_ID)) for m, _ in TABS
         },
     )
     app.layout = lambda: _layout_for_request(settings, services)
     routes = app.config.routes_pathname_prefix
+    install_plotly_bundle(app.server, routes, ASSETS)
     install_static_compression(
         app.server,
         (f"{routes}_dash-component-suites/", f"{routes}{app.config.assets_url_path.strip('/')}/"),

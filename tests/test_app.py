@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import brotli
+
 from dashboard.data_loaders.loop import run_async
 from dashboard.services import build_services
 from dashboard.settings import load_settings
@@ -232,28 +234,62 @@ def test_a_page_layout_arrives_in_its_first_state_and_its_callbacks_skip_the_loa
         services.close()
 
 
-def test_a_tab_page_carries_the_async_chunks_of_its_first_layout(sim, tmp_path: Path) -> None:
+def test_a_tab_page_carries_the_scripts_of_its_first_layout(sim, tmp_path: Path) -> None:
     """dash-renderer fetches a grid's, graph's, dropdown's or date picker's code only when
-    one first renders: a serial round after the layout, unless the page already ran it."""
+    one first renders: a serial round after the layout, unless the page already ran it.
+    plotly.js runs only on pages that draw a graph at first; Options (no graph until a
+    signal is picked) prefetches it instead."""
     from dashboard.app import create_app
+    from dashboard.plotly_bundle import LAZY_PATH
 
     settings = settings_for(sim, tmp_path).with_overrides(simulator_url=sim.url)
     services = build_services(settings, exit_monitor=False)
     try:
         client = create_app(services=services).server.test_client()
         suites = "/_dash-component-suites/"
-        every = ("dash/dcc/async-graph.js", "dash_ag_grid/async-community.js")
-        for address, wanted, unwanted in (
-            ("/", (*every, "dash/dcc/async-dropdown.js"), ("dash/dcc/async-datepicker.js",)),
-            ("/regime", (*every, "dash/dcc/async-datepicker.js"), ()),
-            ("/strategy", (*every, "dash/dcc/async-datepicker.js"), ()),
-            ("/risk", every, ("dash/dcc/async-datepicker.js",)),
+        grid, graph = "dash_ag_grid/async-community.js", "dash/dcc/async-graph.js"
+        dates = "dash/dcc/async-datepicker.js"
+        plotly = f'<script src="/{LAZY_PATH}"></script>'
+        prefetch = f'<link rel="prefetch" href="/{LAZY_PATH}" as="script">'
+        graph_prefetch = f'<link rel="prefetch" href="{suites}{graph}" as="script">'
+        for address, wanted, unwanted, draws in (
+            ("/", (grid, "dash/dcc/async-dropdown.js"), (graph, dates), False),
+            ("/regime", (grid, graph, dates), (), True),
+            ("/strategy", (grid, graph, dates), (), True),
+            ("/risk", (grid, graph), (dates,), True),
         ):
             html = client.get(address).get_data(as_text=True)
             for chunk in wanted:
                 assert f'<script src="{suites}{chunk}"></script>' in html, (address, chunk)
-            assert not any(chunk in html for chunk in unwanted), address
+            assert not any(f'<script src="{suites}{c}"' in html for c in unwanted), address
             assert "async-markdown" not in html and "async-mathjax" not in html
+            assert (plotly in html, prefetch in html) == (draws, not draws), address
+            assert (graph_prefetch in html) == (not draws), address
+            assert "05-plotly-partial" not in html, address  # not among the assets
+    finally:
+        services.close()
+
+
+def test_plotly_js_is_the_partial_bundle_wherever_it_is_asked_for(sim, tmp_path: Path) -> None:
+    """dcc.Graph loads plotly.js from the plotly package's address when a graph mounts
+    on a page without it; that address serves the bundle, not the 4.8 MB full one."""
+    from dashboard.app import ASSETS, create_app
+    from dashboard.plotly_bundle import BUNDLE, LAZY_PATH
+
+    settings = settings_for(sim, tmp_path).with_overrides(simulator_url=sim.url)
+    services = build_services(settings, exit_monitor=False)
+    try:
+        client = create_app(services=services).server.test_client()
+        plain = client.get(f"/{LAZY_PATH}", headers={"Accept-Encoding": "identity"})
+        assert plain.status_code == 200
+        assert plain.mimetype == "application/javascript"
+        assert plain.get_data() == (ASSETS / BUNDLE).read_bytes()
+        etag = plain.headers["ETag"]
+        again = client.get(f"/{LAZY_PATH}", headers={"If-None-Match": etag})
+        assert again.status_code == 304  # revalidated, not sent again
+        packed = client.get(f"/{LAZY_PATH}", headers={"Accept-Encoding": "br"})
+        assert packed.headers["Content-Encoding"] == "br"  # compressed once, like bundles
+        assert brotli.decompress(packed.get_data()) == plain.get_data()
     finally:
         services.close()
 

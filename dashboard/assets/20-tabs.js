@@ -208,13 +208,21 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return window.dash_clientside.no_update;
     },
     // The Options tab's chart row: the signal chart once a signal is selected, the payoff
-    // once the ticket names a contract, and a one-line prompt until either is there.
-    chartRow: function (signal, symbol, expiry, strike) {
+    // once the ticket names a contract, and a one-line prompt until either is there. The
+    // first time a chart is shown, its "-seen" store mounts its card (ui.shown_block).
+    chartRow: function (signal, symbol, expiry, strike, chartSeen, payoffSeen) {
       const hidden = { display: "none" };
-      const chart = signal ? {} : hidden;
-      const payoff = symbol && expiry && strike ? {} : hidden;
-      const strip = signal || (symbol && expiry && strike) ? hidden : {};
-      return [strip, chart, payoff];
+      const contract = Boolean(symbol && expiry && strike);
+      const mount = function (show, seen) {
+        return show && !seen ? true : window.dash_clientside.no_update;
+      };
+      return [
+        signal || contract ? hidden : {},
+        signal ? {} : hidden,
+        contract ? {} : hidden,
+        mount(Boolean(signal), chartSeen),
+        mount(contract, payoffSeen),
+      ];
     },
   },
 });

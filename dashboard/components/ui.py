@@ -167,12 +167,19 @@ def lazy_block(id_: str, placeholder: str) -> html.Div:
     )
 
 
+def shown_block(id_: str) -> html.Div:
+    """A block that mounts the first time the page shows it: a clientside callback sets
+    its ``<id_>-seen`` store (``register_lazy``). Until then it holds nothing, so a load
+    that never shows it draws none of its graphs and needs no plotly.js for them."""
+    return html.Div([html.Div(id=id_), dcc.Store(id=f"{id_}-seen", data=False)])
+
+
 def register_lazy(app: Dash, id_: str, build: Callable[[], Any]) -> None:
     """Fill ``lazy_block(id_)`` with ``build()`` once the browser reports it within
     200 px of the viewport (the page-wide watcher in assets/20-tabs.js sets its ``-seen``
     store: from the page's first scroll, or 1.5 s after the block appears, once the tab's
-    layout has its heights). Callbacks whose outputs are in the built block then run, as
-    for any layout Dash adds."""
+    layout has its heights), or ``shown_block(id_)`` once it is shown. Callbacks whose
+    outputs are in the built block then run, as for any layout Dash adds."""
 
     # Not on a page load: the block is unseen then, and the watcher's report triggers it.
     @app.callback(Output(id_, "children"), Input(f"{id_}-seen", "data"), prevent_initial_call=True)

@@ -386,19 +386,36 @@ def waterfall_view(account: Account | None, positions: Sequence[Position] | None
 
 @dataclass(frozen=True, slots=True)
 class PortfolioView:
-    """Everything one refresh puts on screen (the callback renders it)."""
+    """What one refresh puts on the tab's first screen (the callback renders it)."""
 
     metrics: list[Metric]
     cards_status: DataResult[Any]
     position_rows: list[dict[str, Any]]
     positions_status: DataResult[Any]
     journal_note: str
+    waterfall: Waterfall
+    waterfall_status: DataResult[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersView:
+    """The open orders and recent fills, below the first screen."""
+
     order_rows: list[dict[str, Any]]
     orders_status: DataResult[Any]
     fill_rows: list[dict[str, Any]]
     fills_status: DataResult[Any]
-    waterfall: Waterfall
-    waterfall_status: DataResult[Any]
+
+
+def orders_view(
+    orders: DataResult[tuple[Order, ...]], fills: DataResult[tuple[Fill, ...]]
+) -> OrdersView:
+    return OrdersView(
+        order_rows=order_rows(orders.value or ()),
+        orders_status=orders,
+        fill_rows=fill_rows(fills.value or ()),
+        fills_status=fills,
+    )
 
 
 def quote_mids(quotes: DataResult[dict[str, Quote]]) -> dict[str, float]:
@@ -421,7 +438,6 @@ def _positions_status(snap: PortfolioSnapshot) -> DataResult[Any]:
 
 def portfolio_view(
     snap: PortfolioSnapshot,
-    fills: DataResult[tuple[Fill, ...]],
     trend_bars: Mapping[str, pd.DataFrame | None],
     active_trades: Sequence[JournalTradeLike] | None,
     option_marks: Mapping[str, float] | None = None,
@@ -455,10 +471,6 @@ def portfolio_view(
         position_rows=rows,
         positions_status=_positions_status(snap),
         journal_note=note,
-        order_rows=order_rows(snap.open_orders.value or ()),
-        orders_status=snap.open_orders,
-        fill_rows=fill_rows(fills.value or ()),
-        fills_status=fills,
         waterfall=waterfall_view(account, positions),
         waterfall_status=worst_of(snap.account, snap.positions),
     )

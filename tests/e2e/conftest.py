@@ -44,6 +44,7 @@ class PageWatch:
     console_errors: list[str] = field(default_factory=list)
     failed_callbacks: list[str] = field(default_factory=list)
     responses: list[tuple[str, int]] = field(default_factory=list)
+    scripts: list[str] = field(default_factory=list)  # loaded to run (not prefetches)
 
     def assert_clean(self) -> None:
         assert not self.console_errors, f"browser console errors: {self.console_errors}"
@@ -61,6 +62,8 @@ def open_page(
 
     def on_response(resp) -> None:
         watch.responses.append((resp.url, resp.status))
+        if resp.request.resource_type == "script":
+            watch.scripts.append(resp.url)
         if "/_dash-update-component" in resp.url and resp.status >= 400 and resp.status != 204:
             watch.failed_callbacks.append(
                 f"{resp.status} {resp.request.post_data[:200] if resp.request.post_data else ''}"

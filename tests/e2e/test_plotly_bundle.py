@@ -1,6 +1,7 @@
 """The partial plotly.js bundle (dashboard/assets/05-plotly-partial.min.js) in headless
 Chromium: it draws every trace type it lists and every chart of the app, and the served app
-uses it instead of the full plotly.js that dcc.Graph would otherwise fetch."""
+uses it (as a page script, or where dcc.Graph loads plotly.js from) instead of the full
+plotly.js."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import plotly.io as pio
 import pytest
 from plotly.offline import get_plotlyjs_version
 
+from dashboard.plotly_bundle import LAZY_PATH
 from tests.e2e.conftest import TAB_IDS, LiveApp, open_page, show_tab, start_live_app, wait_until
 from tests.visualizations._plotly_bundle import BUNDLE, bundled_traces
 
@@ -137,7 +139,11 @@ def test_the_app_draws_with_the_bundle_and_never_fetches_the_full_plotly(
 ) -> None:
     page, watch = open_page(browser, live.url)
     try:
-        page.wait_for_selector("#main-tabs")
+        page.wait_for_selector("#options-signals-grid .ag-center-cols-container .ag-row")
+        # Options draws no graph until a signal is picked, so its page runs no plotly.js.
+        assert page.evaluate(GRAPHS_JS, "options")["total"] == 0
+        assert page.evaluate("typeof window.Plotly") == "undefined"
+        page.click("#options-signals-grid .ag-center-cols-container .ag-row .ag-cell")
         types: set[str] = set()
         for tab in TAB_IDS:
             show_tab(page, tab)
@@ -150,15 +156,22 @@ def test_the_app_draws_with_the_bundle_and_never_fetches_the_full_plotly(
             )
             types |= set(snap["types"])
         version = page.evaluate("window.Plotly && window.Plotly.version")
+        registered = set(page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)"))
     finally:
         page.context.close()
     urls = [url for url, _status in watch.responses]
-    assert any("/assets/05-plotly-partial.min.js" in u for u in urls)
-    full = [u for u in urls if "plotly.min.js" in u or "async-plotlyjs" in u]
-    assert full == [], "dcc.Graph fetched the full plotly.js"
-    # The page's first-paint chunks (app.first_paint_chunks) ran as page scripts, so
-    # webpack never fetches them again; the others are fetched once, when first needed.
-    chunks = Counter(u.split("?")[0].rsplit("/", 1)[-1] for u in urls if "/async-" in u)
+    # The signal chart's mount loaded plotly.js from dcc.Graph's address, which serves the
+    # bundle: it registers exactly the bundle's trace types (the full one has 49).
+    assert registered == bundled_traces()
+    plotly = [u.split("?")[0] for u in urls if "plotly" in u.lower()]
+    assert plotly and set(plotly) == {f"{live.url}/{LAZY_PATH}"}, plotly
+    assert not any("async-plotlyjs" in u for u in urls)
+    # The page's first-paint chunks (app.first_paint_scripts) ran as page scripts, so
+    # webpack never loads them again; the others are loaded once, when first needed (the
+    # graph's chunk and plotly.js from the page's prefetches).
+    scripts = [u.split("?")[0] for u in watch.scripts]
+    assert scripts.count(f"{live.url}/{LAZY_PATH}") == 1
+    chunks = Counter(u.rsplit("/", 1)[-1] for u in scripts if "/async-" in u)
     assert {"async-graph.js", "async-community.js", "async-dropdown.js"} <= set(chunks)
     assert all(n == 1 for n in chunks.values()), chunks
     # The page preloads its layout and callback graph; dash-renderer takes those answers.
@@ -167,3 +180,18 @@ def test_the_app_draws_with_the_bundle_and_never_fetches_the_full_plotly(
     assert version == get_plotlyjs_version()
     assert types and types <= bundled_traces(), sorted(types)
     watch.assert_clean()  # no console errors: the CSP (script-src 'self') lets the asset run
+
+
+def test_a_page_that_draws_a_graph_at_once_runs_the_bundle_as_a_page_script(
+    browser, live: LiveApp
+) -> None:
+    page, watch = open_page(browser, f"{live.url}/risk")
+    try:
+        page.wait_for_selector("#risk-root .js-plotly-plot .main-svg")
+        registered = set(page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)"))
+        scripts = page.evaluate("[...document.scripts].map(s => s.src)")
+    finally:
+        page.context.close()
+    assert registered == bundled_traces()
+    assert f"{live.url}/{LAZY_PATH}" in scripts  # in the page, before dash-renderer
+    watch.assert_clean()

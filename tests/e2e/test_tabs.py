@@ -134,6 +134,9 @@ def test_tab_renders_real_numbers(page, live: LiveApp, tab: str) -> None:
         assert page_.locator("#options-journal-grid").count() == 0
         show_lazy(page_, "options-book-body", "#options-journal-grid")
         show_lazy(page_, "options-flow-body", "#options-flow-chart")
+    elif tab == "portfolio":  # the open orders and fills are below the fold
+        assert page_.locator("#portfolio-fills-grid").count() == 0
+        show_lazy(page_, "portfolio-lower", "#portfolio-fills-grid .ag-root-wrapper")
     elif tab == "regime":  # the watchlist heatmap is below the fold too
         assert page_.locator("#regime-heatmap").count() == 0
         show_lazy(page_, "regime-lower", "#regime-heatmap")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.contract._fixtures import as_list, body
-from tests.e2e.conftest import LiveApp, open_page, start_live_app, wait_until
+from tests.e2e.conftest import LiveApp, open_page, show_lazy, start_live_app, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -85,6 +85,7 @@ def test_portfolio_lists_every_usable_row_and_says_what_it_left_out(
     assert page_.inner_text(f'{btc} [col-id="asset_class"]') == "crypto"
     assert "50,931.03" in page_.inner_text(f'{btc} [col-id="market_value"]')
 
+    show_lazy(page_, "portfolio-lower", "#portfolio-orders-grid .ag-root-wrapper")
     spread_id = as_list("alpaca_trading_orders_mleg.json")[0]["id"]
     row = f'#portfolio-orders-grid .ag-row[row-id="{spread_id}"]'
     page_.wait_for_selector(row, timeout=30_000)

@@ -54,8 +54,15 @@ BARS_PACED_OUTPUTS = (
 
 
 def lazy_layouts(_settings: Settings) -> list[Any]:
-    """What the tab's lazy blocks mount (``ui.lazy_block``), for the validation layout."""
-    return [chain.chain_body(), chain.flow_body(), trades.book_body()]
+    """What the tab's lazy and shown blocks mount (``ui.lazy_block``, ``ui.shown_block``),
+    for the validation layout."""
+    return [
+        chain.chain_body(),
+        chain.flow_body(),
+        trades.book_body(),
+        chart.signal_chart_card(),
+        chart.payoff_card(),
+    ]
 
 
 def first_state(services: Services, layout: Component) -> FirstState:

@@ -13,7 +13,14 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.components.options.reads import Reads
 from dashboard.components.status import empty_line, status_line
-from dashboard.components.ui import fixed_graph, register_zoom, slow_loading, zoom_memory
+from dashboard.components.ui import (
+    fixed_graph,
+    register_lazy,
+    register_zoom,
+    shown_block,
+    slow_loading,
+    zoom_memory,
+)
 from dashboard.conventions import right_for_direction
 from dashboard.models import DataState
 from dashboard.options.occ import build_occ, display_occ
@@ -36,6 +43,10 @@ from dashboard.visualizations.strat_chart import create_strat_candlestick_chart
 
 if TYPE_CHECKING:
     from dashboard.services import Services
+
+# The blocks the two charts mount into the first time they are shown (``ui.shown_block``).
+SIGNAL_CHART_BLOCK = "options-signal-chart-block"
+PAYOFF_BLOCK = "options-payoff-block"
 
 CHART_BARS = 120
 PATTERN_WINDOW = 30  # patterns are looked for in the last 30 closed bars
@@ -67,6 +78,8 @@ def names_contract(values: dict[str, Any]) -> bool:
 
 
 def signal_chart_card() -> dbc.Card:
+    """Mounted when a signal is first selected; its callback draws at once (a skeleton
+    until then)."""
     return dbc.Card(
         [
             dbc.CardHeader(
@@ -85,9 +98,7 @@ def signal_chart_card() -> dbc.Card:
             ),
             dbc.CardBody(
                 [
-                    slow_loading(
-                        fixed_graph("options-signal-chart", SIGNAL_CHART_HEIGHT, no_signal_figure())
-                    ),
+                    slow_loading(fixed_graph("options-signal-chart", SIGNAL_CHART_HEIGHT)),
                     zoom_memory("options-signal-chart"),
                     dcc.Store(id="options-signal-chart-shows", data=""),
                     html.Div(
@@ -105,14 +116,13 @@ def signal_chart_card() -> dbc.Card:
 
 
 def payoff_card() -> dbc.Card:
+    """Mounted when the ticket first names a contract; its callback draws at once."""
     return dbc.Card(
         [
             dbc.CardHeader(html.Span("Payoff of the ticket's contract", id="options-payoff-title")),
             dbc.CardBody(
                 [
-                    slow_loading(
-                        fixed_graph("options-payoff-chart", PAYOFF_HEIGHT, no_contract_figure())
-                    ),
+                    slow_loading(fixed_graph("options-payoff-chart", PAYOFF_HEIGHT)),
                     dcc.Store(id="options-payoff-shows", data=False),
                     html.Div(
                         "P&L in dollars for the position at expiry, today and after the"
@@ -134,7 +144,8 @@ _HIDDEN = {"display": "none"}
 def charts_strip() -> html.Div:
     """One line saying how to fill the charts, shown until they have something to draw
     (a selected signal; a contract in the ticket), so the first screen is the board and
-    the ticket, not two empty boxes."""
+    the ticket, not two empty boxes. The charts are not in the page until then, so a
+    load draws no graph and needs no plotly.js (``plotly_bundle``)."""
     return html.Div(
         [
             dcc.Store(id="options-cards-sink"),
@@ -152,9 +163,9 @@ def charts_strip() -> html.Div:
 
 
 def signal_chart_col(**col: Any) -> dbc.Col:
-    """The signal chart's column, hidden until a signal is selected."""
+    """The signal chart's column, hidden and empty until a signal is selected."""
     return dbc.Col(
-        signal_chart_card(),
+        shown_block(SIGNAL_CHART_BLOCK),
         className="mb-3",
         id="options-signal-chart-col",
         style=_HIDDEN,
@@ -163,8 +174,10 @@ def signal_chart_col(**col: Any) -> dbc.Col:
 
 
 def payoff_col(**col: Any) -> dbc.Col:
-    """The payoff's column, hidden until the ticket holds a contract."""
-    return dbc.Col(payoff_card(), className="mb-3", id="options-payoff-col", style=_HIDDEN, **col)
+    """The payoff's column, hidden and empty until the ticket names a contract."""
+    return dbc.Col(
+        shown_block(PAYOFF_BLOCK), className="mb-3", id="options-payoff-col", style=_HIDDEN, **col
+    )
 
 
 def _bars_setups(
@@ -289,16 +302,23 @@ def payoff(
 
 
 def register(app: Dash, services: Services, reads: Reads) -> None:
+    # Shows the columns, and the first time each is shown, mounts its card.
     app.clientside_callback(
         ClientsideFunction(namespace="options", function_name="chartRow"),
         Output("options-charts-strip", "style"),
         Output("options-signal-chart-col", "style"),
         Output("options-payoff-col", "style"),
+        Output(f"{SIGNAL_CHART_BLOCK}-seen", "data"),
+        Output(f"{PAYOFF_BLOCK}-seen", "data"),
         Input("options-selected-signal", "data"),
         Input("options-symbol", "value"),
         Input("options-expiry", "value"),
         Input("options-strike", "value"),
+        State(f"{SIGNAL_CHART_BLOCK}-seen", "data"),
+        State(f"{PAYOFF_BLOCK}-seen", "data"),
     )
+    register_lazy(app, SIGNAL_CHART_BLOCK, signal_chart_card)
+    register_lazy(app, PAYOFF_BLOCK, payoff_card)
     # Phones: the signal board's rows as cards (assets/20-tabs.js; the CSS shows them
     # below 576 px). Redrawn when the board's rows or its selection change.
     app.clientside_callback(
@@ -319,9 +339,7 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         Input("options-ticket-binding", "data"),
         State("options-signal-chart-zoom", "data"),
         State("options-signal-chart-shows", "data"),
-        # A load has no signal unless the session kept one, and then the store's restore
-        # triggers this; without one the slot's figure already says "select a signal".
-        prevent_initial_call=True,
+        # Runs when the card mounts (the first selected signal), then on its inputs.
     )
     def _signal_chart(
         signal: dict[str, Any] | None,
@@ -337,8 +355,8 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         tick = set(ctx.triggered_prop_ids) == {"options-interval.n_intervals"}
         if idle and tick and shows == showing:
             raise PreventUpdate  # nothing to chart: a refresh has nothing to redraw
-        if not signal and not shows:
-            raise PreventUpdate  # the hidden slot already says "select a signal"
+        if not signal and not shows and ctx.triggered_id is not None:
+            raise PreventUpdate  # nothing selected, and nothing drawn to clear
         fig, title, status = signal_chart(services, reads, signal, switches, binding)
         return apply_zoom(fig, zoom), title, status, showing
 
@@ -352,12 +370,12 @@ def register(app: Dash, services: Services, reads: Reads) -> None:
         *[Input(f"options-{f}", "value") for f in FORM_FIELDS],
         State("options-selected-signal", "data"),
         State("options-payoff-shows", "data"),
-        prevent_initial_call=True,  # a load's form is empty: the slot's figure says so
+        # Runs when the card mounts (the ticket's first contract), then on the form.
     )
     def _payoff(*args: Any) -> tuple[go.Figure, str, Any, bool]:
         values = dict(zip(FORM_FIELDS, args[: len(FORM_FIELDS)], strict=True))
         signal, shows = args[len(FORM_FIELDS) :]
         named = names_contract(values)
-        if not named and not shows:
-            raise PreventUpdate  # the hidden slot already says "fill the ticket"
+        if not named and not shows and ctx.triggered_id is not None:
+            raise PreventUpdate  # no contract, and nothing drawn to clear (the mount draws)
         return (*payoff(reads, values, signal), named)

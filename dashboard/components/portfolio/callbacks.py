@@ -17,12 +17,12 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.development.base_component import Component
 
 from dashboard.components.first_state import FirstState, combine, of_outputs, values_in
-from dashboard.components.portfolio.layout import metric_card
+from dashboard.components.portfolio.layout import LOWER, lower_layout, metric_card
 from dashboard.components.status import status_line
-from dashboard.components.ui import register_zoom
+from dashboard.components.ui import register_lazy, register_zoom
 from dashboard.data_loaders.errors import UpstreamError
 from dashboard.data_loaders.loop import run_all, run_async
-from dashboard.models import DataResult, Fill, PortfolioSnapshot
+from dashboard.models import DataResult, PortfolioSnapshot
 from dashboard.views.formatting import worst_of
 from dashboard.views.portfolio import (
     BAR_TIMEFRAME,
@@ -40,6 +40,7 @@ from dashboard.views.portfolio import (
     equity_view,
     held_underlyings,
     history_series,
+    orders_view,
     portfolio_view,
 )
 from dashboard.visualizations.figures import apply_zoom, empty_figure
@@ -54,12 +55,16 @@ REFRESH_OUTPUTS = {
     "positions": Output("portfolio-positions-grid", "rowData"),
     "positions_status": Output("portfolio-positions-status", "children"),
     "journal_note": Output("portfolio-journal-note", "children"),
+    "waterfall": Output("portfolio-waterfall", "figure"),
+    "waterfall_status": Output("portfolio-waterfall-status", "children"),
+}
+# Below the first screen (layout.LOWER, a lazy block): their own callback, which runs
+# when the block mounts.
+ORDERS_OUTPUTS = {
     "orders": Output("portfolio-orders-grid", "rowData"),
     "orders_status": Output("portfolio-orders-status", "children"),
     "fills": Output("portfolio-fills-grid", "rowData"),
     "fills_status": Output("portfolio-fills-status", "children"),
-    "waterfall": Output("portfolio-waterfall", "figure"),
-    "waterfall_status": Output("portfolio-waterfall-status", "children"),
 }
 
 
@@ -72,25 +77,23 @@ EQUITY_OUTPUTS = [
 
 def read_portfolio(
     services: Services,
-) -> tuple[PortfolioSnapshot, DataResult[tuple[Fill, ...]], dict[str, pd.DataFrame | None]]:
-    """Account, positions, orders, clock and quotes, the fills and the held underlyings'
-    trend bars, in one round: the trend bars of the last known holdings ride along, and
-    only a changed holding costs a second round."""
+) -> tuple[PortfolioSnapshot, dict[str, pd.DataFrame | None]]:
+    """Account, positions, orders, clock and quotes, and the held underlyings' trend
+    bars, in one round: the trend bars of the last known holdings ride along, and only a
+    changed holding costs a second round."""
     data = services.data
 
-    async def gather() -> tuple[PortfolioSnapshot, DataResult[tuple[Fill, ...]], Any]:
+    async def gather() -> tuple[PortfolioSnapshot, Any]:
         guess = data.held_underlyings_hint()
         bars_read = data.fetch_bars_many(guess, [TREND_TIMEFRAME], TREND_LOOKBACK)
-        snap, fills, bars = await asyncio.gather(
-            data.fetch_portfolio_data(), data.fetch_fills(FILLS_DAYS, FILLS_SHOWN), bars_read
-        )
+        snap, bars = await asyncio.gather(data.fetch_portfolio_data(), bars_read)
         held = held_underlyings(snap.positions.value)
         if held and set(held) != set(guess):
             bars = await data.fetch_bars_many(held, [TREND_TIMEFRAME], TREND_LOOKBACK)
-        return snap, fills, bars
+        return snap, bars
 
-    snap, fills, bars = run_async(gather())
-    return snap, fills, {sym: res.value for (sym, _tf), res in bars.items()}
+    snap, bars = run_async(gather())
+    return snap, {sym: res.value for (sym, _tf), res in bars.items()}
 
 
 def option_marks(services: Services, snap: PortfolioSnapshot) -> dict[str, float]:
@@ -103,10 +106,9 @@ def option_marks(services: Services, snap: PortfolioSnapshot) -> dict[str, float
 
 
 def build_portfolio_view(services: Services) -> PortfolioView:
-    snap, fills, trend_bars = read_portfolio(services)
+    snap, trend_bars = read_portfolio(services)
     return portfolio_view(
         snap,
-        fills,
         trend_bars,
         services.journal.active_trades(),
         option_marks=option_marks(services, snap),
@@ -135,12 +137,22 @@ def refresh_portfolio(services: Services) -> dict[str, Any]:
         "positions": v.position_rows,
         "positions_status": status_line(v.positions_status, empty_text="no open positions"),
         "journal_note": v.journal_note,
+        "waterfall": waterfall_figure(v.waterfall),
+        "waterfall_status": status_line(v.waterfall_status),
+    }
+
+
+def refresh_orders(services: Services) -> dict[str, Any]:
+    """The open orders and recent fills, in one round (the orders read is the one the
+    first screen's refresh makes, cached for the same tick)."""
+    data = services.data
+    orders, fills = run_all(data.fetch_orders("open"), data.fetch_fills(FILLS_DAYS, FILLS_SHOWN))
+    v = orders_view(orders, fills)
+    return {
         "orders": v.order_rows,
         "orders_status": status_line(v.orders_status, empty_text="no open orders"),
         "fills": v.fill_rows,
         "fills_status": status_line(v.fills_status, empty_text=f"no fills in {FILLS_DAYS} days"),
-        "waterfall": waterfall_figure(v.waterfall),
-        "waterfall_status": status_line(v.waterfall_status),
     }
 
 
@@ -245,6 +257,16 @@ def register(app: Dash, services: Services) -> None:
     )
     def _refresh(_n: int | None, _done: Any) -> dict[str, Any]:
         return refresh_portfolio(services)
+
+    register_lazy(app, LOWER, lower_layout)
+
+    @app.callback(
+        output=ORDERS_OUTPUTS,
+        inputs=[Input("portfolio-interval", "n_intervals"), Input("portfolio-cancel-done", "data")],
+        # Runs when the block mounts, then with the tab's refresh and after a cancel.
+    )
+    def _orders(_n: int | None, _done: Any) -> dict[str, Any]:
+        return refresh_orders(services)
 
     @app.callback(
         *EQUITY_OUTPUTS,

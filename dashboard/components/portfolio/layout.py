@@ -8,7 +8,15 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.components.status import loading_line
-from dashboard.components.ui import card, data_grid, graph, money_col, num_col, zoom_memory
+from dashboard.components.ui import (
+    card,
+    data_grid,
+    graph,
+    lazy_block,
+    money_col,
+    num_col,
+    zoom_memory,
+)
 from dashboard.settings import Settings
 from dashboard.views.portfolio import (
     BENCHMARK,
@@ -21,6 +29,8 @@ from dashboard.views.portfolio import (
 )
 
 TAB_ID = "portfolio"
+# The open orders and fills, below the first screen: they mount when scrolled near.
+LOWER = "portfolio-lower"
 
 POSITION_COLUMNS: list[dict[str, Any]] = [
     {"field": "contract", "headerName": "Symbol / contract", "pinned": "left", "minWidth": 150},
@@ -135,17 +145,8 @@ def _cancel_modal() -> dbc.Modal:
     )
 
 
-def layout(settings: Settings) -> html.Div:
-    periods = dbc.RadioItems(
-        id="portfolio-period",
-        options=[{"label": PERIOD_LABELS[p], "value": p} for p in PERIODS],
-        value="1M",
-        inline=True,
-        className="btn-group btn-group-sm",
-        inputClassName="btn-check",
-        labelClassName="btn btn-outline-info btn-sm",
-        labelCheckedClassName="active",
-    )
+def lower_layout() -> dbc.Row:
+    """The open orders (with the cancel button) and the recent fills."""
     orders = html.Div(
         [
             data_grid(
@@ -165,6 +166,42 @@ def layout(settings: Settings) -> html.Div:
             ),
             html.Div(id="portfolio-cancel-result", className="mt-2"),
         ]
+    )
+    return dbc.Row(
+        [
+            dbc.Col(
+                card("Open orders", orders, status_id="portfolio-orders-status"),
+                xs=12,
+                lg=6,
+            ),
+            dbc.Col(
+                card(
+                    f"Recent fills (latest {FILLS_SHOWN}, {FILLS_DAYS} days)",
+                    data_grid(
+                        "portfolio-fills-grid",
+                        FILL_COLUMNS,
+                        "280px",
+                        getRowId="params.data.id",
+                    ),
+                    status_id="portfolio-fills-status",
+                ),
+                xs=12,
+                lg=6,
+            ),
+        ]
+    )
+
+
+def layout(settings: Settings) -> html.Div:
+    periods = dbc.RadioItems(
+        id="portfolio-period",
+        options=[{"label": PERIOD_LABELS[p], "value": p} for p in PERIODS],
+        value="1M",
+        inline=True,
+        className="btn-group btn-group-sm",
+        inputClassName="btn-check",
+        labelClassName="btn btn-outline-info btn-sm",
+        labelCheckedClassName="active",
     )
     return html.Div(
         [
@@ -211,29 +248,7 @@ def layout(settings: Settings) -> html.Div:
                     ),
                 ]
             ),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        card("Open orders", orders, status_id="portfolio-orders-status"),
-                        xs=12,
-                        lg=6,
-                    ),
-                    dbc.Col(
-                        card(
-                            f"Recent fills (latest {FILLS_SHOWN}, {FILLS_DAYS} days)",
-                            data_grid(
-                                "portfolio-fills-grid",
-                                FILL_COLUMNS,
-                                "280px",
-                                getRowId="params.data.id",
-                            ),
-                            status_id="portfolio-fills-status",
-                        ),
-                        xs=12,
-                        lg=6,
-                    ),
-                ]
-            ),
+            lazy_block(LOWER, "Open orders and recent fills load as you scroll here."),
             _cancel_modal(),
             dcc.Store(id="portfolio-cancel-target"),
             dcc.Store(id="portfolio-cancel-done"),

@@ -61,11 +61,12 @@ def trading_app(fresh_sim: SimulatorHandle, fresh_settings: Settings) -> Any:
 def test_refresh_matches_the_broker(trading_app: Any) -> None:
     _app, services, sim, option = trading_app
     out = C.refresh_portfolio(services)
+    below = C.refresh_orders(services)
     with sim.client() as c:
         acct = c.get("/v2/account").json()
         broker_positions = {p["symbol"]: p for p in c.get("/v2/positions").json()}
         broker_orders = c.get("/v2/orders", params={"status": "open"}).json()
-    cards, rows, orders, fills = out["cards"], out["positions"], out["orders"], out["fills"]
+    cards, rows, orders, fills = out["cards"], out["positions"], below["orders"], below["fills"]
     waterfall = out["waterfall"]
     texts = {}
     for col in cards:
@@ -127,7 +128,7 @@ def test_equity_curve_has_rebased_benchmark(trading_app: Any) -> None:
 
 def test_cancel_flow_cancels_at_the_broker(trading_app: Any) -> None:
     _app, services, sim, _option = trading_app
-    [row] = C.refresh_portfolio(services)["orders"]
+    [row] = C.refresh_orders(services)["orders"]
     is_open, _body, style, target, _res = C.cancel_dialog(services, [row])
     assert is_open and style == {"display": "none"}  # demo/paper: no typed confirmation
     assert target == {"id": row["id"], "symbol": "MSFT"}
@@ -145,7 +146,7 @@ def test_failed_account_read_marks_blocks_stale(trading_app: Any) -> None:
     C.refresh_portfolio(services)
     sim.set_faults({"malformed_json": True, "routes": "/v2/account"})
     services.data.invalidate()  # past the TTL: the refresh reads the account again
-    out = C.refresh_portfolio(services)
+    out = {**C.refresh_portfolio(services), **C.refresh_orders(services)}
     cards_text = str(out["cards_status"].children[1].children)
     assert cards_text.startswith("stale since"), cards_text
     # the waterfall uses the account; the orders do not
@@ -166,6 +167,8 @@ def test_layout_ids(tmp_path: Path) -> None:
                 walk(k)
 
     walk(L.layout(SimpleNamespace()))  # type: ignore[arg-type]
+    assert "portfolio-orders-grid" not in ids  # below the fold: in the lazy block
+    walk(L.lower_layout())
     for needed in (
         "portfolio-cards",
         "portfolio-positions-grid",
@@ -191,3 +194,17 @@ def test_trend_bars_share_the_positions_round(trading_app: Any) -> None:
     assert events.count("fetch_bars_many start") == 1
     assert {r["symbol"] for r in view.position_rows} >= {"AAPL"}
     assert all(r["trend"] for r in view.position_rows)
+
+
+def test_orders_and_fills_mount_below_the_first_screen(trading_app: Any) -> None:
+    """The first screen's refresh renders no orders or fills; their own callback runs
+    when the lazy block mounts (not prevent_initial_call) and with each refresh."""
+    app, _services, _sim, _option = trading_app
+    client = app.server.test_client()
+    deps = client.get("/_dash-dependencies").get_json()
+    top = next(d for d in deps if "portfolio-cards.children" in d["output"])
+    assert "portfolio-orders-grid" not in top["output"] and top["prevent_initial_call"]
+    below = next(d for d in deps if "portfolio-orders-grid.rowData" in d["output"])
+    assert "portfolio-fills-grid.rowData" in below["output"]
+    assert not below["prevent_initial_call"]
+    assert {i["id"] for i in below["inputs"]} == {"portfolio-interval", "portfolio-cancel-done"}
