@@ -45,7 +45,7 @@ FAMILIES: dict[str, Family] = {
     "positions": Family(
         "/v2/positions*", ("portfolio-cards.children", "options-active-trades.children")
     ),
-    "orders": Family("/v2/orders*", ("portfolio-cards.children",)),
+    "orders": Family("/v2/orders*", ("portfolio-orders-grid.rowData",)),
     "bars": Family(
         "/v2/stocks/bars*,/v2/stocks/*/bars",
         ("options-signal-chart.figure", "portfolio-equity-chart.figure"),
