@@ -153,6 +153,11 @@ def test_every_tab_fits_its_width(page: tuple[str, Any]) -> None:
         elif tab == "regime":  # the heatmap mounts as it is reached
             show_lazy(page_, "regime-lower", "#regime-heatmap")
             _wait_drawn(page_, tab)
+        elif tab == "risk":  # VaR, greeks and concentration mount as they are reached
+            show_lazy(page_, "risk-lower", "#risk-greeks-chart")
+            _wait_drawn(page_, tab)
+        elif tab == "portfolio":  # the open orders and fills mount as they are reached
+            show_lazy(page_, "portfolio-lower", "#portfolio-fills-grid .ag-root-wrapper")
         elif tab == "strategy":  # the blocks under the edge table mount as they are reached
             show_lazy(page_, "strategy-equity-block", "#strategy-rolling-chart")
             show_lazy(page_, "strategy-lower", "#strategy-journal-grid")

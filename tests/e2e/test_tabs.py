@@ -137,6 +137,8 @@ def test_tab_renders_real_numbers(page, live: LiveApp, tab: str) -> None:
     elif tab == "portfolio":  # the open orders and fills are below the fold
         assert page_.locator("#portfolio-fills-grid").count() == 0
         show_lazy(page_, "portfolio-lower", "#portfolio-fills-grid .ag-root-wrapper")
+        page_.wait_for_timeout(1000)  # a callback the mount set off would have answered
+        assert page_.inner_text("#portfolio-cancel-result") == ""  # no click, no warning
     elif tab == "regime":  # the watchlist heatmap is below the fold too
         assert page_.locator("#regime-heatmap").count() == 0
         show_lazy(page_, "regime-lower", "#regime-heatmap")

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, ctx, html, no_update
 from dash.development.base_component import Component
+from dash.exceptions import PreventUpdate
 
 from dashboard.components.first_state import FirstState, combine, of_outputs, values_in
 from dashboard.components.portfolio.layout import LOWER, lower_layout, metric_card
@@ -291,7 +292,11 @@ def register(app: Dash, services: Services) -> None:
         State("portfolio-orders-grid", "selectedRows"),
         prevent_initial_call=True,
     )
-    def _open_cancel(_open: int | None, _dismiss: int | None, selected: Any) -> tuple[Any, ...]:
+    def _open_cancel(clicks: int | None, _dismiss: int | None, selected: Any) -> tuple[Any, ...]:
+        if ctx.triggered_id == "portfolio-cancel-open" and not clicks:
+            # The button mounted with its block (scrolled to); Dash calls this then, since
+            # the modal was already on the page. Not a click.
+            raise PreventUpdate
         if ctx.triggered_id != "portfolio-cancel-open":
             return False, no_update, no_update, None, no_update
         return cancel_dialog(services, selected)
