@@ -50,7 +50,7 @@ format: install
 ## Lint, then every test (unit, HTTP, simulator, Postgres, Redis, deployment, browser).
 test: install chromium services lint
 	$(PY) -m pytest -n 2 -p no:cacheprovider -m "not e2e"
-	$(PY) -m pytest -n 2 --dist loadfile -p no:cacheprovider -m e2e
+	$(PY) -m pytest -p no:cacheprovider -m e2e
 
 ## Line coverage of dashboard/components/ by the non-browser suite; fails under 85% per module.
 coverage: install services
