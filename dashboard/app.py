@@ -47,6 +47,7 @@ DEFAULT_TAB = "options"
 # renders: a serial round after the layout. A page's HTML carries, as scripts, the chunks
 # of the components in its first layout (``first_paint_scripts``); webpack registers a
 # chunk that ran before it is asked for, and then does not fetch it.
+SUITES = "_dash-component-suites/"  # where Dash serves component bundles and chunks
 GRAPH = ("dash_core_components", "Graph")
 ASYNC_CHUNKS = {
     GRAPH: "dash/dcc/async-graph.js",
@@ -64,7 +65,7 @@ def first_paint_scripts(layout: Any) -> tuple[str, ...]:
     kinds = {(getattr(c, "_namespace", ""), getattr(c, "_type", "")) for c in layout._traverse()}
     chunks = sorted({ASYNC_CHUNKS[k] for k in kinds if k in ASYNC_CHUNKS})
     plotly = [LAZY_PATH] if GRAPH in kinds else []
-    return (*plotly, *(f"_dash-component-suites/{c}" for c in chunks))
+    return (*plotly, *(SUITES + c for c in chunks))
 
 
 # The page's first script, in its head: moves an older /#tab address onto the path and
@@ -103,10 +104,9 @@ class TabPagesDash(Dash):
             f' data-prefix="{self.config.requests_pathname_prefix}"></script>'
         )
         if LAZY_PATH not in paths:  # fetched while idle, run when a graph first mounts
-            for path in (LAZY_PATH, f"_dash-component-suites/{ASYNC_CHUNKS[GRAPH]}"):
+            for path in (LAZY_PATH, SUITES + ASYNC_CHUNKS[GRAPH]):
                 href = self.get_relative_path(f"/{path}")
                 first += f'<link rel="prefetch" href="{href}" as="script">'
-
         return super().interpolate_index(
             metas, title, css + first, config, tags + scripts, app_entry, favicon, renderer
         )
@@ -369,7 +369,7 @@ def create_app(
     install_plotly_bundle(app.server, routes, ASSETS)
     install_static_compression(
         app.server,
-        (f"{routes}_dash-component-suites/", f"{routes}{app.config.assets_url_path.strip('/')}/"),
+        (f"{routes}{SUITES}", f"{routes}{app.config.assets_url_path.strip('/')}/"),
     )
     app.validation_layout = build_layout(settings, mount_all=True)  # type: ignore[assignment]
     header.register(app, services)

@@ -1,14 +1,8 @@
 // Clientside callbacks: no server round trip for what the browser already knows.
 
-// A tab's address is its path (/risk): the server mounts that tab in the first layout,
-// reading the page's address from the layout request's Referer. The address's last
-// segment is the tab, so the base is everything up to the last "/".
-function tabAddress(tab) {
-  const path = window.location.pathname;
-  return path.slice(0, path.lastIndexOf("/") + 1) + tab + window.location.search;
-}
-
-// An older address (/#risk) has already moved onto the path (first-requests.js).
+// A tab's address (/risk), and the move of an older /#risk onto the path: first-requests.js,
+// the page's first script.
+const tabAddress = window.dashboardTabAddress;
 
 // A grid as a list of cards, for phones (the CSS shows the list below 576 px and hides the
 // grid). Built from the grid's own API: its displayed columns (header names), its rows

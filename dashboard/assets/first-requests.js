@@ -3,12 +3,20 @@
 // layout and callback graph, so the server builds them (with the tab's first state)
 // while the other scripts load; dash-renderer's own fetches take the preloaded answers.
 // The preloads go out after the move, so the layout request's Referer names the tab.
+//
+// A tab's address is its path (/risk): the server mounts that tab in the first layout,
+// reading the page's address from the layout request's Referer. The address's last
+// segment is the tab, so the base is everything up to the last "/". 20-tabs.js uses this
+// for tab switches too.
+window.dashboardTabAddress = function (tab) {
+  const path = window.location.pathname;
+  return path.slice(0, path.lastIndexOf("/") + 1) + tab + window.location.search;
+};
+
 (function () {
   const named = /^#([a-z]+)$/i.exec(window.location.hash);
   if (named) {
-    const path = window.location.pathname;
-    const base = path.slice(0, path.lastIndexOf("/") + 1);
-    window.history.replaceState(null, "", base + named[1].toLowerCase() + window.location.search);
+    window.history.replaceState(null, "", window.dashboardTabAddress(named[1].toLowerCase()));
   }
   const prefix = document.currentScript.dataset.prefix;
   for (const resource of ["_dash-layout", "_dash-dependencies"]) {
